@@ -32,7 +32,8 @@ public sealed class VqganLatentGenerator : ImageGeneratorBase
     /// <param name="width">Requested width; rounded down to a multiple of the downsampling factor (at least one token).</param>
     /// <param name="height">Requested height; rounded likewise.</param>
     /// <param name="init">How z starts.</param>
-    /// <param name="initImage">For <see cref="LatentInit.Image"/>: an image [1,3,h,w] in [0,1] (any size; resized). Copied.</param>
+    /// <param name="initImage">For <see cref="LatentInit.Image"/>: an image [1,3,h,w] in [0,1] (any size; resized). Copied.
+    /// May be null when the latent will come from <see cref="ImageGeneratorBase.LoadState"/> (resuming).</param>
     /// <param name="clampToCodebookRange">Clamp z after each step to the codebook's per-channel min/max (the original does).</param>
     public VqganLatentGenerator(VqganModel vqgan, int width, int height, LatentInit init = LatentInit.RandomCodes,
         Tensor? initImage = null, bool clampToCodebookRange = true)
@@ -41,9 +42,8 @@ public sealed class VqganLatentGenerator : ImageGeneratorBase
         _vqgan = vqgan;
         Init = init;
         ClampToCodebookRange = clampToCodebookRange;
-        if (init == LatentInit.Image)
+        if (init == LatentInit.Image && initImage is not null)
         {
-            if (initImage is null) throw new ArgumentException("LatentInit.Image needs an init image.", nameof(initImage));
             if (initImage.dim() != 4 || initImage.shape[0] != 1 || initImage.shape[1] != 3)
                 throw new ArgumentException($"The init image must be [1,3,H,W] in [0,1]; got [{string.Join(", ", initImage.shape)}].", nameof(initImage));
             _initImage = initImage.detach().to_type(ScalarType.Float32).to(Device).clone();
@@ -108,6 +108,8 @@ public sealed class VqganLatentGenerator : ImageGeneratorBase
             }
             default:
             {
+                if (_initImage is null)
+                    throw new InvalidOperationException("LatentInit.Image needs an init image: pass initImage to the constructor (or LoadState a saved latent).");
                 var img = nn.functional.interpolate(_initImage!, new long[] { Height, Width }, mode: InterpolationMode.Bicubic,
                     align_corners: false, antialias: true).clamp(0, 1);
                 var encoded = _vqgan.Encode(img * 2 - 1);

@@ -11,14 +11,21 @@ namespace VqganClip.Guidance.Prompts;
 /// </summary>
 public sealed class Prompt : IDisposable
 {
-    public Prompt(PromptSpec spec, Tensor embedding)
+    /// <summary>Wraps target embeddings [rows, dim]; they are L2-normalised here (a copy; the argument is not kept).</summary>
+    public Prompt(PromptSpec spec, Tensor embedding) : this(spec, embedding, normalized: false) { }
+
+    private Prompt(PromptSpec spec, Tensor embedding, bool normalized)
     {
         if (embedding.dim() != 2)
             throw new ArgumentException($"A prompt embedding must be [rows, dim]; got [{string.Join(", ", embedding.shape)}] for '{spec.ToLabel()}'.", nameof(embedding));
         Spec = spec;
-        using var detached = embedding.detach();
-        Embedding = nn.functional.normalize(detached.to_type(ScalarType.Float32), dim: 1).DetachFromDisposeScope();
+        using var scope = NewDisposeScope();
+        var e = embedding.detach().to_type(ScalarType.Float32);
+        Embedding = (normalized ? e.clone() : nn.functional.normalize(e, dim: 1)).DetachFromDisposeScope();
     }
+
+    /// <summary>Wraps embeddings that are already normalised (e.g. read back from a saved run) without touching their bits.</summary>
+    public static Prompt FromNormalized(PromptSpec spec, Tensor embedding) => new(spec, embedding, normalized: true);
 
     public PromptSpec Spec { get; }
 
