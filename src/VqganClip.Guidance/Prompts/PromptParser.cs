@@ -208,7 +208,7 @@ public static class PromptParser
         if (double.IsNaN(value))
             throw new PromptParseException(input, col, $"{name} '{raw}' is not a number");
         if (double.IsPositiveInfinity(value))
-            throw new PromptParseException(input, col, $"{name} '{raw}' must be finite{(allowNegativeInfinity ? " or -inf" : "")}");
+            throw new PromptParseException(input, col, allowNegativeInfinity ? $"{name} '{raw}' must be finite or -inf" : $"{name} '{raw}' must be a finite number");
         if (double.IsNegativeInfinity(value) && !allowNegativeInfinity)
             throw new PromptParseException(input, col, $"{name} '{raw}' must be a finite number");
         return value;
