@@ -1,5 +1,8 @@
-using TorchSharp;
-using VqganClip.Models.Runtime;
-TorchRuntime.EnsureInitialized();
-Console.WriteLine(TorchRuntime.NativeFixStatus);
-Console.WriteLine(torch.ones(2,2).sum().item<float>());
+using System.CommandLine;
+using VqganClip.Cli.Commands;
+var root = new RootCommand("vqgan-clip")
+{
+    GenerateCommand.Create(),
+    BenchStepsCommand.Create(),
+};
+return root.Parse(args).Invoke();

@@ -22,7 +22,8 @@ public sealed partial class GuidedRun
     private const string Format = "vqgan-clip-run";
     private const int FormatVersion = 1;
 
-    internal static readonly JsonSerializerOptions Json = new()
+    /// <summary>The JSON settings of run files (indented, enums as names, NaN/infinity allowed).</summary>
+    public static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
