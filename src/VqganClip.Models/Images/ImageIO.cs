@@ -131,6 +131,10 @@ public static class ImageIO
         return written;
     }
 
+    /// <summary>Shorthand for <see cref="ImageGrid.Make"/> with default layout: a [1,3,H,W] grid, labels under the images.</summary>
+    public static Tensor Grid(IReadOnlyList<Tensor> images, IReadOnlyList<string?>? labels = null, int columns = 0) =>
+        ImageGrid.Make(images, columns, labels);
+
     /// <summary>The text entries (tEXt, iTXt, zTXt) of a PNG file.</summary>
     public static Dictionary<string, string> ReadPngText(string path) => PngTextChunks.Read(path);
 
