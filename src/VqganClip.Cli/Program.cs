@@ -1,8 +1,12 @@
 using System.CommandLine;
+using VqganClip.Cli;
 using VqganClip.Cli.Commands;
-var root = new RootCommand("vqgan-clip")
+
+var root = new RootCommand("vqgan-clip: VQGAN+CLIP text-to-image toolkit (TorchSharp)")
 {
+    InspectCommand.Create(),
     GenerateCommand.Create(),
     BenchStepsCommand.Create(),
 };
-return root.Parse(args).Invoke();
+
+return CliApp.Run(root, args);
