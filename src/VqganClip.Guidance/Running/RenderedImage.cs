@@ -44,14 +44,14 @@ public sealed class RenderedImage
     public Tensor ToTensor() => tensor(_data, new long[] { 1, 3, Height, Width });
 
     /// <summary>PNG bytes, optionally with tEXt chunks.</summary>
-    public byte[] ToPng()
+    public byte[] ToPng(IReadOnlyDictionary<string, string>? textChunks = null)
     {
         using var t = ToTensor();
-        return ImageIO.ToPngBytes(t);
+        return ImageIO.ToPngBytes(t, textChunks);
     }
 
     /// <summary>Writes a PNG file with optional tEXt chunks.</summary>
-    public void Save(string path, IDictionary<string, string>? textChunks = null)
+    public void Save(string path, IReadOnlyDictionary<string, string>? textChunks = null)
     {
         using var t = ToTensor();
         ImageIO.Save(t, path, textChunks);
