@@ -112,8 +112,7 @@ public sealed class VqganLatentGenerator : ImageGeneratorBase
                     throw new InvalidOperationException("LatentInit.Image needs an init image: pass initImage to the constructor (or LoadState a saved latent).");
                 var img = nn.functional.interpolate(_initImage!, new long[] { Height, Width }, mode: InterpolationMode.Bicubic,
                     align_corners: false, antialias: true).clamp(0, 1);
-                var encoded = _vqgan.Encode(img * 2 - 1);
-                var (zq, indices) = _vqgan.Quantize(encoded); // the original starts from the quantised encoding
+                var (zq, indices) = _vqgan.EncodeQuantized(img * 2 - 1); // taming's encode(): the original starts from the quantised latent
                 indices.Dispose();
                 z = zq;
                 break;
