@@ -12,7 +12,8 @@ public sealed class TinyModels : IDisposable
     public static string VqganConfigPath => TestSetup.Fixtures("vqgan-f16-tiny", "model.yaml");
 
     public ClipModel Clip { get; } = ClipModel.Load(ClipPath);
-    public VqganModel Vqgan { get; } = VqganModel.Load(VqganPath, VqganConfigPath);
+    private readonly Lazy<VqganModel> _vqgan = new(() => VqganModel.Load(VqganPath, VqganConfigPath));
+    public VqganModel Vqgan => _vqgan.Value;
 
     /// <summary>A small generator of each kind: vqgan 64x64 (4x4 latent), the others 40x40.</summary>
     public IImageGenerator Make(string kind) => kind switch
@@ -27,6 +28,6 @@ public sealed class TinyModels : IDisposable
     public void Dispose()
     {
         Clip.Dispose();
-        Vqgan.Dispose();
+        if (_vqgan.IsValueCreated) _vqgan.Value.Dispose();
     }
 }
