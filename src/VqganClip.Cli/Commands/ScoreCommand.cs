@@ -51,7 +51,7 @@ public static class ScoreCommand
         using var image = ImageIO.Load(imagePath);
         var result = ZeroShot.Score(model, image, texts);
 
-        var table = new Table().Title($"CLIP ({model.Config.PublishedName ?? model.Config.Describe()}) on {Path.GetFileName(imagePath)}");
+        var table = new Table().Title(Markup.Escape($"CLIP ({model.Config.PublishedName ?? model.Config.Describe()}) on {Path.GetFileName(imagePath)}"));
         table.AddColumn(new TableColumn("#").RightAligned());
         table.AddColumn("text");
         table.AddColumn(new TableColumn("probability").RightAligned());
