@@ -12,7 +12,7 @@ namespace VqganClip.Models.Clip;
 /// </summary>
 public static class ClipPreprocess
 {
-    /// <summary>[N,3,H,W] or [3,H,W] in [0,1] -> [N,3,size,size] in [0,1].</summary>
+    /// <summary>[N,3,H,W] or [3,H,W] floats in [0,1] (integer pixels are read as bytes, /255) -> [N,3,size,size] float32 in [0,1].</summary>
     public static Tensor ResizeAndCenterCrop(Tensor images01, int size)
     {
         if (size <= 0) throw new ArgumentOutOfRangeException(nameof(size), size, "Size must be positive.");
