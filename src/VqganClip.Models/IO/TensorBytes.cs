@@ -18,6 +18,7 @@ internal static class TensorBytes
 
     internal static void EnsureLittleEndianHost()
     {
+        Runtime.TorchRuntime.EnsureInitialized();
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("Checkpoint readers assume a little-endian host.");
     }

@@ -353,7 +353,7 @@ internal sealed class PickleReader
     private byte[] ReadBytes(long count)
     {
         if (count < 0 || count > Remaining)
-            throw new PickleException($"pickle claims {count} bytes but only {Remaining} remain");
+            throw new PickleException($"pickle is truncated or corrupt: it claims {count} bytes but only {Remaining} remain");
         var buffer = new byte[count];
         _input.ReadExactly(buffer);
         return buffer;
@@ -369,7 +369,7 @@ internal sealed class PickleReader
             _ => BinaryPrimitives.ReadUInt64LittleEndian(bytes) > long.MaxValue ? -1 : (long)BinaryPrimitives.ReadUInt64LittleEndian(bytes),
         };
         if (length < 0 || length > Remaining)
-            throw new PickleException($"pickle claims a {(length < 0 ? "negative or huge" : length.ToString(CultureInfo.InvariantCulture))}-byte string but only {Remaining} bytes remain");
+            throw new PickleException($"pickle is truncated or corrupt: it claims a {(length < 0 ? "negative or huge" : length.ToString(CultureInfo.InvariantCulture))}-byte string but only {Remaining} bytes remain");
         return length;
     }
 
