@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Serialization;
 
 namespace VqganClip.Guidance.Prompts;
 
@@ -35,6 +36,7 @@ public sealed record PromptSpec(PromptSource Source, string Text, double Weight 
         new(PromptSource.Noise, seed.ToString(CultureInfo.InvariantCulture), weight);
 
     /// <summary>The seed of a noise prompt.</summary>
+    [JsonIgnore]
     public long NoiseSeed => Source == PromptSource.Noise
         ? long.Parse(Text, CultureInfo.InvariantCulture)
         : throw new InvalidOperationException($"Prompt '{Text}' is a {Source} prompt, not a noise prompt.");
