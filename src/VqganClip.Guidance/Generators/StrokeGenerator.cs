@@ -137,24 +137,33 @@ public sealed class StrokeGenerator : ImageGeneratorBase
         return rgb.t().reshape(1, 3, Height, Width).MoveToOuterDisposeScope();
     }
 
-    /// <summary>For every stroke and pixel, the index of the nearest polyline segment (no gradient; chunked over strokes).</summary>
+    /// <summary>
+    /// For every stroke and pixel, the index of the nearest polyline segment (no gradient; chunked over strokes).
+    /// The squared distance to segment a→b is expanded into dot products, |q−a|² − 2t(q−a)·ab + t²|ab|² with
+    /// t = clamp((q−a)·ab / |ab|², 0, 1), so the pixel-by-segment terms come from two matrix products instead of
+    /// broadcasting [strokes, segments, pixels, 2] tensors (several times less work; rounding only matters for near-ties,
+    /// which do not change the gradient).
+    /// </summary>
     private Tensor NearestSegments(Tensor a, Tensor b)
     {
         using var _ = no_grad();
         long n = a.shape[0], s = a.shape[1], p = _pixelCenters.shape[0];
         long chunk = Math.Max(1, MaxChunkElements / Math.Max(1, s * p));
         var parts = new List<Tensor>();
-        var q = _pixelCenters.unsqueeze(0).unsqueeze(0);                        // [1,1,P,2]
+        var q = _pixelCenters;                                                  // [P,2]
+        var q2 = q.mul(q).sum(1, keepdim: true);                                // [P,1]
         for (long i = 0; i < n; i += chunk)
         {
             long c = Math.Min(n, i + chunk) - i;
-            using var chunkScope = NewDisposeScope();                           // free each chunk's [c,S,P] temporaries at once
-            var ca = a.narrow(0, i, c).detach().unsqueeze(2);                   // [c,S,1,2]
-            var cab = b.narrow(0, i, c).detach().unsqueeze(2) - ca;             // [c,S,1,2]
-            var qa = q - ca;                                                    // [c,S,P,2]
-            var t = (qa * cab).sum(-1, keepdim: true).div((cab * cab).sum(-1, keepdim: true).clamp_min(1e-8)).clamp(0, 1);
-            var d2 = (qa - t * cab).pow(2).sum(-1);                             // [c,S,P]
-            parts.Add(d2.argmin(1).MoveToOuterDisposeScope());                 // [c,P]
+            using var chunkScope = NewDisposeScope();                           // free each chunk's [P, c·S] temporaries at once
+            var ca = a.narrow(0, i, c).detach().reshape(-1, 2);                 // [c·S,2]
+            var cab = b.narrow(0, i, c).detach().reshape(-1, 2) - ca;           // [c·S,2]
+            var ab2 = cab.mul(cab).sum(1).clamp_min(1e-8);                      // [c·S]
+            var qaAb = q.matmul(cab.t()) - ca.mul(cab).sum(1);                  // (q−a)·ab, [P, c·S]
+            var qa2 = q2 - 2 * q.matmul(ca.t()) + ca.mul(ca).sum(1);            // |q−a|², [P, c·S]
+            var t = qaAb.div(ab2).clamp_(0, 1);
+            var d2 = qa2 + t * (t * ab2 - 2 * qaAb);                            // |q − (a + t·ab)|²
+            parts.Add(d2.view(p, c, s).argmin(2).t().contiguous().MoveToOuterDisposeScope()); // [c,P]
         }
         return parts.Count == 1 ? parts[0] : cat(parts, 0);
     }

@@ -21,7 +21,7 @@ public sealed class TinyModels : IDisposable
         "vqgan" => new VqganLatentGenerator(Vqgan, 64, 64),
         "pixels" => new PixelGenerator(40, 40),
         "fourier" => new FourierGenerator(40, 40),
-        "strokes" => new StrokeGenerator(40, 40, strokes: 16),
+        "strokes" => new StrokeGenerator(40, 40, strokes: 12, samplesPerStroke: 8),
         _ => throw new ArgumentException(kind),
     };
 
