@@ -96,7 +96,7 @@ public sealed class Decoder : nn.Module<Tensor, Tensor>
         if (givePreEnd) return h;
         h = VqganLayers.Replace(h, norm_out.forward(h));
         h = VqganLayers.Replace(h, VqganLayers.Swish(h));
-        h = VqganLayers.Replace(h, conv_out.forward(h));
+        h = VqganLayers.Replace(h, OneDnnConvWorkaround.Forward(conv_out, h));
         return tanhOut ? VqganLayers.Replace(h, torch.tanh(h)) : h;
     }
 }

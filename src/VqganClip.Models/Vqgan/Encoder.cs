@@ -114,6 +114,6 @@ public sealed class Encoder : nn.Module<Tensor, Tensor>
         h = VqganLayers.Replace(h, mid.forward(h));
         h = VqganLayers.Replace(h, norm_out.forward(h));
         h = VqganLayers.Replace(h, VqganLayers.Swish(h));
-        return VqganLayers.Replace(h, conv_out.forward(h));
+        return VqganLayers.Replace(h, OneDnnConvWorkaround.Forward(conv_out, h));
     }
 }

@@ -77,7 +77,7 @@ public sealed class GumbelQuantize : Quantizer
         }
         var soft = nn.functional.softmax(noisy / tau, dim: 1);
         var argmax = soft.argmax(1, keepdim: true);
-        var hard = torch.zeros_like(soft).scatter_(1, argmax, 1.0);
+        var hard = torch.zeros_like(soft).scatter_(1, argmax, torch.ones_like(argmax, dtype: soft.dtype));
         // hard one-hot forward, softmax gradient backward (F.gumbel_softmax(hard=True)).
         var oneHot = hard - soft.detach() + soft;
         if (usedIndex is not null)

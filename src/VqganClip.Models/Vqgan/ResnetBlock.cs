@@ -16,7 +16,9 @@ public sealed class ResnetBlock : nn.Module<Tensor, Tensor>
     private readonly GroupNorm norm2;
     private readonly Dropout dropout;
     private readonly Conv2d conv2;
-    private readonly Conv2d? shortcut;
+    // Field names are the registered names: TorchSharp also registers module-typed fields by their names.
+    private readonly Conv2d? nin_shortcut;
+    private readonly Conv2d? conv_shortcut;
 
     public ResnetBlock(long inChannels, long outChannels, double dropout, bool convShortcut = false) : base(nameof(ResnetBlock))
     {
@@ -35,8 +37,16 @@ public sealed class ResnetBlock : nn.Module<Tensor, Tensor>
         register_module("conv2", conv2);
         if (inChannels != outChannels)
         {
-            shortcut = convShortcut ? VqganLayers.Conv3x3(inChannels, outChannels) : VqganLayers.Conv1x1(inChannels, outChannels);
-            register_module(convShortcut ? "conv_shortcut" : "nin_shortcut", shortcut);
+            if (convShortcut)
+            {
+                conv_shortcut = VqganLayers.Conv3x3(inChannels, outChannels);
+                register_module("conv_shortcut", conv_shortcut);
+            }
+            else
+            {
+                nin_shortcut = VqganLayers.Conv1x1(inChannels, outChannels);
+                register_module("nin_shortcut", nin_shortcut);
+            }
         }
     }
 
@@ -58,6 +68,7 @@ public sealed class ResnetBlock : nn.Module<Tensor, Tensor>
             h = conv2.forward(d2);
         using (h)
         {
+            var shortcut = nin_shortcut ?? conv_shortcut;
             if (shortcut is null) return x + h;
             using var skip = shortcut.forward(x);
             return skip + h;

@@ -24,6 +24,18 @@ public static class VqganCheckpointLayout
         return null;
     }
 
+    /// <summary>Whether a tensor name can belong to a VQGAN under one of the <see cref="KnownPrefixes"/> (a filter for checkpoint readers).</summary>
+    public static bool IsVqganTensorName(string name)
+    {
+        foreach (var prefix in KnownPrefixes)
+        {
+            if (!name.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            foreach (var module in ModuleNames)
+                if (string.CompareOrdinal(name, prefix.Length, module, 0, module.Length) == 0) return true;
+        }
+        return false;
+    }
+
     /// <summary>True when the state dict holds a taming VQGAN (possibly inside a Net2NetTransformer).</summary>
     public static bool IsVqgan(StateDict stateDict) => FindPrefix(stateDict) is not null;
 
@@ -31,9 +43,8 @@ public static class VqganCheckpointLayout
     /// Explains why a state dict is not a VQGAN: names what it looks like instead (a CLIP model, a
     /// transformer without first stage, ...) and which tensor was looked for.
     /// </summary>
-    public static string DescribeNotVqgan(StateDict stateDict)
+    public static string DescribeNotVqgan(IReadOnlyList<string> keys)
     {
-        var keys = stateDict.Keys;
         string looksLike = "";
         if (keys.Any(k => k.StartsWith("visual.", StringComparison.Ordinal) || k == "logit_scale" || k == "token_embedding.weight"
                           || k.StartsWith("text_model.", StringComparison.Ordinal) || k.StartsWith("vision_model.", StringComparison.Ordinal)))

@@ -34,7 +34,7 @@ public sealed partial record VqganConfig
         var prefix = VqganCheckpointLayout.FindPrefix(stateDict);
         if (prefix is null)
         {
-            problem = VqganCheckpointLayout.DescribeNotVqgan(stateDict);
+            problem = VqganCheckpointLayout.DescribeNotVqgan(stateDict.Keys);
             return false;
         }
         try

@@ -9,8 +9,18 @@ internal static class VqganLayers
 {
     public const int GroupNormGroups = 32;
 
-    /// <summary>taming's <c>Normalize</c>: GroupNorm(32 groups, eps 1e-6, affine).</summary>
-    public static GroupNorm Normalize(long channels) => nn.GroupNorm(GroupNormGroups, channels, eps: 1e-6, affine: true);
+    /// <summary>taming's <c>Normalize</c>: GroupNorm(32 groups, eps 1e-6, affine), weight 1 and bias 0 as torch initialises it.</summary>
+    public static GroupNorm Normalize(long channels)
+    {
+        var norm = nn.GroupNorm(GroupNormGroups, channels, eps: 1e-6, affine: true);
+        // TorchSharp 0.107's GroupNorm leaves its affine parameters uninitialised (arbitrary memory): set torch's defaults.
+        using (no_grad())
+        {
+            norm.weight!.fill_(1.0);
+            norm.bias!.zero_();
+        }
+        return norm;
+    }
 
     /// <summary>taming's <c>nonlinearity</c>: swish, x * sigmoid(x) (written out, as the reference does, rather than silu).</summary>
     public static Tensor Swish(Tensor x)

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using VqganClip.Models.IO;
+using VqganClip.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace VqganClip.Models.Vqgan;
@@ -28,6 +29,7 @@ public sealed class VqganModel : nn.Module
     public VqganModel(VqganConfig config, long[]? remapUsed = null, Device? device = null) : base(nameof(VqganModel))
     {
         ArgumentNullException.ThrowIfNull(config);
+        TorchRuntime.EnsureInitialized();
         config.Validate();
         Config = config;
         var dd = config.DdConfig;
@@ -94,7 +96,7 @@ public sealed class VqganModel : nn.Module
         if (dd.DoubleZ)
             throw new InvalidOperationException("This configuration has double_z = true: the encoder outputs 2*z_channels but quant_conv takes z_channels (taming builds such a VQModel but cannot run it).");
         using var h = encoder.forward(x);
-        return quant_conv.forward(h);
+        return OneDnnConvWorkaround.Forward(quant_conv, h);
     }
 
     /// <summary>
@@ -130,7 +132,7 @@ public sealed class VqganModel : nn.Module
     {
         if (zq.dim() != 4 || zq.shape[1] != Config.EmbedDim)
             throw new ArgumentException($"Decode expects latents [batch, {Config.EmbedDim}, height, width], got [{string.Join(", ", zq.shape)}].", nameof(zq));
-        using var z = post_quant_conv.forward(zq);
+        using var z = OneDnnConvWorkaround.Forward(post_quant_conv, zq);
         return decoder.forward(z);
     }
 
@@ -154,24 +156,32 @@ public sealed class VqganModel : nn.Module
     public static VqganModel Load(string checkpoint, string? configYaml = null, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
+        TorchRuntime.EnsureInitialized();
         if (!File.Exists(checkpoint))
             throw new FileNotFoundException($"VQGAN checkpoint '{checkpoint}' does not exist.", checkpoint);
         var configPath = configYaml ?? VqganConfigDiscovery.FindBeside(checkpoint);
         var config = configPath is null ? null : VqganConfig.FromYaml(configPath);
-        using var stateDict = Checkpoint.Load(checkpoint);
+
+        // Only the VQGAN's tensors are read: a Lightning checkpoint also holds the LPIPS network and the
+        // discriminator (loss.*), a Net2NetTransformer its transformer.
+        using var stateDict = Checkpoint.Load(checkpoint, VqganCheckpointLayout.IsVqganTensorName);
+        if (VqganCheckpointLayout.FindPrefix(stateDict) is null)
+            throw new CheckpointFormatException(checkpoint, stateDict.Format,
+                VqganCheckpointLayout.DescribeNotVqgan(Checkpoint.Inspect(checkpoint).Tensors.Select(t => t.Name).ToList()));
         return FromStateDict(stateDict, config, device);
     }
 
     /// <summary>
     /// Builds a VQGAN from a state dict already in memory (its tensors are copied; the state dict stays the caller's).
-    /// With no <paramref name="config"/> the configuration is inferred from the tensors.
+    /// With no <paramref name="config"/> the configuration is inferred from the tensors. The model goes to
+    /// <paramref name="device"/>, or <see cref="TorchRuntime.DefaultDevice"/> when null.
     /// </summary>
     public static VqganModel FromStateDict(StateDict stateDict, VqganConfig? config = null, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(stateDict);
         string path = stateDict.SourcePath ?? "(state dict in memory)";
         var prefix = VqganCheckpointLayout.FindPrefix(stateDict)
-            ?? throw new CheckpointFormatException(path, stateDict.Format, VqganCheckpointLayout.DescribeNotVqgan(stateDict));
+            ?? throw new CheckpointFormatException(path, stateDict.Format, VqganCheckpointLayout.DescribeNotVqgan(stateDict.Keys));
         if (config is null)
         {
             if (!VqganConfig.TryInferFromStateDict(stateDict, out config, out var problem))
@@ -191,7 +201,8 @@ public sealed class VqganModel : nn.Module
         try
         {
             VqganWeights.Copy(stateDict, prefix, model, config, path);
-            if (device is not null) model.to(device);
+            var target = device ?? TorchRuntime.DefaultDevice;
+            if (target.type != DeviceType.CPU) model.to(target);
             return model;
         }
         catch

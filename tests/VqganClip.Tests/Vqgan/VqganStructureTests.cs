@@ -1,3 +1,4 @@
+using TorchSharp;
 using VqganClip.Models.IO;
 using VqganClip.Models.Vqgan;
 using static TorchSharp.torch;
@@ -186,6 +187,23 @@ public sealed class VqganStructureTests
             loss.backward();
             AssertClose(weights, z.grad!, "straight-through gradient", (1e-6, 0));
         }
+    }
+
+    [Fact]
+    public void Latent_gradient_in_float32_matches_float64()
+    {
+        // Guards the oneDNN workaround: conv_out (-> 3 channels) must not corrupt d(loss)/dz at image sizes.
+        using var model = new VqganModel(SmallConfig(chMult: new[] { 1, 1, 2 }, attn: new[] { 8 }, resolution: 32, embedDim: 8, zChannels: 16));
+        manual_seed(5);
+        using var z = randn(1, 8, 8, 8);
+        using var z32 = z.clone().requires_grad_(true);
+        using (var loss32 = model.Decode(z32).pow(2).mean()) loss32.backward();
+        model.to(ScalarType.Float64);
+        using var z64 = z.to(ScalarType.Float64).requires_grad_(true);
+        using (var loss64 = model.Decode(z64).pow(2).mean()) loss64.backward();
+        double scale = z64.grad!.abs().max().item<double>();
+        Assert.True(scale > 0);
+        AssertClose(z64.grad!, z32.grad!, "float32 vs float64 latent gradient", (1e-4 * scale, 1e-3));
     }
 
     [Fact]
