@@ -37,7 +37,7 @@ public static class BenchVqganCommand
         },
     };
 
-    public static Command Create()
+    public static Command Create(IAnsiConsole? console = null)
     {
         var sizesOption = new Option<int[]>("--sizes")
         {
@@ -56,30 +56,22 @@ public static class BenchVqganCommand
         };
         command.SetAction(parse =>
         {
-            var sizes = parse.GetValue(sizesOption) ?? Array.Empty<int>();
-            int warmup = parse.GetValue(warmupOption), iterations = parse.GetValue(iterationsOption);
-            if (sizes.Length == 0 || sizes.Any(s => s <= 0) || warmup < 0 || iterations <= 0)
+            var output = console ?? AnsiConsole.Console;
+            return UserErrors.Guard(output, () =>
             {
-                AnsiConsole.MarkupLine("[red]error:[/] --sizes and --iterations must be positive, --warmup not negative");
-                return 1;
-            }
-            VqganConfig config;
-            try
-            {
-                config = parse.GetValue(configOption) is { } file ? VqganConfig.FromYaml(file.FullName) : ImagenetF16_16384;
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException)
-            {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-                return 1;
-            }
-            Run(config, sizes, warmup, iterations, parse.GetValue(threadsOption));
-            return 0;
+                var sizes = parse.GetValue(sizesOption) ?? Array.Empty<int>();
+                int warmup = parse.GetValue(warmupOption), iterations = parse.GetValue(iterationsOption);
+                if (sizes.Length == 0 || sizes.Any(s => s <= 0) || warmup < 0 || iterations <= 0)
+                    throw new ArgumentException("--sizes and --iterations must be positive, --warmup not negative");
+                var config = parse.GetValue(configOption) is { } file ? VqganConfig.FromYaml(file.FullName) : ImagenetF16_16384;
+                Run(config, sizes, warmup, iterations, parse.GetValue(threadsOption), output);
+                return UserErrors.Ok;
+            });
         });
         return command;
     }
 
-    private static void Run(VqganConfig config, int[] sizes, int warmup, int iterations, int? threads)
+    private static void Run(VqganConfig config, int[] sizes, int warmup, int iterations, int? threads, IAnsiConsole output)
     {
         TorchRuntime.EnsureInitialized();
         if (threads is int n) TorchRuntime.SetThreads(n);
@@ -89,7 +81,7 @@ public static class BenchVqganCommand
         using var model = new VqganModel(config);
         long rssModel = PeakMemory.ReadStatusKb("VmRSS:");
         long parameterCount = model.parameters().Sum(p => p.numel());
-        AnsiConsole.WriteLine(
+        output.WriteLine(
             $"VQGAN {config.Source}: {parameterCount / 1e6:F1} M parameters ({(rssModel - rssBefore) / 1024.0:F0} MiB resident), random weights, " +
             $"{torch.get_num_threads()} threads, {warmup} warm-up + {iterations} timed runs per row");
 
@@ -104,7 +96,7 @@ public static class BenchVqganCommand
         {
             var (channels, h, w) = model.LatentShape(side, side);
             var latentShape = new long[] { 1, channels, h, w };
-            string output = $"{w * model.DownsamplingFactor}x{h * model.DownsamplingFactor}", latent = $"{channels}x{h}x{w}";
+            string image = $"{w * model.DownsamplingFactor}x{h * model.DownsamplingFactor}", latent = $"{channels}x{h}x{w}";
 
             var forward = Measure(warmup, iterations, () =>
             {
@@ -113,7 +105,7 @@ public static class BenchVqganCommand
                 var z = torch.randn(latentShape);
                 model.Decode(z).sum().item<float>();
             });
-            table.AddRow(output, latent, "decode (no_grad)", Seconds(forward.Seconds), Mib(forward.PeakKb));
+            table.AddRow(image, latent, "decode (no_grad)", Seconds(forward.Seconds), Mib(forward.PeakKb));
 
             var backward = Measure(warmup, iterations, () =>
             {
@@ -122,9 +114,9 @@ public static class BenchVqganCommand
                 model.Decode(z).pow(2).mean().backward();
                 z.grad!.sum().item<float>();
             });
-            table.AddRow(output, latent, "decode + backward to latent", Seconds(backward.Seconds), Mib(backward.PeakKb));
+            table.AddRow(image, latent, "decode + backward to latent", Seconds(backward.Seconds), Mib(backward.PeakKb));
         }
-        AnsiConsole.Write(table);
+        output.Write(table);
     }
 
     private static (double Seconds, long PeakKb) Measure(int warmup, int iterations, Action step)

@@ -16,10 +16,13 @@ public static class VqganCheckpointLayout
     public static readonly IReadOnlyList<string> ModuleNames = new[] { "encoder.", "decoder.", "quantize.", "quant_conv.", "post_quant_conv." };
 
     /// <summary>The prefix under which <c>encoder.conv_in.weight</c> and <c>decoder.conv_in.weight</c> sit, or null.</summary>
-    public static string? FindPrefix(StateDict stateDict)
+    public static string? FindPrefix(StateDict stateDict) => FindPrefix(stateDict.ContainsKey);
+
+    /// <summary>As <see cref="FindPrefix(StateDict)"/>, for a set of tensor names.</summary>
+    public static string? FindPrefix(Func<string, bool> contains)
     {
         foreach (var prefix in KnownPrefixes)
-            if (stateDict.ContainsKey(prefix + "encoder.conv_in.weight") && stateDict.ContainsKey(prefix + "decoder.conv_in.weight"))
+            if (contains(prefix + "encoder.conv_in.weight") && contains(prefix + "decoder.conv_in.weight"))
                 return prefix;
         return null;
     }

@@ -28,18 +28,26 @@ public sealed partial record VqganConfig
             : throw new InvalidDataException($"Cannot infer a VQGAN configuration from {stateDict.Describe()}: {problem}");
 
     /// <summary>As <see cref="InferFromStateDict"/>, reporting failure as <paramref name="problem"/> instead of throwing.</summary>
-    public static bool TryInferFromStateDict(StateDict stateDict, out VqganConfig? config, out string? problem)
+    public static bool TryInferFromStateDict(StateDict stateDict, out VqganConfig? config, out string? problem) =>
+        TryInferFromShapes(stateDict.Entries.ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal),
+            stateDict.Describe(), out config, out problem);
+
+    /// <summary>
+    /// As <see cref="TryInferFromStateDict"/>, from tensor names and shapes alone (what
+    /// <see cref="Checkpoint.Inspect"/> reads without loading data). <paramref name="source"/> names the file in messages.
+    /// </summary>
+    public static bool TryInferFromShapes(IReadOnlyDictionary<string, long[]> shapes, string source, out VqganConfig? config, out string? problem)
     {
         config = null;
-        var prefix = VqganCheckpointLayout.FindPrefix(stateDict);
+        var prefix = VqganCheckpointLayout.FindPrefix(shapes.ContainsKey);
         if (prefix is null)
         {
-            problem = VqganCheckpointLayout.DescribeNotVqgan(stateDict.Keys);
+            problem = VqganCheckpointLayout.DescribeNotVqgan(shapes.Keys.ToList());
             return false;
         }
         try
         {
-            config = Infer(stateDict, prefix);
+            config = Infer(shapes, prefix, source);
             problem = null;
             return true;
         }
@@ -50,11 +58,11 @@ public sealed partial record VqganConfig
         }
     }
 
-    private static VqganConfig Infer(StateDict sd, string prefix)
+    private static VqganConfig Infer(IReadOnlyDictionary<string, long[]> shapes, string prefix, string source)
     {
         long[] Shape(string name) =>
-            sd.TryGetValue(prefix + name, out var t) ? t.shape : throw new InvalidDataException($"tensor '{prefix}{name}' is missing.");
-        bool Has(string name) => sd.ContainsKey(prefix + name);
+            shapes.TryGetValue(prefix + name, out var shape) ? shape : throw new InvalidDataException($"tensor '{prefix}{name}' is missing.");
+        bool Has(string name) => shapes.ContainsKey(prefix + name);
 
         var convIn = Shape("encoder.conv_in.weight");
         int ch = (int)convIn[0], inChannels = (int)convIn[1];
@@ -132,12 +140,12 @@ public sealed partial record VqganConfig
                 AttnResolutions = attnResolutions,
                 Dropout = 0.0,
                 ResampWithConv = levels == 1 || Has("encoder.down.0.downsample.conv.weight"),
-                ConvShortcut = sd.Keys.Any(k => k.StartsWith(prefix, StringComparison.Ordinal) && k.EndsWith(".conv_shortcut.weight", StringComparison.Ordinal)),
+                ConvShortcut = shapes.Keys.Any(k => k.StartsWith(prefix, StringComparison.Ordinal) && k.EndsWith(".conv_shortcut.weight", StringComparison.Ordinal)),
             },
             Remap = Has("quantize.used") ? "(quantize.used in the checkpoint)" : null,
             StateDictPrefix = prefix,
             Target = kind == VqganKind.GumbelVQ ? GumbelVQTarget : VQModelTarget,
-            Source = $"inferred from {sd.Describe()}",
+            Source = $"inferred from {source}",
             ResolutionAssumed = true,
         };
         try
