@@ -8,6 +8,8 @@ var root = new RootCommand("vqgan-clip: VQGAN+CLIP text-to-image toolkit (TorchS
     ScoreCommand.Create(),
     BenchClipCommand.Create(),
     BenchVqganCommand.Create(),
+    GenerateCommand.Create(),
+    BenchStepsCommand.Create(),
 };
 
 return CliApp.Run(root, args);
