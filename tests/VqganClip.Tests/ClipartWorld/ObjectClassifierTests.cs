@@ -78,7 +78,7 @@ public class ObjectClassifierTests
         {
             var wa = a.Net.state_dict();
             var wb = b.Net.state_dict();
-            Assert.All(wa.Keys, k => Assert.True(wa[k].equal(wb[k]), $"{k} differs between identical runs"));
+            Assert.All(wa.Keys, k => Assert.True(wa[k].eq(wb[k]).all().item<bool>(), $"{k} differs between identical runs"));
             Assert.Equal(reportA.FinalLoss, reportB.FinalLoss);
             Assert.Equal(reportA.TrainCrops, reportB.TrainCrops);
         }

@@ -44,12 +44,13 @@ public class SceneSamplerTests
         {
             Assert.All(s.Objects, o => Assert.False(Palette.Clashes(o.Color, s.Background), $"{o.Color} on {s.Background}"));
             if (s.Objects.Count == 2) Assert.NotEqual(s.Objects[0].Color, s.Objects[1].Color);
+            // The unit box of a drawing stays on the canvas (up to a pixel or two of a big jittered object).
             Assert.All(s.Objects, o =>
             {
-                Assert.InRange(o.CenterX - o.Extent / 2, -0.01f, 1f);
-                Assert.InRange(o.CenterX + o.Extent / 2, 0f, 1.01f);
-                Assert.InRange(o.CenterY - o.Extent / 2, -0.01f, 1f);
-                Assert.InRange(o.CenterY + o.Extent / 2, 0f, 1.01f);
+                Assert.InRange(o.CenterX - o.Extent / 2, -0.03f, 1f);
+                Assert.InRange(o.CenterX + o.Extent / 2, 0f, 1.03f);
+                Assert.InRange(o.CenterY - o.Extent / 2, -0.03f, 1f);
+                Assert.InRange(o.CenterY + o.Extent / 2, 0f, 1.03f);
             });
         }
     }

@@ -98,7 +98,10 @@ public sealed class ObjectClassifier : IObjectKindClassifier, IDisposable
         if (crops.Count == 0) return [];
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
-        var probs = Net.forward(Stack(crops)).softmax(1).data<float>().ToArray();
+        // A batch of exactly one takes libtorch's NNPACK path, which on CPUs NNPACK does not support
+        // logs "Could not initialize NNPACK!" on every call: classify a single crop as a pair.
+        var batch = crops.Count == 1 ? Stack([crops[0], crops[0]]) : Stack(crops);
+        var probs = Net.forward(batch).softmax(1).data<float>().ToArray();
         int k = Vocabulary.Kinds.Length;
         return Enumerable.Range(0, crops.Count).Select(i => probs.AsSpan(i * k, k).ToArray()).ToArray();
     }
