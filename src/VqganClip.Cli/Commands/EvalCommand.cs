@@ -42,9 +42,14 @@ public static class EvalCommand
                     return 1;
                 }
 
-            Func<string, Tensor> generate = parse.GetValue(generator) == "reference"
+            Func<string, Tensor>? generate = parse.GetValue(generator) == "reference"
                 ? Evaluator.RenderReference
                 : CreateEngineGenerator(parse);
+            if (generate is null)
+            {
+                AnsiConsole.MarkupLine("[red]error:[/] the VQGAN+CLIP generator engine is not wired into `eval` yet; use --generator reference to check the judge and prompts.");
+                return 2;
+            }
 
             using var kinds = parse.GetValue(classifier) is { } path ? ObjectClassifier.Load(path) : ObjectClassifier.LoadDefault();
             var report = Evaluator.Run(generate, list, new SceneJudge(kinds),
@@ -65,11 +70,12 @@ public static class EvalCommand
 
     /// <summary>
     /// THE MISSING PIECE: the VQGAN+CLIP generator engine, prompt -> image [3,H,W] in [0,1].
-    /// To be wired by the lead once the engine lands (model paths, steps, seed from `parse`).
+    /// To be wired by the lead once the engine lands (add its options — models, steps, seed — to the
+    /// command and build the generator from `parse` here). Null until then.
     /// </summary>
-    private static Func<string, Tensor> CreateEngineGenerator(ParseResult parse)
+    private static Func<string, Tensor>? CreateEngineGenerator(ParseResult parse)
     {
         _ = parse;
-        throw new NotSupportedException("The VQGAN+CLIP generator engine is not wired into `eval` yet; use --generator reference to check the judge and prompts.");
+        return null;
     }
 }

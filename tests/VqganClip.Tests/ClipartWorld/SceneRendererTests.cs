@@ -17,6 +17,11 @@ public class SceneRendererTests
         Assert.Equal((red.R, red.G, red.B), (r, g, b));
         Pixel(rgb, 56, 5, out r, out g, out b); // far corner: background
         Assert.Equal((sky.R, sky.G, sky.B), (r, g, b));
+
+        using var bitmap = SceneRenderer.Render(spec);
+        Assert.Equal((64, 64), (bitmap.Width, bitmap.Height));
+        Assert.Equal(new SkiaSharp.SKColor(red.R, red.G, red.B), bitmap.GetPixel(16, 32));
+        Assert.Equal(new SkiaSharp.SKColor(sky.R, sky.G, sky.B), bitmap.GetPixel(56, 5));
     }
 
     [Fact]

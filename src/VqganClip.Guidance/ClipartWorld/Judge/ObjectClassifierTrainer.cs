@@ -22,6 +22,13 @@ public sealed record ObjectClassifierTrainingOptions
     /// <summary>Standard deviation of the Gaussian noise added to the RGB planes during training.</summary>
     public float Noise { get; init; } = 0.03f;
 
+    /// <summary>
+    /// Fraction of training crops whose RGB planes are blanked, leaving only the colour mask: the
+    /// net must tell the kind from the silhouette alone (low-contrast pairs such as black on night
+    /// otherwise lean on colour context that generated images will not reproduce).
+    /// </summary>
+    public float RgbDropout { get; init; } = 0.2f;
+
     /// <summary>libtorch threads (CPU).</summary>
     public int Threads { get; init; } = 2;
 }
@@ -87,7 +94,7 @@ public static class ObjectClassifierTrainer
                 for (int b = 0; b < count; b++)
                 {
                     int i = order[start + b];
-                    CopyCrop(trainX, i, batch, b, flip: random.Next(2) == 1);
+                    CopyCrop(trainX, i, batch, b, flip: random.Next(2) == 1, blankRgb: random.NextDouble() < options.RgbDropout);
                     labels[b] = trainY[i];
                 }
                 var x = torch.tensor(batch, [count, ObjectCrop.Channels, ObjectCrop.Side, ObjectCrop.Side]);
@@ -174,18 +181,18 @@ public static class ObjectClassifierTrainer
         return (crops.Length == 0 ? double.NaN : correct / (double)crops.Length, confusion);
     }
 
-    private static void CopyCrop(float[][] crops, int index, float[] batch, int slot, bool flip)
+    private static void CopyCrop(float[][] crops, int index, float[] batch, int slot, bool flip, bool blankRgb)
     {
         var src = crops[index];
         int side = ObjectCrop.Side, size = src.Length;
         if (!flip)
-        {
             src.CopyTo(batch, slot * size);
-            return;
-        }
-        for (int c = 0; c < ObjectCrop.Channels; c++)
-            for (int y = 0; y < side; y++)
-                for (int x = 0; x < side; x++)
-                    batch[slot * size + (c * side + y) * side + x] = src[(c * side + y) * side + side - 1 - x];
+        else
+            for (int c = 0; c < ObjectCrop.Channels; c++)
+                for (int y = 0; y < side; y++)
+                    for (int x = 0; x < side; x++)
+                        batch[slot * size + (c * side + y) * side + x] = src[(c * side + y) * side + side - 1 - x];
+        if (blankRgb)
+            Array.Clear(batch, slot * size, 3 * side * side);
     }
 }

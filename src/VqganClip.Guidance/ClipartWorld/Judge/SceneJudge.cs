@@ -150,10 +150,17 @@ public sealed class SceneJudge
     private IEnumerable<JudgeCheck> CheckBackground(ColorAnalysis analysis, SceneBackground background, IEnumerable<ColorRegion> objects)
     {
         var covered = objects.ToList();
-        // Grass: sky well above the horizon, grass well below it; the band round it is not checked.
-        var areas = background == SceneBackground.Grass
-            ? new[] { ("upper part", 0f, SceneRenderer.Horizon - 0.1f, Palette.Sky, "sky"), ("lower part", SceneRenderer.Horizon + 0.1f, 1f, Palette.Grass, "grass") }
-            : new[] { ("image", 0f, 1f, Palette.ColorsOf(background)[0], background.ToString().ToLowerInvariant()) };
+        // The upper and lower parts are checked separately, away from the grass horizon (the band
+        // round it is not checked): grass is sky above and grass below, every other background is
+        // its colour in both, so "in the sky" does not pass on grass's sky half.
+        var colors = Palette.ColorsOf(background);
+        var (upper, lower) = (colors[0], colors[^1]);
+        string Name(Palette.Rgb c) => c == Palette.Sky ? "sky" : c == Palette.Grass ? "grass" : background.ToString().ToLowerInvariant();
+        var areas = new[]
+        {
+            ("upper part", 0f, SceneRenderer.Horizon - 0.1f, upper, Name(upper)),
+            ("lower part", SceneRenderer.Horizon + 0.1f, 1f, lower, Name(lower)),
+        };
         foreach (var (area, y0, y1, color, colorName) in areas)
         {
             var (fraction, uncovered) = analysis.BackgroundFraction(y0, y1, color, Settings.MatchDistance, covered);
