@@ -236,6 +236,34 @@ public sealed partial class GuidedRun : IDisposable
         return (record, reportImage);
     }
 
+    /// <summary>
+    /// The losses of the current picture measured without gradient on a fixed set of cutouts (drawn from their own
+    /// generator seeded with <paramref name="seed"/>), so two evaluations at different steps compare the pictures
+    /// rather than the cutout luck. Does not disturb the run. <paramref name="cutCount"/> 0 means the run's count.
+    /// </summary>
+    public LossRecord Evaluate(int cutCount = 0, long seed = 0)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        using var rng = new Generator((ulong)seed);
+        int n = cutCount > 0 ? cutCount : Cutouts.Count;
+        ICutouts cutouts = n == Cutouts.Count ? Cutouts
+            : Cutouts is AugmentedCutouts a ? new AugmentedCutouts(a.CutSize, n, a.CutPower, a.Options)
+            : new OriginalCutouts(Cutouts.CutSize, n, Options.CutPower);
+        var image = Generator.Render();
+        var embeds = _clip.EncodeImage(_clip.Normalize(cutouts.Cut(image, rng))).to_type(ScalarType.Float32);
+        int step = StepCount, phase = Script.PhaseAt(step, Options.PhaseSteps);
+        var prompts = new List<PromptLoss>();
+        foreach (var i in _phasePrompts[phase])
+            prompts.Add(new PromptLoss(i, _prompts[i].Label, _prompts[i].Loss(embeds).to_type(ScalarType.Float64).item<double>()));
+        var regs = new Dictionary<string, double>();
+        var context = new LossContext(image, Generator, step);
+        foreach (var r in _regularizers)
+            if (r.Compute(context) is { } t) regs[r.Name] = t.to_type(ScalarType.Float64).item<double>();
+        return new LossRecord(step, prompts.Sum(p => p.Value) + regs.Values.Sum(), prompts, regs, CurrentLearningRate, phase);
+    }
+
     /// <summary>The current picture [1,3,H,W] in [0,1] on the CPU, rendered without gradient. The caller owns it.</summary>
     public Tensor Current()
     {

@@ -28,7 +28,8 @@ public static class GeneratorFactory
                 if (vqgan is null) throw new ArgumentException("The vqgan generator needs a VQGAN model (pass --vqgan CKPT, or a VqganModel when resuming).", nameof(vqgan));
                 return new VqganLatentGenerator(vqgan, spec.Width, spec.Height,
                     Enum.Parse<LatentInit>(S("init", nameof(LatentInit.RandomCodes)), ignoreCase: true),
-                    clampToCodebookRange: bool.Parse(S("clampToCodebookRange", "true")));
+                    clampToCodebookRange: bool.Parse(S("clampToCodebookRange", "true")),
+                    snapToCodebook: bool.Parse(S("snapToCodebook", "true")));
             case "pixels":
                 return new PixelGenerator(spec.Width, spec.Height,
                     Enum.Parse<PixelParameterization>(S("parameterization", nameof(PixelParameterization.Sigmoid)), ignoreCase: true), device: device);

@@ -35,13 +35,15 @@ public sealed class VqganLatentGenerator : ImageGeneratorBase
     /// <param name="initImage">For <see cref="LatentInit.Image"/>: an image [1,3,h,w] in [0,1] (any size; resized). Copied.
     /// May be null when the latent will come from <see cref="ImageGeneratorBase.LoadState"/> (resuming).</param>
     /// <param name="clampToCodebookRange">Clamp z after each step to the codebook's per-channel min/max (the original does).</param>
+    /// <param name="snapToCodebook">Snap z to the codebook before decoding (the method; false decodes z as is, to show what the codebook adds).</param>
     public VqganLatentGenerator(VqganModel vqgan, int width, int height, LatentInit init = LatentInit.RandomCodes,
-        Tensor? initImage = null, bool clampToCodebookRange = true)
+        Tensor? initImage = null, bool clampToCodebookRange = true, bool snapToCodebook = true)
         : base("vqgan", RoundToTokens(width, vqgan.DownsamplingFactor), RoundToTokens(height, vqgan.DownsamplingFactor), vqgan.Codebook.device)
     {
         _vqgan = vqgan;
         Init = init;
         ClampToCodebookRange = clampToCodebookRange;
+        SnapToCodebook = snapToCodebook;
         if (init == LatentInit.Image && initImage is not null)
         {
             if (initImage.dim() != 4 || initImage.shape[0] != 1 || initImage.shape[1] != 3)
@@ -64,6 +66,7 @@ public sealed class VqganLatentGenerator : ImageGeneratorBase
 
     public LatentInit Init { get; }
     public bool ClampToCodebookRange { get; }
+    public bool SnapToCodebook { get; }
     public int EmbedDim { get; }
     public int TokensX { get; }
     public int TokensY { get; }
@@ -75,6 +78,7 @@ public sealed class VqganLatentGenerator : ImageGeneratorBase
     {
         ["init"] = Init.ToString(),
         ["clampToCodebookRange"] = ClampToCodebookRange.ToString(CultureInfo.InvariantCulture),
+        ["snapToCodebook"] = SnapToCodebook.ToString(CultureInfo.InvariantCulture),
         ["downsamplingFactor"] = _vqgan.DownsamplingFactor.ToString(CultureInfo.InvariantCulture),
         ["codebookSize"] = _vqgan.Codebook.shape[0].ToString(CultureInfo.InvariantCulture),
     };
@@ -125,7 +129,7 @@ public sealed class VqganLatentGenerator : ImageGeneratorBase
     {
         EnsureInitialized();
         using var scope = NewDisposeScope();
-        var zq = VectorQuantizer.Quantize(Z.permute(0, 2, 3, 1), _vqgan.Codebook).permute(0, 3, 1, 2);
+        var zq = SnapToCodebook ? VectorQuantizer.Quantize(Z.permute(0, 2, 3, 1), _vqgan.Codebook).permute(0, 3, 1, 2) : Z;
         var decoded = _vqgan.Decode(zq);
         return GradientTricks.ClampWithGrad(decoded.add(1).div(2), 0, 1).MoveToOuterDisposeScope();
     }
