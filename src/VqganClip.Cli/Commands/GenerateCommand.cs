@@ -23,7 +23,7 @@ namespace VqganClip.Cli.Commands;
 /// </summary>
 public static class GenerateCommand
 {
-    public static Command Create()
+    public static Command Create(IAnsiConsole? console = null)
     {
         var prompt = new Argument<string?>("prompt") { Description = "What to draw: text[:weight[:stop]], several separated by '|', story phases by '^'", Arity = ArgumentArity.ZeroOrOne };
         var generator = new Option<string>("--generator") { Description = "vqgan | pixels | fourier | strokes", DefaultValueFactory = _ => "vqgan" };
@@ -88,7 +88,7 @@ public static class GenerateCommand
                 Resume = parse.GetValue(resume),
                 Threads = parse.GetValue(threads),
             };
-            return Run(s);
+            return Run(s, console);
         });
         return command;
     }
@@ -136,21 +136,22 @@ public static class GenerateCommand
         throw new ArgumentException($"--size '{text}' is not WxH with positive whole numbers (e.g. 256x256, or 256 for a square).");
     }
 
-    public static int Run(GenerateSettings s)
+    public static int Run(GenerateSettings s, IAnsiConsole? console = null)
     {
+        console ??= AnsiConsole.Console;
         try
         {
-            return RunCore(s);
+            return RunCore(s, console);
         }
         catch (Exception e) when (e is PromptParseException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
                                        or CheckpointFormatException or InvalidDataException or FormatException)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;
         }
     }
 
-    private static int RunCore(GenerateSettings s)
+    private static int RunCore(GenerateSettings s, IAnsiConsole console)
     {
         TorchRuntime.EnsureInitialized();
         if (s.Threads is int t) TorchRuntime.SetThreads(t);
@@ -172,7 +173,7 @@ public static class GenerateCommand
             if (spec.GetProperty("Name").GetString() == "vqgan")
                 (vqganModel, vqganPath) = LoadVqgan(s);
             run = GuidedRun.Resume(s.Resume, clipModel, vqganModel);
-            AnsiConsole.MarkupLineInterpolated($"Resuming [bold]{s.Resume}[/] at step {run.StepCount}.");
+            console.MarkupLineInterpolated($"Resuming [bold]{s.Resume}[/] at step {run.StepCount}.");
         }
         else
         {
@@ -212,14 +213,14 @@ public static class GenerateCommand
             // a prompt string is required for the script; image/noise-only runs get an empty-text-free script of the extras
             script ??= new PromptScript("", new[] { (IReadOnlyList<PromptSpec>)extras.ToList() });
             run = new GuidedRun(generator, clipModel, script, options, script.Phases[0].SequenceEqual(extras) ? null : extras);
-            AnsiConsole.MarkupLineInterpolated($"Seed [bold]{options.Seed}[/], {run.Generator.Name} {run.Generator.Width}x{run.Generator.Height}, CLIP {clipModel.ImageSize}px, {run.Prompts.Count} prompt(s).");
+            console.MarkupLineInterpolated($"Seed [bold]{options.Seed}[/], {run.Generator.Name} {run.Generator.Width}x{run.Generator.Height}, CLIP {clipModel.ImageSize}px, {run.Prompts.Count} prompt(s).");
         }
 
         using (clipModel)
         using (vqganModel)
         using (run)
         {
-            return StepAndSave(run, s, clipPath, vqganPath);
+            return StepAndSave(run, s, clipPath, vqganPath, console);
         }
     }
 
@@ -259,7 +260,7 @@ public static class GenerateCommand
         }
     }
 
-    private static int StepAndSave(GuidedRun run, GenerateSettings s, string clipPath, string? vqganPath)
+    private static int StepAndSave(GuidedRun run, GenerateSettings s, string clipPath, string? vqganPath, IAnsiConsole console)
     {
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
@@ -274,7 +275,7 @@ public static class GenerateCommand
         {
             if (remaining > 0)
             {
-                AnsiConsole.Progress()
+                console.Progress()
                     .AutoClear(false)
                     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
                     .Start(ctx =>
@@ -306,13 +307,13 @@ public static class GenerateCommand
         if (cancelled || s.RunDirectory is not null)
             runDir = run.Save(Path.GetFullPath(s.RunDirectory ?? snapshotStem + ".run"));
 
-        if (cancelled) AnsiConsole.MarkupLineInterpolated($"[yellow]Stopped[/] at step {run.StepCount} of {s.Steps}.");
+        if (cancelled) console.MarkupLineInterpolated($"[yellow]Stopped[/] at step {run.StepCount} of {s.Steps}.");
         if (run.History.Count > 0)
-            AnsiConsole.MarkupLineInterpolated($"Loss {run.History[0].Total:F4} at step 0 -> {run.History[^1].Total:F4} at step {run.History[^1].Step}.");
-        if (written.Count > 0) AnsiConsole.MarkupLineInterpolated($"Snapshots: {written.Count} files {snapshotStem}-NNNN.png");
-        AnsiConsole.MarkupLineInterpolated($"Image: [bold]{outPath}[/]");
+            console.MarkupLineInterpolated($"Loss {run.History[0].Total:F4} at step 0 -> {run.History[^1].Total:F4} at step {run.History[^1].Step}.");
+        if (written.Count > 0) console.MarkupLineInterpolated($"Snapshots: {written.Count} files {snapshotStem}-NNNN.png");
+        console.MarkupLineInterpolated($"Image: [bold]{outPath}[/]");
         if (runDir is not null)
-            AnsiConsole.MarkupLineInterpolated($"Resumable run: [bold]{runDir}[/]  (continue with: vqgan-clip generate --resume \"{runDir}\" --steps {s.Steps})");
+            console.MarkupLineInterpolated($"Resumable run: [bold]{runDir}[/]  (continue with: vqgan-clip generate --resume \"{runDir}\" --steps {s.Steps})");
         return cancelled ? 130 : 0;
     }
 

@@ -1,0 +1,112 @@
+using System.CommandLine;
+using Spectre.Console;
+using VqganClip.Cli;
+using VqganClip.Cli.Commands;
+using VqganClip.Models.Images;
+
+namespace VqganClip.Tests.Guidance;
+
+public class GenerateCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("vqgan-clip-generate").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (IAnsiConsole Console, StringWriter Output) TestConsole()
+    {
+        var output = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Out = new AnsiConsoleOutput(output),
+            Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 250;
+        return (console, output);
+    }
+
+    private static (int Code, string Output) Generate(params string[] args)
+    {
+        var (console, output) = TestConsole();
+        var root = new RootCommand("test") { GenerateCommand.Create(console) };
+        int code = CliApp.Run(root, new[] { "generate" }.Concat(args).ToArray(), console);
+        return (code, output.ToString());
+    }
+
+    private string[] Common(string output, params string[] more) => new[]
+    {
+        "--clip", TinyModels.ClipPath, "--generator", "pixels", "--size", "40x40", "--cutn", "2", "--seed", "5", "--out", output,
+    }.Concat(more).ToArray();
+
+    [Fact]
+    public void WritesThePictureWithEverySettingAndNumberedSnapshots()
+    {
+        var outPath = Path.Combine(_dir, "rose.png");
+        var (code, text) = Generate(new[] { "a red rose:1.5|a vase:-0.5" }.Concat(Common(outPath, "--steps", "4", "--save-every", "2")).ToArray());
+        Assert.True(code == 0, text);
+        Assert.True(File.Exists(outPath));
+        Assert.True(File.Exists(Path.Combine(_dir, "rose-0000.png")));
+        Assert.True(File.Exists(Path.Combine(_dir, "rose-0002.png")));
+        Assert.Contains("Image: " + outPath, text);
+
+        var chunks = ImageIO.ReadPngText(outPath);
+        Assert.Equal("a red rose:1.5|a vase:-0.5", chunks["prompt"]);
+        Assert.Equal("5", chunks["seed"]);
+        Assert.Equal("4", chunks["step"]);
+        Assert.Equal("pixels", chunks["generator"]);
+        Assert.Equal("40x40", chunks["size"]);
+        Assert.Contains("\"CutCount\":2", chunks["options"]);
+        Assert.StartsWith("vqgan-clip generate \"a red rose:1.5|a vase:-0.5\" --generator pixels --size 40x40 --steps 4", chunks["command"]);
+        Assert.Contains("--seed 5", chunks["command"]);
+
+        // the same settings reproduce the same file, byte for byte
+        var again = Path.Combine(_dir, "again.png");
+        Assert.Equal(0, Generate(new[] { "a red rose:1.5|a vase:-0.5" }.Concat(Common(again, "--steps", "4")).ToArray()).Code);
+        Assert.Equal(ImageIO.Load(outPath).data<float>().ToArray(), ImageIO.Load(again).data<float>().ToArray());
+    }
+
+    [Fact]
+    public void ARunFolderResumesToTheSamePictureAsAStraightRun()
+    {
+        var straight = Path.Combine(_dir, "straight.png");
+        Assert.Equal(0, Generate(new[] { "a tree" }.Concat(Common(straight, "--steps", "6")).ToArray()).Code);
+
+        var first = Path.Combine(_dir, "first.png");
+        var runDir = Path.Combine(_dir, "first.run");
+        var (code, text) = Generate(new[] { "a tree" }.Concat(Common(first, "--steps", "3", "--run-dir", runDir)).ToArray());
+        Assert.Equal(0, code);
+        Assert.Contains("Resumable run: " + runDir, text);
+
+        var resumed = Path.Combine(_dir, "resumed.png");
+        (code, text) = Generate("--resume", runDir, "--clip", TinyModels.ClipPath, "--steps", "6", "--out", resumed);
+        Assert.True(code == 0, text);
+        Assert.Contains("Resuming", text);
+        Assert.Equal(ImageIO.Load(straight).data<float>().ToArray(), ImageIO.Load(resumed).data<float>().ToArray());
+    }
+
+    [Theory]
+    [InlineData("--size", "forty", "--size 'forty' is not WxH")]
+    [InlineData("--optimizer", "adamm", "Unknown optimizer 'adamm'")]
+    [InlineData("--cut-method", "fancy", "--cut-method 'fancy' is not one of: original, augmented")]
+    [InlineData("--generator", "crayons", "--generator 'crayons' is not one of: vqgan, pixels, fourier, strokes")]
+    [InlineData("--image-prompt", "missing.png:0.5", "--image-prompt file 'missing.png' does not exist")]
+    public void BadOptionsSayWhatIsWrong(string option, string value, string message)
+    {
+        var args = new[] { "a tree", "--clip", TinyModels.ClipPath, "--generator", "pixels", "--steps", "1", "--out", Path.Combine(_dir, "x.png") }.ToList();
+        int i = args.IndexOf(option);
+        if (i >= 0) args[i + 1] = value; else args.AddRange(new[] { option, value });
+        var (code, text) = Generate(args.ToArray());
+        Assert.Equal(1, code);
+        Assert.Contains(message, text);
+    }
+
+    [Fact]
+    public void AMalformedPromptPointsAtTheColumn()
+    {
+        var (code, text) = Generate("a tree:heavy", "--clip", TinyModels.ClipPath, "--generator", "pixels", "--out", Path.Combine(_dir, "x.png"));
+        Assert.Equal(1, code);
+        Assert.Contains("Weight 'heavy' is not a number", text);
+        Assert.Contains("(column 8)", text);
+    }
+}
