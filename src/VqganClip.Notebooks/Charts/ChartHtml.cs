@@ -1,0 +1,51 @@
+using System.Text.RegularExpressions;
+using Plotly.NET;
+using VqganClip.Notebooks.Html;
+
+namespace VqganClip.Notebooks.Charts;
+
+/// <summary>
+/// Renders a Plotly.NET chart as an HTML fragment that works offline: a div, the figure as JSON in a
+/// <c>&lt;script type="application/json"&gt;</c>, and a small script that draws it with <c>window.Plotly</c>.
+/// The library itself comes from <see cref="PlotlyJs"/> (at most once per page); a chart that finds no library
+/// waits for it (another output may still be loading it) and only then tries the CDN.
+/// Plotly.NET's own HTML (toChartHTML) always references the CDN or require.js, hence this renderer.
+/// </summary>
+public static class ChartHtml
+{
+    /// <summary>The class of every chart div (the browser test looks for it).</summary>
+    public const string ChartClass = "vqc-chart";
+
+    /// <summary>The figure JSON Plotly.NET produces for a chart (data, layout, frames), safe to embed in a script element.</summary>
+    public static string FigureJson(GenericChart chart) =>
+        GenericChart.toFigureJson(chart).Replace("</", "<\\/", StringComparison.Ordinal);
+
+    /// <summary>The HTML fragment for a chart; <paramref name="owner"/> is the object being formatted (see <see cref="PlotlyJs.ShouldInclude"/>).</summary>
+    public static string Render(GenericChart chart, object owner, int heightPx = 340)
+    {
+        var id = "vqc-chart-" + Guid.NewGuid().ToString("N")[..12];
+        var library = PlotlyJs.ShouldInclude(owner) ? PlotlyJs.ScriptElement() : "";
+        return library +
+               $"<div class=\"{ChartClass}\" id=\"{id}\" style=\"width:100%;min-width:320px;height:{heightPx}px\"></div>" +
+               $"<script type=\"application/json\" id=\"{id}-figure\">{FigureJson(chart)}</script>" +
+               "<script>(function(){" +
+               $"var id={HtmlText.JsString(id)};" +
+               "function draw(){var el=document.getElementById(id);if(!el)return;" +
+               "var f=JSON.parse(document.getElementById(id+'-figure').textContent);" +
+               "window.Plotly.newPlot(el,f.data,f.layout,{responsive:true,displaylogo:false});}" +
+               "if(typeof window.Plotly!=='undefined'){draw();return;}" +
+               "var tries=0,timer=setInterval(function(){" +
+               "if(typeof window.Plotly!=='undefined'){clearInterval(timer);draw();}" +
+               "else if(++tries>60){clearInterval(timer);var s=document.createElement('script');" +
+               $"s.src={HtmlText.JsString(PlotlyJs.CdnUrl)};s.onload=draw;" +
+               "s.onerror=function(){var el=document.getElementById(id);if(el)el.textContent='plotly.js is not loaded on this page: re-run the first chart cell, or call VqganClip.Notebooks.Charts.PlotlyJs.IncludeInNextChart().';};" +
+               "document.head.appendChild(s);}},50);})();</script>";
+    }
+
+    private static readonly Regex FigureScript = new(
+        "<script type=\"application/json\" id=\"(?<id>vqc-chart-[0-9a-f]+)-figure\">(?<json>.*?)</script>", RegexOptions.Singleline);
+
+    /// <summary>The figure JSON texts embedded in an HTML text, in order (for tests and tools).</summary>
+    public static IReadOnlyList<string> ExtractFigures(string html) =>
+        FigureScript.Matches(html).Select(m => m.Groups["json"].Value.Replace("<\\/", "</", StringComparison.Ordinal)).ToList();
+}
