@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Numerics;
+using VqganClip.Models.IO.Pickle;
+
+namespace VqganClip.Models.IO.Torch;
+
+/// <summary>
+/// The tensors (still unread: <see cref="TensorRef"/>s) and metadata found in an unpickled checkpoint,
+/// whichever shape it has: a bare state dict, a Lightning-style dict with a <c>state_dict</c> entry,
+/// or a TorchScript module tree whose tensor attributes are gathered under dotted names.
+/// </summary>
+internal sealed class TorchCheckpointContent
+{
+    private const int MaxModuleDepth = 200;
+
+    public List<(string Name, TensorRef Tensor)> Tensors { get; } = new();
+
+    public Dictionary<string, string> Metadata { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>True when the pickle was a TorchScript module tree.</summary>
+    public bool IsModuleTree { get; private set; }
+
+    /// <summary>Finds the state dict in an unpickled root object; throws <see cref="PickleException"/> when there is none.</summary>
+    public static TorchCheckpointContent From(object? root)
+    {
+        var content = new TorchCheckpointContent();
+        switch (root)
+        {
+            case PyObject obj when obj.Type.Module.StartsWith("__torch__", StringComparison.Ordinal):
+                content.IsModuleTree = true;
+                content.Metadata["torchscript.class"] = obj.Type.FullName;
+                content.CollectModule(obj, "", new HashSet<PyObject>(ReferenceEqualityComparer.Instance), 0);
+                if (content.Tensors.Count == 0) throw new PickleException($"TorchScript module {obj.Type.FullName} holds no tensors");
+                break;
+            case PyDict dict when dict.TryGet("state_dict", out var inner) && inner is PyDict stateDict:
+                // Lightning (and many training scripts): {"epoch", "global_step", "state_dict", "optimizer_states", ...}.
+                foreach (var kv in dict.Items)
+                    if (kv.Key is string key && Scalar(kv.Value) is { } text) content.Metadata[key] = text;
+                content.CollectStateDict(stateDict, "state_dict");
+                break;
+            case PyDict dict:
+                content.CollectStateDict(dict, null);
+                break;
+            case PyObject obj:
+                throw new PickleException($"file holds a pickled {obj.Type.FullName} object, not a state dict (nothing was executed; save its state_dict() instead)");
+            default:
+                throw new PickleException($"top-level object is a {PyFormat.TypeName(root)}, not a state dict");
+        }
+        return content;
+    }
+
+    private void CollectStateDict(PyDict dict, string? where)
+    {
+        var place = where is null ? "state dict" : $"'{where}'";
+        foreach (var (key, value) in dict.Items)
+        {
+            if (key is not string name)
+                throw new PickleException($"{place} has a non-string key {PyFormat.Describe(key)}");
+            switch (value)
+            {
+                case TensorRef tensor:
+                    Tensors.Add((name, tensor));
+                    break;
+                case PyObject obj:
+                    throw new PickleException($"{place} entry '{name}' is not a tensor but an object built by {obj.Type.FullName} (not executed)");
+                case PyGlobal g:
+                    throw new PickleException($"{place} entry '{name}' is not a tensor but a reference to {g.FullName}");
+                default:
+                    // None, numbers, nested containers (e.g. _extra_state): not weights, skipped.
+                    break;
+            }
+        }
+        if (Tensors.Count == 0)
+            throw new PickleException($"{place} holds no tensors" + (where is null ? $" (top-level keys: {string.Join(", ", dict.Items.Take(8).Select(kv => PyFormat.Describe(kv.Key)))})" : ""));
+    }
+
+    private void CollectModule(PyObject module, string prefix, HashSet<PyObject> visiting, int depth)
+    {
+        if (depth > MaxModuleDepth) throw new PickleException($"TorchScript module tree deeper than {MaxModuleDepth} levels at '{prefix}'");
+        if (!visiting.Add(module)) return; // a module reachable twice (or a cycle): its tensors are already named
+        var attributes = module.Attributes;
+        if (attributes is null) return; // custom __setstate__ state: no attribute names to give
+        foreach (var (key, value) in attributes.Items)
+        {
+            if (key is not string name) continue;
+            switch (value)
+            {
+                case TensorRef tensor:
+                    Tensors.Add((prefix + name, tensor));
+                    break;
+                case PyObject child when child.Type.Module.StartsWith("__torch__", StringComparison.Ordinal):
+                    CollectModule(child, prefix + name + ".", visiting, depth + 1);
+                    break;
+                default:
+                    break; // training flags, hooks, ints: not parameters or buffers
+            }
+        }
+    }
+
+    private static string? Scalar(object? value) => value switch
+    {
+        string s => s,
+        long l => l.ToString(CultureInfo.InvariantCulture),
+        BigInteger b => b.ToString(CultureInfo.InvariantCulture),
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        bool b => b ? "True" : "False",
+        _ => null,
+    };
+}

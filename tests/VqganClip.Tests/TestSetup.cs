@@ -1,0 +1,26 @@
+using System.Runtime.CompilerServices;
+using VqganClip.Models.Runtime;
+
+namespace VqganClip.Tests;
+
+internal static class TestSetup
+{
+    /// <summary>Every test may call TorchSharp directly: prepare it before any test runs.</summary>
+    [ModuleInitializer]
+    internal static void Init() => TorchRuntime.EnsureInitialized();
+
+    /// <summary>tests/VqganClip.Tests/fixtures, as copied next to the test assembly.</summary>
+    public static string Fixtures(params string[] parts) =>
+        Path.Combine(new[] { AppContext.BaseDirectory, "fixtures" }.Concat(parts).ToArray());
+
+    /// <summary>The repository root (the folder holding Toolkit.sln).</summary>
+    public static string RepoRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Toolkit.sln"))) dir = dir.Parent;
+            return dir?.FullName ?? throw new InvalidOperationException("Toolkit.sln not found above " + AppContext.BaseDirectory);
+        }
+    }
+}
