@@ -33,6 +33,7 @@ public static class NotebookFormatters
         Add<ModelSummary>(m => m.ToHtml(), m => m.ToString());
         Add<CheckpointTable>(t => t.ToHtml(), t => t.ToString());
         Add<StateDict>(d => CheckpointTable.FromStateDict(d).ToHtml(), d => CheckpointTable.FromStateDict(d).ToString());
+        Add<CheckpointInfo>(i => CheckpointTable.FromInfo(i).ToHtml(), i => CheckpointTable.FromInfo(i).ToString());
         Add<torch.nn.Module>(m => ModelSummary.Of(m).ToHtml(), m => ModelSummary.Of(m).ToString());
         Add<GenericChart>(c => Styles.Open() + ChartHtml.Render(c, c) + Styles.Close, c => $"Plotly chart ({GenericChart.getTraces(c).Length} traces)");
     }

@@ -89,9 +89,12 @@ public sealed class NotebookRunner
                 Environment.CurrentDirectory = _baseDirectory;
                 try
                 {
+                    // Code goes in as a UTF-8 stream: emitting debug information (for the failing line of a
+                    // runtime error) needs source text that knows its encoding, which a plain string lacks.
+                    using var source = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(code));
                     state = state is null
-                        ? await CSharpScript.RunAsync(code, cellOptions, globals, typeof(ScriptGlobals), cancellationToken)
-                        : await state.ContinueWithAsync(code, cellOptions, cancellationToken);
+                        ? await CSharpScript.Create(source, cellOptions, typeof(ScriptGlobals)).RunAsync(globals, cancellationToken)
+                        : await state.Script.ContinueWith(source, cellOptions).RunFromAsync(state, cancellationToken: cancellationToken);
                 }
                 finally
                 {

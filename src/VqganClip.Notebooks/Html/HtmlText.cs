@@ -1,12 +1,22 @@
 using System.Globalization;
-using System.Net;
 
 namespace VqganClip.Notebooks.Html;
 
 /// <summary>Escaping and number formatting shared by every formatter (invariant culture: outputs are the same on every machine).</summary>
 public static class HtmlText
 {
-    public static string Encode(string? text) => WebUtility.HtmlEncode(text ?? "");
+    /// <summary>
+    /// Escapes &amp; &lt; &gt; " ' only: pages and outputs are UTF-8, so other characters (×, é, emoji in prompts)
+    /// stay readable in the HTML (WebUtility.HtmlEncode would turn Latin-1 letters into numeric entities).
+    /// </summary>
+    public static string Encode(string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return "";
+        var sb = new System.Text.StringBuilder(text.Length + 16);
+        foreach (var ch in text)
+            sb.Append(ch switch { '&' => "&amp;", '<' => "&lt;", '>' => "&gt;", '"' => "&quot;", '\'' => "&#39;", _ => ch.ToString() });
+        return sb.ToString();
+    }
 
     /// <summary>A number the way tables show it: up to 4 significant digits, exponent form for very small/large values.</summary>
     public static string Number(double value)

@@ -38,6 +38,14 @@ public sealed class CheckpointTable
         return new CheckpointTable(rows, stateDict.Format, stateDict.SourcePath, new Dictionary<string, string>(stateDict.Metadata));
     }
 
+    /// <summary>From <c>Checkpoint.Inspect(path)</c>: the table without loading any tensor data.</summary>
+    public static CheckpointTable FromInfo(CheckpointInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        return new CheckpointTable(info.Tensors.Select(t => new CheckpointTensor(t.Name, t.DType.TorchName, t.Shape, t.ByteCount)),
+                                   info.Format, info.Path, info.Metadata);
+    }
+
     public IReadOnlyList<CheckpointTensor> Tensors { get; }
     public string Format { get; }
     public string? SourcePath { get; }
@@ -90,21 +98,8 @@ public sealed class CheckpointTable
         return sb.ToString().TrimEnd();
     }
 
-    /// <summary>"float32", "float16", "bfloat16", "int64", ... (PyTorch's names).</summary>
-    public static string DTypeName(torch.ScalarType type) => type switch
-    {
-        torch.ScalarType.Float32 => "float32",
-        torch.ScalarType.Float64 => "float64",
-        torch.ScalarType.Float16 => "float16",
-        torch.ScalarType.BFloat16 => "bfloat16",
-        torch.ScalarType.Int64 => "int64",
-        torch.ScalarType.Int32 => "int32",
-        torch.ScalarType.Int16 => "int16",
-        torch.ScalarType.Int8 => "int8",
-        torch.ScalarType.Byte => "uint8",
-        torch.ScalarType.Bool => "bool",
-        _ => type.ToString().ToLowerInvariant(),
-    };
+    /// <summary>PyTorch's name of a dtype ("float32", "bfloat16", "int64", ...).</summary>
+    public static string DTypeName(torch.ScalarType type) => TensorDType.FromScalarType(type)?.TorchName ?? type.ToString().ToLowerInvariant();
 
     private static string Shorten(string s) => s.Length <= 200 ? s : s[..200] + $"… ({s.Length} chars)";
 }

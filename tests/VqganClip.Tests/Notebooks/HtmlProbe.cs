@@ -1,0 +1,25 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using SkiaSharp;
+using VqganClip.Notebooks.Charts;
+
+namespace VqganClip.Tests.Notebooks;
+
+/// <summary>Reads what a formatter's HTML holds: the images (decoded independently with SkiaSharp) and the chart figures.</summary>
+internal static class HtmlProbe
+{
+    private static readonly Regex DataUri = new("<img[^>]*src=\"data:image/png;base64,(?<b64>[A-Za-z0-9+/=]+)\"", RegexOptions.Compiled);
+
+    public static IReadOnlyList<SKBitmap> Images(string html) =>
+        DataUri.Matches(html).Select(m => SKBitmap.Decode(Convert.FromBase64String(m.Groups["b64"].Value))
+                                          ?? throw new InvalidDataException("An <img> data URI is not a decodable PNG.")).ToList();
+
+    public static IReadOnlyList<JsonElement> Figures(string html) =>
+        ChartHtml.ExtractFigures(html).Select(j => JsonDocument.Parse(j).RootElement.Clone()).ToList();
+
+    public static IReadOnlyList<JsonElement> Traces(JsonElement figure) => figure.GetProperty("data").EnumerateArray().ToList();
+
+    public static string Name(JsonElement trace) => trace.GetProperty("name").GetString()!;
+
+    public static int Count(string text, string what) => Regex.Matches(text, Regex.Escape(what)).Count;
+}
