@@ -21,17 +21,22 @@ public static class ChartHtml
         GenericChart.toFigureJson(chart).Replace("</", "<\\/", StringComparison.Ordinal);
 
     /// <summary>The HTML fragment for a chart; <paramref name="owner"/> is the object being formatted (see <see cref="PlotlyJs.ShouldInclude"/>).</summary>
-    public static string Render(GenericChart chart, object owner, int heightPx = 340)
+    /// <remarks>
+    /// The chart fills its div (width 100%, up to <paramref name="maxWidthPx"/>): the drawing script drops the
+    /// figure's fixed layout width, so charts placed side by side share the row instead of wrapping.
+    /// </remarks>
+    public static string Render(GenericChart chart, object owner, int heightPx = 340, int maxWidthPx = 760)
     {
         var id = "vqc-chart-" + Guid.NewGuid().ToString("N")[..12];
         var library = PlotlyJs.ShouldInclude(owner) ? PlotlyJs.ScriptElement() : "";
         return library +
-               $"<div class=\"{ChartClass}\" id=\"{id}\" style=\"width:100%;min-width:320px;height:{heightPx}px\"></div>" +
+               $"<div class=\"{ChartClass}\" id=\"{id}\" style=\"width:100%;max-width:{maxWidthPx}px;min-width:280px;height:{heightPx}px\"></div>" +
                $"<script type=\"application/json\" id=\"{id}-figure\">{FigureJson(chart)}</script>" +
                "<script>(function(){" +
                $"var id={HtmlText.JsString(id)};" +
                "function draw(){var el=document.getElementById(id);if(!el)return;" +
                "var f=JSON.parse(document.getElementById(id+'-figure').textContent);" +
+               "var l=f.layout||(f.layout={});delete l.width;l.autosize=true;l.height=el.clientHeight||l.height;" +
                "window.Plotly.newPlot(el,f.data,f.layout,{responsive:true,displaylogo:false});}" +
                "if(typeof window.Plotly!=='undefined'){draw();return;}" +
                "var tries=0,timer=setInterval(function(){" +

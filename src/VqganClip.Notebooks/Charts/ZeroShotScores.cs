@@ -33,7 +33,7 @@ public sealed class ZeroShotScores
     {
         // Plotly stacks horizontal bar categories bottom-up: feed them worst first so the best is on top.
         var ascending = Ranked.Reverse().ToList();
-        int height = Math.Clamp(80 + 26 * ascending.Count, 160, 900);
+        int height = Height(ascending.Count);
         return C.Chart.Bar<double, string, string>(
                 values: ascending.Select(s => s.Score), Keys: ascending.Select(s => s.Label).ToList(), Name: "score",
                 MultiText: ascending.Select(s => HtmlText.Number(s.Score)).ToList())
@@ -43,7 +43,7 @@ public sealed class ZeroShotScores
     public string ToHtmlFragment(object owner)
     {
         var chart = ToChart();
-        var height = Math.Clamp(80 + 26 * Ranked.Count, 160, 900);
+        var height = Height(Ranked.Count);
         return ChartHtml.Render(chart, owner, height);
     }
 
@@ -58,6 +58,9 @@ public sealed class ZeroShotScores
             sb.AppendLine($"  {label.PadRight(width)}  {HtmlText.Number(score)}");
         return sb.ToString().TrimEnd();
     }
+
+    /// <summary>Room for the title and axis plus a bar row per label.</summary>
+    private static int Height(int labels) => Math.Clamp(150 + 30 * labels, 220, 900);
 
     private static IEnumerable<(string, double)> Zip(IReadOnlyList<string> labels, IReadOnlyList<float> scores)
     {
