@@ -35,7 +35,6 @@ public static class NotebookFormatters
         Add<StateDict>(d => CheckpointTable.FromStateDict(d).ToHtml(), d => CheckpointTable.FromStateDict(d).ToString());
         Add<CheckpointInfo>(i => CheckpointTable.FromInfo(i).ToHtml(), i => CheckpointTable.FromInfo(i).ToString());
         Add<torch.nn.Module>(m => ModelSummary.Of(m).ToHtml(), m => ModelSummary.Of(m).ToString());
-        Add<GenericChart>(c => Styles.Open() + ChartHtml.Render(c, c) + Styles.Close, c => $"Plotly chart ({GenericChart.getTraces(c).Length} traces)");
     }
 
     /// <summary>Whether this process has registered the formatters (and they have not been reset since).</summary>
@@ -55,7 +54,22 @@ public static class NotebookFormatters
         {
             if (Formatter.RegisteredFormatters(false).Any(f => f.Type == typeof(NotebookImage))) return;
             foreach (var register in Registrations) register();
+            try { RegisterPlotlyNetCharts(); }
+            catch (Exception e) when (e is FileNotFoundException or FileLoadException or TypeLoadException)
+            {
+                // A host whose FSharp.Core is older than Plotly.NET's (the .NET Interactive kernel): Plotly.NET charts
+                // cannot be built there anyway; the toolkit's own charts do not need it.
+            }
         }
+    }
+
+    /// <summary>Plotly.NET charts users build themselves render offline too (where Plotly.NET can run).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void RegisterPlotlyNetCharts()
+    {
+        Formatter.Register<GenericChart>((c, w) => w.Write(Styles.Open() + ChartHtml.Render(c, c) + Styles.Close), Html);
+        Formatter.Register<GenericChart>((c, w) => w.Write($"Plotly.NET chart ({GenericChart.getTraces(c).Length} traces)"), PlainText);
+        Formatter.SetPreferredMimeTypesFor(typeof(GenericChart), Html, PlainText);
     }
 
     /// <summary>Adds a type to the registration list (used by the run views, which live in other files).</summary>

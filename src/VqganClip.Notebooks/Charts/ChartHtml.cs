@@ -5,33 +5,40 @@ using VqganClip.Notebooks.Html;
 namespace VqganClip.Notebooks.Charts;
 
 /// <summary>
-/// Renders a Plotly.NET chart as an HTML fragment that works offline: a div, the figure as JSON in a
+/// Renders a plotly.js figure (a toolkit <see cref="PlotlyFigure"/> or a Plotly.NET chart) as an HTML fragment that works offline: a div, the figure as JSON in a
 /// <c>&lt;script type="application/json"&gt;</c>, and a small script that draws it with <c>window.Plotly</c>.
 /// The library itself comes from <see cref="PlotlyJs"/> (at most once per page); a chart that finds no library
 /// waits for it (another output may still be loading it) and only then tries the CDN.
-/// Plotly.NET's own HTML (toChartHTML) always references the CDN or require.js, hence this renderer.
+/// Plotly.NET's own HTML (toChartHTML) references the CDN or require.js, hence this renderer.
 /// </summary>
 public static class ChartHtml
 {
     /// <summary>The class of every chart div (the browser test looks for it).</summary>
     public const string ChartClass = "vqc-chart";
 
-    /// <summary>The figure JSON Plotly.NET produces for a chart (data, layout, frames), safe to embed in a script element.</summary>
-    public static string FigureJson(GenericChart chart) =>
-        GenericChart.toFigureJson(chart).Replace("</", "<\\/", StringComparison.Ordinal);
+    /// <summary>The figure JSON Plotly.NET produces for a chart (data, layout, frames). Needs FSharp.Core 10.1 (see <see cref="PlotlyFigure"/>).</summary>
+    public static string FigureJson(GenericChart chart) => GenericChart.toFigureJson(chart);
 
-    /// <summary>The HTML fragment for a chart; <paramref name="owner"/> is the object being formatted (see <see cref="PlotlyJs.ShouldInclude"/>).</summary>
+    /// <summary>A Plotly.NET chart's HTML fragment (hosts where Plotly.NET runs: the notebook runner, applications, tests).</summary>
+    public static string Render(GenericChart chart, object owner, int heightPx = 340, int maxWidthPx = 760) =>
+        Render(FigureJson(chart), owner, heightPx, maxWidthPx);
+
+    /// <summary>A toolkit figure's HTML fragment.</summary>
+    public static string Render(PlotlyFigure figure, object owner, int maxWidthPx = 760) =>
+        Render(figure.ToJson(), owner, figure.Layout["height"]?.GetValue<int>() ?? 340, maxWidthPx);
+
+    /// <summary>The HTML fragment for a figure given as plotly.js JSON ({data, layout}); <paramref name="owner"/> is the object being formatted (see <see cref="PlotlyJs.ShouldInclude"/>).</summary>
     /// <remarks>
     /// The chart fills its div (width 100%, up to <paramref name="maxWidthPx"/>): the drawing script drops the
     /// figure's fixed layout width, so charts placed side by side share the row instead of wrapping.
     /// </remarks>
-    public static string Render(GenericChart chart, object owner, int heightPx = 340, int maxWidthPx = 760)
+    public static string Render(string figureJson, object owner, int heightPx = 340, int maxWidthPx = 760)
     {
         var id = "vqc-chart-" + Guid.NewGuid().ToString("N")[..12];
         var library = PlotlyJs.ShouldInclude(owner) ? PlotlyJs.ScriptElement() : "";
         return library +
                $"<div class=\"{ChartClass}\" id=\"{id}\" style=\"width:100%;max-width:{maxWidthPx}px;min-width:280px;height:{heightPx}px\"></div>" +
-               $"<script type=\"application/json\" id=\"{id}-figure\">{FigureJson(chart)}</script>" +
+               $"<script type=\"application/json\" id=\"{id}-figure\">{figureJson.Replace("</", "<\\/", StringComparison.Ordinal)}</script>" +
                "<script>(function(){" +
                $"var id={HtmlText.JsString(id)};" +
                "function draw(){var el=document.getElementById(id);if(!el)return;" +

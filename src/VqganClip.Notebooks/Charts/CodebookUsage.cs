@@ -1,8 +1,6 @@
 using System.Text;
-using Plotly.NET;
 using TorchSharp;
 using VqganClip.Notebooks.Html;
-using C = Plotly.NET.CSharp;
 
 namespace VqganClip.Notebooks.Charts;
 
@@ -91,18 +89,18 @@ public sealed class CodebookUsage
         }
     }
 
-    public GenericChart HistogramChart(int width = 520, int height = 300) =>
-        C.Chart.Column<long, int, string>(values: Counts, Keys: Enumerable.Range(0, CodebookSize).ToList(), Name: "positions")
-            .WithTitle("Positions per code").WithAxisTitles("code index", "positions").Sized(width, height);
+    public PlotlyFigure HistogramFigure(int height = 300) =>
+        new PlotlyFigure("Positions per code", height)
+            .Add(PlotlyFigure.Columns(Enumerable.Range(0, CodebookSize), Counts, "positions"))
+            .AxisTitles("code index", "positions");
 
-    public GenericChart HeatmapChart(int height = 300)
+    public PlotlyFigure HeatmapFigure(int height = 300)
     {
-        int rows = Indices.GetLength(0), cols = Indices.GetLength(1);
-        var z = Enumerable.Range(0, rows).Select(r => (IEnumerable<int>)Enumerable.Range(0, cols).Select(c => Indices[r, c]).ToList()).ToList();
-        // Row 0 is the top of the image: reverse the y axis (Plotly draws row 0 at the bottom).
-        var chart = C.Chart.Heatmap<int, int, int, string>(zData: z, Name: "code index", ReverseYAxis: true);
-        int width = Math.Clamp((int)Math.Round(height * (double)cols / rows) + 120, 240, 700);
-        return chart.WithTitle("Code index per latent position").Sized(width, height);
+        var figure = new PlotlyFigure("Code index per latent position", height).Add(PlotlyFigure.Heatmap(Indices, "code index"));
+        // Row 0 is the top of the image, as in the picture (Plotly draws row 0 at the bottom by default).
+        figure.Axis("yaxis")["autorange"] = "reversed";
+        figure.Axis("yaxis")["scaleanchor"] = "x";
+        return figure;
     }
 
     public string ToHtmlFragment(object owner)
@@ -111,9 +109,9 @@ public sealed class CodebookUsage
         sb.Append($"<div class=\"vqc-title\">{HtmlText.Encode(Title)}</div>");
         sb.Append($"<div class=\"vqc-caption\">{HtmlText.Encode(Summary())}</div>");
         sb.Append("<div class=\"vqc-row\"><div style=\"flex:1 1 480px\">");
-        sb.Append(ChartHtml.Render(HistogramChart(), owner, 300));
+        sb.Append(ChartHtml.Render(HistogramFigure(), owner));
         sb.Append("</div><div style=\"flex:1 1 320px\">");
-        sb.Append(ChartHtml.Render(HeatmapChart(), owner, 300));
+        sb.Append(ChartHtml.Render(HeatmapFigure(), owner));
         sb.Append("</div></div>");
         return sb.ToString();
     }

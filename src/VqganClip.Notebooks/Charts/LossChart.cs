@@ -1,8 +1,5 @@
 using System.Text;
-using Plotly.NET;
-using Plotly.NET.LayoutObjects;
 using VqganClip.Notebooks.Html;
-using C = Plotly.NET.CSharp;
 
 namespace VqganClip.Notebooks.Charts;
 
@@ -31,24 +28,18 @@ public sealed class LossChart
     /// <summary>Start on a log y axis (the toggle switches either way).</summary>
     public bool LogScale { get; }
 
-    public GenericChart ToChart(int width = 560, int height = 340)
+    public PlotlyFigure ToFigure(int height = 340)
     {
-        var lines = Series.Select(s =>
+        var figure = new PlotlyFigure(Title, height).AxisTitles("step", "loss").LogScaleToggle(LogScale);
+        foreach (var s in Series)
         {
             bool total = s.Name == TotalName;
-            return C.Chart.Line<int, double, string>(
-                x: s.Steps, y: s.Values, Name: s.Name,
-                LineWidth: total ? 3.0 : 1.5,
-                LineDash: total ? StyleParam.DrawingStyle.Dash : StyleParam.DrawingStyle.Solid);
-        }).ToList();
-        var chart = lines.Count == 0 ? C.Chart.Line<int, double, string>(x: Array.Empty<int>(), y: Array.Empty<double>(), Name: "(no steps yet)") : C.Chart.Combine(lines);
-        chart = chart.WithTitle(Title).WithAxisTitles("step", "loss").WithUpdateMenu(PlotlyParts.LogScaleToggle()).Sized(width, height);
-        if (LogScale)
-            chart = C.GenericChartExtensions.WithYAxisStyle<double, double, string>(chart, AxisType: StyleParam.AxisType.Log);
-        return chart;
+            figure.Add(PlotlyFigure.Line(s.Name, s.Steps, s.Values, total ? 3.0 : 1.5, total ? "dash" : "solid"));
+        }
+        return figure;
     }
 
-    public string ToHtmlFragment(object owner, int width = 560, int height = 340) => ChartHtml.Render(ToChart(width, height), owner, height);
+    public string ToHtmlFragment(object owner, int height = 340) => ChartHtml.Render(ToFigure(height), owner);
 
     public string ToHtml() => Styles.Open() + ToHtmlFragment(this) + Styles.Close;
 

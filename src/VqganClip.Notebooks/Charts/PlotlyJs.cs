@@ -89,7 +89,8 @@ public static class PlotlyJs
 
     private static (string, string) LoadLibrary()
     {
-        var assembly = typeof(Plotly.NET.GenericChart).Assembly;
+        // Loaded by name and only read for its resource: touching Plotly.NET's types would need FSharp.Core 10.1.
+        var assembly = System.Reflection.Assembly.Load(new AssemblyName("Plotly.NET"));
         var name = assembly.GetManifestResourceNames()
             .FirstOrDefault(n => n.StartsWith("Plotly.NET.plotly-", StringComparison.Ordinal) && n.EndsWith(".min.js", StringComparison.Ordinal))
             ?? throw new InvalidOperationException(

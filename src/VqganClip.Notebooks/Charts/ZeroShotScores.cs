@@ -1,7 +1,5 @@
 using System.Text;
-using Plotly.NET;
 using VqganClip.Notebooks.Html;
-using C = Plotly.NET.CSharp;
 
 namespace VqganClip.Notebooks.Charts;
 
@@ -29,23 +27,16 @@ public sealed class ZeroShotScores
 
     public (string Label, double Score) Best => Ranked[0];
 
-    public GenericChart ToChart(int width = 520)
+    public PlotlyFigure ToFigure()
     {
         // Plotly stacks horizontal bar categories bottom-up: feed them worst first so the best is on top.
         var ascending = Ranked.Reverse().ToList();
-        int height = Height(ascending.Count);
-        return C.Chart.Bar<double, string, string>(
-                values: ascending.Select(s => s.Score), Keys: ascending.Select(s => s.Label).ToList(), Name: "score",
-                MultiText: ascending.Select(s => HtmlText.Number(s.Score)).ToList())
-            .WithTitle(Title).WithAxisTitles("score", "").Sized(width, height);
+        return new PlotlyFigure(Title, Height(ascending.Count))
+            .Add(PlotlyFigure.HorizontalBars(ascending.Select(s => s.Label), ascending.Select(s => s.Score), ascending.Select(s => HtmlText.Number(s.Score))))
+            .AxisTitles("score", null);
     }
 
-    public string ToHtmlFragment(object owner)
-    {
-        var chart = ToChart();
-        var height = Height(Ranked.Count);
-        return ChartHtml.Render(chart, owner, height);
-    }
+    public string ToHtmlFragment(object owner) => ChartHtml.Render(ToFigure(), owner);
 
     public string ToHtml() => Styles.Open() + ToHtmlFragment(this) + Styles.Close;
 
