@@ -26,9 +26,12 @@ public static class NotebookFormatters
     static NotebookFormatters()
     {
         Add<NotebookImage>(i => i.ToHtml(), i => i.ToString());
-        Add<ImageGrid>(g => g.ToHtml(), g => g.ToString());
+        Add<ImageGridView>(g => g.ToHtml(), g => g.ToString());
         Add<LossChart>(c => c.ToHtml(), c => c.ToString());
         Add<ZeroShotScores>(s => s.ToHtml(), s => s.ToString());
+        Add<VqganClip.Models.Clip.ZeroShotResult>(
+            r => string.Concat(Enumerable.Range(0, r.Probabilities.Length).Select(i => ZeroShotScores.FromResult(r, i).ToHtml())),
+            r => string.Join("\n", Enumerable.Range(0, r.Probabilities.Length).Select(i => ZeroShotScores.FromResult(r, i).ToString())));
         Add<CodebookUsage>(u => u.ToHtml(), u => u.ToString());
         Add<ModelSummary>(m => m.ToHtml(), m => m.ToString());
         Add<CheckpointTable>(t => t.ToHtml(), t => t.ToString());

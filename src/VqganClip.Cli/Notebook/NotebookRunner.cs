@@ -28,11 +28,11 @@ public sealed record NotebookRunResult(InteractiveDocument Document, int CellsRu
 public sealed class NotebookRunner
 {
     private readonly string _baseDirectory;
-    private readonly TextWriter? _log;
+    private readonly Action<string>? _log;
 
     /// <param name="baseDirectory">Where relative paths in cells resolve (the notebook's folder); cells also run with it as the current directory.</param>
     /// <param name="log">Progress lines ("cell 3 ... ok"), or null for none.</param>
-    public NotebookRunner(string baseDirectory, TextWriter? log = null)
+    public NotebookRunner(string baseDirectory, Action<string>? log = null)
     {
         _baseDirectory = Path.GetFullPath(baseDirectory);
         _log = log;
@@ -122,7 +122,7 @@ public sealed class NotebookRunner
             cell.Outputs.Clear();
             cell.Outputs.AddRange(outputs.Complete());
             cell.ExecutionOrder = executionCount;
-            _log?.WriteLine(failure is null
+            _log?.Invoke(failure is null
                 ? $"  cell {cellNumber,3}  ok      {watch.Elapsed.TotalSeconds,7:0.00}s"
                 : $"  cell {cellNumber,3}  FAILED  {watch.Elapsed.TotalSeconds,7:0.00}s");
         }

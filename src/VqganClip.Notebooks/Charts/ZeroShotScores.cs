@@ -20,6 +20,16 @@ public sealed class ZeroShotScores
     public ZeroShotScores(IReadOnlyList<string> labels, IReadOnlyList<float> scores, string title = "Zero-shot scores")
         : this(Zip(labels, scores), title) { }
 
+    /// <summary>The probabilities of one image of a CLIP zero-shot result (<c>ZeroShot.Score</c>).</summary>
+    public static ZeroShotScores FromResult(VqganClip.Models.Clip.ZeroShotResult result, int image = 0)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (image < 0 || image >= result.Probabilities.Length)
+            throw new ArgumentOutOfRangeException(nameof(image), image, $"The result scores {result.Probabilities.Length} image(s).");
+        var title = result.Probabilities.Length == 1 ? "Zero-shot probabilities" : $"Zero-shot probabilities, image {image}";
+        return new ZeroShotScores(result.Texts, result.Probabilities[image], title);
+    }
+
     /// <summary>Labels with their scores, best first.</summary>
     public IReadOnlyList<(string Label, double Score)> Ranked { get; }
     public string Title { get; }

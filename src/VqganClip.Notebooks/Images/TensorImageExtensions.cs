@@ -9,6 +9,6 @@ public static class TensorImageExtensions
     public static NotebookImage AsImage(this torch.Tensor image, string? label = null) => NotebookImage.FromTensor(image, label);
 
     /// <summary>A batch [N,C,H,W] in [0,1] as a grid (labels optional, one per image).</summary>
-    public static ImageGrid AsGrid(this torch.Tensor batch, IReadOnlyList<string>? labels = null, int? columns = null, string? title = null) =>
-        ImageGrid.FromBatch(batch, labels, columns, title);
+    public static ImageGridView AsGrid(this torch.Tensor batch, IReadOnlyList<string>? labels = null, int? columns = null, string? title = null) =>
+        ImageGridView.FromBatch(batch, labels, columns, title);
 }

@@ -13,7 +13,7 @@ public static class TensorPixels
         {
             4 when shape[0] == 1 => shape[1..],
             4 => throw new ArgumentException(
-                $"An image tensor has one image ([1,C,H,W]); got a batch of {shape[0]} ([{string.Join(",", shape)}]). Show a batch with ImageGrid.FromBatch."),
+                $"An image tensor has one image ([1,C,H,W]); got a batch of {shape[0]} ([{string.Join(",", shape)}]). Show a batch with ImageGridView.FromBatch."),
             3 => shape,
             _ => throw new ArgumentException($"An image tensor is [1,C,H,W] or [C,H,W]; got [{string.Join(",", shape)}]."),
         };

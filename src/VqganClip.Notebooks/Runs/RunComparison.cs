@@ -25,10 +25,10 @@ public sealed class RunComparison
 
     public LossChart Chart() => new(Runs.Select(r => r.Total with { Name = r.Name }), $"{Title}: total loss");
 
-    public ImageGrid Grid()
+    public ImageGridView Grid()
     {
         var images = Runs.Where(r => r.Image is not null).Select(r => r.Image!.WithLabel(r.Name)).ToList();
-        return new ImageGrid(images, columns: Math.Clamp(images.Count, 1, 6));
+        return new ImageGridView(images, columns: Math.Clamp(images.Count, 1, 6));
     }
 
     public string ToHtmlFragment()

@@ -76,6 +76,17 @@ public class ChartFormatterTests
     }
 
     [Fact]
+    public void A_clip_zero_shot_result_formats_one_chart_per_image()
+    {
+        var result = new VqganClip.Models.Clip.ZeroShotResult(["a cat", "a dog"], [[0.3f, 0.7f], [0.9f, 0.1f]], [[0.1f, 0.2f], [0.3f, 0.0f]]);
+        var figures = HtmlProbe.Figures(result.ToDisplayString("text/html"));
+        Assert.Equal(2, figures.Count);
+        var second = Assert.Single(HtmlProbe.Traces(figures[1]));
+        Assert.Equal(["a dog", "a cat"], second.GetProperty("y").EnumerateArray().Select(v => v.GetString()));
+        Assert.Contains("image 1", result.ToDisplayString("text/plain"));
+    }
+
+    [Fact]
     public void Codebook_usage_counts_codes_and_maps_the_latent()
     {
         // 2x3 latent over an 8-code book: code 5 three times, 1 twice, 7 once.

@@ -21,5 +21,14 @@ internal static class HtmlProbe
 
     public static string Name(JsonElement trace) => trace.GetProperty("name").GetString()!;
 
+    /// <summary>An output's data for a MIME type, as written (string) or as read back from an .ipynb (JSON lines).</summary>
+    public static string OutputText(IDictionary<string, object> data, string mime) => data[mime] switch
+    {
+        string s => s,
+        JsonElement { ValueKind: JsonValueKind.Array } j => string.Concat(j.EnumerateArray().Select(x => x.GetString())),
+        JsonElement j => j.GetString()!,
+        var other => string.Concat(((System.Collections.IEnumerable)other).Cast<object>()),
+    };
+
     public static int Count(string text, string what) => Regex.Matches(text, Regex.Escape(what)).Count;
 }

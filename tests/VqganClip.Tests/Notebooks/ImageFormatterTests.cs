@@ -84,7 +84,7 @@ public class ImageFormatterTests
         using var batch = torch.rand(4, 3, 8, 8);
         var e = Assert.Throws<ArgumentException>(() => NotebookImage.FromTensor(batch));
         Assert.Contains("batch of 4", e.Message);
-        Assert.Contains("ImageGrid.FromBatch", e.Message);
+        Assert.Contains("ImageGridView.FromBatch", e.Message);
         using var twoChannels = torch.rand(2, 8, 8);
         Assert.Contains("1 or 3 channels", Assert.Throws<ArgumentException>(() => NotebookImage.FromTensor(twoChannels)).Message);
     }
@@ -116,13 +116,13 @@ public class ImageFormatterTests
     public void Sweep_grid_has_row_and_column_headers()
     {
         var tile = NotebookImage.FromPixels(Gradient(3, 4, 4), 3, 4, 4);
-        var grid = ImageGrid.Sweep(["a cat", "a dog"], ["seed 1", "seed 2", "seed 3"], (r, c) => tile.WithLabel($"{r},{c}"));
+        var grid = ImageGridView.Sweep(["a cat", "a dog"], ["seed 1", "seed 2", "seed 3"], (r, c) => tile.WithLabel($"{r},{c}"));
         var html = grid.ToHtml();
         Assert.Equal(6, HtmlProbe.Images(html).Count);
         foreach (var header in new[] { "a cat", "a dog", "seed 1", "seed 2", "seed 3" })
             Assert.Contains($"<div class=\"vqc-head\">{header}</div>", html);
         Assert.Contains("a dog / seed 3: 1,2", grid.ToString());
-        Assert.Throws<ArgumentException>(() => new ImageGrid([tile, tile, tile], columns: 2, rowHeaders: ["only one"]));
+        Assert.Throws<ArgumentException>(() => new ImageGridView([tile, tile, tile], columns: 2, rowHeaders: ["only one"]));
     }
 
     [Fact]
@@ -130,7 +130,7 @@ public class ImageFormatterTests
     {
         var tile = NotebookImage.FromPixels(Gradient(3, 4, 4), 3, 4, 4);
         var snapshots = new[] { 0, 5, 10, 15, 20, 23 }.Select(s => (s, tile));
-        var grid = ImageGrid.FromSnapshots(snapshots, every: 10);
+        var grid = ImageGridView.FromSnapshots(snapshots, every: 10);
         Assert.Equal(["step 0", "step 10", "step 20", "step 23"], grid.Images.Select(i => i.Label));
     }
 

@@ -16,13 +16,9 @@ public sealed class RunnerDemoFixture
         Notebook = new FileInfo(Path.Combine(AppContext.BaseDirectory, "Notebooks", "TestNotebooks", "runner-demo.ipynb"));
         Executed = Path.Combine(Directory, "executed.ipynb");
         Report = Path.Combine(Directory, "report.html");
-        var log = new StringWriter();
-        var stderr = Console.Error;
-        var errors = new StringWriter();
-        Console.SetError(errors);
-        try { ExitCode = NotebookCommand.RunAsync(Notebook, new FileInfo(Executed), new FileInfo(Report), CancellationToken.None).GetAwaiter().GetResult(); }
-        finally { Console.SetError(stderr); }
-        ErrorText = errors.ToString();
+        var (console, text) = TestConsole.Create();
+        ExitCode = NotebookCommand.RunAsync(Notebook, new FileInfo(Executed), new FileInfo(Report), console, CancellationToken.None).GetAwaiter().GetResult();
+        ErrorText = text.ToString();
         if (!File.Exists(Executed)) throw new InvalidOperationException($"The runner wrote no notebook (exit code {ExitCode}): {ErrorText}");
         Document = NotebookFile.Load(Executed);
         Html = File.ReadAllText(Report);
@@ -40,20 +36,28 @@ public sealed class RunnerDemoFixture
     public InteractiveDocumentElement Cell(int number) => Document.Elements[number - 1];
 }
 
+internal static class TestConsole
+{
+    public static (Spectre.Console.IAnsiConsole Console, StringWriter Text) Create()
+    {
+        var text = new StringWriter();
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+        {
+            Ansi = Spectre.Console.AnsiSupport.No,
+            ColorSystem = Spectre.Console.ColorSystemSupport.NoColors,
+            Out = new Spectre.Console.AnsiConsoleOutput(text),
+        });
+        console.Profile.Width = 200;
+        return (console, text);
+    }
+}
+
 [Collection(NotebookCollection.Name)]
 public class NotebookRunnerTests : IClassFixture<RunnerDemoFixture>
 {
     private readonly RunnerDemoFixture _run;
 
     public NotebookRunnerTests(RunnerDemoFixture run) => _run = run;
-
-    private static string Data(IDictionary<string, object> data, string mime) => data[mime] switch
-    {
-        string s => s,
-        JsonElement { ValueKind: JsonValueKind.Array } j => string.Concat(j.EnumerateArray().Select(x => x.GetString())),
-        JsonElement j => j.GetString()!,
-        var other => string.Concat(((System.Collections.IEnumerable)other).Cast<object>()),
-    };
 
     [Fact]
     public void A_failing_cell_stops_the_run_with_cell_number_line_and_source()
@@ -75,10 +79,10 @@ public class NotebookRunnerTests : IClassFixture<RunnerDemoFixture>
     public void Display_writes_a_display_data_output_formatted_by_the_toolkit()
     {
         var display = Assert.IsType<DisplayElement>(Assert.Single(_run.Cell(2).Outputs));
-        var html = Data(display.Data, "text/html");
+        var html = HtmlProbe.OutputText(display.Data, "text/html");
         var image = Assert.Single(HtmlProbe.Images(html));
         Assert.Equal((32, 24), (image.Width, image.Height));
-        Assert.Equal("stripes: image 32×24, range [0.000, 1.000]", Data(display.Data, "text/plain"));
+        Assert.Equal("stripes: image 32×24, range [0.000, 1.000]", HtmlProbe.OutputText(display.Data, "text/plain"));
     }
 
     [Fact]
@@ -87,7 +91,7 @@ public class NotebookRunnerTests : IClassFixture<RunnerDemoFixture>
         var outputs = _run.Cell(3).Outputs;
         Assert.Equal(2, outputs.Count);
         var display = Assert.IsType<DisplayElement>(outputs[0]);
-        Assert.Equal("step 3", Data(display.Data, "text/plain"));
+        Assert.Equal("step 3", HtmlProbe.OutputText(display.Data, "text/plain"));
         var stream = Assert.IsType<TextElement>(outputs[1]);
         Assert.Equal("stdout", stream.Name);
         Assert.Equal("hello from cell 3\n", stream.Text.Replace("\r\n", "\n"));
@@ -98,11 +102,11 @@ public class NotebookRunnerTests : IClassFixture<RunnerDemoFixture>
     {
         var result = Assert.IsType<ReturnValueElement>(Assert.Single(_run.Cell(4).Outputs));
         Assert.Equal(_run.Cell(4).ExecutionOrder, result.ExecutionOrder);
-        var figure = Assert.Single(HtmlProbe.Figures(Data(result.Data, "text/html")));
+        var figure = Assert.Single(HtmlProbe.Figures(HtmlProbe.OutputText(result.Data, "text/html")));
         Assert.Equal(["a red cat", "total"], HtmlProbe.Traces(figure).Select(HtmlProbe.Name));
 
         var tensorImage = Assert.IsType<ReturnValueElement>(Assert.Single(_run.Cell(5).Outputs));
-        var png = Assert.Single(HtmlProbe.Images(Data(tensorImage.Data, "text/html")));
+        var png = Assert.Single(HtmlProbe.Images(HtmlProbe.OutputText(tensorImage.Data, "text/html")));
         Assert.Equal((16, 16), (png.Width, png.Height));
     }
 
@@ -192,7 +196,7 @@ public class NotebookRunnerErrorTests
     {
         var result = await Run(
             "#i \"nuget: /tmp/packages\"\n#r \"nuget: VqganClip.Notebooks, 0.1.0\"\n#r \"../src/bin/VqganClip.Models.dll\"\n#!csharp\n" +
-            "var grid = new VqganClip.Notebooks.Images.ImageGrid([]);\ngrid.Columns");
+            "var grid = new VqganClip.Notebooks.Images.ImageGridView([]);\ngrid.Columns");
         Assert.True(result.Succeeded, result.Failure?.Message);
         Assert.Equal("1", Assert.IsType<ReturnValueElement>(Assert.Single(result.Document.Elements[0].Outputs)).Data["text/plain"]);
     }
@@ -206,17 +210,28 @@ public class NotebookRunnerErrorTests
     }
 
     [Fact]
-    public async Task A_missing_notebook_is_exit_code_2_with_the_path()
+    public async Task A_missing_notebook_is_a_one_line_user_error_naming_the_path()
     {
-        var stderr = Console.Error;
-        var errors = new StringWriter();
-        Console.SetError(errors);
-        try
-        {
-            var missing = new FileInfo(Path.Combine(Path.GetTempPath(), "no-such-notebook.ipynb"));
-            Assert.Equal(2, await NotebookCommand.RunAsync(missing, null, null, CancellationToken.None));
-        }
-        finally { Console.SetError(stderr); }
-        Assert.Contains("no-such-notebook.ipynb", errors.ToString());
+        var (console, text) = TestConsole.Create();
+        var missing = new FileInfo(Path.Combine(Path.GetTempPath(), "no-such-notebook.ipynb"));
+        Assert.Equal(1, await NotebookCommand.RunAsync(missing, null, null, console, CancellationToken.None));
+        Assert.Contains("error: No notebook", text.ToString());
+        Assert.Contains("no-such-notebook.ipynb", text.ToString());
+    }
+
+    [Fact]
+    public async Task The_root_command_runs_a_notebook_end_to_end()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "vqc-cli-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        var notebook = Path.Combine(dir, "ok.ipynb");
+        NotebookFile.Save(new InteractiveDocument([new InteractiveDocumentElement("1 + 1", "csharp")]), notebook);
+        var (console, text) = TestConsole.Create();
+        var root = new System.CommandLine.RootCommand { VqganClip.Cli.Commands.NotebookCommand.Create(console) };
+        var exit = await root.Parse(["notebook", "run", notebook, "--out", Path.Combine(dir, "done.ipynb")]).InvokeAsync();
+        Assert.Equal(0, exit);
+        Assert.Contains("All 1 code cells ran.", text.ToString());
+        var result = Assert.IsType<ReturnValueElement>(Assert.Single(NotebookFile.Load(Path.Combine(dir, "done.ipynb")).Elements[0].Outputs));
+        Assert.Equal("2", HtmlProbe.OutputText(result.Data, "text/plain"));
     }
 }

@@ -9,12 +9,12 @@ namespace VqganClip.Notebooks.Images;
 /// prompts × seeds, generators × prompts). Built from images, a tensor batch (e.g. the cutouts CLIP sees),
 /// snapshots over time, or a sweep function.
 /// </summary>
-public sealed class ImageGrid
+public sealed class ImageGridView
 {
     /// <summary>Default largest cell width in CSS pixels (bigger images are shown scaled down).</summary>
     public const int DefaultMaxCellWidth = 192;
 
-    public ImageGrid(IEnumerable<NotebookImage> images, int? columns = null, string? title = null,
+    public ImageGridView(IEnumerable<NotebookImage> images, int? columns = null, string? title = null,
                      IReadOnlyList<string>? rowHeaders = null, IReadOnlyList<string>? columnHeaders = null, int? cellWidth = null)
     {
         ArgumentNullException.ThrowIfNull(images);
@@ -40,32 +40,32 @@ public sealed class ImageGrid
     public int CellWidth { get; }
 
     /// <summary>A batch tensor [N,C,H,W] in [0,1], one cell per image (labels default to "#i").</summary>
-    public static ImageGrid FromBatch(torch.Tensor batch, IReadOnlyList<string>? labels = null, int? columns = null, string? title = null)
+    public static ImageGridView FromBatch(torch.Tensor batch, IReadOnlyList<string>? labels = null, int? columns = null, string? title = null)
     {
         var images = TensorPixels.ReadBatch(batch);
         if (labels is not null && labels.Count != images.Count)
             throw new ArgumentException($"{labels.Count} labels for a batch of {images.Count} images.", nameof(labels));
-        return new ImageGrid(images.Select((im, i) => NotebookImage.FromPixels(im.Chw, im.Channels, im.Height, im.Width, labels?[i] ?? $"#{i}")),
+        return new ImageGridView(images.Select((im, i) => NotebookImage.FromPixels(im.Chw, im.Channels, im.Height, im.Width, labels?[i] ?? $"#{i}")),
                              columns, title);
     }
 
     /// <summary>Snapshots over time, labelled "step N"; <paramref name="every"/> keeps every k-th step (the last one always).</summary>
-    public static ImageGrid FromSnapshots(IEnumerable<(int Step, NotebookImage Image)> snapshots, int every = 1, int? columns = null, string? title = "Snapshots")
+    public static ImageGridView FromSnapshots(IEnumerable<(int Step, NotebookImage Image)> snapshots, int every = 1, int? columns = null, string? title = "Snapshots")
     {
         if (every <= 0) throw new ArgumentOutOfRangeException(nameof(every), every, "every must be positive.");
         var all = snapshots.OrderBy(s => s.Step).ToList();
         var kept = all.Where((s, i) => s.Step % every == 0 || i == all.Count - 1).ToList();
-        return new ImageGrid(kept.Select(s => s.Image.WithLabel($"step {s.Step}")), columns, title);
+        return new ImageGridView(kept.Select(s => s.Image.WithLabel($"step {s.Step}")), columns, title);
     }
 
     /// <summary>A sweep table: one row per <paramref name="rows"/> entry, one column per <paramref name="columns"/> entry.</summary>
-    public static ImageGrid Sweep(IReadOnlyList<string> rows, IReadOnlyList<string> columns, Func<int, int, NotebookImage> cell, string? title = null)
+    public static ImageGridView Sweep(IReadOnlyList<string> rows, IReadOnlyList<string> columns, Func<int, int, NotebookImage> cell, string? title = null)
     {
         var images = new List<NotebookImage>(rows.Count * columns.Count);
         for (int r = 0; r < rows.Count; r++)
             for (int c = 0; c < columns.Count; c++)
                 images.Add(cell(r, c));
-        return new ImageGrid(images, columns.Count, title, rows, columns);
+        return new ImageGridView(images, columns.Count, title, rows, columns);
     }
 
     public string ToHtmlFragment()
