@@ -5,6 +5,7 @@ using VqganClip.Models.IO;
 using VqganClip.Notebooks.Charts;
 using VqganClip.Notebooks.Html;
 using VqganClip.Notebooks.Images;
+using VqganClip.Notebooks.Runs;
 using VqganClip.Notebooks.Views;
 
 namespace VqganClip.Notebooks;
@@ -33,6 +34,9 @@ public static class NotebookFormatters
             r => string.Concat(Enumerable.Range(0, r.Probabilities.Length).Select(i => ZeroShotScores.FromResult(r, i).ToHtml())),
             r => string.Join("\n", Enumerable.Range(0, r.Probabilities.Length).Select(i => ZeroShotScores.FromResult(r, i).ToString())));
         Add<CodebookUsage>(u => u.ToHtml(), u => u.ToString());
+        Add<RunView>(v => v.ToHtml(), v => v.ToString());
+        Add<RunComparison>(c => c.ToHtml(), c => c.ToString());
+        Add<StepReportView>(v => v.ToHtml(), v => v.ToString());
         Add<ModelSummary>(m => m.ToHtml(), m => m.ToString());
         Add<CheckpointTable>(t => t.ToHtml(), t => t.ToString());
         Add<StateDict>(d => CheckpointTable.FromStateDict(d).ToHtml(), d => CheckpointTable.FromStateDict(d).ToString());
