@@ -7,6 +7,7 @@ var root = new RootCommand("vqgan-clip: VQGAN+CLIP text-to-image toolkit (TorchS
     InspectCommand.Create(),
     ScoreCommand.Create(),
     BenchClipCommand.Create(),
+    BenchVqganCommand.Create(),
     NotebookCommand.Create(),
 };
 

@@ -22,5 +22,6 @@ public static class ModelRecognizers
     public static List<IModelRecognizer> All { get; } =
     [
         new ClipRecognizer(),
+        new VqganRecognizer(),
     ];
 }
