@@ -10,6 +10,7 @@ var root = new RootCommand("vqgan-clip: VQGAN+CLIP text-to-image toolkit (TorchS
     BenchVqganCommand.Create(),
     GenerateCommand.Create(),
     BenchStepsCommand.Create(),
+    NotebookCommand.Create(),
 };
 
 return CliApp.Run(root, args);
