@@ -11,6 +11,9 @@ var root = new RootCommand("vqgan-clip: VQGAN+CLIP text-to-image toolkit (TorchS
     GenerateCommand.Create(),
     BenchStepsCommand.Create(),
     NotebookCommand.Create(),
+    TrainCommand.Create(),
+    EvalCommand.Create(),
+    BenchClipartCommand.Create(),
 };
 
 return CliApp.Run(root, args);
