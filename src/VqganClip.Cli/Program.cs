@@ -9,6 +9,8 @@ var root = new RootCommand("vqgan-clip: VQGAN+CLIP text-to-image toolkit (TorchS
     BenchClipCommand.Create(),
     BenchVqganCommand.Create(),
     NotebookCommand.Create(),
+    GenerateCommand.Create(),
+    BenchStepsCommand.Create(),
 };
 
 return CliApp.Run(root, args);

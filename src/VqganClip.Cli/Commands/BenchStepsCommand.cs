@@ -1,0 +1,134 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Spectre.Console;
+using VqganClip.Guidance;
+using VqganClip.Guidance.Generators;
+using VqganClip.Models.Clip;
+using VqganClip.Models.Runtime;
+using VqganClip.Models.Vqgan;
+
+namespace VqganClip.Cli.Commands;
+
+/// <summary>
+/// <c>vqgan-clip bench-steps</c>: runs the guidance loop for many steps with small models and prints the time per step
+/// and the resident memory at step 100 and at the end: memory must stay flat (growth under 5%) over thousands of steps.
+/// Defaults to the repository's tiny test fixtures. A benchmark that prints figures, not a test.
+/// </summary>
+public static class BenchStepsCommand
+{
+    public static Command Create()
+    {
+        var steps = new Option<int>("--steps") { Description = "Steps to run", DefaultValueFactory = _ => 1000 };
+        var generator = new Option<string>("--generator") { Description = "vqgan | pixels | fourier | strokes", DefaultValueFactory = _ => "vqgan" };
+        var clip = new Option<string?>("--clip") { Description = "CLIP checkpoint (default: tests fixture clip-vit-tiny)" };
+        var vqgan = new Option<string?>("--vqgan") { Description = "VQGAN checkpoint (default: tests fixture vqgan-f16-tiny)" };
+        var vqganConfig = new Option<string?>("--vqgan-config") { Description = "VQGAN config YAML" };
+        var size = new Option<string>("--size") { Description = "Picture size WxH", DefaultValueFactory = _ => "64x64" };
+        var cutn = new Option<int>("--cutn") { Description = "Cutouts per step", DefaultValueFactory = _ => 8 };
+        var cutMethod = new Option<string>("--cut-method") { Description = "original | augmented", DefaultValueFactory = _ => "original" };
+        var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads" };
+        var command = new Command("bench-steps", "Benchmark guidance steps: seconds per step and resident memory growth over many steps")
+        {
+            steps, generator, clip, vqgan, vqganConfig, size, cutn, cutMethod, threads,
+        };
+        command.SetAction(parse =>
+        {
+            try
+            {
+                return Run(parse.GetValue(steps), parse.GetValue(generator)!, parse.GetValue(clip), parse.GetValue(vqgan),
+                    parse.GetValue(vqganConfig), parse.GetValue(size)!, parse.GetValue(cutn), parse.GetValue(cutMethod)!, parse.GetValue(threads));
+            }
+            catch (Exception e) when (e is ArgumentException or FileNotFoundException)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static int Run(int steps, string generatorName, string? clipPath, string? vqganPath, string? vqganConfig, string size,
+        int cutn, string cutMethod, int? threads)
+    {
+        if (steps < 101) throw new ArgumentException("--steps must be more than 100 (memory is compared with step 100).");
+        TorchRuntime.EnsureInitialized();
+        if (threads is int t) TorchRuntime.SetThreads(t);
+        clipPath ??= Fixture("clip-vit-tiny", "openai.safetensors");
+        var (width, height) = GenerateCommand.ParseSize(size);
+
+        using var clip = ClipModel.Load(clipPath);
+        VqganModel? vq = null;
+        if (generatorName == "vqgan")
+        {
+            vqganPath ??= Fixture("vqgan-f16-tiny", "model.safetensors");
+            vqganConfig ??= Path.Combine(Path.GetDirectoryName(vqganPath)!, "model.yaml") is var y && File.Exists(y) ? y : null;
+            vq = VqganModel.Load(vqganPath, vqganConfig);
+        }
+        using var _vq = vq;
+        var generator = GeneratorFactory.Create(new GeneratorSpec(generatorName, width, height, new Dictionary<string, string>()), vq);
+        var options = new GuidanceOptions
+        {
+            CutCount = cutn,
+            CutMethod = cutMethod == "augmented" ? CutMethod.Augmented : CutMethod.Original,
+            Seed = 0,
+        };
+        using var run = GuidedRun.Create(generator, clip, "a red rose|a blue sky:-0.5", options);
+        AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"bench-steps: {generatorName} {run.Generator.Width}x{run.Generator.Height}, CLIP {clip.ImageSize}px ({Path.GetFileName(clipPath)}), cutn {cutn} {options.CutMethod}, {TorchRuntime.Threads} threads, {steps} steps"));
+
+        var process = Process.GetCurrentProcess();
+        var clock = Stopwatch.StartNew();
+        run.Step(100);
+        double firstSeconds = clock.Elapsed.TotalSeconds;
+        long rss100 = VmRssKb();
+        process.Refresh();
+        long ws100 = process.WorkingSet64;
+
+        clock.Restart();
+        var last = run.Step(steps - 100);
+        double restSeconds = clock.Elapsed.TotalSeconds;
+        long rssEnd = VmRssKb();
+        process.Refresh();
+        long wsEnd = process.WorkingSet64;
+
+        var table = new Table();
+        table.AddColumn("measure");
+        table.AddColumn(new TableColumn("value").RightAligned());
+        table.AddRow("s / step, steps 1-100", (firstSeconds / 100).ToString("F4", CultureInfo.InvariantCulture));
+        table.AddRow($"s / step, steps 101-{steps}", (restSeconds / (steps - 100)).ToString("F4", CultureInfo.InvariantCulture));
+        table.AddRow("VmRSS at step 100 (MiB)", (rss100 / 1024.0).ToString("F1", CultureInfo.InvariantCulture));
+        table.AddRow($"VmRSS at step {steps} (MiB)", (rssEnd / 1024.0).ToString("F1", CultureInfo.InvariantCulture));
+        double growth = 100.0 * (rssEnd - rss100) / rss100;
+        table.AddRow("VmRSS growth", growth.ToString("F2", CultureInfo.InvariantCulture) + " %");
+        table.AddRow("WorkingSet64 100 -> end (MiB)", string.Create(CultureInfo.InvariantCulture, $"{ws100 / 1048576.0:F1} -> {wsEnd / 1048576.0:F1}"));
+        table.AddRow("loss step 0 -> last", string.Create(CultureInfo.InvariantCulture, $"{run.History[0].Total:F4} -> {last.Total:F4}"));
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine(growth < 5 ? "[green]memory flat (growth < 5%)[/]" : "[red]memory grew by 5% or more[/]");
+        return growth < 5 ? 0 : 2;
+    }
+
+    private static long VmRssKb()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                    return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        catch (IOException) { }
+        return Process.GetCurrentProcess().WorkingSet64 / 1024;
+    }
+
+    /// <summary>A tiny fixture model from the repository (tests/VqganClip.Tests/fixtures), searched from here upwards.</summary>
+    private static string Fixture(string folder, string file)
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                foreach (var candidate in new[] { Path.Combine(dir.FullName, "tests", "VqganClip.Tests", "fixtures", folder, file), Path.Combine(dir.FullName, "fixtures", folder, file) })
+                    if (File.Exists(candidate)) return candidate;
+            }
+        throw new FileNotFoundException($"The tiny fixture {folder}/{file} was not found above {Directory.GetCurrentDirectory()}; pass --clip/--vqgan.", file);
+    }
+}

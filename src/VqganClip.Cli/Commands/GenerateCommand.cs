@@ -1,0 +1,359 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Spectre.Console;
+using VqganClip.Guidance;
+using VqganClip.Guidance.Generators;
+using VqganClip.Guidance.Optimization;
+using VqganClip.Guidance.Prompts;
+using VqganClip.Guidance.Running;
+using VqganClip.Models.Clip;
+using VqganClip.Models.Images;
+using VqganClip.Models.IO;
+using VqganClip.Models.Runtime;
+using VqganClip.Models.Vqgan;
+
+namespace VqganClip.Cli.Commands;
+
+/// <summary>
+/// <c>vqgan-clip generate "prompt"</c>: runs CLIP-guided generation with a live progress bar; Ctrl+C stops cleanly
+/// and saves the picture and a resumable run folder. The PNG carries the prompt, seed and every setting (tEXt chunks,
+/// including a <c>command</c> line that reproduces it).
+/// </summary>
+public static class GenerateCommand
+{
+    public static Command Create()
+    {
+        var prompt = new Argument<string?>("prompt") { Description = "What to draw: text[:weight[:stop]], several separated by '|', story phases by '^'", Arity = ArgumentArity.ZeroOrOne };
+        var generator = new Option<string>("--generator") { Description = "vqgan | pixels | fourier | strokes", DefaultValueFactory = _ => "vqgan" };
+        var clip = new Option<string?>("--clip") { Description = "CLIP checkpoint (default: the shipped data/clipart-clip.safetensors)" };
+        var vqgan = new Option<string?>("--vqgan") { Description = "VQGAN checkpoint (default: the shipped data/clipart-vqgan.safetensors)" };
+        var vqganConfig = new Option<string?>("--vqgan-config") { Description = "VQGAN config YAML (when the checkpoint does not carry it)" };
+        var size = new Option<string>("--size") { Description = "Picture size WxH (or N for square)", DefaultValueFactory = _ => "256x256" };
+        var steps = new Option<int>("--steps") { Description = "Total optimisation steps", DefaultValueFactory = _ => 300 };
+        var cutn = new Option<int>("--cutn") { Description = "Cutouts per step", DefaultValueFactory = _ => 32 };
+        var cutPow = new Option<double>("--cut-pow") { Description = "Cutout size power (>1: smaller crops)", DefaultValueFactory = _ => 1.0 };
+        var cutMethod = new Option<string>("--cut-method") { Description = "original | augmented", DefaultValueFactory = _ => "original" };
+        var lr = new Option<double>("--lr") { Description = "Learning rate", DefaultValueFactory = _ => 0.1 };
+        var optimizer = new Option<string>("--optimizer") { Description = string.Join(" | ", OptimizerFactory.Names), DefaultValueFactory = _ => "Adam" };
+        var schedule = new Option<string>("--schedule") { Description = "constant | cosine:STEPS[:MIN] | warmup:STEPS", DefaultValueFactory = _ => "constant" };
+        var seed = new Option<long?>("--seed") { Description = "Random seed (default: a random one, printed and stored in the PNG)" };
+        var initImage = new Option<string?>("--init-image") { Description = "Start from this picture (vqgan and pixels generators)" };
+        var initWeight = new Option<double>("--init-weight") { Description = "Keep close to the start (the original's init_weight)", DefaultValueFactory = _ => 0.0 };
+        var tv = new Option<double>("--tv") { Description = "Total-variation weight (smoothness)", DefaultValueFactory = _ => 0.0 };
+        var imagePrompts = new Option<string[]>("--image-prompt") { Description = "Image prompt FILE[:WEIGHT[:STOP]] (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var noisePrompts = new Option<string[]>("--noise-prompt") { Description = "Noise prompt SEED[:WEIGHT] (repeatable)" };
+        var phaseSteps = new Option<int>("--phase-steps") { Description = "With '^' story phases: steps per phase", DefaultValueFactory = _ => 0 };
+        var strokes = new Option<int>("--strokes") { Description = "Number of strokes (strokes generator)", DefaultValueFactory = _ => 32 };
+        var saveEvery = new Option<int>("--save-every") { Description = "Also write numbered snapshots every N steps", DefaultValueFactory = _ => 0 };
+        var output = new Option<string>("--out") { Description = "Output PNG", DefaultValueFactory = _ => "output.png" };
+        var runDir = new Option<string?>("--run-dir") { Description = "Where to save the resumable run folder (default: OUT without extension + .run); always saved on Ctrl+C" };
+        var resume = new Option<string?>("--resume") { Description = "Continue a saved run folder up to --steps total" };
+        var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads" };
+
+        var command = new Command("generate", "Generate a picture from a text prompt by CLIP-guided optimisation")
+        {
+            prompt, generator, clip, vqgan, vqganConfig, size, steps, cutn, cutPow, cutMethod, lr, optimizer, schedule, seed,
+            initImage, initWeight, tv, imagePrompts, noisePrompts, phaseSteps, strokes, saveEvery, output, runDir, resume, threads,
+        };
+        command.SetAction(parse =>
+        {
+            var s = new GenerateSettings
+            {
+                Prompt = parse.GetValue(prompt),
+                Generator = parse.GetValue(generator)!,
+                Clip = parse.GetValue(clip),
+                Vqgan = parse.GetValue(vqgan),
+                VqganConfig = parse.GetValue(vqganConfig),
+                Size = parse.GetValue(size)!,
+                Steps = parse.GetValue(steps),
+                CutCount = parse.GetValue(cutn),
+                CutPower = parse.GetValue(cutPow),
+                CutMethod = parse.GetValue(cutMethod)!,
+                LearningRate = parse.GetValue(lr),
+                Optimizer = parse.GetValue(optimizer)!,
+                Schedule = parse.GetValue(schedule)!,
+                Seed = parse.GetValue(seed),
+                InitImage = parse.GetValue(initImage),
+                InitWeight = parse.GetValue(initWeight),
+                TotalVariation = parse.GetValue(tv),
+                ImagePrompts = parse.GetValue(imagePrompts) ?? Array.Empty<string>(),
+                NoisePrompts = parse.GetValue(noisePrompts) ?? Array.Empty<string>(),
+                PhaseSteps = parse.GetValue(phaseSteps),
+                Strokes = parse.GetValue(strokes),
+                SaveEvery = parse.GetValue(saveEvery),
+                Output = parse.GetValue(output)!,
+                RunDirectory = parse.GetValue(runDir),
+                Resume = parse.GetValue(resume),
+                Threads = parse.GetValue(threads),
+            };
+            return Run(s);
+        });
+        return command;
+    }
+
+    /// <summary>Everything the command line says, parsed but not yet validated.</summary>
+    public sealed record GenerateSettings
+    {
+        public string? Prompt { get; init; }
+        public string Generator { get; init; } = "vqgan";
+        public string? Clip { get; init; }
+        public string? Vqgan { get; init; }
+        public string? VqganConfig { get; init; }
+        public string Size { get; init; } = "256x256";
+        public int Steps { get; init; } = 300;
+        public int CutCount { get; init; } = 32;
+        public double CutPower { get; init; } = 1.0;
+        public string CutMethod { get; init; } = "original";
+        public double LearningRate { get; init; } = 0.1;
+        public string Optimizer { get; init; } = "Adam";
+        public string Schedule { get; init; } = "constant";
+        public long? Seed { get; init; }
+        public string? InitImage { get; init; }
+        public double InitWeight { get; init; }
+        public double TotalVariation { get; init; }
+        public string[] ImagePrompts { get; init; } = Array.Empty<string>();
+        public string[] NoisePrompts { get; init; } = Array.Empty<string>();
+        public int PhaseSteps { get; init; }
+        public int Strokes { get; init; } = 32;
+        public int SaveEvery { get; init; }
+        public string Output { get; init; } = "output.png";
+        public string? RunDirectory { get; init; }
+        public string? Resume { get; init; }
+        public int? Threads { get; init; }
+    }
+
+    /// <summary>Parses "WxH" or "N".</summary>
+    public static (int Width, int Height) ParseSize(string text)
+    {
+        var parts = text.Trim().ToLowerInvariant().Split('x');
+        if (parts.Length is 1 or 2 && parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0))
+        {
+            int w = int.Parse(parts[0], CultureInfo.InvariantCulture);
+            return (w, parts.Length == 2 ? int.Parse(parts[1], CultureInfo.InvariantCulture) : w);
+        }
+        throw new ArgumentException($"--size '{text}' is not WxH with positive whole numbers (e.g. 256x256, or 256 for a square).");
+    }
+
+    public static int Run(GenerateSettings s)
+    {
+        try
+        {
+            return RunCore(s);
+        }
+        catch (Exception e) when (e is PromptParseException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
+                                       or CheckpointFormatException or InvalidDataException or FormatException)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 1;
+        }
+    }
+
+    private static int RunCore(GenerateSettings s)
+    {
+        TorchRuntime.EnsureInitialized();
+        if (s.Threads is int t) TorchRuntime.SetThreads(t);
+        if (s.Steps < 0) throw new ArgumentException($"--steps must be 0 or more; got {s.Steps}.");
+        if (s.SaveEvery < 0) throw new ArgumentException($"--save-every must be 0 or more; got {s.SaveEvery}.");
+
+        var clipPath = s.Clip ?? ShippedModels.RequireClip();
+        if (!File.Exists(clipPath)) throw new FileNotFoundException($"CLIP checkpoint '{clipPath}' does not exist.", clipPath);
+
+        GuidedRun run;
+        ClipModel clipModel;
+        VqganModel? vqganModel = null;
+        string? vqganPath = null;
+        if (s.Resume is not null)
+        {
+            if (!Directory.Exists(s.Resume)) throw new DirectoryNotFoundException($"--resume '{s.Resume}' is not a folder.");
+            var spec = JsonDocument.Parse(File.ReadAllText(Path.Combine(s.Resume, GuidedRun.RunFileName))).RootElement.GetProperty("generator");
+            clipModel = ClipModel.Load(clipPath);
+            if (spec.GetProperty("Name").GetString() == "vqgan")
+                (vqganModel, vqganPath) = LoadVqgan(s);
+            run = GuidedRun.Resume(s.Resume, clipModel, vqganModel);
+            AnsiConsole.MarkupLineInterpolated($"Resuming [bold]{s.Resume}[/] at step {run.StepCount}.");
+        }
+        else
+        {
+            if (string.IsNullOrWhiteSpace(s.Prompt) && s.ImagePrompts.Length == 0 && s.NoisePrompts.Length == 0)
+                throw new ArgumentException("Say what to draw: vqgan-clip generate \"a watercolour of a lighthouse\" (or give --image-prompt / --noise-prompt).");
+            var script = string.IsNullOrWhiteSpace(s.Prompt) ? null : PromptParser.Parse(s.Prompt);
+            var extras = s.ImagePrompts.Select(PromptParser.ParseImage).Concat(s.NoisePrompts.Select(PromptParser.ParseNoise)).ToList();
+            foreach (var img in extras.Where(p => p.Source == PromptSource.Image))
+                if (!File.Exists(img.Text)) throw new FileNotFoundException($"--image-prompt file '{img.Text}' does not exist.", img.Text);
+            if (s.InitImage is not null && !File.Exists(s.InitImage))
+                throw new FileNotFoundException($"--init-image '{s.InitImage}' does not exist.", s.InitImage);
+            var (width, height) = ParseSize(s.Size);
+            var options = new GuidanceOptions
+            {
+                CutCount = s.CutCount,
+                CutPower = s.CutPower,
+                CutMethod = s.CutMethod.ToLowerInvariant() switch
+                {
+                    "original" => CutMethod.Original,
+                    "augmented" => CutMethod.Augmented,
+                    _ => throw new ArgumentException($"--cut-method '{s.CutMethod}' is not one of: original, augmented."),
+                },
+                Optimizer = OptimizerFactory.Canonical(s.Optimizer),
+                LearningRate = s.LearningRate,
+                Schedule = s.Schedule,
+                Seed = s.Seed ?? Random.Shared.NextInt64(0, int.MaxValue),
+                TotalVariationWeight = s.TotalVariation,
+                InitWeight = s.InitWeight,
+                PhaseSteps = s.PhaseSteps,
+            };
+            options.Validate();
+
+            clipModel = ClipModel.Load(clipPath);
+            var kind = s.Generator.ToLowerInvariant();
+            if (kind == "vqgan") (vqganModel, vqganPath) = LoadVqgan(s);
+            var generator = CreateGenerator(kind, width, height, s, vqganModel);
+            // a prompt string is required for the script; image/noise-only runs get an empty-text-free script of the extras
+            script ??= new PromptScript("", new[] { (IReadOnlyList<PromptSpec>)extras.ToList() });
+            run = new GuidedRun(generator, clipModel, script, options, script.Phases[0].SequenceEqual(extras) ? null : extras);
+            AnsiConsole.MarkupLineInterpolated($"Seed [bold]{options.Seed}[/], {run.Generator.Name} {run.Generator.Width}x{run.Generator.Height}, CLIP {clipModel.ImageSize}px, {run.Prompts.Count} prompt(s).");
+        }
+
+        using (clipModel)
+        using (vqganModel)
+        using (run)
+        {
+            return StepAndSave(run, s, clipPath, vqganPath);
+        }
+    }
+
+    private static (VqganModel, string) LoadVqgan(GenerateSettings s)
+    {
+        string ckpt; string? yaml = s.VqganConfig;
+        if (s.Vqgan is not null) ckpt = s.Vqgan;
+        else
+        {
+            var shipped = ShippedModels.RequireVqgan();
+            ckpt = shipped.Checkpoint;
+            yaml ??= shipped.Config;
+        }
+        if (!File.Exists(ckpt)) throw new FileNotFoundException($"VQGAN checkpoint '{ckpt}' does not exist.", ckpt);
+        if (yaml is not null && !File.Exists(yaml)) throw new FileNotFoundException($"VQGAN config '{yaml}' does not exist.", yaml);
+        return (VqganModel.Load(ckpt, yaml), ckpt);
+    }
+
+    private static IImageGenerator CreateGenerator(string kind, int width, int height, GenerateSettings s, VqganModel? vqgan)
+    {
+        TorchSharp.torch.Tensor? init = s.InitImage is null ? null : ImageIO.Load(s.InitImage);
+        try
+        {
+            return kind switch
+            {
+                "vqgan" => new VqganLatentGenerator(vqgan!, width, height, init is null ? LatentInit.RandomCodes : LatentInit.Image, init),
+                "pixels" => new PixelGenerator(width, height, initImage: init),
+                "fourier" when init is null => new FourierGenerator(width, height),
+                "strokes" when init is null => new StrokeGenerator(width, height, s.Strokes),
+                "fourier" or "strokes" => throw new ArgumentException($"--init-image works with the vqgan and pixels generators, not {kind}."),
+                _ => throw new ArgumentException($"--generator '{s.Generator}' is not one of: {string.Join(", ", GeneratorFactory.Names)}."),
+            };
+        }
+        finally
+        {
+            init?.Dispose();
+        }
+    }
+
+    private static int StepAndSave(GuidedRun run, GenerateSettings s, string clipPath, string? vqganPath)
+    {
+        using var cts = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        var outPath = Path.GetFullPath(s.Output);
+        Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
+        var snapshotStem = Path.Combine(Path.GetDirectoryName(outPath)!, Path.GetFileNameWithoutExtension(outPath));
+        var written = new List<string>();
+        int remaining = Math.Max(0, s.Steps - run.StepCount);
+        StepReport? last = null;
+        try
+        {
+            if (remaining > 0)
+            {
+                AnsiConsole.Progress()
+                    .AutoClear(false)
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                    .Start(ctx =>
+                    {
+                        var task = ctx.AddTask($"step {run.StepCount}/{s.Steps}", maxValue: remaining);
+                        last = run.Step(remaining, ct: cts.Token, every: 1, onUpdate: r =>
+                        {
+                            task.Value = r.Completed;
+                            task.Description = string.Create(CultureInfo.InvariantCulture,
+                                $"step {r.TotalSteps}/{s.Steps}  loss {r.Total:F4}  {r.StepsPerSecond:F2} it/s");
+                            if (s.SaveEvery > 0 && r.Loss is { } loss && r.Image is { } img && loss.Step % s.SaveEvery == 0)
+                            {
+                                var path = string.Create(CultureInfo.InvariantCulture, $"{snapshotStem}-{loss.Step:D4}.png");
+                                img.Save(path, TextChunks(run, s, clipPath, vqganPath, loss.Step));
+                                written.Add(path);
+                            }
+                        });
+                    });
+            }
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+
+        bool cancelled = last?.Cancelled == true || cts.IsCancellationRequested;
+        run.CurrentImage().Save(outPath, TextChunks(run, s, clipPath, vqganPath, run.StepCount));
+        string? runDir = null;
+        if (cancelled || s.RunDirectory is not null)
+            runDir = run.Save(Path.GetFullPath(s.RunDirectory ?? snapshotStem + ".run"));
+
+        if (cancelled) AnsiConsole.MarkupLineInterpolated($"[yellow]Stopped[/] at step {run.StepCount} of {s.Steps}.");
+        if (run.History.Count > 0)
+            AnsiConsole.MarkupLineInterpolated($"Loss {run.History[0].Total:F4} at step 0 -> {run.History[^1].Total:F4} at step {run.History[^1].Step}.");
+        if (written.Count > 0) AnsiConsole.MarkupLineInterpolated($"Snapshots: {written.Count} files {snapshotStem}-NNNN.png");
+        AnsiConsole.MarkupLineInterpolated($"Image: [bold]{outPath}[/]");
+        if (runDir is not null)
+            AnsiConsole.MarkupLineInterpolated($"Resumable run: [bold]{runDir}[/]  (continue with: vqgan-clip generate --resume \"{runDir}\" --steps {s.Steps})");
+        return cancelled ? 130 : 0;
+    }
+
+    /// <summary>PNG tEXt chunks: the prompt, seed and every setting, and a command line that reproduces the picture.</summary>
+    public static Dictionary<string, string> TextChunks(GuidedRun run, GenerateSettings s, string clipPath, string? vqganPath, int step)
+    {
+        var o = run.Options;
+        var image = run.ExtraPrompts.Where(p => p.Source == PromptSource.Image).Select(p => p.ToString()).ToList();
+        var noise = run.ExtraPrompts.Where(p => p.Source == PromptSource.Noise).Select(p => p.ToString()).ToList();
+        var chunks = new Dictionary<string, string>
+        {
+            ["Software"] = "vqgan-clip generate",
+            ["prompt"] = run.Script.Source,
+            ["seed"] = o.Seed.ToString(CultureInfo.InvariantCulture),
+            ["step"] = step.ToString(CultureInfo.InvariantCulture),
+            ["generator"] = run.Generator.Name,
+            ["generator_settings"] = JsonSerializer.Serialize(run.Generator.Settings),
+            ["size"] = $"{run.Generator.Width}x{run.Generator.Height}",
+            ["clip"] = Path.GetFileName(clipPath),
+            ["options"] = JsonSerializer.Serialize(o, new JsonSerializerOptions(GuidedRun.Json) { WriteIndented = false }),
+        };
+        if (vqganPath is not null) chunks["vqgan"] = Path.GetFileName(vqganPath);
+        if (image.Count > 0) chunks["image_prompts"] = string.Join(" | ", image);
+        if (noise.Count > 0) chunks["noise_prompts"] = string.Join(" | ", noise);
+        if (s.InitImage is not null) chunks["init_image"] = s.InitImage;
+
+        var cmd = new StringBuilder("vqgan-clip generate ");
+        cmd.Append(Quote(run.Script.Source));
+        cmd.Append(CultureInfo.InvariantCulture, $" --generator {run.Generator.Name} --size {run.Generator.Width}x{run.Generator.Height} --steps {step}");
+        cmd.Append(CultureInfo.InvariantCulture, $" --cutn {o.CutCount} --cut-pow {o.CutPower:R} --cut-method {o.CutMethod.ToString().ToLowerInvariant()}");
+        cmd.Append(CultureInfo.InvariantCulture, $" --lr {o.LearningRate:R} --optimizer {o.Optimizer} --schedule {o.Schedule} --seed {o.Seed}");
+        if (o.InitWeight > 0) cmd.Append(CultureInfo.InvariantCulture, $" --init-weight {o.InitWeight:R}");
+        if (o.TotalVariationWeight > 0) cmd.Append(CultureInfo.InvariantCulture, $" --tv {o.TotalVariationWeight:R}");
+        if (o.PhaseSteps > 0) cmd.Append(CultureInfo.InvariantCulture, $" --phase-steps {o.PhaseSteps}");
+        if (run.Generator.Name == "strokes") cmd.Append(" --strokes ").Append(run.Generator.Settings["strokes"]);
+        foreach (var p in image) cmd.Append(" --image-prompt ").Append(Quote(p));
+        foreach (var p in noise) cmd.Append(" --noise-prompt ").Append(p);
+        if (s.InitImage is not null) cmd.Append(" --init-image ").Append(Quote(s.InitImage));
+        chunks["command"] = cmd.ToString();
+        return chunks;
+    }
+
+    private static string Quote(string text) => "\"" + text.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+}

@@ -1,0 +1,54 @@
+namespace VqganClip.Guidance;
+
+/// <summary>
+/// Finds the models shipped with the toolkit in a <c>data/</c> folder: <c>clipart-clip.safetensors</c> (CLIP) and
+/// <c>clipart-vqgan.safetensors</c> with <c>clipart-vqgan.yaml</c> (VQGAN). Looks next to the executable, then in
+/// each parent folder of it and of the current directory, for <c>data/</c> (or the files themselves).
+/// </summary>
+public static class ShippedModels
+{
+    public const string ClipFileName = "clipart-clip.safetensors";
+    public const string VqganFileName = "clipart-vqgan.safetensors";
+    public const string VqganConfigFileName = "clipart-vqgan.yaml";
+
+    /// <summary>Folders searched, in order (existing or not).</summary>
+    public static IEnumerable<string> SearchFolders()
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                foreach (var candidate in new[] { dir.FullName, Path.Combine(dir.FullName, "data") })
+                    if (seen.Add(candidate)) yield return candidate;
+            }
+        }
+    }
+
+    /// <summary>The shipped CLIP checkpoint, or null when none is found.</summary>
+    public static string? FindClip() => Find(ClipFileName);
+
+    /// <summary>The shipped VQGAN checkpoint and its config (config null when the yaml is absent), or null.</summary>
+    public static (string Checkpoint, string? Config)? FindVqgan()
+    {
+        var ckpt = Find(VqganFileName);
+        if (ckpt is null) return null;
+        var yaml = Path.Combine(Path.GetDirectoryName(ckpt)!, VqganConfigFileName);
+        return (ckpt, File.Exists(yaml) ? yaml : null);
+    }
+
+    /// <summary>The shipped CLIP checkpoint, or an error that says what to pass instead.</summary>
+    public static string RequireClip() => FindClip() ?? throw new FileNotFoundException(
+        $"No CLIP model given and no shipped {ClipFileName} found in a data/ folder next to the program or above it " +
+        $"(searched from {AppContext.BaseDirectory} and {Directory.GetCurrentDirectory()}). Pass --clip FILE " +
+        "(an OpenAI CLIP checkpoint: .pt, TorchScript .pt or .safetensors).", ClipFileName);
+
+    /// <summary>The shipped VQGAN checkpoint and config, or an error that says what to pass instead.</summary>
+    public static (string Checkpoint, string? Config) RequireVqgan() => FindVqgan() ?? throw new FileNotFoundException(
+        $"No VQGAN model given and no shipped {VqganFileName} found in a data/ folder next to the program or above it. " +
+        "Pass --vqgan CKPT [--vqgan-config YAML] (a taming-transformers checkpoint), or choose --generator pixels|fourier|strokes, which need no VQGAN.",
+        VqganFileName);
+
+    private static string? Find(string fileName) =>
+        SearchFolders().Select(d => Path.Combine(d, fileName)).FirstOrDefault(File.Exists);
+}
