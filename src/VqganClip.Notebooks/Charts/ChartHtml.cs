@@ -44,7 +44,9 @@ public static class ChartHtml
                "function draw(){var el=document.getElementById(id);if(!el)return;" +
                "var f=JSON.parse(document.getElementById(id+'-figure').textContent);" +
                "var l=f.layout||(f.layout={});delete l.width;l.autosize=true;l.height=el.clientHeight||l.height;" +
-               "window.Plotly.newPlot(el,f.data,f.layout,{responsive:true,displaylogo:false});}" +
+               "window.Plotly.newPlot(el,f.data,f.layout,{responsive:true,displaylogo:false});" +
+               // Follow the container, not just the window: flex rows and notebook panes settle after the first draw.
+               "if(window.ResizeObserver){new ResizeObserver(function(){if(el.offsetWidth>0)window.Plotly.Plots.resize(el);}).observe(el);}}" +
                "if(typeof window.Plotly!=='undefined'){draw();return;}" +
                "var tries=0,timer=setInterval(function(){" +
                "if(typeof window.Plotly!=='undefined'){clearInterval(timer);draw();}" +

@@ -108,9 +108,9 @@ public sealed class CodebookUsage
         var sb = new StringBuilder();
         sb.Append($"<div class=\"vqc-title\">{HtmlText.Encode(Title)}</div>");
         sb.Append($"<div class=\"vqc-caption\">{HtmlText.Encode(Summary())}</div>");
-        sb.Append("<div class=\"vqc-row\"><div style=\"flex:1 1 480px\">");
+        sb.Append("<div class=\"vqc-row\"><div style=\"flex:1 1 480px;min-width:300px\">");
         sb.Append(ChartHtml.Render(HistogramFigure(), owner));
-        sb.Append("</div><div style=\"flex:1 1 320px\">");
+        sb.Append("</div><div style=\"flex:1 1 320px;min-width:280px\">");
         sb.Append(ChartHtml.Render(HeatmapFigure(), owner));
         sb.Append("</div></div>");
         return sb.ToString();

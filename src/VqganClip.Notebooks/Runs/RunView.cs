@@ -65,7 +65,7 @@ public sealed class RunView
         sb.Append($"<div class=\"vqc-title\">{HtmlText.Encode(Title)} · {HtmlText.Encode(Headline())}</div>");
         sb.Append("<div class=\"vqc-row\">");
         if (Image is not null) sb.Append("<div>").Append(Image.ToHtmlFragment(Math.Min(Image.DisplayWidth(), 384))).Append("</div>");
-        sb.Append("<div style=\"flex:1 1 420px\">").Append(Chart.ToHtmlFragment(Owner, height: 320)).Append("</div>");
+        sb.Append("<div style=\"flex:1 1 420px;min-width:300px\">").Append(Chart.ToHtmlFragment(Owner, height: 320)).Append("</div>");
         sb.Append("</div><div class=\"vqc-row\">");
         if (LatestLosses.Count > 0)
         {
