@@ -8,9 +8,9 @@ var root = new RootCommand("vqgan-clip: VQGAN+CLIP text-to-image toolkit (TorchS
     ScoreCommand.Create(),
     BenchClipCommand.Create(),
     BenchVqganCommand.Create(),
-    NotebookCommand.Create(),
     GenerateCommand.Create(),
     BenchStepsCommand.Create(),
+    NotebookCommand.Create(),
 };
 
 return CliApp.Run(root, args);
