@@ -37,6 +37,10 @@ public static class NotebookFormatters
         Add<RunView>(v => v.ToHtml(), v => v.ToString());
         Add<RunComparison>(c => c.ToHtml(), c => c.ToString());
         Add<StepReportView>(v => v.ToHtml(), v => v.ToString());
+        Add<VqganClip.Guidance.GuidedRun>(r => r.View().ToHtml(), r => r.View().ToString());
+        Add<VqganClip.Guidance.Running.StepReport>(r => r.View().ToHtml(), r => r.View().ToString());
+        Add<VqganClip.Guidance.Running.RenderedImage>(i => i.ToNotebookImage().ToHtml(), i => i.ToNotebookImage().ToString());
+        Add<IReadOnlyList<VqganClip.Guidance.Running.LossRecord>>(h => GuidedRunViews.LossChart(h).ToHtml(), h => GuidedRunViews.LossChart(h).ToString());
         Add<ModelSummary>(m => m.ToHtml(), m => m.ToString());
         Add<CheckpointTable>(t => t.ToHtml(), t => t.ToString());
         Add<StateDict>(d => CheckpointTable.FromStateDict(d).ToHtml(), d => CheckpointTable.FromStateDict(d).ToString());
