@@ -1,0 +1,162 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using VqganClip.Models.Clip;
+using VqganClip.Models.IO;
+using VqganClip.Models.Runtime;
+using static TorchSharp.torch;
+
+namespace VqganClip.Guidance.Training;
+
+/// <summary>
+/// Trains a ViT <see cref="ClipModel"/> (OpenAI parameter names) on captioned clipart scenes with CLIP's
+/// symmetric contrastive loss: cross-entropy over image->caption and caption->image cosine similarities scaled
+/// by exp(logit_scale), logit_scale learnable from ln(1/0.07) and clamped at ln(100) as in the CLIP paper.
+/// Images are augmented views (<see cref="ClipAugment"/>); captions go through the real CLIP tokenizer.
+/// Many captions of a batch are near-duplicates (same colour and object): that is the domain, and the loss
+/// is the standard one regardless.
+/// <para>The token table is rounded to float16 precision after every step, so the exported file (which stores
+/// it as float16, see <see cref="Export(ClipModel, string, long)"/>) holds exactly the trained values.</para>
+/// </summary>
+public sealed class ClipTrainer : ITrainer
+{
+    public const string CheckpointKind = "clip";
+    private static readonly double MaxLogitScale = Math.Log(100);
+
+    private readonly ClipModel _model;
+    private readonly Adam _optimizer;
+    private readonly LearningRateSchedule _schedule;
+    private readonly Parameter[] _parameters;
+    private readonly int _renderThreads;
+
+    public ClipTrainer(ClipTrainingOptions options, int renderThreads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        TorchRuntime.EnsureInitialized();
+        Options = options;
+        _renderThreads = renderThreads;
+        using (var _ = TorchRuntime.Seed(options.Seed)) { }
+        _model = new ClipModel(options.Model);
+        _model.SetTrainable(true);
+        RoundTokenTableToHalf(_model);
+        _parameters = _model.parameters().ToArray();
+        _optimizer = optim.Adam(_parameters, lr: options.LearningRate, beta1: 0.9, beta2: 0.98, eps: 1e-6);
+        _schedule = new LearningRateSchedule(options.LearningRate, options.WarmupSteps, options.Steps);
+    }
+
+    /// <summary>Continues a run from a checkpoint folder; <paramref name="steps"/> extends or shortens its plan.</summary>
+    public static ClipTrainer Resume(string checkpointDirectory, long? steps = null, int renderThreads = 0)
+    {
+        var (step, json) = TrainingCheckpoint.ReadState(checkpointDirectory, CheckpointKind);
+        var options = ClipTrainingOptions.FromJson(json);
+        if (steps is not null) options = options with { Steps = steps.Value };
+        var trainer = new ClipTrainer(options, renderThreads);
+        try
+        {
+            TrainingCheckpoint.LoadModel(checkpointDirectory, trainer._model);
+            TrainingCheckpoint.LoadOptimizer(checkpointDirectory, trainer._optimizer);
+            trainer.Step = step;
+            return trainer;
+        }
+        catch
+        {
+            trainer.Dispose();
+            throw;
+        }
+    }
+
+    public ClipTrainingOptions Options { get; }
+    public ClipModel Model => _model;
+    public string Kind => CheckpointKind;
+    public long Step { get; private set; }
+    public long TotalSteps => Options.Steps;
+    public string PrimaryMetric => "top1";
+
+    public IReadOnlyDictionary<string, double> TrainStep()
+    {
+        double lr = _schedule.At(Step);
+        foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
+
+        using var scope = NewDisposeScope();
+        var (specs, captions) = ClipartBatches.Scenes(Options.Seed, Step, Options.BatchSize);
+        var images = ClipartBatches.Render(specs, _renderThreads);
+        Tensor views;
+        using (var generator = new Generator((ulong)ClipartBatches.StepSeed(Options.Seed ^ 0xA06, Step)))
+            views = Options.Augment.Apply(images, generator);
+        var tokens = ClipTokenizer.Default.Tokenize(captions, Options.Model.ContextLength, truncate: true);
+
+        var imageFeatures = _model.EncodeImage(ClipModel.Normalize01(views));
+        var textFeatures = _model.EncodeText(tokens);
+        imageFeatures = imageFeatures / imageFeatures.norm(-1, keepdim: true);
+        textFeatures = textFeatures / textFeatures.norm(-1, keepdim: true);
+        var logits = _model.logit_scale.exp() * matmul(imageFeatures, textFeatures.t());
+        var labels = arange(Options.BatchSize, dtype: ScalarType.Int64);
+        var loss = (nn.functional.cross_entropy(logits, labels) + nn.functional.cross_entropy(logits.t(), labels)) / 2;
+
+        _optimizer.zero_grad();
+        loss.backward();
+        double gradNorm = Options.GradClip > 0 ? nn.utils.clip_grad_norm_(_parameters, Options.GradClip) : double.NaN;
+        _optimizer.step();
+        using (no_grad())
+            _model.logit_scale.clamp_(0, MaxLogitScale);
+        RoundTokenTableToHalf(_model);
+        Step++;
+
+        double accuracy;
+        using (no_grad())
+            accuracy = (logits.argmax(1) == labels).to(ScalarType.Float32).mean().item<float>();
+        return new Dictionary<string, double>
+        {
+            ["loss"] = loss.item<float>(),
+            ["batch_top1"] = accuracy,
+            ["logit_scale"] = _model.LogitScale,
+            ["lr"] = lr,
+            ["grad_norm"] = gradNorm,
+        };
+    }
+
+    public IReadOnlyDictionary<string, double> Evaluate(int heldOutScenes) =>
+        RetrievalEval.Run(_model, heldOutScenes, groupSize: Math.Min(100, heldOutScenes), threads: _renderThreads).ToMetrics();
+
+    public void SaveCheckpoint(string directory) =>
+        TrainingCheckpoint.Save(directory, CheckpointKind, Step, Options.ToJson(), _model, _optimizer);
+
+    public void Export(string path) => Export(_model, path, Step);
+
+    /// <summary>
+    /// Writes OpenAI-layout safetensors that <see cref="ClipModel.Load"/> reads (it infers the architecture from
+    /// the shapes and converts float16 to float32). <c>token_embedding.weight</c> is stored as float16, every
+    /// other tensor as float32: the 49408-row table is most of the bytes and only a few dozen rows are ever
+    /// trained on clipart captions.
+    /// </summary>
+    public static void Export(ClipModel model, string path, long step)
+    {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var metadata = new Dictionary<string, string>
+        {
+            ["format"] = "pt",
+            ["producer"] = "vqgan-clip train clip",
+            ["step"] = step.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        using var scope = NewDisposeScope();
+        var tensors = model.state_dict()
+            .Select(kv => (kv.Key, kv.Key == "token_embedding.weight" ? kv.Value.detach().to(ScalarType.Float16) : kv.Value.detach().contiguous()))
+            .ToList();
+        SafeTensors.Write(full, tensors, metadata);
+    }
+
+    /// <summary>Rounds the token table to the nearest float16 values (kept in float32), see the class remarks.</summary>
+    private static void RoundTokenTableToHalf(ClipModel model)
+    {
+        using var _ = no_grad();
+        using var half = model.token_embedding.weight!.to(ScalarType.Float16);
+        model.token_embedding.weight!.copy_(half);
+    }
+
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        _model.Dispose();
+    }
+}
