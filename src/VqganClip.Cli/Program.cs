@@ -1,5 +1,12 @@
-using TorchSharp;
-using VqganClip.Models.Runtime;
-TorchRuntime.EnsureInitialized();
-Console.WriteLine(TorchRuntime.NativeFixStatus);
-Console.WriteLine(torch.ones(2,2).sum().item<float>());
+using System.CommandLine;
+using VqganClip.Cli;
+using VqganClip.Cli.Commands;
+
+var root = new RootCommand("vqgan-clip: VQGAN+CLIP text-to-image toolkit (TorchSharp)")
+{
+    InspectCommand.Create(),
+    ScoreCommand.Create(),
+    BenchClipCommand.Create(),
+};
+
+return CliApp.Run(root, args);

@@ -70,6 +70,7 @@ public static class BenchClipCommand
         table.AddColumn("pass");
         table.AddColumn(new TableColumn("s / batch").RightAligned());
         table.AddColumn(new TableColumn("images / s").RightAligned());
+        table.AddColumn(new TableColumn("CPU s / batch").RightAligned());
         table.AddColumn(new TableColumn("peak RSS (MiB)").RightAligned());
 
         var forward = Measure(warmup, iterations, () =>
@@ -93,20 +94,27 @@ public static class BenchClipCommand
         AnsiConsole.Write(table);
     }
 
-    private static (double SecondsPerBatch, long PeakKb) Measure(int warmup, int iterations, Action step)
+    /// <summary>Wall time and process CPU time per batch (CPU time tells more on a shared machine), and the pass's peak RSS.</summary>
+    private static (double SecondsPerBatch, double CpuSecondsPerBatch, long PeakKb) Measure(int warmup, int iterations, Action step)
     {
         ResetPeakRss();
         for (int i = 0; i < warmup; i++) step();
+        var process = Process.GetCurrentProcess();
+        process.Refresh();
+        var cpuStart = process.TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         for (int i = 0; i < iterations; i++) step();
         watch.Stop();
-        return (watch.Elapsed.TotalSeconds / iterations, ReadStatusKb("VmHWM:"));
+        process.Refresh();
+        var cpu = (process.TotalProcessorTime - cpuStart).TotalSeconds;
+        return (watch.Elapsed.TotalSeconds / iterations, cpu / iterations, ReadStatusKb("VmHWM:"));
     }
 
-    private static void AddRow(Table table, string pass, (double SecondsPerBatch, long PeakKb) m, int batch) =>
+    private static void AddRow(Table table, string pass, (double SecondsPerBatch, double CpuSecondsPerBatch, long PeakKb) m, int batch) =>
         table.AddRow(pass,
             m.SecondsPerBatch.ToString("F3", CultureInfo.InvariantCulture),
             (batch / m.SecondsPerBatch).ToString("F1", CultureInfo.InvariantCulture),
+            m.CpuSecondsPerBatch.ToString("F2", CultureInfo.InvariantCulture),
             m.PeakKb < 0 ? "n/a" : (m.PeakKb / 1024.0).ToString("F0", CultureInfo.InvariantCulture));
 
     /// <summary>Linux: writing 5 to clear_refs resets VmHWM (peak RSS) so each pass reports its own peak.</summary>

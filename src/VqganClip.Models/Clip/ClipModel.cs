@@ -107,11 +107,12 @@ public sealed class ClipModel : nn.Module<Tensor, Tensor, (Tensor LogitsPerImage
     {
         if (pixels01.dim() is not (3 or 4) || pixels01.shape[^3] != 3)
             throw new ArgumentException($"CLIP Normalize expects [N,3,H,W] or [3,H,W] pixels, got [{string.Join(",", pixels01.shape)}].", nameof(pixels01));
+        if (!pixels01.is_floating_point())
+            throw new ArgumentException($"CLIP Normalize expects floating-point pixels in [0,1], got {pixels01.dtype} (divide bytes by 255 first).", nameof(pixels01));
         using var scope = torch.NewDisposeScope();
-        var dtype = pixels01.is_floating_point() ? pixels01.dtype : ScalarType.Float32;
-        var mean = torch.tensor(PixelMean, dtype: dtype, device: pixels01.device).view(3, 1, 1);
-        var std = torch.tensor(PixelStd, dtype: dtype, device: pixels01.device).view(3, 1, 1);
-        return ((pixels01.to(dtype) - mean) / std).MoveToOuterDisposeScope();
+        var mean = torch.tensor(PixelMean, dtype: pixels01.dtype, device: pixels01.device).view(3, 1, 1);
+        var std = torch.tensor(PixelStd, dtype: pixels01.dtype, device: pixels01.device).view(3, 1, 1);
+        return ((pixels01 - mean) / std).MoveToOuterDisposeScope();
     }
 
     /// <summary>The reference's encode_image: [N,3,R,R] normalized pixels -> [N, EmbedDim] unnormalized features.</summary>

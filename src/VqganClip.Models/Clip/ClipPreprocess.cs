@@ -1,6 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
+using VqganClip.Models.Images;
 
 namespace VqganClip.Models.Clip;
 
@@ -8,11 +8,11 @@ namespace VqganClip.Models.Clip;
 /// CLIP's image preprocessing (clip/clip.py _transform) on tensors: bicubic resize of the short side to the
 /// model resolution (torchvision Resize(int): long side = int(size * long / short)), center crop
 /// (torchvision's offsets: round((H - size) / 2), banker's rounding as Python), then <see cref="ClipModel.Normalize01"/>.
-/// Resizing uses torch's bicubic with antialiasing, torchvision's tensor equivalent of its PIL path.
+/// Resizing is <see cref="ImageIO.Resize"/> (torch bicubic with antialiasing, torchvision's tensor equivalent of its PIL path).
 /// </summary>
 public static class ClipPreprocess
 {
-    /// <summary>[N,3,H,W] or [3,H,W] in [0,1] -> [N,3,size,size] in [0,1].</summary>
+    /// <summary>[N,3,H,W] or [3,H,W] floats in [0,1] (integer pixels are read as bytes, /255) -> [N,3,size,size] float32 in [0,1].</summary>
     public static Tensor ResizeAndCenterCrop(Tensor images01, int size)
     {
         if (size <= 0) throw new ArgumentOutOfRangeException(nameof(size), size, "Size must be positive.");
@@ -29,7 +29,7 @@ public static class ClipPreprocess
         long newW = h <= w ? newLong : size;
         if (newH != h || newW != w)
         {
-            x = F.interpolate(x, [newH, newW], mode: InterpolationMode.Bicubic, align_corners: false, antialias: true);
+            x = ImageIO.Resize(x, (int)newW, (int)newH);
             x = x.clamp(0.0, 1.0); // PIL stores bytes: bicubic overshoot is clipped
         }
         long top = (long)Math.Round((newH - size) / 2.0, MidpointRounding.ToEven);

@@ -22,10 +22,11 @@ public enum ClipLayout
 /// </summary>
 public static class ClipStateDict
 {
-    /// <summary>Top-level non-weight entries of OpenAI's JIT archives; build_model deletes them too.</summary>
+    /// <summary>Top-level entries that are not weights: the scalars of OpenAI's JIT archives (build_model deletes
+    /// them too) and a text causal mask some open_clip versions saved (derived from the context length).</summary>
     public static readonly IReadOnlySet<string> IgnoredKeys = new HashSet<string>(StringComparer.Ordinal)
     {
-        "input_resolution", "context_length", "vocab_size",
+        "input_resolution", "context_length", "vocab_size", "attn_mask",
     };
 
     /// <summary>Clean name -> original name for every entry that is a weight.</summary>

@@ -94,32 +94,35 @@ public sealed class ClipTokenizer
     public static ClipTokenizer FromStream(Stream stream, bool gzipped, string source = "stream")
     {
         ArgumentNullException.ThrowIfNull(stream);
-        string text;
+        List<string> merges;
         try
         {
             using var input = gzipped ? new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true) : stream;
             using var reader = new StreamReader(input, new UTF8Encoding(false, throwOnInvalidBytes: true), false, 1 << 16, leaveOpen: true);
-            text = reader.ReadToEnd();
+            merges = ReadMerges(reader, source);
         }
-        catch (Exception e) when (e is InvalidDataException or DecoderFallbackException)
+        catch (Exception e) when (e is InvalidDataException or DecoderFallbackException && !e.Message.StartsWith("CLIP BPE", StringComparison.Ordinal))
         {
             throw new InvalidDataException($"CLIP BPE vocabulary '{source}' is not a readable {(gzipped ? "gzip-compressed " : "")}UTF-8 merges file: {e.Message}", e);
         }
-        return new ClipTokenizer(ParseMerges(text, source));
+        return new ClipTokenizer(merges);
     }
 
-    private static List<string> ParseMerges(string text, string source)
+    // lines[1 : 49152-256-2+1]: skip the version header ("#version: 0.2"), keep the next 48894 merges and
+    // stop reading there (the file holds ~262k, the reference ignores the rest).
+    private static List<string> ReadMerges(TextReader reader, string source)
     {
-        var lines = text.Split('\n');
         var merges = new List<string>(ReferenceMergeCount);
-        // The first line is a version header ("#version: 0.2"); the reference then keeps 48894 merges.
-        for (int i = 1; i < lines.Length && merges.Count < ReferenceMergeCount; i++)
+        if (reader.ReadLine() is null)
+            throw new InvalidDataException($"CLIP BPE vocabulary '{source}' is empty.");
+        int lineNumber = 1;
+        while (merges.Count < ReferenceMergeCount && reader.ReadLine() is { } line)
         {
-            string line = lines[i].TrimEnd('\r');
-            if (line.Length == 0 && i == lines.Length - 1) break; // trailing newline
+            lineNumber++;
+            if (line.Length == 0 && reader.Peek() < 0) break; // trailing newline
             var parts = line.Split(' ');
             if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0)
-                throw new InvalidDataException($"CLIP BPE vocabulary '{source}', line {i + 1}: expected a merge \"left right\", got \"{Shorten(line, 60)}\".");
+                throw new InvalidDataException($"CLIP BPE vocabulary '{source}', line {lineNumber}: expected a merge \"left right\", got \"{Shorten(line, 60)}\".");
             merges.Add(line);
         }
         if (merges.Count == 0)

@@ -44,10 +44,10 @@ public static class Checkpoint
         if (n >= 262 && bytes.Slice(257, 5).SequenceEqual("ustar"u8))
             throw new CheckpointFormatException(path, "tar", "this is the pre-0.4 tar variant of torch.save, which is not supported; re-save it with a newer PyTorch");
         if (n >= 8 && bytes[0] == (byte)'{')
-            throw new CheckpointFormatException(path, "unknown", "this looks like a JSON file, not a checkpoint");
+            throw new CheckpointFormatException(path, "checkpoint", "this looks like a JSON file, not a checkpoint");
 
         var shown = Convert.ToHexString(bytes[..Math.Min(n, 8)]);
-        throw new CheckpointFormatException(path, "unknown", n == 0
+        throw new CheckpointFormatException(path, "checkpoint", n == 0
             ? "file is empty"
             : $"unrecognised checkpoint format (first bytes {shown}; expected safetensors, a torch.save zip or pickle, or a TorchScript archive)");
     }

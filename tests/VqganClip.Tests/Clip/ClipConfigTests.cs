@@ -28,7 +28,7 @@ public class ClipConfigTests
         using var converted = ClipStateDict.ToOpenAILayout(hf, out var layout);
         Assert.Equal(ClipLayout.HuggingFace, layout);
         foreach (var (name, tensor) in openai.Entries)
-            Assert.True(torch.equal(tensor, converted[name]).item<bool>(), $"{name} differs after conversion");
+            ClipTestSupport.AssertClose(converted[name], tensor, 0, 0, $"{name} after conversion");
     }
 
     [Fact]
@@ -96,5 +96,52 @@ public class ClipConfigTests
             Assert.Equal(config.TransformerWidth / 64, config.TransformerHeads);
             Assert.Equal(name, config.PublishedName);
         }
+    }
+}
+
+public class ClipHalfPrecisionTests
+{
+    [Fact]
+    public void Half_precision_weights_load_as_float32_and_stay_close()
+    {
+        // OpenAI distributes fp16 weights (convert_weights); the model always computes in float32.
+        using var source = SafeTensors.Read(ClipTestSupport.Fixture("openai.safetensors"));
+        var dir = ClipTestSupport.TempDir();
+        var path = Path.Combine(dir, "half.safetensors");
+        using (var scope = torch.NewDisposeScope())
+            SafeTensors.Write(path, source.Entries.Select(kv => (kv.Key, kv.Value.to(ScalarType.Float16))), null);
+        File.Copy(ClipTestSupport.Fixture("hf_config.json"), Path.Combine(dir, "config.json"));
+
+        using var half = ClipModel.Load(path);
+        using var full = ClipModel.Load(ClipTestSupport.Fixture("openai.safetensors"));
+        Assert.All(half.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype));
+        using var io = SafeTensors.Read(ClipTestSupport.Fixture("io.safetensors"));
+        using var _ = torch.no_grad();
+        using var s = torch.NewDisposeScope();
+        ClipTestSupport.AssertClose(half.EncodeImage(io["inputs.images"]), full.EncodeImage(io["inputs.images"]), 2e-2, 2e-2, "fp16 weights");
+    }
+}
+
+public class ClipPrefixTests
+{
+    [Fact]
+    public void DataParallel_module_prefix_is_stripped()
+    {
+        using var source = SafeTensors.Read(ClipTestSupport.Fixture("openai.safetensors"));
+        var dir = ClipTestSupport.TempDir();
+        var path = Path.Combine(dir, "wrapped.safetensors");
+        SafeTensors.Write(path, source.Entries.Select(kv => ("module." + kv.Key, kv.Value)), null);
+        using var model = ClipModel.Load(path, options: new ClipLoadOptions { Hints = new ClipConfigHints { TextHeads = 2 } });
+        Assert.Equal(32, model.EmbedDim);
+    }
+
+    [Fact]
+    public void Jit_archive_holds_the_same_weights_plus_only_ignorable_entries()
+    {
+        using var jit = Checkpoint.Load(ClipTestSupport.Fixture("openai_jit.pt"));
+        using var plain = SafeTensors.Read(ClipTestSupport.Fixture("openai.safetensors"));
+        var extra = jit.Keys.Except(plain.Keys).ToList();
+        Assert.All(extra, k => Assert.Contains(k, ClipStateDict.IgnoredKeys));
+        Assert.Empty(plain.Keys.Except(jit.Keys));
     }
 }

@@ -14,7 +14,7 @@ public class ClipPreprocessTests
         var image = torch.rand(1, 3, 32, 48);
         var cropped = ClipPreprocess.ResizeAndCenterCrop(image, 32);
         Assert.Equal([1L, 3L, 32L, 32L], cropped.shape);
-        Assert.True(torch.equal(cropped, image[.., .., .., 8..40]).item<bool>());
+        ClipTestSupport.AssertClose(cropped, image[.., .., .., 8..40], 0, 0, "center crop");
     }
 
     [Fact]

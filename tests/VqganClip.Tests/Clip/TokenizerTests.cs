@@ -86,6 +86,23 @@ public class TokenizerTests
     }
 
     [Fact]
+    public void Tokenize_returns_an_int64_tensor_of_the_rows()
+    {
+        var texts = Cases.Value.Where(c => !c.TooLong).Take(3).Select(c => c.Text).ToArray();
+        using var tokens = ClipTokenizer.Default.Tokenize(texts);
+        Assert.Equal(new long[] { 3, 77 }, tokens.shape);
+        Assert.Equal(TorchSharp.torch.ScalarType.Int64, tokens.dtype);
+        var expected = Cases.Value.Where(c => !c.TooLong).Take(3).SelectMany(c => c.Tokens77!).ToArray();
+        Assert.Equal(expected, tokens.data<long>().ToArray());
+        using var single = ClipTokenizer.Default.Tokenize("a red circle", contextLength: 16);
+        Assert.Equal(new long[] { 1, 16 }, single.shape);
+        var tooLong = Cases.Value.First(c => c.TooLong).Text;
+        Assert.Throws<ArgumentException>(() => ClipTokenizer.Default.Tokenize([tooLong]));
+        using var truncated = ClipTokenizer.Default.Tokenize([tooLong], truncate: true);
+        Assert.Equal(49407L, truncated[0, 76].item<long>());
+    }
+
+    [Fact]
     public void Special_ids_and_vocabulary_size_are_clips()
     {
         var t = ClipTokenizer.Default;
