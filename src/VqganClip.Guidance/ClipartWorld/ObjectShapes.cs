@@ -144,9 +144,9 @@ internal sealed class ObjectShapes : IDisposable
         var parts = new List<SKPath> { Circle(0, 0, 0.25f) };
         for (int i = 0; i < 8; i++)
         {
-            float a = i * MathF.PI / 4, w = 0.15f;
+            float a = i * MathF.PI / 4, w = 0.28f;
             (float, float) At(float r, float da) => (r * MathF.Cos(a + da), r * MathF.Sin(a + da));
-            parts.Add(Polygon(At(0.31f, -w), At(0.5f, 0), At(0.31f, w)));
+            parts.Add(Polygon(At(0.3f, -w), At(0.5f, 0), At(0.3f, w)));
         }
         return Union([.. parts]);
     }

@@ -1,0 +1,16 @@
+using System.CommandLine;
+using VqganClip.Cli.Commands.Train;
+
+namespace VqganClip.Cli.Commands;
+
+/// <summary>
+/// <c>vqgan-clip train &lt;what&gt;</c>: trains the toolkit's own small models on the procedural clipart
+/// world. One subcommand per model, each in Commands/Train/.
+/// </summary>
+public static class TrainCommand
+{
+    public static Command Create() => new("train", "Train the toolkit's own small models on the procedural clipart world")
+    {
+        TrainJudgeCommand.Create(),
+    };
+}

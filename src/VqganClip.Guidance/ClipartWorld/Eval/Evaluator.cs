@@ -1,0 +1,45 @@
+using System.Diagnostics;
+using TorchSharp;
+using VqganClip.Guidance.ClipartWorld.Judge;
+using static TorchSharp.torch;
+
+namespace VqganClip.Guidance.ClipartWorld.Eval;
+
+/// <summary>
+/// Runs a generator over prompts and grades each image with the independent <see cref="SceneJudge"/>.
+/// Every prompt is parsed before anything is generated, so a prompt outside the grammar fails fast
+/// with the parser's message.
+/// </summary>
+public static class Evaluator
+{
+    /// <param name="generate">Makes an image [3,H,W] or [1,3,H,W] in [0,1] for a prompt; the evaluator disposes it.</param>
+    /// <param name="judge">The judge; null = one with the default trained classifier (<see cref="ObjectClassifier.LoadDefault"/>).</param>
+    /// <param name="progress">Called after each prompt.</param>
+    public static EvalReport Run(Func<string, Tensor> generate, IEnumerable<string> prompts, SceneJudge? judge = null,
+        Action<EvalItem>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(generate);
+        ArgumentNullException.ThrowIfNull(prompts);
+        var parsed = prompts.Select(p => (Prompt: p, Spec: CaptionParser.Parse(p))).ToList();
+        judge ??= new SceneJudge(ObjectClassifier.LoadDefault());
+
+        var items = new List<EvalItem>(parsed.Count);
+        foreach (var (prompt, spec) in parsed)
+        {
+            var clock = Stopwatch.StartNew();
+            using var image = generate(prompt) ?? throw new InvalidOperationException($"The generator returned no image for \"{prompt}\".");
+            clock.Stop();
+            var item = new EvalItem(prompt, judge.Judge(image, spec), clock.Elapsed);
+            items.Add(item);
+            progress?.Invoke(item);
+        }
+        return new EvalReport(items, judge.ChecksKinds);
+    }
+
+    /// <summary>
+    /// The reference "generator": draws each prompt's canonical scene (<see cref="CaptionSpec.ToSceneSpec"/>).
+    /// What a perfect generator would score: the judge's own ceiling on the prompt set.
+    /// </summary>
+    public static Tensor RenderReference(string prompt) =>
+        SceneRenderer.RenderTensor(CaptionParser.Parse(prompt).ToSceneSpec());
+}
