@@ -1,12 +1,15 @@
 using System.CommandLine;
 using VqganClip.Cli;
 using VqganClip.Cli.Commands;
+using VqganClip.Cli.Commands.Train;
 
 var root = new RootCommand("vqgan-clip: VQGAN+CLIP text-to-image toolkit (TorchSharp)")
 {
     InspectCommand.Create(),
     ScoreCommand.Create(),
     BenchClipCommand.Create(),
+    TrainCommand.Create(),
+    EvalModelsCommand.Create(),
 };
 
 return CliApp.Run(root, args);

@@ -26,7 +26,9 @@ public sealed class ClipTrainer : ITrainer
     private readonly Adam _optimizer;
     private readonly LearningRateSchedule _schedule;
     private readonly Parameter[] _parameters;
+    private readonly RowSparseAdam _tokenOptimizer;
     private readonly int _renderThreads;
+    private const string TokenStatePrefix = "token_embedding_adam.";
 
     public ClipTrainer(ClipTrainingOptions options, int renderThreads = 0)
     {
@@ -40,7 +42,10 @@ public sealed class ClipTrainer : ITrainer
         _model.SetTrainable(true);
         RoundTokenTableToHalf(_model);
         _parameters = _model.parameters().ToArray();
-        _optimizer = optim.Adam(_parameters, lr: options.LearningRate, beta1: 0.9, beta2: 0.98, eps: 1e-6);
+        // The token table gets its own row-sparse Adam (same betas); everything else dense Adam.
+        var table = _model.token_embedding.weight!;
+        _optimizer = optim.Adam(_parameters.Where(p => p.Handle != table.Handle), lr: options.LearningRate, beta1: 0.9, beta2: 0.98, eps: 1e-6);
+        _tokenOptimizer = new RowSparseAdam(table, beta1: 0.9, beta2: 0.98, eps: 1e-6);
         _schedule = new LearningRateSchedule(options.LearningRate, options.WarmupSteps, options.Steps);
     }
 
@@ -55,6 +60,8 @@ public sealed class ClipTrainer : ITrainer
         {
             TrainingCheckpoint.LoadModel(checkpointDirectory, trainer._model);
             TrainingCheckpoint.LoadOptimizer(checkpointDirectory, trainer._optimizer);
+            using (var extra = TrainingCheckpoint.LoadTrainerTensors(checkpointDirectory))
+                trainer._tokenOptimizer.Load(extra, TokenStatePrefix);
             trainer.Step = step;
             return trainer;
         }
@@ -85,18 +92,14 @@ public sealed class ClipTrainer : ITrainer
             views = Options.Augment.Apply(images, generator);
         var tokens = ClipTokenizer.Default.Tokenize(captions, Options.Model.ContextLength, truncate: true);
 
-        var imageFeatures = _model.EncodeImage(ClipModel.Normalize01(views));
-        var textFeatures = _model.EncodeText(tokens);
-        imageFeatures = imageFeatures / imageFeatures.norm(-1, keepdim: true);
-        textFeatures = textFeatures / textFeatures.norm(-1, keepdim: true);
-        var logits = _model.logit_scale.exp() * matmul(imageFeatures, textFeatures.t());
+        var (loss, logits) = ContrastiveLoss(_model, views, tokens);
         var labels = arange(Options.BatchSize, dtype: ScalarType.Int64);
-        var loss = (nn.functional.cross_entropy(logits, labels) + nn.functional.cross_entropy(logits.t(), labels)) / 2;
 
         _optimizer.zero_grad();
         loss.backward();
         double gradNorm = Options.GradClip > 0 ? nn.utils.clip_grad_norm_(_parameters, Options.GradClip) : double.NaN;
         _optimizer.step();
+        _tokenOptimizer.Step(tokens.reshape(-1).unique().Item1, lr);
         using (no_grad())
             _model.logit_scale.clamp_(0, MaxLogitScale);
         RoundTokenTableToHalf(_model);
@@ -115,11 +118,38 @@ public sealed class ClipTrainer : ITrainer
         };
     }
 
+    /// <summary>
+    /// CLIP's symmetric loss for a batch: cross-entropy of exp(logit_scale)-scaled cosine similarities, image->text
+    /// and text->image, with the matching pair (same index) as the target. Returns the loss and the image->text logits.
+    /// </summary>
+    public static (Tensor Loss, Tensor Logits) ContrastiveLoss(ClipModel model, Tensor images01, Tensor tokens)
+    {
+        using var scope = NewDisposeScope();
+        var imageFeatures = model.EncodeImage(ClipModel.Normalize01(images01));
+        var textFeatures = model.EncodeText(tokens);
+        imageFeatures = imageFeatures / imageFeatures.norm(-1, keepdim: true);
+        textFeatures = textFeatures / textFeatures.norm(-1, keepdim: true);
+        var logits = model.logit_scale.exp() * matmul(imageFeatures, textFeatures.t());
+        var labels = arange(logits.shape[0], dtype: ScalarType.Int64, device: logits.device);
+        var loss = (nn.functional.cross_entropy(logits, labels) + nn.functional.cross_entropy(logits.t(), labels)) / 2;
+        return (loss.MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The contrastive loss on the first <paramref name="scenes"/> held-out scenes (whole images, one batch, no gradients).</summary>
+    public static double HeldOutLoss(ClipModel model, int scenes)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var (specs, captions) = ClipartBatches.HeldOut(scenes);
+        var tokens = ClipTokenizer.Default.Tokenize(captions, model.ContextLength, truncate: true);
+        return ContrastiveLoss(model, ClipartBatches.Render(specs), tokens).Loss.item<float>();
+    }
+
     public IReadOnlyDictionary<string, double> Evaluate(int heldOutScenes) =>
         RetrievalEval.Run(_model, heldOutScenes, groupSize: Math.Min(100, heldOutScenes), threads: _renderThreads).ToMetrics();
 
     public void SaveCheckpoint(string directory) =>
-        TrainingCheckpoint.Save(directory, CheckpointKind, Step, Options.ToJson(), _model, _optimizer);
+        TrainingCheckpoint.Save(directory, CheckpointKind, Step, Options.ToJson(), _model, _optimizer, _tokenOptimizer.State(TokenStatePrefix));
 
     public void Export(string path) => Export(_model, path, Step);
 
@@ -157,6 +187,7 @@ public sealed class ClipTrainer : ITrainer
     public void Dispose()
     {
         _optimizer.Dispose();
+        _tokenOptimizer.Dispose();
         _model.Dispose();
     }
 }

@@ -88,6 +88,8 @@ public sealed class VqganTrainer : ITrainer
         using var scope = NewDisposeScope();
         var (specs, _) = ClipartBatches.Scenes(Options.Seed, Step, Options.BatchSize);
         var x = ClipartBatches.Render(specs, _renderThreads) * 2 - 1;
+        if (Options.CropSize > 0 && Options.CropSize < x.shape[2] && Step < (1 - Options.FullImageFraction) * Options.Steps)
+            x = RandomCrops(x, Options.CropSize);
 
         var h = _model.Encode(x);
         var q = _model.Quantizer.Forward(h, computeLoss: true);
@@ -163,6 +165,20 @@ public sealed class VqganTrainer : ITrainer
         };
         SafeTensors.Write(full, model.state_dict().Select(kv => (kv.Key, kv.Value.detach().contiguous())), metadata);
         File.WriteAllText(Path.ChangeExtension(full, ".yaml"), TamingYaml.Write(model.Config));
+    }
+
+    /// <summary>One random square crop per image, offsets drawn from (seed, step).</summary>
+    private Tensor RandomCrops(Tensor x, int size)
+    {
+        var random = new Random(ClipartBatches.StepSeed(Options.Seed ^ 0xC409, Step));
+        long limit = x.shape[2] - size;
+        var crops = new Tensor[x.shape[0]];
+        for (int i = 0; i < crops.Length; i++)
+        {
+            long top = random.NextInt64(limit + 1), left = random.NextInt64(limit + 1);
+            crops[i] = x[i].narrow(1, top, size).narrow(2, left, size);
+        }
+        return stack(crops);
     }
 
     /// <summary>k-means centres of the step-0 batch's latents become the codebook (taming's uniform init is

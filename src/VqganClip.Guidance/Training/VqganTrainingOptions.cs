@@ -28,6 +28,14 @@ public sealed record VqganTrainingOptions
     /// <summary>Lloyd iterations of the k-means codebook initialisation on encoder outputs before step 0 (0 = taming's uniform init).</summary>
     public int KMeansIterations { get; init; } = 10;
 
+    /// <summary>Side of the random square crops trained on (0 = whole 64x64 scenes). The network is convolutional
+    /// (attention is global over whatever grid it gets), so crops cost a quarter per 32x32 sample.</summary>
+    public int CropSize { get; init; } = 32;
+
+    /// <summary>The last fraction of <see cref="Steps"/> trains on whole scenes, so GroupNorm statistics and
+    /// the attention grid match what the model sees at use.</summary>
+    public double FullImageFraction { get; init; } = 0.2;
+
     /// <summary>Global gradient-norm clip (0 = none).</summary>
     public double GradClip { get; init; } = 1.0;
 
@@ -39,6 +47,7 @@ public sealed record VqganTrainingOptions
         if (BatchSize <= 0) throw new ArgumentException($"--batch must be positive (got {BatchSize}).");
         if (!(LearningRate > 0)) throw new ArgumentException($"--lr must be positive (got {LearningRate}).");
         if (WarmupSteps < 0) throw new ArgumentException($"warm-up steps must not be negative (got {WarmupSteps}).");
+        if (CropSize is < 0 or > 64 || CropSize % 4 != 0) throw new ArgumentException($"--crop must be 0 or a multiple of 4 up to 64 (got {CropSize}).");
         if (RestartEvery < 0) throw new ArgumentException($"restart interval must not be negative (got {RestartEvery}).");
         if (Model.Kind != VqganKind.VQModel) throw new ArgumentException("The trainer builds taming VQModels only.");
         Model.Validate();
@@ -57,6 +66,8 @@ public sealed record VqganTrainingOptions
         ["restart_until"] = RestartUntil,
         ["kmeans_iterations"] = KMeansIterations,
         ["grad_clip"] = GradClip,
+        ["crop_size"] = CropSize,
+        ["full_image_fraction"] = FullImageFraction,
         ["model_yaml"] = TamingYaml.Write(Model),
     };
 
@@ -76,6 +87,8 @@ public sealed record VqganTrainingOptions
             RestartUntil = Get<double>("restart_until"),
             KMeansIterations = Get<int>("kmeans_iterations"),
             GradClip = Get<double>("grad_clip"),
+            CropSize = Get<int>("crop_size"),
+            FullImageFraction = Get<double>("full_image_fraction"),
             Model = VqganConfig.FromYaml(Get<string>("model_yaml")) with { Source = "training checkpoint" },
         };
     }
