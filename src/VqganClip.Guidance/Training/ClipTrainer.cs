@@ -97,9 +97,19 @@ public sealed class ClipTrainer : ITrainer
 
         _optimizer.zero_grad();
         loss.backward();
-        double gradNorm = Options.GradClip > 0 ? nn.utils.clip_grad_norm_(_parameters, Options.GradClip) : double.NaN;
-        _optimizer.step();
-        _tokenOptimizer.Step(tokens.reshape(-1).unique().Item1, lr);
+        double gradNorm = nn.utils.clip_grad_norm_(_parameters, Options.GradClip > 0 ? Options.GradClip : double.MaxValue);
+        // Skip an update with a non-finite gradient rather than poison the weights (see VqganTrainer).
+        bool skipped = !double.IsFinite(gradNorm) || !double.IsFinite(loss.item<float>());
+        if (skipped)
+        {
+            _optimizer.zero_grad();
+            using (no_grad()) _model.token_embedding.weight!.grad?.zero_();
+        }
+        else
+        {
+            _optimizer.step();
+            _tokenOptimizer.Step(tokens.reshape(-1).unique().Item1, lr);
+        }
         using (no_grad())
             _model.logit_scale.clamp_(0, MaxLogitScale);
         RoundTokenTableToHalf(_model);
@@ -115,6 +125,7 @@ public sealed class ClipTrainer : ITrainer
             ["logit_scale"] = _model.LogitScale,
             ["lr"] = lr,
             ["grad_norm"] = gradNorm,
+            ["skipped"] = skipped ? 1 : 0,
         };
     }
 

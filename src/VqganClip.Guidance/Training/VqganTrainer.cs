@@ -28,6 +28,7 @@ public sealed class VqganTrainer : ITrainer
     private readonly Parameter[] _parameters;
     private readonly Tensor _usage;   // int64 [n_embed]: times each code was chosen since the last restart check
     private readonly int _renderThreads;
+    private bool _codebookReady;
 
     /// <summary>A fresh run: seeds torch, builds the model with random weights.</summary>
     public VqganTrainer(VqganTrainingOptions options, int renderThreads = 0)
@@ -81,7 +82,8 @@ public sealed class VqganTrainer : ITrainer
 
     public IReadOnlyDictionary<string, double> TrainStep()
     {
-        if (Step == 0 && Options.KMeansIterations > 0) InitializeCodebook();
+        if (Step == 0 && Options.KMeansIterations > 0 && !_codebookReady) InitializeCodebook();
+        _codebookReady = true;
         double lr = _schedule.At(Step);
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
 
@@ -101,10 +103,12 @@ public sealed class VqganTrainer : ITrainer
 
         _optimizer.zero_grad();
         loss.backward();
-        double gradNorm = Options.GradClip > 0
-            ? nn.utils.clip_grad_norm_(_parameters, Options.GradClip)
-            : double.NaN;
-        _optimizer.step();
+        double gradNorm = nn.utils.clip_grad_norm_(_parameters, Options.GradClip > 0 ? Options.GradClip : double.MaxValue);
+        // A non-finite gradient (seen once in ~350 steps on this CPU build, with a finite loss) would poison
+        // every weight through Adam: skip that update instead.
+        bool skipped = !double.IsFinite(gradNorm) || !double.IsFinite(loss.item<float>());
+        if (skipped) _optimizer.zero_grad();
+        else _optimizer.step();
 
         using (no_grad())
             _usage.add_(q.Indices.reshape(-1).bincount(null, minlength: Options.Model.NEmbed));
@@ -120,6 +124,7 @@ public sealed class VqganTrainer : ITrainer
             ["batch_psnr"] = 10 * Math.Log10(4.0 / Math.Max(l2.item<float>(), 1e-12)),
             ["lr"] = lr,
             ["grad_norm"] = gradNorm,
+            ["skipped"] = skipped ? 1 : 0,
         };
         if (Options.RestartEvery > 0 && Step % Options.RestartEvery == 0)
         {
@@ -129,6 +134,25 @@ public sealed class VqganTrainer : ITrainer
             _usage.zero_();
         }
         return result;
+    }
+
+    /// <summary>
+    /// Starts from the weights of an exported model (same architecture) instead of random ones; the codebook is
+    /// then taken as it is (no k-means). Only before the first step.
+    /// </summary>
+    public void InitializeFrom(string exportedModel)
+    {
+        if (Step != 0) throw new InvalidOperationException("Weights can only be initialised before the first step.");
+        using var source = VqganModel.Load(exportedModel);
+        var targets = _model.state_dict();
+        using (no_grad())
+            foreach (var (name, tensor) in source.state_dict())
+            {
+                if (!targets.TryGetValue(name, out var target) || !target.shape.SequenceEqual(tensor.shape))
+                    throw new CheckpointFormatException(exportedModel, "VQGAN", $"tensor '{name}' does not fit the model being trained ({Options.Model.DdConfig.Ch} ch, ch_mult [{string.Join(", ", Options.Model.DdConfig.ChMult)}]).");
+                target.copy_(tensor);
+            }
+        _codebookReady = true;
     }
 
     public IReadOnlyDictionary<string, double> Evaluate(int heldOutScenes)

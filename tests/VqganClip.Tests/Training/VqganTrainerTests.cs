@@ -107,6 +107,50 @@ public class VqganTrainerTests
     });
 
     [Fact]
+    public void A_step_with_a_non_finite_gradient_is_skipped_not_applied() => SingleThreaded(() =>
+    {
+        // No codebook restarts here: they legitimately move unused entries on any step.
+        using var trainer = new VqganTrainer(TinyVqgan(steps: 3) with { RestartEvery = 0 }, renderThreads: 1);
+        trainer.TrainStep();
+        var conv = trainer.Model.state_dict()["decoder.conv_out.weight"];
+        using (no_grad()) conv[0, 0, 0, 0] = float.NaN;
+        var before = trainer.Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        var result = trainer.TrainStep();
+        Assert.Equal(1, result["skipped"]);
+        foreach (var (name, tensor) in trainer.Model.state_dict())
+            if (name != "decoder.conv_out.weight")
+                Assert.True(Same(tensor, before[name]), $"'{name}' changed although the step was skipped");
+    });
+
+    [Fact]
+    public void Initializing_from_an_export_copies_every_weight() => SingleThreaded(() =>
+    {
+        var dir = TempDirectory();
+        try
+        {
+            var path = Path.Combine(dir, "start.safetensors");
+            using (var first = new VqganTrainer(TinyVqgan(steps: 2), renderThreads: 1))
+            {
+                first.TrainStep();
+                first.Export(path);
+            }
+            using var second = new VqganTrainer(TinyVqgan(steps: 2) with { Seed = 99 }, renderThreads: 1);
+            second.InitializeFrom(path);
+            using var reference = VqganModel.Load(path);
+            var expected = reference.state_dict();
+            foreach (var (name, tensor) in second.Model.state_dict())
+                Assert.True(Same(tensor, expected[name]), $"'{name}' was not copied");
+            var codebook = second.Model.Codebook.detach().clone();
+            second.TrainStep();   // step 0 must not replace the copied codebook with k-means centres
+            Assert.True((second.Model.Codebook - codebook).abs().max().item<float>() < 0.05f);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    });
+
+    [Fact]
     public void Resume_names_the_problem_with_a_bad_folder()
     {
         var missing = Path.Combine(Path.GetTempPath(), "no-such-run-" + Guid.NewGuid().ToString("N"));

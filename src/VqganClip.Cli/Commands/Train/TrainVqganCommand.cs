@@ -28,11 +28,12 @@ public static class TrainVqganCommand
         var evalEvery = new Option<int>("--eval-every") { Description = "Steps between held-out evaluations (best/ keeps the best export)", DefaultValueFactory = _ => 500 };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between resumable checkpoints", DefaultValueFactory = _ => 100 };
         var evalScenes = new Option<int>("--eval-scenes") { Description = "Held-out scenes of the periodic evaluations (the final one uses 1000)", DefaultValueFactory = _ => 200 };
+        var initFrom = new Option<string?>("--init-from") { Description = "Start from an exported model's weights (same architecture) instead of random ones" };
         var printEvery = new Option<int>("--print-every") { Description = "Steps between log lines when output is redirected", DefaultValueFactory = _ => 10 };
 
         var command = new Command("vqgan", "Train the clipart VQGAN (taming VQModel) and export it as safetensors + taming YAML")
         {
-            steps, batch, lr, seed, crop, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
+            steps, batch, lr, seed, crop, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery, initFrom,
         };
         command.SetAction(parse => UserErrors.Guard(AnsiConsole.Console, () =>
         {
@@ -57,6 +58,7 @@ public static class TrainVqganCommand
                     CropSize = parse.GetValue(crop),
                 };
                 trainer = new VqganTrainer(options, renderThreads);
+                if (parse.GetValue(initFrom) is { } init) trainer.InitializeFrom(init);
                 runDirectory = parse.GetValue(run) ?? TrainingConsole.RepoPath(Path.Combine("runs", $"vqgan-{DateTime.Now:yyyyMMdd-HHmmss}"));
             }
             using (trainer)
@@ -64,7 +66,7 @@ public static class TrainVqganCommand
                 var session = new TrainingSessionOptions(runDirectory, TrainingConsole.RepoPath(parse.GetValue(output)!),
                     parse.GetValue(checkpointEvery), parse.GetValue(evalEvery), parse.GetValue(evalScenes));
                 return TrainingConsole.Run(trainer, session,
-                    ["loss", "batch_psnr", "vq", "codes_used_window", "codes_restarted", "lr"],
+                    ["loss", "batch_psnr", "vq", "codes_used_window", "codes_restarted", "skipped", "lr"],
                     ["psnr", "psnr_pooled", "codes_used", "perplexity"], parse.GetValue(printEvery));
             }
         }));
