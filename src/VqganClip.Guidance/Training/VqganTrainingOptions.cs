@@ -69,6 +69,8 @@ public sealed record VqganTrainingOptions
         ["crop_size"] = CropSize,
         ["full_image_fraction"] = FullImageFraction,
         ["model_yaml"] = TamingYaml.Write(Model),
+        // Not part of taming's YAML (VQModel always builds the legacy quantizer); only the training loss differs.
+        ["legacy_vq_loss"] = Model.LegacyLoss,
     };
 
     public static VqganTrainingOptions FromJson(JsonObject json)
@@ -89,7 +91,11 @@ public sealed record VqganTrainingOptions
             GradClip = Get<double>("grad_clip"),
             CropSize = Get<int>("crop_size"),
             FullImageFraction = Get<double>("full_image_fraction"),
-            Model = VqganConfig.FromYaml(Get<string>("model_yaml")) with { Source = "training checkpoint" },
+            Model = VqganConfig.FromYaml(Get<string>("model_yaml")) with
+            {
+                Source = "training checkpoint",
+                LegacyLoss = json["legacy_vq_loss"]?.GetValue<bool>() ?? true,
+            },
         };
     }
 }

@@ -29,11 +29,12 @@ public static class TrainVqganCommand
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between resumable checkpoints", DefaultValueFactory = _ => 100 };
         var evalScenes = new Option<int>("--eval-scenes") { Description = "Held-out scenes of the periodic evaluations (the final one uses 1000)", DefaultValueFactory = _ => 200 };
         var initFrom = new Option<string?>("--init-from") { Description = "Start from an exported model's weights (same architecture) instead of random ones" };
+        var standardVq = new Option<bool>("--standard-vq-loss") { Description = "VQ-VAE's loss (beta on the commitment term) instead of taming's legacy one (beta on the codebook term); the exported model is the same either way" };
         var printEvery = new Option<int>("--print-every") { Description = "Steps between log lines when output is redirected", DefaultValueFactory = _ => 10 };
 
         var command = new Command("vqgan", "Train the clipart VQGAN (taming VQModel) and export it as safetensors + taming YAML")
         {
-            steps, batch, lr, seed, crop, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery, initFrom,
+            steps, batch, lr, seed, crop, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery, initFrom, standardVq,
         };
         command.SetAction(parse => UserErrors.Guard(AnsiConsole.Console, () =>
         {
@@ -56,6 +57,7 @@ public static class TrainVqganCommand
                     LearningRate = parse.GetValue(lr),
                     Seed = parse.GetValue(seed),
                     CropSize = parse.GetValue(crop),
+                    Model = defaults.Model with { LegacyLoss = !parse.GetValue(standardVq) },
                 };
                 trainer = new VqganTrainer(options, renderThreads);
                 if (parse.GetValue(initFrom) is { } init) trainer.InitializeFrom(init);
