@@ -1,6 +1,7 @@
 using System.CommandLine;
 using VqganClip.Cli;
 using VqganClip.Cli.Commands;
+using VqganClip.Cli.Commands.Train;
 
 var root = new RootCommand("vqgan-clip: VQGAN+CLIP text-to-image toolkit (TorchSharp)")
 {
@@ -14,6 +15,7 @@ var root = new RootCommand("vqgan-clip: VQGAN+CLIP text-to-image toolkit (TorchS
     TrainCommand.Create(),
     EvalCommand.Create(),
     BenchClipartCommand.Create(),
+    EvalModelsCommand.Create(),
 };
 
 return CliApp.Run(root, args);
