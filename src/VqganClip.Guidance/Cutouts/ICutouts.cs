@@ -1,0 +1,23 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace VqganClip.Guidance.Cutouts;
+
+/// <summary>
+/// Makes the batch CLIP looks at: <see cref="Count"/> random crops of the picture, each resampled to CLIP's input size.
+/// Many random views per step are what keep CLIP guidance from fitting one adversarial view.
+/// </summary>
+public interface ICutouts
+{
+    /// <summary>Side of each cutout in pixels (CLIP's input resolution).</summary>
+    int CutSize { get; }
+
+    /// <summary>Cutouts per step (the original's <c>cutn</c>).</summary>
+    int Count { get; }
+
+    /// <summary>Short name for reports and saved runs, e.g. "original", "augmented".</summary>
+    string Name { get; }
+
+    /// <summary>Cuts image [1,3,H,W] in [0,1] into [Count,3,CutSize,CutSize] in [0,1], differentiably; all randomness from <paramref name="rng"/>.</summary>
+    Tensor Cut(Tensor image, Generator rng);
+}

@@ -1,0 +1,44 @@
+using System.Globalization;
+using TorchSharp;
+using VqganClip.Models.Vqgan;
+using static TorchSharp.torch;
+
+namespace VqganClip.Guidance.Generators;
+
+/// <summary>What is needed to rebuild a generator: its name, size and settings (its parameters come from a state dict).</summary>
+public sealed record GeneratorSpec(string Name, int Width, int Height, IReadOnlyDictionary<string, string> Settings)
+{
+    public static GeneratorSpec Of(IImageGenerator g) => new(g.Name, g.Width, g.Height, new Dictionary<string, string>(g.Settings));
+}
+
+/// <summary>Builds the built-in generators by name (the command line's <c>--generator</c> and resuming saved runs).</summary>
+public static class GeneratorFactory
+{
+    public static IReadOnlyList<string> Names { get; } = new[] { "vqgan", "pixels", "fourier", "strokes" };
+
+    /// <summary>Creates a built-in generator from a spec; <paramref name="vqgan"/> is required for "vqgan".</summary>
+    public static IImageGenerator Create(GeneratorSpec spec, VqganModel? vqgan = null, Device? device = null)
+    {
+        string S(string key, string dflt) => spec.Settings.TryGetValue(key, out var v) ? v : dflt;
+        double D(string key, double dflt) => double.Parse(S(key, dflt.ToString("R", CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        int I(string key, int dflt) => int.Parse(S(key, dflt.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        switch (spec.Name.ToLowerInvariant())
+        {
+            case "vqgan":
+                if (vqgan is null) throw new ArgumentException("The vqgan generator needs a VQGAN model (pass --vqgan CKPT, or a VqganModel when resuming).", nameof(vqgan));
+                return new VqganLatentGenerator(vqgan, spec.Width, spec.Height,
+                    Enum.Parse<LatentInit>(S("init", nameof(LatentInit.RandomCodes)), ignoreCase: true),
+                    clampToCodebookRange: bool.Parse(S("clampToCodebookRange", "true")));
+            case "pixels":
+                return new PixelGenerator(spec.Width, spec.Height,
+                    Enum.Parse<PixelParameterization>(S("parameterization", nameof(PixelParameterization.Sigmoid)), ignoreCase: true), device: device);
+            case "fourier":
+                return new FourierGenerator(spec.Width, spec.Height, D("decayPower", 1.0), D("initStd", 0.01), device);
+            case "strokes":
+                var bg = S("background", "1,1,1").Split(',').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+                return new StrokeGenerator(spec.Width, spec.Height, I("strokes", 32), I("samplesPerStroke", 16), D("softness", 0.75), bg, device);
+            default:
+                throw new ArgumentException($"Unknown generator '{spec.Name}'. Built-in generators: {string.Join(", ", Names)}; for your own, pass a generator factory.", nameof(spec));
+        }
+    }
+}

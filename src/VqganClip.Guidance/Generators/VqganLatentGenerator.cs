@@ -1,0 +1,160 @@
+using System.Globalization;
+using TorchSharp;
+using VqganClip.Guidance.Autograd;
+using VqganClip.Models.Vqgan;
+using static TorchSharp.torch;
+
+namespace VqganClip.Guidance.Generators;
+
+/// <summary>How the VQGAN latent starts.</summary>
+public enum LatentInit
+{
+    /// <summary>Every latent position a random codebook entry (the original: <c>one_hot(randint) @ codebook</c>).</summary>
+    RandomCodes,
+    /// <summary>Gaussian noise with the codebook's per-channel mean and standard deviation.</summary>
+    Noise,
+    /// <summary>The VQGAN encoding of an init image (resized to the generator's size).</summary>
+    Image,
+}
+
+/// <summary>
+/// The VQGAN+CLIP generator: a latent z [1, embed_dim, H/f, W/f] is optimised; each render snaps it to the codebook
+/// (straight-through), decodes it, and maps [-1,1] to [0,1] with the gradient-friendly clamp of the original
+/// (<c>synth</c>). After each step z can be clamped to the codebook's per-channel range (the original's z_min/z_max).
+/// </summary>
+public sealed class VqganLatentGenerator : ImageGeneratorBase
+{
+    private readonly VqganModel _vqgan;
+    private readonly Tensor? _initImage;
+    private readonly Tensor _zMin, _zMax;
+
+    /// <param name="vqgan">The (frozen) VQGAN; not owned.</param>
+    /// <param name="width">Requested width; rounded down to a multiple of the downsampling factor (at least one token).</param>
+    /// <param name="height">Requested height; rounded likewise.</param>
+    /// <param name="init">How z starts.</param>
+    /// <param name="initImage">For <see cref="LatentInit.Image"/>: an image [1,3,h,w] in [0,1] (any size; resized). Copied.
+    /// May be null when the latent will come from <see cref="ImageGeneratorBase.LoadState"/> (resuming).</param>
+    /// <param name="clampToCodebookRange">Clamp z after each step to the codebook's per-channel min/max (the original does).</param>
+    public VqganLatentGenerator(VqganModel vqgan, int width, int height, LatentInit init = LatentInit.RandomCodes,
+        Tensor? initImage = null, bool clampToCodebookRange = true)
+        : base("vqgan", RoundToTokens(width, vqgan.DownsamplingFactor), RoundToTokens(height, vqgan.DownsamplingFactor), vqgan.Codebook.device)
+    {
+        _vqgan = vqgan;
+        Init = init;
+        ClampToCodebookRange = clampToCodebookRange;
+        if (init == LatentInit.Image && initImage is not null)
+        {
+            if (initImage.dim() != 4 || initImage.shape[0] != 1 || initImage.shape[1] != 3)
+                throw new ArgumentException($"The init image must be [1,3,H,W] in [0,1]; got [{string.Join(", ", initImage.shape)}].", nameof(initImage));
+            _initImage = initImage.detach().to_type(ScalarType.Float32).to(Device).clone();
+        }
+        int f = vqgan.DownsamplingFactor;
+        var codebook = vqgan.Codebook;
+        EmbedDim = (int)codebook.shape[1];
+        TokensX = Width / f;
+        TokensY = Height / f;
+        Z = AddParameter("z", 1, EmbedDim, TokensY, TokensX);
+        using (no_grad())
+        using (NewDisposeScope())
+        {
+            _zMin = codebook.min(0).values.view(1L, -1, 1, 1).clone().DetachFromDisposeScope();
+            _zMax = codebook.max(0).values.view(1L, -1, 1, 1).clone().DetachFromDisposeScope();
+        }
+    }
+
+    public LatentInit Init { get; }
+    public bool ClampToCodebookRange { get; }
+    public int EmbedDim { get; }
+    public int TokensX { get; }
+    public int TokensY { get; }
+
+    /// <summary>The optimised latent [1, embed_dim, H/f, W/f] (before snapping to the codebook).</summary>
+    public Parameter Z { get; }
+
+    public override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    {
+        ["init"] = Init.ToString(),
+        ["clampToCodebookRange"] = ClampToCodebookRange.ToString(CultureInfo.InvariantCulture),
+        ["downsamplingFactor"] = _vqgan.DownsamplingFactor.ToString(CultureInfo.InvariantCulture),
+        ["codebookSize"] = _vqgan.Codebook.shape[0].ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static int RoundToTokens(int size, int f)
+    {
+        if (size < f) throw new ArgumentOutOfRangeException(nameof(size), $"The VQGAN works in blocks of {f} pixels: the image must be at least {f}x{f}; got {size}.");
+        return size / f * f;
+    }
+
+    protected override void InitializeCore(Generator rng)
+    {
+        var codebook = _vqgan.Codebook;
+        long n = codebook.shape[0];
+        Tensor z;
+        switch (Init)
+        {
+            case LatentInit.RandomCodes:
+            {
+                var idx = randint(n, new long[] { TokensY * TokensX }, dtype: ScalarType.Int64, generator: rng).to(Device);
+                var oneHot = nn.functional.one_hot(idx, n).to_type(ScalarType.Float32);
+                z = oneHot.matmul(codebook).view(1, TokensY, TokensX, EmbedDim).permute(0, 3, 1, 2);
+                break;
+            }
+            case LatentInit.Noise:
+            {
+                var mean = codebook.mean(new long[] { 0 }).view(1L, -1, 1, 1);
+                var std = codebook.std(0).view(1L, -1, 1, 1);
+                z = randn(new long[] { 1, EmbedDim, TokensY, TokensX }, generator: rng).to(Device) * std + mean;
+                break;
+            }
+            default:
+            {
+                if (_initImage is null)
+                    throw new InvalidOperationException("LatentInit.Image needs an init image: pass initImage to the constructor (or LoadState a saved latent).");
+                var img = nn.functional.interpolate(_initImage!, new long[] { Height, Width }, mode: InterpolationMode.Bicubic,
+                    align_corners: false, antialias: true).clamp(0, 1);
+                var encoded = _vqgan.Encode(img * 2 - 1);
+                var (zq, indices) = _vqgan.Quantize(encoded); // the original starts from the quantised encoding
+                indices.Dispose();
+                z = zq;
+                break;
+            }
+        }
+        Z.copy_(z);
+    }
+
+    public override Tensor Render()
+    {
+        EnsureInitialized();
+        using var scope = NewDisposeScope();
+        var zq = VectorQuantizer.Quantize(Z.permute(0, 2, 3, 1), _vqgan.Codebook).permute(0, 3, 1, 2);
+        var decoded = _vqgan.Decode(zq);
+        return GradientTricks.ClampWithGrad(decoded.add(1).div(2), 0, 1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The codebook indices z currently snaps to, [TokensY, TokensX].</summary>
+    public Tensor CurrentCodes()
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        return VectorQuantizer.NearestIndices(Z.permute(0, 2, 3, 1), _vqgan.Codebook).view((long)TokensY, TokensX).MoveToOuterDisposeScope();
+    }
+
+    public override void PostStep()
+    {
+        if (!ClampToCodebookRange) return;
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        Z.copy_(Z.maximum(_zMin).minimum(_zMax));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _initImage?.Dispose();
+            _zMin.Dispose();
+            _zMax.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,74 @@
+using System.Text.Json.Serialization;
+using VqganClip.Guidance.Cutouts;
+using VqganClip.Guidance.Losses;
+using VqganClip.Guidance.Optimization;
+
+namespace VqganClip.Guidance;
+
+/// <summary>Which cutout method a run uses.</summary>
+public enum CutMethod
+{
+    /// <summary>The original notebook's random square crops (<see cref="OriginalCutouts"/>).</summary>
+    Original,
+    /// <summary>Crops plus flips, affine, perspective, colour jitter and noise (<see cref="AugmentedCutouts"/>).</summary>
+    Augmented,
+}
+
+/// <summary>
+/// Everything about a guided run except the generator, CLIP and the prompts. Defaults follow the original
+/// (Adam, lr 0.1, cut_pow 1); <see cref="CutCount"/> defaults to 32 like the original's <c>cutn</c>.
+/// Saved with a run as JSON (properties marked <see cref="JsonIgnoreAttribute"/> are code-only and must be given again on resume).
+/// </summary>
+public sealed record GuidanceOptions
+{
+    /// <summary>Cutouts per step (<c>cutn</c>).</summary>
+    public int CutCount { get; init; } = 32;
+    /// <summary>Cutout size bias (<c>cut_pow</c>): &gt;1 favours small crops, &lt;1 large ones.</summary>
+    public double CutPower { get; init; } = 1.0;
+    public CutMethod CutMethod { get; init; } = CutMethod.Original;
+    /// <summary>Augmentation settings for <see cref="CutMethod.Augmented"/>.</summary>
+    public AugmentOptions Augment { get; init; } = new();
+
+    /// <summary>Optimizer name, see <see cref="OptimizerFactory.Names"/>.</summary>
+    public string Optimizer { get; init; } = "Adam";
+    public double LearningRate { get; init; } = 0.1;
+    /// <summary>Learning-rate schedule in text form (<see cref="Schedules.Parse"/>); "constant" by default.</summary>
+    public string Schedule { get; init; } = "constant";
+    /// <summary>A schedule given in code; overrides <see cref="Schedule"/>. Not saved.</summary>
+    [JsonIgnore] public ISchedule? CustomSchedule { get; init; }
+    /// <summary>A cutout maker given in code; overrides <see cref="CutMethod"/>. Not saved.</summary>
+    [JsonIgnore] public ICutouts? CustomCutouts { get; init; }
+
+    /// <summary>Seed of the run's random generator: same seed and settings, same picture (on the same machine).</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Keep a snapshot of the picture every this many steps (0: none).</summary>
+    public int SnapshotEvery { get; init; }
+    /// <summary>Read the loss values back into <see cref="GuidedRun.History"/> every this many steps (1: every step).</summary>
+    public int LossReadbackEvery { get; init; } = 1;
+
+    /// <summary>Weight of the total-variation regulariser (0: off).</summary>
+    public double TotalVariationWeight { get; init; }
+    /// <summary>Weight of the init anchor (the original's <c>init_weight</c>; 0: off).</summary>
+    public double InitWeight { get; init; }
+    /// <summary>Let the init anchor fade as 1/(2·step+1).</summary>
+    public bool InitWeightDecay { get; init; } = true;
+    public AnchorSpace InitAnchorSpace { get; init; } = AnchorSpace.Parameters;
+
+    /// <summary>With a story prompt ('^' phases): switch phase every this many steps (0: stay in the first phase).</summary>
+    public int PhaseSteps { get; init; }
+
+    /// <summary>Checks ranges; throws an <see cref="ArgumentException"/> naming the setting.</summary>
+    public void Validate()
+    {
+        if (CutCount <= 0) throw new ArgumentException($"CutCount must be at least 1; got {CutCount}.");
+        if (!(CutPower > 0) || double.IsInfinity(CutPower)) throw new ArgumentException($"CutPower must be a positive number; got {CutPower}.");
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ArgumentException($"LearningRate must be a positive number; got {LearningRate}.");
+        OptimizerFactory.Canonical(Optimizer);
+        if (CustomSchedule is null) Schedules.Parse(Schedule);
+        if (SnapshotEvery < 0) throw new ArgumentException($"SnapshotEvery must be 0 or more; got {SnapshotEvery}.");
+        if (LossReadbackEvery <= 0) throw new ArgumentException($"LossReadbackEvery must be at least 1; got {LossReadbackEvery}.");
+        if (PhaseSteps < 0) throw new ArgumentException($"PhaseSteps must be 0 or more; got {PhaseSteps}.");
+        if (TotalVariationWeight < 0 || InitWeight < 0) throw new ArgumentException("Regulariser weights must be 0 or more.");
+    }
+}

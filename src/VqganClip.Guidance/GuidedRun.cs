@@ -1,0 +1,286 @@
+using System.Diagnostics;
+using TorchSharp;
+using VqganClip.Guidance.Cutouts;
+using VqganClip.Guidance.Generators;
+using VqganClip.Guidance.Losses;
+using VqganClip.Guidance.Optimization;
+using VqganClip.Guidance.Prompts;
+using VqganClip.Guidance.Running;
+using VqganClip.Models.Clip;
+using VqganClip.Models.Runtime;
+using static TorchSharp.torch;
+
+namespace VqganClip.Guidance;
+
+/// <summary>
+/// A CLIP-guided optimisation you can step: each step renders the generator's picture, cuts it into random
+/// cutouts, encodes them with CLIP, measures the spherical distance to every active prompt (plus any regularisers),
+/// back-propagates through CLIP and the generator into the generator's parameters, and lets the optimizer step.
+/// All randomness (generator init, cutouts, augmentations, image-prompt cutouts) comes from one torch generator
+/// seeded by <see cref="GuidanceOptions.Seed"/>, so the same seed and settings give the same picture, and a run
+/// saved with <see cref="Save"/> and continued with <see cref="Resume"/> gives exactly what an uninterrupted one does.
+/// Owns the generator, prompts, optimizer and cutouts; not the CLIP model.
+/// </summary>
+public sealed partial class GuidedRun : IDisposable
+{
+    private readonly ClipModel _clip;
+    private readonly Generator _rng;
+    private readonly optim.Optimizer _optimizer;
+    private readonly ISchedule _schedule;
+    private readonly List<Prompt> _prompts;
+    private readonly int[][] _phasePrompts;      // per phase: indices into _prompts that are active
+    private readonly List<IRegularizer> _regularizers;
+    private readonly List<LossRecord> _history = new();
+    private readonly List<RenderedImage> _snapshots = new();
+    private readonly int _scriptPromptCount;
+    private bool _disposed;
+
+    /// <summary>Starts a run from a prompt string (see <see cref="PromptParser"/> for the syntax).</summary>
+    public static GuidedRun Create(IImageGenerator generator, ClipModel clip, string prompts, GuidanceOptions? options = null,
+        IEnumerable<PromptSpec>? extraPrompts = null) =>
+        new(generator, clip, PromptParser.Parse(prompts), options, extraPrompts);
+
+    /// <param name="generator">What makes the picture; owned by the run from now on. Initialised from the run's seed unless it already is.</param>
+    /// <param name="clip">The CLIP model (frozen; not owned).</param>
+    /// <param name="script">Prompts, in story phases.</param>
+    /// <param name="options">Settings (defaults when null).</param>
+    /// <param name="extraPrompts">Prompts active in every phase (image prompts, noise prompts...).</param>
+    /// <param name="regularizers">Extra loss terms beyond those in <paramref name="options"/>; owned by the run.</param>
+    public GuidedRun(IImageGenerator generator, ClipModel clip, PromptScript script, GuidanceOptions? options = null,
+        IEnumerable<PromptSpec>? extraPrompts = null, IEnumerable<IRegularizer>? regularizers = null)
+        : this(generator, clip, script, options ?? new GuidanceOptions(), extraPrompts?.ToList() ?? new List<PromptSpec>(), regularizers, saved: null)
+    {
+    }
+
+    private GuidedRun(IImageGenerator generator, ClipModel clip, PromptScript script, GuidanceOptions options,
+        List<PromptSpec> extraPrompts, IEnumerable<IRegularizer>? regularizers, SavedRun? saved)
+    {
+        TorchRuntime.EnsureInitialized();
+        options.Validate();
+        Generator = generator;
+        _clip = clip;
+        Script = script;
+        Options = options;
+        ExtraPrompts = extraPrompts;
+        _rng = TorchRuntime.Seed(options.Seed);
+        _schedule = options.CustomSchedule ?? Schedules.Parse(options.Schedule);
+        Cutouts = options.CustomCutouts ?? (options.CutMethod == CutMethod.Augmented
+            ? new AugmentedCutouts(clip.ImageSize, options.CutCount, options.CutPower, options.Augment)
+            : new OriginalCutouts(clip.ImageSize, options.CutCount, options.CutPower));
+
+        if (saved is null && !generator.IsInitialized) generator.Initialize(_rng);
+
+        // Prompts: every phase's prompts, then the extras; phases index into the one list.
+        var encoder = new PromptEncoder(clip);
+        var specs = script.All.Concat(extraPrompts).ToList();
+        _scriptPromptCount = script.All.Count();
+        _prompts = new List<Prompt>(specs.Count);
+        for (int i = 0; i < specs.Count; i++)
+        {
+            var saveEmbedding = saved?.PromptEmbedding(i);
+            _prompts.Add(saveEmbedding is not null
+                ? Prompt.FromNormalized(PromptEncoder.Resolve(specs[i]), saveEmbedding)
+                : encoder.Encode(specs[i], Cutouts, _rng, generator.Width, generator.Height));
+        }
+        var extras = Enumerable.Range(_scriptPromptCount, extraPrompts.Count).ToArray();
+        int offset = 0;
+        _phasePrompts = script.Phases.Select(phase =>
+        {
+            var idx = Enumerable.Range(offset, phase.Count).Concat(extras).ToArray();
+            offset += phase.Count;
+            return idx;
+        }).ToArray();
+
+        _optimizer = OptimizerFactory.Create(options.Optimizer, generator.Parameters, options.LearningRate);
+
+        _regularizers = new List<IRegularizer>();
+        if (options.TotalVariationWeight > 0) _regularizers.Add(new TotalVariationLoss(options.TotalVariationWeight));
+        if (options.InitWeight > 0) _regularizers.Add(new InitAnchorLoss(options.InitWeight, options.InitWeightDecay, options.InitAnchorSpace));
+        if (regularizers is not null) _regularizers.AddRange(regularizers);
+        if (saved is null && _regularizers.Count > 0)
+        {
+            using var _ = no_grad();
+            using var first = generator.Render();
+            foreach (var r in _regularizers) r.Start(generator, first);
+        }
+
+        if (saved is not null) saved.Restore(this);
+    }
+
+    /// <summary>The generator being optimised.</summary>
+    public IImageGenerator Generator { get; }
+
+    /// <summary>The prompt script (story phases) of this run.</summary>
+    public PromptScript Script { get; }
+
+    /// <summary>Prompts active in every phase, besides the script's.</summary>
+    public IReadOnlyList<PromptSpec> ExtraPrompts { get; }
+
+    public GuidanceOptions Options { get; }
+
+    /// <summary>The cutout maker in use.</summary>
+    public ICutouts Cutouts { get; }
+
+    /// <summary>Every encoded prompt (all phases, then the extras), with its normalised target embedding.</summary>
+    public IReadOnlyList<Prompt> Prompts => _prompts;
+
+    /// <summary>The prompt embeddings [rows, dim] in the order of <see cref="Prompts"/> (the run's own tensors: don't dispose).</summary>
+    public IReadOnlyList<Tensor> PromptEmbeddings => _prompts.Select(p => p.Embedding).ToList();
+
+    /// <summary>The regularisers in use (their names key <see cref="LossRecord.Regularizers"/>).</summary>
+    public IReadOnlyList<IRegularizer> Regularizers => _regularizers;
+
+    /// <summary>Optimizer steps taken so far.</summary>
+    public int StepCount { get; private set; }
+
+    /// <summary>Loss records every <see cref="GuidanceOptions.LossReadbackEvery"/> steps (step 0 first).</summary>
+    public IReadOnlyList<LossRecord> History => _history;
+
+    /// <summary>Pictures kept every <see cref="GuidanceOptions.SnapshotEvery"/> steps (not saved with the run).</summary>
+    public IReadOnlyList<RenderedImage> Snapshots => _snapshots;
+
+    /// <summary>The phase active at the next step.</summary>
+    public int CurrentPhase => Script.PhaseAt(StepCount, Options.PhaseSteps);
+
+    /// <summary>The learning rate the next step will use.</summary>
+    public double CurrentLearningRate => _schedule.LearningRate(StepCount, Options.LearningRate);
+
+    /// <summary>
+    /// Takes <paramref name="n"/> steps. Every <paramref name="every"/> steps (and after the last) a report with the
+    /// losses and picture goes to <paramref name="onUpdate"/> (called synchronously) and <paramref name="progress"/>.
+    /// Cancellation is checked between steps: the run stops cleanly after the step in flight and the returned report
+    /// says <see cref="StepReport.Cancelled"/>. Returns the last report.
+    /// </summary>
+    public StepReport Step(int n = 1, IProgress<StepReport>? progress = null, CancellationToken ct = default, int every = 1,
+        Action<StepReport>? onUpdate = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (n < 0) throw new ArgumentOutOfRangeException(nameof(n), "Number of steps must be 0 or more.");
+        if (every <= 0) throw new ArgumentOutOfRangeException(nameof(every), "Report interval must be at least 1.");
+        var clock = Stopwatch.StartNew();
+        var last = new StepReport { Target = n, TotalSteps = StepCount };
+        bool listening = progress is not null || onUpdate is not null;
+        for (int k = 0; k < n; k++)
+        {
+            if (ct.IsCancellationRequested) return last with { Cancelled = true };
+            bool report = k == n - 1 || (listening && (k + 1) % every == 0);
+            var start = clock.Elapsed;
+            var (record, image) = StepOnce(wantReport: report);
+            last = new StepReport
+            {
+                Loss = record,
+                Completed = k + 1,
+                Target = n,
+                TotalSteps = StepCount,
+                StepSeconds = (clock.Elapsed - start).TotalSeconds,
+                ElapsedSeconds = clock.Elapsed.TotalSeconds,
+                Image = image,
+            };
+            if (report)
+            {
+                onUpdate?.Invoke(last);
+                progress?.Report(last);
+            }
+        }
+        return last;
+    }
+
+    private (LossRecord? Record, RenderedImage? Image) StepOnce(bool wantReport)
+    {
+        using var scope = NewDisposeScope();
+        int step = StepCount;
+        double lr = _schedule.LearningRate(step, Options.LearningRate);
+        OptimizerFactory.SetLearningRate(_optimizer, lr);
+        _optimizer.zero_grad();
+
+        var image = Generator.Render();
+        var cuts = Cutouts.Cut(image, _rng);
+        var embeds = _clip.EncodeImage(_clip.Normalize(cuts)).to_type(ScalarType.Float32);
+
+        int phase = Script.PhaseAt(step, Options.PhaseSteps);
+        var active = _phasePrompts[phase];
+        var terms = new List<Tensor>(active.Length + _regularizers.Count);
+        foreach (var i in active) terms.Add(_prompts[i].Loss(embeds));
+        var context = new LossContext(image, Generator, step);
+        var regNames = new List<string>();
+        foreach (var r in _regularizers)
+        {
+            var t = r.Compute(context);
+            if (t is null) continue;
+            terms.Add(t);
+            regNames.Add(r.Name);
+        }
+        var stacked = stack(terms);
+        var total = stacked.sum();
+
+        LossRecord? record = null;
+        bool keepInHistory = step % Options.LossReadbackEvery == 0;
+        if (wantReport || keepInHistory)
+        {
+            var values = stacked.detach().to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+            double totalValue = total.detach().cpu().to_type(ScalarType.Float64).item<double>();
+            var prompts = active.Select((pi, j) => new PromptLoss(pi, _prompts[pi].Label, values[j])).ToList();
+            var regs = new Dictionary<string, double>();
+            for (int j = 0; j < regNames.Count; j++) regs[regNames[j]] = values[active.Length + j];
+            record = new LossRecord(step, totalValue, prompts, regs, lr, phase);
+            if (keepInHistory) _history.Add(record);
+        }
+        if (Options.SnapshotEvery > 0 && step % Options.SnapshotEvery == 0)
+            _snapshots.Add(RenderedImage.FromTensor(image, step));
+        var reportImage = wantReport ? RenderedImage.FromTensor(image, step) : null;
+
+        total.backward();
+        _optimizer.step();
+        using (no_grad()) Generator.PostStep();
+        StepCount = step + 1;
+        return (record, reportImage);
+    }
+
+    /// <summary>The current picture [1,3,H,W] in [0,1] on the CPU, rendered without gradient. The caller owns it.</summary>
+    public Tensor Current()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        return Generator.Render().detach().cpu().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The current picture in managed memory (PNG on demand).</summary>
+    public RenderedImage CurrentImage()
+    {
+        using var t = Current();
+        return RenderedImage.FromTensor(t, StepCount);
+    }
+
+    /// <summary>
+    /// A fresh set of cutouts of the current picture [cutn,3,S,S], as CLIP would see them at the next step, for
+    /// teaching. Does not disturb the run: the random generator's state is put back afterwards. The caller owns it.
+    /// </summary>
+    public Tensor CurrentCutouts()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var state = _rng.get_state();
+        try
+        {
+            using var _ = no_grad();
+            using var scope = NewDisposeScope();
+            var image = Generator.Render();
+            return Cutouts.Cut(image, _rng).detach().cpu().MoveToOuterDisposeScope();
+        }
+        finally
+        {
+            _rng.set_state(state);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var p in _prompts) p.Dispose();
+        foreach (var r in _regularizers) r.Dispose();
+        _optimizer.Dispose();
+        Generator.Dispose();
+        _rng.Dispose();
+    }
+}

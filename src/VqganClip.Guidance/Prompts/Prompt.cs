@@ -1,0 +1,57 @@
+using TorchSharp;
+using VqganClip.Guidance.Autograd;
+using static TorchSharp.torch;
+
+namespace VqganClip.Guidance.Prompts;
+
+/// <summary>
+/// An encoded prompt: target embeddings (rows, L2-normalised), a weight and a stop. Its loss is the squared
+/// spherical (great-circle) distance between each image embedding and each target row, averaged, times the weight
+/// (the original's <c>Prompt</c> module).
+/// </summary>
+public sealed class Prompt : IDisposable
+{
+    /// <summary>Wraps target embeddings [rows, dim]; they are L2-normalised here (a copy; the argument is not kept).</summary>
+    public Prompt(PromptSpec spec, Tensor embedding) : this(spec, embedding, normalized: false) { }
+
+    private Prompt(PromptSpec spec, Tensor embedding, bool normalized)
+    {
+        if (embedding.dim() != 2)
+            throw new ArgumentException($"A prompt embedding must be [rows, dim]; got [{string.Join(", ", embedding.shape)}] for '{spec.ToLabel()}'.", nameof(embedding));
+        Spec = spec;
+        using var scope = NewDisposeScope();
+        var e = embedding.detach().to_type(ScalarType.Float32);
+        Embedding = (normalized ? e.clone() : nn.functional.normalize(e, dim: 1)).DetachFromDisposeScope();
+    }
+
+    /// <summary>Wraps embeddings that are already normalised (e.g. read back from a saved run) without touching their bits.</summary>
+    public static Prompt FromNormalized(PromptSpec spec, Tensor embedding) => new(spec, embedding, normalized: true);
+
+    public PromptSpec Spec { get; }
+
+    /// <summary>Normalised target embeddings [rows, dim] (one row for text and noise prompts, one per cutout for image prompts).</summary>
+    public Tensor Embedding { get; }
+
+    public double Weight => Spec.Weight;
+    public double Stop => Spec.Stop;
+    public string Label => Spec.ToLabel();
+
+    /// <summary>
+    /// The spherical distance loss for image embeddings [n, dim] (need not be normalised): for every pair,
+    /// <c>2·arcsin(|x−y|/2)²</c>; multiplied by sign(weight); the stop keeps the value but cuts the gradient where
+    /// the (signed) distance is below it; mean over all pairs times |weight|. Returns a scalar.
+    /// </summary>
+    public Tensor Loss(Tensor imageEmbeds)
+    {
+        using var scope = NewDisposeScope();
+        var input = nn.functional.normalize(imageEmbeds.unsqueeze(1), dim: 2);          // [n,1,d]
+        var target = Embedding.to(imageEmbeds.device).unsqueeze(0);                      // [1,m,d]
+        var dists = input.sub(target).norm(dim: 2).div(2).arcsin().pow(2).mul(2);       // [n,m]
+        dists = dists * Math.Sign(Weight);
+        if (!double.IsNegativeInfinity(Stop))
+            dists = GradientTricks.ReplaceGrad(dists, dists.clamp_min(Stop));
+        return (dists.mean() * Math.Abs(Weight)).MoveToOuterDisposeScope();
+    }
+
+    public void Dispose() => Embedding.Dispose();
+}
