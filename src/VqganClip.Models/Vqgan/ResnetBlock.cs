@@ -1,0 +1,66 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace VqganClip.Models.Vqgan;
+
+/// <summary>
+/// taming's <c>ResnetBlock</c> with <c>temb_channels=0</c> (VQGAN never uses a timestep embedding, so
+/// <c>temb_proj</c> does not exist): norm1, swish, conv1, norm2, swish, dropout, conv2, plus the input
+/// (through <c>nin_shortcut</c> 1x1, or <c>conv_shortcut</c> 3x3, when the width changes).
+/// </summary>
+public sealed class ResnetBlock : nn.Module<Tensor, Tensor>
+{
+    private readonly GroupNorm norm1;
+    private readonly Conv2d conv1;
+    private readonly GroupNorm norm2;
+    private readonly Dropout dropout;
+    private readonly Conv2d conv2;
+    private readonly Conv2d? shortcut;
+
+    public ResnetBlock(long inChannels, long outChannels, double dropout, bool convShortcut = false) : base(nameof(ResnetBlock))
+    {
+        InChannels = inChannels;
+        OutChannels = outChannels;
+        // Registration follows the reference's attribute order, so parameter lists come out in taming's order.
+        norm1 = VqganLayers.Normalize(inChannels);
+        conv1 = VqganLayers.Conv3x3(inChannels, outChannels);
+        norm2 = VqganLayers.Normalize(outChannels);
+        this.dropout = nn.Dropout(dropout);
+        conv2 = VqganLayers.Conv3x3(outChannels, outChannels);
+        register_module("norm1", norm1);
+        register_module("conv1", conv1);
+        register_module("norm2", norm2);
+        register_module("dropout", this.dropout);
+        register_module("conv2", conv2);
+        if (inChannels != outChannels)
+        {
+            shortcut = convShortcut ? VqganLayers.Conv3x3(inChannels, outChannels) : VqganLayers.Conv1x1(inChannels, outChannels);
+            register_module(convShortcut ? "conv_shortcut" : "nin_shortcut", shortcut);
+        }
+    }
+
+    public long InChannels { get; }
+    public long OutChannels { get; }
+
+    public override Tensor forward(Tensor x)
+    {
+        // Intermediates are released as soon as they are used (autograd keeps what it needs natively):
+        // at 512x512 one 128-channel activation is 128 MB, so holding them to the end of the block adds up.
+        Tensor h;
+        using (var n1 = norm1.forward(x))
+        using (var a1 = VqganLayers.Swish(n1))
+            h = conv1.forward(a1);
+        using (var h1 = h)
+        using (var n2 = norm2.forward(h1))
+        using (var a2 = VqganLayers.Swish(n2))
+        using (var d2 = dropout.forward(a2))
+            h = conv2.forward(d2);
+        using (h)
+        {
+            if (shortcut is null) return x + h;
+            using var skip = shortcut.forward(x);
+            return skip + h;
+        }
+    }
+}
