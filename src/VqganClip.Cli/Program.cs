@@ -5,6 +5,7 @@ using VqganClip.Cli.Commands;
 var root = new RootCommand("vqgan-clip: VQGAN+CLIP text-to-image toolkit (TorchSharp)")
 {
     InspectCommand.Create(),
+    BenchCommand.Create(),
 };
 
 return CliApp.Run(root, args);
