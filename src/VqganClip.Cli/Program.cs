@@ -5,6 +5,8 @@ using VqganClip.Cli.Commands;
 var root = new RootCommand("vqgan-clip: VQGAN+CLIP text-to-image toolkit (TorchSharp)")
 {
     InspectCommand.Create(),
+    ScoreCommand.Create(),
+    BenchClipCommand.Create(),
     BenchCommand.Create(),
 };
 

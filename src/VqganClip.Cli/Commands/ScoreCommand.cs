@@ -9,7 +9,7 @@ namespace VqganClip.Cli.Commands;
 /// <summary><c>vqgan-clip score --clip FILE IMAGE "text" "text" ...</c>: CLIP zero-shot ranking of texts for one image.</summary>
 public static class ScoreCommand
 {
-    public static Command Create()
+    public static Command Create(IAnsiConsole? console = null)
     {
         var clipOption = new Option<FileInfo>("--clip")
         {
@@ -27,25 +27,16 @@ public static class ScoreCommand
         {
             clipOption, imageArgument, textsArgument,
         };
-        command.SetAction(parse =>
-        {
-            var clipFile = parse.GetRequiredValue(clipOption);
-            var imageFile = parse.GetRequiredValue(imageArgument);
-            var texts = parse.GetRequiredValue(textsArgument);
-            try
-            {
-                return Run(clipFile.FullName, imageFile.FullName, texts);
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or Models.IO.CheckpointFormatException)
-            {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-                return 1;
-            }
-        });
+        command.SetAction(parse => Run(
+            parse.GetRequiredValue(clipOption).FullName,
+            parse.GetRequiredValue(imageArgument).FullName,
+            parse.GetRequiredValue(textsArgument),
+            console ?? AnsiConsole.Console));
         return command;
     }
 
-    private static int Run(string clipPath, string imagePath, IReadOnlyList<string> texts)
+    /// <summary>The command body: 0 on success, 1 (one red line) for a missing/unreadable file or a non-CLIP checkpoint.</summary>
+    public static int Run(string clipPath, string imagePath, IReadOnlyList<string> texts, IAnsiConsole console) => UserErrors.Guard(console, () =>
     {
         using var model = ClipModel.Load(clipPath);
         using var image = ImageIO.Load(imagePath);
@@ -60,12 +51,12 @@ public static class ScoreCommand
         foreach (var t in result.Ranking(0))
         {
             table.AddRow(
-                rank++.ToString(CultureInfo.InvariantCulture),
-                Markup.Escape(texts[t]),
-                result.Probabilities[0][t].ToString("P2", CultureInfo.InvariantCulture),
-                result.Cosines[0][t].ToString("F4", CultureInfo.InvariantCulture));
+                new Text(rank++.ToString(CultureInfo.InvariantCulture)),
+                new Text(texts[t]),
+                new Text(result.Probabilities[0][t].ToString("P2", CultureInfo.InvariantCulture)),
+                new Text(result.Cosines[0][t].ToString("F4", CultureInfo.InvariantCulture)));
         }
-        AnsiConsole.Write(table);
-        return 0;
-    }
+        console.Write(table);
+        return UserErrors.Ok;
+    });
 }

@@ -19,5 +19,8 @@ public sealed record ModelRecognition(string Model, IReadOnlyList<KeyValuePair<s
 /// <summary>The recognisers <c>inspect</c> asks, in order. Later helpers add CLIP and VQGAN here.</summary>
 public static class ModelRecognizers
 {
-    public static List<IModelRecognizer> All { get; } = new();
+    public static List<IModelRecognizer> All { get; } =
+    [
+        new ClipRecognizer(),
+    ];
 }

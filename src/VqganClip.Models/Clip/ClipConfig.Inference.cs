@@ -36,20 +36,38 @@ public sealed partial record ClipConfig
     /// <summary>
     /// <see cref="TryInferFromShapes"/> on a loaded state dict with OpenAI, open_clip or Hugging Face key names
     /// ("module." prefixes stripped). When <paramref name="hints"/> is null, a JSON config next to the file
-    /// (<see cref="ClipSideConfig"/>) is used if there is one. Usable by an inspect command as a recogniser:
-    /// false with a problem saying what the file looks like when it is not CLIP.
+    /// (<see cref="ClipSideConfig"/>) is used if there is one.
     /// </summary>
-    public static bool TryInferFromStateDict(StateDict stateDict, out ClipConfig? config, out string? problem, ClipConfigHints? hints = null)
+    public static bool TryInferFromStateDict(StateDict stateDict, out ClipConfig? config, out string? problem, ClipConfigHints? hints = null) =>
+        TryInferFromCheckpoint(stateDict.Entries.ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal),
+            stateDict.SourcePath, out config, out problem, hints);
+
+    /// <summary>
+    /// The recogniser form, from a checkpoint's raw tensor names and shapes (no data needed, e.g. from
+    /// Checkpoint.Inspect): false with <paramref name="problem"/> = "not a CLIP checkpoint: ... this looks like ..."
+    /// when the names are not CLIP's, or naming what is missing/inconsistent when they are.
+    /// </summary>
+    public static bool TryInferFromCheckpoint(IReadOnlyDictionary<string, long[]> rawShapes, string? sourcePath,
+        out ClipConfig? config, out string? problem, ClipConfigHints? hints = null)
     {
         config = null;
-        var names = ClipStateDict.CleanNames(stateDict.Keys);
+        Dictionary<string, string> names;
+        try
+        {
+            names = ClipStateDict.CleanNames(rawShapes.Keys);
+        }
+        catch (InvalidDataException e)
+        {
+            problem = e.Message;
+            return false;
+        }
         var layout = ClipStateDict.DetectLayout(names.Keys);
         if (layout == ClipLayout.NotClip)
         {
-            problem = ClipStateDict.NotClipMessage(stateDict.Keys);
+            problem = ClipStateDict.NotClipMessage(rawShapes.Keys.ToList());
             return false;
         }
-        var shapes = names.ToDictionary(kv => kv.Key, kv => stateDict[kv.Value].shape, StringComparer.Ordinal);
+        var shapes = names.ToDictionary(kv => kv.Key, kv => rawShapes[kv.Value], StringComparer.Ordinal);
         if (layout == ClipLayout.HuggingFace)
         {
             try
@@ -62,8 +80,8 @@ public sealed partial record ClipConfig
                 return false;
             }
         }
-        if (hints is null && stateDict.SourcePath is not null)
-            hints = ClipSideConfig.FindNextTo(stateDict.SourcePath);
+        if (hints is null && sourcePath is not null)
+            hints = ClipSideConfig.FindNextTo(sourcePath);
         return TryInferFromShapes(shapes, hints, out config, out problem);
     }
 

@@ -1,6 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
+using VqganClip.Models.Images;
 
 namespace VqganClip.Models.Clip;
 
@@ -8,7 +8,7 @@ namespace VqganClip.Models.Clip;
 /// CLIP's image preprocessing (clip/clip.py _transform) on tensors: bicubic resize of the short side to the
 /// model resolution (torchvision Resize(int): long side = int(size * long / short)), center crop
 /// (torchvision's offsets: round((H - size) / 2), banker's rounding as Python), then <see cref="ClipModel.Normalize01"/>.
-/// Resizing uses torch's bicubic with antialiasing, torchvision's tensor equivalent of its PIL path.
+/// Resizing is <see cref="ImageIO.Resize"/> (torch bicubic with antialiasing, torchvision's tensor equivalent of its PIL path).
 /// </summary>
 public static class ClipPreprocess
 {
@@ -29,7 +29,7 @@ public static class ClipPreprocess
         long newW = h <= w ? newLong : size;
         if (newH != h || newW != w)
         {
-            x = F.interpolate(x, [newH, newW], mode: InterpolationMode.Bicubic, align_corners: false, antialias: true);
+            x = ImageIO.Resize(x, (int)newW, (int)newH);
             x = x.clamp(0.0, 1.0); // PIL stores bytes: bicubic overshoot is clipped
         }
         long top = (long)Math.Round((newH - size) / 2.0, MidpointRounding.ToEven);

@@ -30,7 +30,7 @@ internal static class TensorBytes
     internal static Tensor Create(TensorDType dtype, long[] shape, ChunkReader read)
     {
         EnsureLittleEndianHost();
-        var tensor = torch.empty(shape, dtype.ScalarType).DetachFromDisposeScope();
+        var tensor = torch.empty(shape, dtype.ScalarType, device: torch.CPU).DetachFromDisposeScope();
         try
         {
             long total = tensor.numel() * dtype.ItemSize;

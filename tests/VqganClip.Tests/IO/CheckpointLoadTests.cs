@@ -120,4 +120,15 @@ public class CheckpointLoadTests
             Assert.Equal([77L, 16L], sd["positional_embedding"].shape);
         }
     }
+
+    [Fact]
+    public void A_recompressed_zip_still_loads()
+    {
+        using var dir = IoFixtures.NewTempDir();
+        var path = dir.File("deflated.pt");
+        var pickle = new PickleBytes().EmptyDict().Str("w").FloatTensor("0", 4, 0, [2, 2], [2, 1]).SetItem().Stop().ToArray();
+        PickleBytes.WriteZip(path, pickle, records: new Dictionary<string, byte[]> { ["data/0"] = PickleBytesExtensions.Floats(1, 2, 3, 4) }, compress: true);
+        using var sd = Checkpoint.Load(path);
+        Assert.Equal(new float[] { 1, 2, 3, 4 }, sd["w"].data<float>().ToArray());
+    }
 }

@@ -185,4 +185,27 @@ public class HostileCheckpointTests
         Assert.Contains("unrecognised checkpoint format", LoadFails(text).Message);
         Assert.Throws<FileNotFoundException>(() => Checkpoint.Load(dir.File("absent.pt")));
     }
+
+    [Fact]
+    public void Unknown_classes_outside_the_state_dict_stay_inert_placeholders_and_the_weights_load()
+    {
+        using var dir = IoFixtures.NewTempDir();
+        var path = dir.File("lightning.ckpt");
+        var pickle = new PickleBytes().EmptyDict()
+            .Str("epoch").Int(3).SetItem()
+            .Str("hyper_parameters").Global("mytraining.config", "Settings").Mark().Str("lr").Int(1).Op('d').Tuple1().Reduce()
+                .EmptyDict().Str("seen").Op(0x88).SetItem().Op('b').SetItem()
+            .Str("state_dict").EmptyDict()
+                .Str("w").FloatTensor("0", 4, 0, [2, 2], [2, 1]).SetItem()
+                .Str("w").FloatTensor("0", 4, 0, [4], [1]).SetItem() // a repeated key: the last value wins, as in Python
+                .SetItem()
+            .Stop().ToArray();
+        PickleBytes.WriteZip(path, pickle, records: new Dictionary<string, byte[]> { ["data/0"] = PickleBytesExtensions.Floats(1, 2, 3, 4) });
+
+        using var sd = Checkpoint.Load(path);
+        Assert.Equal(["w"], sd.Keys);
+        Assert.Equal([4L], sd["w"].shape);
+        Assert.Equal("3", sd.Metadata["epoch"]);
+        Assert.False(sd.Metadata.ContainsKey("hyper_parameters"));
+    }
 }

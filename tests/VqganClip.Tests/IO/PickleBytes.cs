@@ -63,13 +63,13 @@ internal sealed class PickleBytes
     public byte[] ToArray() => _bytes.ToArray();
 
     /// <summary>A torch.save-shaped zip: &lt;top&gt;/data.pkl, &lt;top&gt;/version and any extra records.</summary>
-    public static void WriteZip(string path, byte[] dataPkl, string top = "archive", IDictionary<string, byte[]>? records = null)
+    public static void WriteZip(string path, byte[] dataPkl, string top = "archive", IDictionary<string, byte[]>? records = null, bool compress = false)
     {
         using var stream = File.Create(path);
         using var zip = new ZipArchive(stream, ZipArchiveMode.Create);
         void Add(string name, byte[] content)
         {
-            var entry = zip.CreateEntry(top + "/" + name, CompressionLevel.NoCompression);
+            var entry = zip.CreateEntry(top + "/" + name, compress ? CompressionLevel.Optimal : CompressionLevel.NoCompression);
             using var s = entry.Open();
             s.Write(content);
         }

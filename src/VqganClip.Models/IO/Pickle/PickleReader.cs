@@ -58,6 +58,7 @@ internal sealed class PickleReader
     private readonly Stream _input;
     private readonly IPickleResolver _resolver;
     private readonly PickleLimits _limits;
+    private readonly long _length;
     private readonly List<object?> _stack = new();
     private readonly Stack<int> _marks = new();
     private readonly Dictionary<long, object?> _memo = new();
@@ -67,11 +68,12 @@ internal sealed class PickleReader
     {
         if (!input.CanSeek) throw new ArgumentException("The pickle stream must be seekable (its length bounds every read).", nameof(input));
         _input = input;
+        _length = input.Length; // fixed for the whole read; asking a FileStream each time costs a system call
         _resolver = resolver;
         _limits = limits ?? PickleLimits.Default;
     }
 
-    private long Remaining => _input.Length - _input.Position;
+    private long Remaining => _length - _input.Position;
 
     /// <summary>Reads one pickle, up to and including its STOP opcode; the stream is left just after it.</summary>
     public object? Load()

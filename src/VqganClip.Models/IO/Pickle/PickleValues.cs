@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace VqganClip.Models.IO.Pickle;
@@ -121,24 +122,44 @@ public sealed class PyObject(PyGlobal type, PyTuple args)
     public override string ToString() => $"<{Type.FullName} object>";
 }
 
-/// <summary>Structural equality and hashing of pickle values used as dict keys, with a depth limit.</summary>
+/// <summary>
+/// Equality and hashing of pickle values used as dict keys. Strings, numbers and bytes compare by value,
+/// and so do small flat tuples of them; anything else (nested or wide tuples, containers, objects)
+/// compares by reference. Checkpoint keys are strings, so nothing is lost, and a hostile pickle cannot
+/// make a dict insertion cost more than a few dozen primitive comparisons.
+/// </summary>
 internal sealed class PyKeyComparer : IEqualityComparer<object>
 {
     public static readonly PyKeyComparer Instance = new();
-    private const int MaxDepth = 32;
+    private const int MaxStructuralTupleItems = 16;
 
-    public new bool Equals(object? x, object? y) => Eq(x, y, 0);
-
-    public int GetHashCode(object obj) => Hash(obj, 0);
-
-    private static bool Eq(object? x, object? y, int depth)
+    public new bool Equals(object? x, object? y)
     {
         if (ReferenceEquals(x, y)) return true;
         if (x is null || y is null) return false;
-        if (depth > MaxDepth) return false;
+        if (x is PyTuple a && y is PyTuple b)
+            return IsStructural(a) && IsStructural(b) && a.Count == b.Count && a.Items.Zip(b.Items).All(p => PrimitiveEquals(p.First, p.Second));
+        if (x is PyTuple || y is PyTuple) return false;
+        return PrimitiveEquals(x, y);
+    }
+
+    public int GetHashCode(object obj) => obj switch
+    {
+        PyTuple t when IsStructural(t) => t.Items.Aggregate(t.Count, (h, item) => HashCode.Combine(h, PrimitiveHash(item))),
+        PyTuple t => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(t),
+        _ => PrimitiveHash(obj),
+    };
+
+    private static bool IsPrimitive(object? x) => x is null or string or long or bool or double or BigInteger or byte[];
+
+    private static bool IsStructural(PyTuple t) => t.Count <= MaxStructuralTupleItems && t.Items.All(IsPrimitive);
+
+    private static bool PrimitiveEquals(object? x, object? y)
+    {
+        if (ReferenceEquals(x, y)) return true;
+        if (x is null || y is null) return false;
         return (x, y) switch
         {
-            (PyTuple a, PyTuple b) => a.Count == b.Count && a.Items.Zip(b.Items).All(p => Eq(p.First, p.Second, depth + 1)),
             (byte[] a, byte[] b) => a.AsSpan().SequenceEqual(b),
             (long a, bool b) => a == (b ? 1 : 0),
             (bool a, long b) => b == (a ? 1 : 0),
@@ -146,23 +167,34 @@ internal sealed class PyKeyComparer : IEqualityComparer<object>
             (double a, long b) => a == b,
             (long a, BigInteger b) => a == b,
             (BigInteger a, long b) => a == b,
-            (PyTuple, _) or (_, PyTuple) => false,
-            _ => x.Equals(y),
+            (string or long or bool or double or BigInteger, _) => x.Equals(y),
+            _ => false, // containers and objects: identity only
         };
     }
 
-    private static int Hash(object? x, int depth) => x switch
+    private static int PrimitiveHash(object? x) => x switch
     {
         null => 0,
-        PyTuple t when depth < 4 => t.Items.Aggregate(t.Count, (h, item) => HashCode.Combine(h, Hash(item, depth + 1))),
-        PyTuple t => t.Count,
-        byte[] b => b.Length,
+        byte[] b => HashEnds(b.AsSpan()),
+        string s => HashEnds(MemoryMarshal.AsBytes(s.AsSpan())),
         bool b => b ? 1 : 0,
         long l => l.GetHashCode(),
         double d when d == Math.Floor(d) && Math.Abs(d) < 9e18 => ((long)d).GetHashCode(),
         BigInteger big when big >= long.MinValue && big <= long.MaxValue => ((long)big).GetHashCode(),
-        _ => x.GetHashCode(),
+        double or BigInteger => x.GetHashCode(),
+        _ => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(x),
     };
+
+    // Length plus the first and last 256 bytes: hashing a huge string re-used as a key through the memo
+    // costs the same as hashing a short one.
+    private static int HashEnds(ReadOnlySpan<byte> bytes)
+    {
+        var hash = new HashCode();
+        hash.Add(bytes.Length);
+        hash.AddBytes(bytes[..Math.Min(256, bytes.Length)]);
+        if (bytes.Length > 256) hash.AddBytes(bytes[Math.Max(256, bytes.Length - 256)..]);
+        return hash.ToHashCode();
+    }
 }
 
 /// <summary>Short, bounded descriptions of pickle values for error messages.</summary>

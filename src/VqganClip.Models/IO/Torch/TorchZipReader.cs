@@ -17,6 +17,8 @@ internal static class TorchZipReader
     /// <summary>data.pkl bigger than this is not a checkpoint pickle (its tensors live outside it).</summary>
     private const long MaxPickleBytes = int.MaxValue;
 
+    private const long MaxDeflateRatio = 1032;
+
     public static OpenedTorchCheckpoint Open(string path)
     {
         var format = CheckpointFormats.TorchZip;
@@ -24,6 +26,7 @@ internal static class TorchZipReader
         try
         {
             var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.RandomAccess);
+            long fileLength = stream.Length;
             try
             {
                 archive = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: false);
@@ -59,6 +62,10 @@ internal static class TorchZipReader
                     ?? throw new CheckpointFormatException(path, format, $"storage record '{name}' named by the pickle is missing");
                 if (entry.Length < storage.ByteCount)
                     throw new CheckpointFormatException(path, format, $"storage record '{name}' holds {entry.Length} bytes but the pickle needs {storage.ByteCount} ({storage.Numel} x {storage.DType})");
+                // The zip directory's sizes are claims too: bound what will be allocated by real bytes.
+                // torch.save stores records uncompressed; a compressed one may not expand beyond deflate's 1032:1.
+                if (entry.CompressedLength > fileLength || storage.ByteCount > Math.Max(entry.CompressedLength, 1) * MaxDeflateRatio)
+                    throw new CheckpointFormatException(path, format, $"storage record '{name}' claims {entry.Length} bytes from {entry.CompressedLength} stored bytes in a {fileLength}-byte file");
                 records[storage.Key] = entry;
             }
 
