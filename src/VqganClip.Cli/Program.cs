@@ -16,6 +16,7 @@ var root = new RootCommand("vqgan-clip: VQGAN+CLIP text-to-image toolkit (TorchS
     EvalCommand.Create(),
     BenchClipartCommand.Create(),
     EvalModelsCommand.Create(),
+    BenchCommand.Create(),
 };
 
 return CliApp.Run(root, args);
