@@ -54,6 +54,6 @@ public sealed class RenderedImage
     public void Save(string path, IReadOnlyDictionary<string, string>? textChunks = null)
     {
         using var t = ToTensor();
-        ImageIO.Save(t, path, textChunks?.AsReadOnly());
+        ImageIO.Save(t, path, textChunks);
     }
 }
