@@ -1,6 +1,10 @@
 using System.Runtime.CompilerServices;
 using VqganClip.Models.Runtime;
 
+// libtorch's thread count is process-wide state that some code sets (the judge's evaluator, trainers, benchmarks);
+// tests that assert bit-identical reruns must not race with it, so test classes run one at a time.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
 namespace VqganClip.Tests;
 
 internal static class TestSetup

@@ -17,7 +17,7 @@ public static class BenchClipartCommand
     public static Command Create()
     {
         var count = new Option<int>("--scenes") { Description = "Scenes per measurement", DefaultValueFactory = _ => 4000 };
-        var threads = new Option<int?>("--threads") { Description = "Threads for the batch render (default: all cores)" };
+        var threads = new Option<int?>("--threads") { Description = "Threads for the batch render and torch (default: all cores / torch's choice)" };
         var command = new Command("bench-clipart", "Benchmark clipart scene sampling, rendering, caption parsing and judging") { count, threads };
         command.SetAction(parse =>
         {
@@ -36,10 +36,12 @@ public static class BenchClipartCommand
     private static void Run(int n, int? threads)
     {
         TorchRuntime.EnsureInitialized();
+        if (threads is int t) TorchRuntime.SetThreads(t);
+        AnsiConsole.WriteLine($"{Environment.ProcessorCount} cores, torch threads {TorchRuntime.Threads}");
         var table = new Table().AddColumn("stage").AddColumn(new TableColumn("items").RightAligned())
             .AddColumn(new TableColumn("seconds").RightAligned()).AddColumn(new TableColumn("items / s").RightAligned());
         void Row(string stage, int items, TimeSpan t) =>
-            table.AddRow(stage, items.ToString(), $"{t.TotalSeconds:0.000}", $"{items / t.TotalSeconds:0}");
+            table.AddRow(Markup.Escape(stage), items.ToString(), $"{t.TotalSeconds:0.000}", $"{items / t.TotalSeconds:0}");
 
         // Warm up JIT and per-thread canvases.
         var warm = new SceneSampler(0).Sample(64).ToList();

@@ -53,7 +53,11 @@ public static class EvalCommand
 
             using var kinds = parse.GetValue(classifier) is { } path ? ObjectClassifier.Load(path) : ObjectClassifier.LoadDefault();
             var report = Evaluator.Run(generate, list, new SceneJudge(kinds),
-                item => AnsiConsole.MarkupLineInterpolated($"{(item.Satisfied ? "[green]ok  [/]" : "[red]FAIL[/]")} {item.Prompt}{(item.Satisfied ? "" : "  — " + item.Verdict.Summary)}"));
+                item =>
+                {
+                    if (item.Satisfied) AnsiConsole.MarkupLineInterpolated($"[green]ok  [/] {item.Prompt}");
+                    else AnsiConsole.MarkupLineInterpolated($"[red]FAIL[/] {item.Prompt}  — {item.Verdict.Summary}");
+                });
 
             AnsiConsole.WriteLine($"Satisfied {report.SatisfiedCount}/{report.Count} ({report.SatisfiedFraction:P1})");
             foreach (var (check, count) in report.FailuresByCheck)

@@ -12,5 +12,7 @@ public static class TrainCommand
     public static Command Create() => new("train", "Train the toolkit's own small models on the procedural clipart world")
     {
         TrainJudgeCommand.Create(),
+        TrainVqganCommand.Create(),
+        TrainClipCommand.Create(),
     };
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SkiaSharp;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -22,7 +23,7 @@ public static class SceneRenderer
     public static SKBitmap Render(SceneSpec spec, int size = SceneLayout.Size)
     {
         var context = Context(size);
-        context.Draw(spec, (_, _) => { });
+        context.Draw(spec);
         return context.Bitmap.Copy() ?? throw new InvalidOperationException("Skia could not copy the rendered bitmap.");
     }
 
@@ -30,15 +31,13 @@ public static class SceneRenderer
     public static byte[] RenderRgb(SceneSpec spec, int size = SceneLayout.Size)
     {
         var rgb = new byte[size * size * 3];
-        Context(size).Draw(spec, (rgba, _) =>
+        var rgba = Context(size).Draw(spec);
+        for (int p = 0, q = 0; q < rgb.Length; p += 4, q += 3)
         {
-            for (int p = 0, q = 0; q < rgb.Length; p += 4, q += 3)
-            {
-                rgb[q] = rgba[p];
-                rgb[q + 1] = rgba[p + 1];
-                rgb[q + 2] = rgba[p + 2];
-            }
-        });
+            rgb[q] = rgba[p];
+            rgb[q + 1] = rgba[p + 1];
+            rgb[q + 2] = rgba[p + 2];
+        }
         return rgb;
     }
 
@@ -46,42 +45,57 @@ public static class SceneRenderer
     public static float[] RenderPlanar(SceneSpec spec, int size = SceneLayout.Size)
     {
         var data = new float[3 * size * size];
-        Context(size).Draw(spec, (rgba, _) => ToPlanar(rgba, data, 0, size * size));
+        ToPlanar(Context(size).Draw(spec), data, size * size);
         return data;
     }
 
     /// <summary>The scene as a float tensor [3, size, size] in [0,1].</summary>
     public static Tensor RenderTensor(SceneSpec spec, int size = SceneLayout.Size)
     {
-        return torch.tensor(RenderPlanar(spec, size), [3, size, size]);
+        var tensor = torch.empty([3, size, size], ScalarType.Float32);
+        ToPlanar(Context(size).Draw(spec), MemoryMarshal.Cast<byte, float>(tensor.bytes), size * size);
+        return tensor;
     }
 
     /// <summary>
-    /// Many scenes at once as a float tensor [N, 3, size, size] in [0,1], rendered in parallel.
+    /// Many scenes at once as a float tensor [N, 3, size, size] in [0,1], rendered in parallel
+    /// straight into the tensor's memory (going through a managed float[] and torch.tensor copied
+    /// element by element and took longer than the drawing).
     /// </summary>
     /// <param name="maxThreads">Rendering threads; null = all cores.</param>
     public static Tensor RenderBatch(IReadOnlyList<SceneSpec> specs, int size = SceneLayout.Size, int? maxThreads = null)
     {
         ArgumentNullException.ThrowIfNull(specs);
         int plane = size * size;
-        var data = new float[(long)specs.Count * 3 * plane];
-        var options = new ParallelOptions { MaxDegreeOfParallelism = maxThreads ?? Environment.ProcessorCount };
-        // Chunks of 64 scenes per task: a 64x64 scene takes microseconds, per-item scheduling would dominate.
-        Parallel.For(0, (specs.Count + 63) / 64, options, chunk =>
+        var batch = torch.empty([specs.Count, 3, size, size], ScalarType.Float32);
+        try
         {
-            var context = Context(size);
-            for (int i = chunk * 64, end = Math.Min(specs.Count, i + 64); i < end; i++)
-                context.Draw(specs[i], (rgba, _) => ToPlanar(rgba, data, (long)i * 3 * plane, plane));
-        });
-        return torch.tensor(data, [specs.Count, 3, size, size]);
+            var options = new ParallelOptions { MaxDegreeOfParallelism = maxThreads ?? Environment.ProcessorCount };
+            // Chunks of 64 scenes per task: a 64x64 scene takes microseconds, per-item scheduling would dominate.
+            Parallel.For(0, (specs.Count + 63) / 64, options, chunk =>
+            {
+                var context = Context(size);
+                int first = chunk * 64, count = Math.Min(64, specs.Count - first);
+                using var slice = batch.narrow(0, first, count); // contiguous: rows of a contiguous tensor
+                var floats = MemoryMarshal.Cast<byte, float>(slice.bytes);
+                for (int i = 0; i < count; i++)
+                    ToPlanar(context.Draw(specs[first + i]), floats.Slice(i * 3 * plane, 3 * plane), plane);
+            });
+            return batch;
+        }
+        catch
+        {
+            batch.Dispose();
+            throw;
+        }
     }
 
-    private static void ToPlanar(ReadOnlySpan<byte> rgba, float[] data, long offset, int plane)
+    private static void ToPlanar(ReadOnlySpan<byte> rgba, Span<float> destination, int plane)
     {
         const float scale = 1f / 255f;
-        var r = data.AsSpan((int)offset, plane);
-        var g = data.AsSpan((int)offset + plane, plane);
-        var b = data.AsSpan((int)offset + 2 * plane, plane);
+        var r = destination[..plane];
+        var g = destination.Slice(plane, plane);
+        var b = destination.Slice(2 * plane, plane);
         for (int p = 0, q = 0; p < plane; p++, q += 4)
         {
             r[p] = rgba[q] * scale;
@@ -160,14 +174,13 @@ public static class SceneRenderer
 
         public SKBitmap Bitmap => _bitmap;
 
-        public delegate void PixelReader(ReadOnlySpan<byte> rgba, int size);
-
-        public void Draw(SceneSpec spec, PixelReader read)
+        /// <summary>Draws the scene and returns its RGBA pixels, valid until the next draw on this thread.</summary>
+        public ReadOnlySpan<byte> Draw(SceneSpec spec)
         {
             ArgumentNullException.ThrowIfNull(spec);
             _canvas ??= new SKCanvas(_bitmap);
             SceneRenderer.Draw(_canvas, _shapes, _paint, spec, Size);
-            read(_bitmap.GetPixelSpan(), Size);
+            return _bitmap.GetPixelSpan();
         }
 
         public void Dispose()

@@ -10,7 +10,7 @@ using VqganClip.Models.IO;
 namespace VqganClip.Tests.Clip;
 
 /// <summary><c>vqgan-clip score</c> and what <c>inspect</c> says about CLIP files.</summary>
-public class ClipCliTests
+public class ClipCliTests : ClipTempFolderTest
 {
     private static (IAnsiConsole Console, StringWriter Output) TestConsole()
     {
@@ -36,7 +36,7 @@ public class ClipCliTests
     public void Score_prints_every_text_ranked_by_probability()
     {
         // The fixture's first image, un-normalized and saved as a PNG.
-        var dir = ClipTestSupport.TempDir();
+        var dir = NewTempDir();
         var png = Path.Combine(dir, "image.png");
         using (var io = SafeTensors.Read(ClipTestSupport.Fixture("io.safetensors")))
         using (var scope = torch.NewDisposeScope())

@@ -99,14 +99,14 @@ public class ClipConfigTests
     }
 }
 
-public class ClipHalfPrecisionTests
+public class ClipHalfPrecisionTests : ClipTempFolderTest
 {
     [Fact]
     public void Half_precision_weights_load_as_float32_and_stay_close()
     {
         // OpenAI distributes fp16 weights (convert_weights); the model always computes in float32.
         using var source = SafeTensors.Read(ClipTestSupport.Fixture("openai.safetensors"));
-        var dir = ClipTestSupport.TempDir();
+        var dir = NewTempDir();
         var path = Path.Combine(dir, "half.safetensors");
         using (var scope = torch.NewDisposeScope())
             SafeTensors.Write(path, source.Entries.Select(kv => (kv.Key, kv.Value.to(ScalarType.Float16))), null);
@@ -122,13 +122,13 @@ public class ClipHalfPrecisionTests
     }
 }
 
-public class ClipPrefixTests
+public class ClipPrefixTests : ClipTempFolderTest
 {
     [Fact]
     public void DataParallel_module_prefix_is_stripped()
     {
         using var source = SafeTensors.Read(ClipTestSupport.Fixture("openai.safetensors"));
-        var dir = ClipTestSupport.TempDir();
+        var dir = NewTempDir();
         var path = Path.Combine(dir, "wrapped.safetensors");
         SafeTensors.Write(path, source.Entries.Select(kv => ("module." + kv.Key, kv.Value)), null);
         using var model = ClipModel.Load(path, options: new ClipLoadOptions { Hints = new ClipConfigHints { TextHeads = 2 } });

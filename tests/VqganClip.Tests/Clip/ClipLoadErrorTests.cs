@@ -6,17 +6,17 @@ using static TorchSharp.torch;
 namespace VqganClip.Tests.Clip;
 
 /// <summary>A file that is not exactly a CLIP is refused with a message naming the tensor / the problem.</summary>
-public class ClipLoadErrorTests
+public class ClipLoadErrorTests : ClipTempFolderTest
 {
     private static readonly ClipLoadOptions TinyHeads = new() { Hints = new ClipConfigHints { TextHeads = 2 }, SearchSideConfig = false };
 
     /// <summary>Writes the tiny OpenAI state dict after <paramref name="edit"/> into a fresh folder.</summary>
-    private static string WriteEdited(Action<Dictionary<string, Tensor>> edit)
+    private string WriteEdited(Action<Dictionary<string, Tensor>> edit)
     {
         using var source = SafeTensors.Read(ClipTestSupport.Fixture("openai.safetensors"));
         var tensors = source.Entries.ToDictionary(kv => kv.Key, kv => kv.Value);
         edit(tensors);
-        var path = Path.Combine(ClipTestSupport.TempDir(), "edited.safetensors");
+        var path = Path.Combine(NewTempDir(), "edited.safetensors");
         SafeTensors.Write(path, tensors.Select(kv => (kv.Key, kv.Value)), null);
         return path;
     }
@@ -69,7 +69,7 @@ public class ClipLoadErrorTests
     [Fact]
     public void Missing_file_is_reported()
     {
-        var path = Path.Combine(ClipTestSupport.TempDir(), "nope.pt");
+        var path = Path.Combine(NewTempDir(), "nope.pt");
         var e = Assert.Throws<FileNotFoundException>(() => ClipModel.Load(path));
         Assert.Contains("nope.pt", e.Message);
     }
@@ -78,7 +78,7 @@ public class ClipLoadErrorTests
     public void Text_heads_that_cannot_be_inferred_ask_for_a_config()
     {
         // Copied alone: no hf_config.json beside it, and width 16 / 64 = 0 heads.
-        var path = Path.Combine(ClipTestSupport.TempDir(), "alone.safetensors");
+        var path = Path.Combine(NewTempDir(), "alone.safetensors");
         File.Copy(ClipTestSupport.Fixture("openai.safetensors"), path);
         var e = Assert.Throws<CheckpointFormatException>(() => ClipModel.Load(path));
         Assert.Contains("text heads", e.Message);
@@ -95,7 +95,7 @@ public class ClipLoadErrorTests
     {
         using var source = SafeTensors.Read(ClipTestSupport.Fixture("hf_model.safetensors"));
         var tensors = source.Entries.Where(kv => kv.Key != "text_model.encoder.layers.1.self_attn.k_proj.weight").ToList();
-        var dir = ClipTestSupport.TempDir();
+        var dir = NewTempDir();
         var path = Path.Combine(dir, "model.safetensors");
         SafeTensors.Write(path, tensors.Select(kv => (kv.Key, kv.Value)), null);
         File.Copy(ClipTestSupport.Fixture("hf_config.json"), Path.Combine(dir, "config.json"));

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using TorchSharp;
-using VqganClip.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace VqganClip.Tests.Clip;
@@ -9,8 +8,6 @@ namespace VqganClip.Tests.Clip;
 /// <summary>Fixture paths, the manifest tolerance and a tensor comparison that names the worst element.</summary>
 internal static class ClipTestSupport
 {
-    static ClipTestSupport() => TorchRuntime.EnsureInitialized();
-
     public static string FixtureDir => Path.Combine(AppContext.BaseDirectory, "fixtures", "clip-vit-tiny");
 
     public static string Fixture(string name) => Path.Combine(FixtureDir, name);
@@ -43,10 +40,28 @@ internal static class ClipTestSupport
                 $"{what}: element {worst} is {a.flatten()[worst].item<double>():G9}, reference {b.flatten()[worst].item<double>():G9} (tolerance {abs} + {rel}*|ref| exceeded by {worstExcess:G3})"));
     }
 
-    public static string TempDir()
+}
+
+/// <summary>Base for tests that write files: each gets fresh folders, deleted after the test.</summary>
+public abstract class ClipTempFolderTest : IDisposable
+{
+    private readonly List<string> _folders = new();
+
+    protected string NewTempDir()
     {
         var dir = Path.Combine(Path.GetTempPath(), "vqganclip-clip-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
+        _folders.Add(dir);
         return dir;
+    }
+
+    public void Dispose()
+    {
+        foreach (var dir in _folders)
+        {
+            try { Directory.Delete(dir, recursive: true); }
+            catch (IOException) { } // best effort; never mask the test's own result
+        }
+        GC.SuppressFinalize(this);
     }
 }

@@ -10,10 +10,8 @@ namespace VqganClip.Tests.Clip;
 
 /// <summary>No ResNet fixture exists: these tests check the ModifiedResNet's structure against the reference
 /// (clip/model.py) piece by piece, and that a saved state dict reloads to the same model.</summary>
-public class ModifiedResNetTests
+public class ModifiedResNetTests : ClipTempFolderTest
 {
-    static ModifiedResNetTests() => TorchRuntime.EnsureInitialized();
-
     /// <summary>Small but complete: 4 stages, a multi-block stage, 64px -> 2x2 attention-pool grid.</summary>
     private static ClipConfig SmallResNet => ClipConfig.ResNet(embedDim: 16, resolution: 64, layers: [1, 2, 1, 1], width: 8,
         textWidth: 16, textHeads: 2, textLayers: 1, contextLength: 8, vocabSize: 50);
@@ -36,7 +34,7 @@ public class ModifiedResNetTests
         TorchRuntime.Seed(7);
         using var model = new ClipModel(SmallResNet);
         Perturb(model);
-        var dir = ClipTestSupport.TempDir();
+        var dir = NewTempDir();
         var path = Path.Combine(dir, "rn_tiny.safetensors");
         SafeTensors.Write(path, model.state_dict().Select(kv => (kv.Key, kv.Value)), null);
 
@@ -59,7 +57,6 @@ public class ModifiedResNetTests
         Assert.True(expectedImage.abs().sum().item<float>() > 0);
         ClipTestSupport.AssertClose(reloaded.EncodeImage(images), expectedImage, 1e-6, 1e-6, "reloaded RN image features");
         ClipTestSupport.AssertClose(reloaded.EncodeText(tokens), model.EncodeText(tokens), 1e-6, 1e-6, "reloaded RN text features");
-        Directory.Delete(dir, true);
     }
 
     [Fact]

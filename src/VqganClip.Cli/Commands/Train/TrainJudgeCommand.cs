@@ -2,6 +2,7 @@ using System.CommandLine;
 using Spectre.Console;
 using VqganClip.Guidance.ClipartWorld;
 using VqganClip.Guidance.ClipartWorld.Judge;
+using VqganClip.Models.Runtime;
 
 namespace VqganClip.Cli.Commands.Train;
 
@@ -66,6 +67,7 @@ public static class TrainJudgeCommand
                 // The whole judge (colour, position, size, relation, background and kind checks) on
                 // held-out scenes with their own captions: how often it accepts a correct image.
                 var judge = new SceneJudge(classifier);
+                TorchRuntime.SetThreads(1); // batches of 1-2 crops: thread hand-off would dominate (see Evaluator)
                 var sampler = new SceneSampler(options.Seed + 2 * ObjectClassifierTrainer.HeldOutSeedOffset);
                 int accepted = 0;
                 for (int i = 0; i < judgeScenes; i++)

@@ -24,12 +24,21 @@ public static class Evaluator
         judge ??= new SceneJudge(ObjectClassifier.LoadDefault());
 
         var items = new List<EvalItem>(parsed.Count);
+        int threads = torch.get_num_threads();
         foreach (var (prompt, spec) in parsed)
         {
             var clock = Stopwatch.StartNew();
             using var image = generate(prompt) ?? throw new InvalidOperationException($"The generator returned no image for \"{prompt}\".");
             clock.Stop();
-            var item = new EvalItem(prompt, judge.Judge(image, spec), clock.Elapsed);
+            // The judge's classifier runs batches of one or two 32x32 crops: with several torch
+            // threads the thread hand-off costs far more than the work (measured 20x slower on a busy
+            // 2-core machine). Generation and judging alternate on this thread, so judging alone
+            // runs single-threaded and the generator gets its threads back.
+            Verdict verdict;
+            torch.set_num_threads(1);
+            try { verdict = judge.Judge(image, spec); }
+            finally { torch.set_num_threads(threads); }
+            var item = new EvalItem(prompt, verdict, clock.Elapsed);
             items.Add(item);
             progress?.Invoke(item);
         }

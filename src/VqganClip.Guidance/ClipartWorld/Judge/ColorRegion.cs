@@ -68,8 +68,9 @@ public sealed class ColorRegion
     }
 
     /// <summary>
-    /// 8-connected components; keeps the largest and those near it (gap to its bounding box at most
-    /// 0.6 of its size, at least 3 pixels): a sun keeps its rays, the fringe of another object is dropped.
+    /// 8-connected components; keeps the largest, specks touching its box (gap of 2 pixels or less), and
+    /// parts of at least 5% of its size within 0.6 of its size: a sun keeps its rays, the fringe of
+    /// another object is dropped.
     /// </summary>
     private static bool[] KeepMainComponents(bool[] raw, int side)
     {
@@ -118,7 +119,10 @@ public sealed class ColorRegion
             var b = boxes[id];
             float gapX = Math.Max(0, Math.Max(m.X0 - b.X1, b.X0 - m.X1));
             float gapY = Math.Max(0, Math.Max(m.Y0 - b.Y1, b.Y0 - m.Y1));
-            keep[id] = id == main || MathF.Sqrt(gapX * gapX + gapY * gapY) <= reach;
+            float gap = MathF.Sqrt(gapX * gapX + gapY * gapY);
+            // Touching specks (a sun's small rays) always stay; farther parts only when sizeable,
+            // so one fringe pixel by another object cannot stretch the region's box.
+            keep[id] = id == main || gap <= 2f || (gap <= reach && b.Size >= 0.05f * m.Size);
         }
         for (int i = 0; i < raw.Length; i++)
             mask[i] = component[i] != 0 && keep[component[i]];

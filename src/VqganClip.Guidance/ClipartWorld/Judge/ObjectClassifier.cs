@@ -106,7 +106,7 @@ public sealed class ObjectClassifier : IObjectKindClassifier, IDisposable
         return Enumerable.Range(0, crops.Count).Select(i => probs.AsSpan(i * k, k).ToArray()).ToArray();
     }
 
-    /// <summary>Crops [4,32,32] each into one tensor [N,4,32,32].</summary>
+    /// <summary>Crops [2,32,32] each into one tensor [N,2,32,32].</summary>
     internal static Tensor Stack(IReadOnlyList<float[]> crops)
     {
         int size = ObjectCrop.Channels * ObjectCrop.Side * ObjectCrop.Side;

@@ -5,9 +5,9 @@ using static TorchSharp.torch;
 namespace VqganClip.Guidance.ClipartWorld.Judge;
 
 /// <summary>
-/// A tiny CNN over an <see cref="ObjectCrop"/> [N,4,32,32] giving logits over the 12 object kinds:
+/// A tiny CNN over an <see cref="ObjectCrop"/> [N,2,32,32] giving logits over the 12 object kinds:
 /// three conv 3x3 + ReLU + max-pool stages (32 → 16 → 8 → 4) and one linear head. About 37k
-/// parameters (~150 KB of float32). State dict names: conv1/conv2/conv3/head .weight/.bias.
+/// parameters (~145 KB of float32). State dict names: conv1/conv2/conv3/head .weight/.bias.
 /// </summary>
 public sealed class ObjectClassifierNet : nn.Module<Tensor, Tensor>
 {

@@ -19,17 +19,10 @@ public sealed record ObjectClassifierTrainingOptions
     public int BatchSize { get; init; } = 128;
     public double LearningRate { get; init; } = 3e-3;
 
-    /// <summary>Standard deviation of the Gaussian noise added to the RGB planes during training.</summary>
-    public float Noise { get; init; } = 0.03f;
+    /// <summary>Standard deviation of the Gaussian noise added to the mask planes during training.</summary>
+    public float Noise { get; init; } = 0.05f;
 
-    /// <summary>
-    /// Fraction of training crops whose RGB planes are blanked, leaving only the colour mask: the
-    /// net must tell the kind from the silhouette alone (low-contrast pairs such as black on night
-    /// otherwise lean on colour context that generated images will not reproduce).
-    /// </summary>
-    public float RgbDropout { get; init; } = 0.2f;
-
-    /// <summary>libtorch threads (CPU).</summary>
+    /// <summary>libtorch threads (CPU), set globally for the run; 0 = leave torch's setting alone.</summary>
     public int Threads { get; init; } = 2;
 }
 
@@ -94,15 +87,12 @@ public static class ObjectClassifierTrainer
                 for (int b = 0; b < count; b++)
                 {
                     int i = order[start + b];
-                    CopyCrop(trainX, i, batch, b, flip: random.Next(2) == 1, blankRgb: random.NextDouble() < options.RgbDropout);
+                    CopyCrop(trainX, i, batch, b, flip: random.Next(2) == 1);
                     labels[b] = trainY[i];
                 }
                 var x = torch.tensor(batch, [count, ObjectCrop.Channels, ObjectCrop.Side, ObjectCrop.Side]);
                 if (options.Noise > 0)
-                {
-                    var noise = torch.randn([count, 3, ObjectCrop.Side, ObjectCrop.Side], generator: generator) * options.Noise;
-                    x = torch.cat([x[.., ..3] + noise, x[.., 3..]], 1);
-                }
+                    x = x + torch.randn(x.shape, generator: generator) * options.Noise;
                 var loss = nn.functional.cross_entropy(net.forward(x), torch.tensor(labels));
                 optimizer.zero_grad();
                 loss.backward();
@@ -181,7 +171,7 @@ public static class ObjectClassifierTrainer
         return (crops.Length == 0 ? double.NaN : correct / (double)crops.Length, confusion);
     }
 
-    private static void CopyCrop(float[][] crops, int index, float[] batch, int slot, bool flip, bool blankRgb)
+    private static void CopyCrop(float[][] crops, int index, float[] batch, int slot, bool flip)
     {
         var src = crops[index];
         int side = ObjectCrop.Side, size = src.Length;
@@ -192,7 +182,5 @@ public static class ObjectClassifierTrainer
                 for (int y = 0; y < side; y++)
                     for (int x = 0; x < side; x++)
                         batch[slot * size + (c * side + y) * side + x] = src[(c * side + y) * side + side - 1 - x];
-        if (blankRgb)
-            Array.Clear(batch, slot * size, 3 * side * side);
     }
 }

@@ -2,18 +2,21 @@ namespace VqganClip.Guidance.ClipartWorld.Judge;
 
 /// <summary>
 /// The classifier's view of one object: a square window round the object's colour region,
-/// resampled to <see cref="Side"/>² with 4 planes: R, G, B and the region mask. Built the same way
+/// resampled to <see cref="Side"/>² with 2 planes: the region's mask (the silhouette in the named
+/// colour) and the mask of every other non-background pixel (grey details such as a trunk, mast, stem
+/// or door, and any neighbour). No RGB: the kind is told from shapes alone, whatever the colour and
+/// background (raw colours made dark objects on the night sky look like padding). Built the same way
 /// for training and judging, so the classifier sees what the judge will show it.
 /// </summary>
 public static class ObjectCrop
 {
     public const int Side = 32;
-    public const int Channels = 4;
+    public const int Channels = 2;
 
     /// <summary>Window side relative to the region's bounding box (room for a trunk, stem or mast outside the colour).</summary>
     public const float Margin = 1.3f;
 
-    /// <summary>The crop as planar floats [4, 32, 32].</summary>
+    /// <summary>The crop as planar floats [2, 32, 32] in [0,1]; outside the image both planes are 0.</summary>
     public static float[] Extract(ColorAnalysis analysis, ColorRegion region)
     {
         ArgumentNullException.ThrowIfNull(analysis);
@@ -24,7 +27,7 @@ public static class ObjectCrop
         float cy = (region.BoxTop + region.BoxBottom + 1) / 2f;
         float window = Math.Max(region.BoxRight - region.BoxLeft + 1, region.BoxBottom - region.BoxTop + 1) * Margin + 2f;
         float step = window / Side;
-        var image = analysis.Image;
+        var labels = analysis.Labels;
         var mask = region.Mask;
         var crop = new float[Channels * Side * Side];
         for (int y = 0; y < Side; y++)
@@ -39,13 +42,11 @@ public static class ObjectCrop
                 for (int k = 0; k < 4; k++)
                 {
                     int px = x0 + (k & 1), py = y0 + (k >> 1);
-                    if (px < 0 || py < 0 || px >= n || py >= n) continue; // outside the image: zeros
+                    if (px < 0 || py < 0 || px >= n || py >= n) continue;
                     float w = ((k & 1) == 1 ? fx : 1 - fx) * ((k >> 1) == 1 ? fy : 1 - fy);
                     int i = py * n + px;
-                    crop[o] += w * image[i];
-                    crop[Side * Side + o] += w * image[n * n + i];
-                    crop[2 * Side * Side + o] += w * image[2 * n * n + i];
-                    if (mask[i]) crop[3 * Side * Side + o] += w;
+                    if (mask[i]) crop[o] += w;
+                    else if (labels[i] != ColorAnalysis.BackgroundLabel) crop[Side * Side + o] += w;
                 }
             }
         return crop;

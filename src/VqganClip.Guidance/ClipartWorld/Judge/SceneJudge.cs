@@ -8,6 +8,8 @@ namespace VqganClip.Guidance.ClipartWorld.Judge;
 /// background are checked analytically from colour masses and centroids (<see cref="ColorAnalysis"/>);
 /// object kinds by a small trained classifier on the colour region's crop, when one is given
 /// (else kind checks are skipped). No CLIP anywhere, so it can grade CLIP-guided generations.
+/// The classifier runs one or two tiny crops per image: it is fastest with one torch thread
+/// (<see cref="Eval.Evaluator"/> switches to one while judging).
 /// </summary>
 public sealed class SceneJudge
 {

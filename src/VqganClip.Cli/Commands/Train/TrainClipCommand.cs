@@ -1,0 +1,73 @@
+using System.CommandLine;
+using Spectre.Console;
+using VqganClip.Guidance.Training;
+using VqganClip.Models.Runtime;
+
+namespace VqganClip.Cli.Commands.Train;
+
+/// <summary>
+/// <c>vqgan-clip train clip</c>: trains the clipart CLIP (<see cref="ClipartClipArchitecture"/>) contrastively on
+/// captioned scenes and exports OpenAI-layout safetensors. Resumable from its run folder.
+/// </summary>
+public static class TrainClipCommand
+{
+    public const string DefaultOutput = "data/clipart-clip.safetensors";
+
+    public static Command Create()
+    {
+        var defaults = new ClipTrainingOptions();
+        var steps = new Option<long?>("--steps") { Description = $"Training steps (default {defaults.Steps}; with --resume: the run's own plan)" };
+        var batch = new Option<int>("--batch") { Description = "Image/caption pairs per step (the contrastive batch)", DefaultValueFactory = _ => defaults.BatchSize };
+        var lr = new Option<double>("--lr") { Description = "Peak Adam learning rate", DefaultValueFactory = _ => defaults.LearningRate };
+        var seed = new Option<int>("--seed") { Description = "Seed of the weights, scenes and augmentations", DefaultValueFactory = _ => defaults.Seed };
+        var minScale = new Option<double>("--crop-scale") { Description = "Smallest area fraction of the random resized crops", DefaultValueFactory = _ => defaults.Augment.MinScale };
+        var output = new Option<string>("--out") { Description = "Exported model (.safetensors, OpenAI key names)", DefaultValueFactory = _ => DefaultOutput };
+        var run = new Option<string?>("--run") { Description = "Run folder for log.jsonl, checkpoint/ and best/ (default runs/clip-<time>)" };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder (its checkpoint/ or the checkpoint folder itself)" };
+        var threads = new Option<int>("--threads") { Description = "Torch CPU threads (0 = torch's default)", DefaultValueFactory = _ => 1 };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Steps between held-out evaluations (best/ keeps the best export)", DefaultValueFactory = _ => 250 };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between resumable checkpoints", DefaultValueFactory = _ => 50 };
+        var evalScenes = new Option<int>("--eval-scenes") { Description = "Held-out scenes of the periodic evaluations (the final one uses 1000)", DefaultValueFactory = _ => 300 };
+        var printEvery = new Option<int>("--print-every") { Description = "Steps between log lines when output is redirected", DefaultValueFactory = _ => 10 };
+
+        var command = new Command("clip", "Train the clipart CLIP (ViT) contrastively and export OpenAI-layout safetensors")
+        {
+            steps, batch, lr, seed, minScale, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
+        };
+        command.SetAction(parse => UserErrors.Guard(AnsiConsole.Console, () =>
+        {
+            TorchRuntime.SetThreads(parse.GetValue(threads));
+            int renderThreads = Math.Max(1, parse.GetValue(threads));
+            ClipTrainer trainer;
+            string runDirectory;
+            if (parse.GetValue(resume) is { } resumePath)
+            {
+                var (runDir, checkpointDir) = TrainingConsole.ResolveResume(resumePath);
+                trainer = ClipTrainer.Resume(checkpointDir, parse.GetValue(steps), renderThreads);
+                runDirectory = parse.GetValue(run) ?? runDir;
+            }
+            else
+            {
+                var options = defaults with
+                {
+                    Steps = parse.GetValue(steps) ?? defaults.Steps,
+                    BatchSize = parse.GetValue(batch),
+                    LearningRate = parse.GetValue(lr),
+                    Seed = parse.GetValue(seed),
+                    Augment = defaults.Augment with { MinScale = parse.GetValue(minScale) },
+                };
+                trainer = new ClipTrainer(options, renderThreads);
+                runDirectory = parse.GetValue(run) ?? TrainingConsole.RepoPath(Path.Combine("runs", $"clip-{DateTime.Now:yyyyMMdd-HHmmss}"));
+            }
+            using (trainer)
+            {
+                var session = new TrainingSessionOptions(runDirectory, TrainingConsole.RepoPath(parse.GetValue(output)!),
+                    parse.GetValue(checkpointEvery), parse.GetValue(evalEvery), parse.GetValue(evalScenes));
+                return TrainingConsole.Run(trainer, session,
+                    ["loss", "batch_top1", "logit_scale", "lr"],
+                    ["top1", "top1_text_to_image", "top5"], parse.GetValue(printEvery));
+            }
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,204 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using VqganClip.Models.Clip;
+using VqganClip.Models.IO;
+using VqganClip.Models.Runtime;
+using static TorchSharp.torch;
+
+namespace VqganClip.Guidance.Training;
+
+/// <summary>
+/// Trains a ViT <see cref="ClipModel"/> (OpenAI parameter names) on captioned clipart scenes with CLIP's
+/// symmetric contrastive loss: cross-entropy over image->caption and caption->image cosine similarities scaled
+/// by exp(logit_scale), logit_scale learnable from ln(1/0.07) and clamped at ln(100) as in the CLIP paper.
+/// Images are augmented views (<see cref="ClipAugment"/>); captions go through the real CLIP tokenizer.
+/// Many captions of a batch are near-duplicates (same colour and object): that is the domain, and the loss
+/// is the standard one regardless.
+/// <para>The token table is rounded to float16 precision after every step, so the exported file (which stores
+/// it as float16, see <see cref="Export(ClipModel, string, long)"/>) holds exactly the trained values.</para>
+/// </summary>
+public sealed class ClipTrainer : ITrainer
+{
+    public const string CheckpointKind = "clip";
+    private static readonly double MaxLogitScale = Math.Log(100);
+
+    private readonly ClipModel _model;
+    private readonly Adam _optimizer;
+    private readonly LearningRateSchedule _schedule;
+    private readonly Parameter[] _parameters;
+    private readonly RowSparseAdam _tokenOptimizer;
+    private readonly int _renderThreads;
+    private const string TokenStatePrefix = "token_embedding_adam.";
+
+    public ClipTrainer(ClipTrainingOptions options, int renderThreads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        TorchRuntime.EnsureInitialized();
+        Options = options;
+        _renderThreads = renderThreads;
+        using (var _ = TorchRuntime.Seed(options.Seed)) { }
+        _model = new ClipModel(options.Model);
+        _model.SetTrainable(true);
+        RoundTokenTableToHalf(_model);
+        _parameters = _model.parameters().ToArray();
+        // The token table gets its own row-sparse Adam (same betas); everything else dense Adam.
+        var table = _model.token_embedding.weight!;
+        _optimizer = optim.Adam(_parameters.Where(p => p.Handle != table.Handle), lr: options.LearningRate, beta1: 0.9, beta2: 0.98, eps: 1e-6);
+        _tokenOptimizer = new RowSparseAdam(table, beta1: 0.9, beta2: 0.98, eps: 1e-6);
+        _schedule = new LearningRateSchedule(options.LearningRate, options.WarmupSteps, options.Steps);
+    }
+
+    /// <summary>Continues a run from a checkpoint folder; <paramref name="steps"/> extends or shortens its plan.</summary>
+    public static ClipTrainer Resume(string checkpointDirectory, long? steps = null, int renderThreads = 0)
+    {
+        var (step, json) = TrainingCheckpoint.ReadState(checkpointDirectory, CheckpointKind);
+        var options = ClipTrainingOptions.FromJson(json);
+        if (steps is not null) options = options with { Steps = steps.Value };
+        var trainer = new ClipTrainer(options, renderThreads);
+        try
+        {
+            TrainingCheckpoint.LoadModel(checkpointDirectory, trainer._model);
+            TrainingCheckpoint.LoadOptimizer(checkpointDirectory, trainer._optimizer);
+            using (var extra = TrainingCheckpoint.LoadTrainerTensors(checkpointDirectory))
+                trainer._tokenOptimizer.Load(extra, TokenStatePrefix);
+            trainer.Step = step;
+            return trainer;
+        }
+        catch
+        {
+            trainer.Dispose();
+            throw;
+        }
+    }
+
+    public ClipTrainingOptions Options { get; }
+    public ClipModel Model => _model;
+    public string Kind => CheckpointKind;
+    public long Step { get; private set; }
+    public long TotalSteps => Options.Steps;
+    public string PrimaryMetric => "top1";
+
+    public IReadOnlyDictionary<string, double> TrainStep()
+    {
+        double lr = _schedule.At(Step);
+        foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
+
+        using var scope = NewDisposeScope();
+        var (specs, captions) = ClipartBatches.Scenes(Options.Seed, Step, Options.BatchSize);
+        var images = ClipartBatches.Render(specs, _renderThreads);
+        Tensor views;
+        using (var generator = new Generator((ulong)ClipartBatches.StepSeed(Options.Seed ^ 0xA06, Step)))
+            views = Options.Augment.Apply(images, generator);
+        var tokens = ClipTokenizer.Default.Tokenize(captions, Options.Model.ContextLength, truncate: true);
+
+        var (loss, logits) = ContrastiveLoss(_model, views, tokens);
+        var labels = arange(Options.BatchSize, dtype: ScalarType.Int64);
+
+        _optimizer.zero_grad();
+        loss.backward();
+        double gradNorm = nn.utils.clip_grad_norm_(_parameters, Options.GradClip > 0 ? Options.GradClip : double.MaxValue);
+        // Skip an update with a non-finite gradient rather than poison the weights (see VqganTrainer).
+        bool skipped = !double.IsFinite(gradNorm) || !double.IsFinite(loss.item<float>());
+        if (skipped)
+        {
+            _optimizer.zero_grad();
+            using (no_grad()) _model.token_embedding.weight!.grad?.zero_();
+        }
+        else
+        {
+            _optimizer.step();
+            _tokenOptimizer.Step(tokens.reshape(-1).unique().Item1, lr);
+        }
+        using (no_grad())
+            _model.logit_scale.clamp_(0, MaxLogitScale);
+        RoundTokenTableToHalf(_model);
+        Step++;
+
+        double accuracy;
+        using (no_grad())
+            accuracy = (logits.argmax(1) == labels).to(ScalarType.Float32).mean().item<float>();
+        return new Dictionary<string, double>
+        {
+            ["loss"] = loss.item<float>(),
+            ["batch_top1"] = accuracy,
+            ["logit_scale"] = _model.LogitScale,
+            ["lr"] = lr,
+            ["grad_norm"] = gradNorm,
+            ["skipped"] = skipped ? 1 : 0,
+        };
+    }
+
+    /// <summary>
+    /// CLIP's symmetric loss for a batch: cross-entropy of exp(logit_scale)-scaled cosine similarities, image->text
+    /// and text->image, with the matching pair (same index) as the target. Returns the loss and the image->text logits.
+    /// </summary>
+    public static (Tensor Loss, Tensor Logits) ContrastiveLoss(ClipModel model, Tensor images01, Tensor tokens)
+    {
+        using var scope = NewDisposeScope();
+        var imageFeatures = model.EncodeImage(ClipModel.Normalize01(images01));
+        var textFeatures = model.EncodeText(tokens);
+        imageFeatures = imageFeatures / imageFeatures.norm(-1, keepdim: true);
+        textFeatures = textFeatures / textFeatures.norm(-1, keepdim: true);
+        var logits = model.logit_scale.exp() * matmul(imageFeatures, textFeatures.t());
+        var labels = arange(logits.shape[0], dtype: ScalarType.Int64, device: logits.device);
+        var loss = (nn.functional.cross_entropy(logits, labels) + nn.functional.cross_entropy(logits.t(), labels)) / 2;
+        return (loss.MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The contrastive loss on the first <paramref name="scenes"/> held-out scenes (whole images, one batch, no gradients).</summary>
+    public static double HeldOutLoss(ClipModel model, int scenes)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var (specs, captions) = ClipartBatches.HeldOut(scenes);
+        var tokens = ClipTokenizer.Default.Tokenize(captions, model.ContextLength, truncate: true);
+        return ContrastiveLoss(model, ClipartBatches.Render(specs), tokens).Loss.item<float>();
+    }
+
+    public IReadOnlyDictionary<string, double> Evaluate(int heldOutScenes) =>
+        RetrievalEval.Run(_model, heldOutScenes, groupSize: Math.Min(100, heldOutScenes), threads: _renderThreads).ToMetrics();
+
+    public void SaveCheckpoint(string directory) =>
+        TrainingCheckpoint.Save(directory, CheckpointKind, Step, Options.ToJson(), _model, _optimizer, _tokenOptimizer.State(TokenStatePrefix));
+
+    public void Export(string path) => Export(_model, path, Step);
+
+    /// <summary>
+    /// Writes OpenAI-layout safetensors that <see cref="ClipModel.Load"/> reads (it infers the architecture from
+    /// the shapes and converts float16 to float32). <c>token_embedding.weight</c> is stored as float16, every
+    /// other tensor as float32: the 49408-row table is most of the bytes and only a few dozen rows are ever
+    /// trained on clipart captions.
+    /// </summary>
+    public static void Export(ClipModel model, string path, long step)
+    {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var metadata = new Dictionary<string, string>
+        {
+            ["format"] = "pt",
+            ["producer"] = "vqgan-clip train clip",
+            ["step"] = step.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        using var scope = NewDisposeScope();
+        var tensors = model.state_dict()
+            .Select(kv => (kv.Key, kv.Key == "token_embedding.weight" ? kv.Value.detach().to(ScalarType.Float16) : kv.Value.detach().contiguous()))
+            .ToList();
+        SafeTensors.Write(full, tensors, metadata);
+    }
+
+    /// <summary>Rounds the token table to the nearest float16 values (kept in float32), see the class remarks.</summary>
+    private static void RoundTokenTableToHalf(ClipModel model)
+    {
+        using var _ = no_grad();
+        using var half = model.token_embedding.weight!.to(ScalarType.Float16);
+        model.token_embedding.weight!.copy_(half);
+    }
+
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        _tokenOptimizer.Dispose();
+        _model.Dispose();
+    }
+}

@@ -1,0 +1,56 @@
+using TorchSharp;
+using VqganClip.Models.Clip;
+using static TorchSharp.torch;
+
+namespace VqganClip.Guidance.Training;
+
+/// <summary>Caption retrieval on held-out scenes: within each group of <see cref="GroupSize"/> scenes, every image
+/// picks the caption CLIP scores highest among the group's captions (and every caption its image).</summary>
+/// <param name="ImageToTextTop1">Fraction of images whose own caption scores highest (the target figure).</param>
+/// <param name="TextToImageTop1">Fraction of captions whose own image scores highest.</param>
+public sealed record RetrievalResult(int Scenes, int GroupSize, double ImageToTextTop1, double TextToImageTop1, double ImageToTextTop5)
+{
+    public IReadOnlyDictionary<string, double> ToMetrics() => new Dictionary<string, double>
+    {
+        ["top1"] = ImageToTextTop1,
+        ["top1_text_to_image"] = TextToImageTop1,
+        ["top5"] = ImageToTextTop5,
+    };
+}
+
+public static class RetrievalEval
+{
+    /// <summary>Scores the first <paramref name="count"/> held-out scenes (full 64x64 images, no augmentation)
+    /// in groups of <paramref name="groupSize"/> (count is rounded down to whole groups).</summary>
+    public static RetrievalResult Run(ClipModel model, int count = 1000, int groupSize = 100, int threads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentOutOfRangeException.ThrowIfLessThan(groupSize, 2);
+        int groups = count / groupSize;
+        if (groups == 0) throw new ArgumentOutOfRangeException(nameof(count), $"At least one group of {groupSize} scenes is needed (got {count}).");
+        var (specs, captions) = ClipartBatches.HeldOut(groups * groupSize);
+        int i2t = 0, t2i = 0, i2t5 = 0;
+        using var _ = no_grad();
+        for (int g = 0; g < groups; g++)
+        {
+            using var scope = NewDisposeScope();
+            var groupSpecs = specs.Skip(g * groupSize).Take(groupSize).ToArray();
+            var groupCaptions = captions.Skip(g * groupSize).Take(groupSize).ToArray();
+            var images = ClipartBatches.Render(groupSpecs, threads);
+            var pixels = ClipModel.Normalize01(ClipPreprocess.ResizeAndCenterCrop(images, model.ImageSize));
+            var tokens = ClipTokenizer.Default.Tokenize(groupCaptions, model.ContextLength, truncate: true);
+            var imageFeatures = model.EncodeImage(pixels);
+            var textFeatures = model.EncodeText(tokens);
+            imageFeatures = imageFeatures / imageFeatures.norm(-1, keepdim: true);
+            textFeatures = textFeatures / textFeatures.norm(-1, keepdim: true);
+            var similarity = matmul(imageFeatures, textFeatures.t());   // [images, captions]
+            var own = arange(groupSize, dtype: ScalarType.Int64);
+            i2t += (int)(similarity.argmax(1) == own).sum().item<long>();
+            t2i += (int)(similarity.argmax(0) == own).sum().item<long>();
+            var top5 = similarity.topk(Math.Min(5, groupSize), dim: 1).indexes;
+            i2t5 += (int)(top5 == own.unsqueeze(1)).any(1).sum().item<long>();
+        }
+        int n = groups * groupSize;
+        return new RetrievalResult(n, groupSize, (double)i2t / n, (double)t2i / n, (double)i2t5 / n);
+    }
+}

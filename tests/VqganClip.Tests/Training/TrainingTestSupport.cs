@@ -1,0 +1,69 @@
+using VqganClip.Guidance.Training;
+using VqganClip.Models.Clip;
+using VqganClip.Models.Runtime;
+using VqganClip.Models.Vqgan;
+
+namespace VqganClip.Tests.Training;
+
+/// <summary>Tiny models and a temporary folder for the trainer tests (kept small: CPU is shared).</summary>
+internal static class TrainingTestSupport
+{
+    /// <summary>A two-level f2 VQModel with 32 codes of 8 dims, trained on 16x16 crops.</summary>
+    public static VqganTrainingOptions TinyVqgan(long steps = 6) => new()
+    {
+        Steps = steps,
+        BatchSize = 2,
+        LearningRate = 2e-3,
+        WarmupSteps = 1,
+        Seed = 7,
+        CropSize = 16,
+        FullImageFraction = 0,
+        RestartEvery = 2,
+        RestartUntil = 1,
+        KMeansIterations = 3,
+        Model = new VqganConfig
+        {
+            Target = VqganConfig.VQModelTarget,
+            EmbedDim = 8,
+            NEmbed = 32,
+            DdConfig = new VqganDdConfig
+            {
+                DoubleZ = false, ZChannels = 32, Resolution = 64, InChannels = 3, OutCh = 3, Ch = 32,
+                ChMult = [1, 1], NumResBlocks = 1, AttnResolutions = [32], Dropout = 0,
+            },
+        },
+    };
+
+    /// <summary>A one-layer ViT/text CLIP with a 32-token context (vocabulary kept at CLIP's 49408: the real tokenizer's ids).</summary>
+    public static ClipTrainingOptions TinyClip(long steps = 6) => new()
+    {
+        Steps = steps,
+        BatchSize = 8,
+        LearningRate = 2e-3,
+        WarmupSteps = 1,
+        Seed = 7,
+        Model = new ClipConfig
+        {
+            EmbedDim = 32, ImageResolution = 64, VisionLayers = 1, VisionWidth = 64, VisionPatchSize = 16, VisionHeads = 1,
+            ContextLength = 32, VocabSize = 49408, TransformerWidth = 64, TransformerHeads = 1, TransformerLayers = 1,
+        },
+    };
+
+    /// <summary>
+    /// Runs <paramref name="body"/> with one torch thread: exact-continuation checks need the same reduction order
+    /// in every run, and one thread also keeps these tests light on a shared machine.
+    /// </summary>
+    public static void SingleThreaded(Action body)
+    {
+        int before = TorchRuntime.Threads;
+        TorchRuntime.SetThreads(1);
+        try { body(); }
+        finally { TorchRuntime.SetThreads(before); }
+    }
+
+    /// <summary>Same shape and bit-identical values.</summary>
+    public static bool Same(TorchSharp.torch.Tensor a, TorchSharp.torch.Tensor b) =>
+        a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+
+    public static string TempDirectory() => Directory.CreateTempSubdirectory("training-tests-").FullName;
+}
