@@ -50,11 +50,13 @@ public sealed class ClipTrainer : ITrainer
     }
 
     /// <summary>Continues a run from a checkpoint folder; <paramref name="steps"/> extends or shortens its plan.</summary>
-    public static ClipTrainer Resume(string checkpointDirectory, long? steps = null, int renderThreads = 0)
+    /// <param name="augment">Replaces the run's augmentation from here on (e.g. milder views to finish a run).</param>
+    public static ClipTrainer Resume(string checkpointDirectory, long? steps = null, int renderThreads = 0, ClipAugment? augment = null)
     {
         var (step, json) = TrainingCheckpoint.ReadState(checkpointDirectory, CheckpointKind);
         var options = ClipTrainingOptions.FromJson(json);
         if (steps is not null) options = options with { Steps = steps.Value };
+        if (augment is not null) options = options with { Augment = augment };
         var trainer = new ClipTrainer(options, renderThreads);
         try
         {

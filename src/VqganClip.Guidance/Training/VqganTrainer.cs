@@ -50,11 +50,13 @@ public sealed class VqganTrainer : ITrainer
     }
 
     /// <summary>Continues a run from a checkpoint folder; <paramref name="steps"/> extends or shortens its plan.</summary>
-    public static VqganTrainer Resume(string checkpointDirectory, long? steps = null, int renderThreads = 0)
+    /// <param name="cropSize">Overrides the run's crop side from here on (0 = whole scenes), e.g. to finish a run on whole scenes.</param>
+    public static VqganTrainer Resume(string checkpointDirectory, long? steps = null, int renderThreads = 0, int? cropSize = null)
     {
         var (step, json) = TrainingCheckpoint.ReadState(checkpointDirectory, CheckpointKind);
         var options = VqganTrainingOptions.FromJson(json);
         if (steps is not null) options = options with { Steps = steps.Value };
+        if (cropSize is not null) options = options with { CropSize = cropSize.Value };
         var trainer = new VqganTrainer(options, renderThreads);
         try
         {

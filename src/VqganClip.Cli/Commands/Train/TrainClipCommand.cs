@@ -20,7 +20,8 @@ public static class TrainClipCommand
         var batch = new Option<int>("--batch") { Description = "Image/caption pairs per step (the contrastive batch)", DefaultValueFactory = _ => defaults.BatchSize };
         var lr = new Option<double>("--lr") { Description = "Peak Adam learning rate", DefaultValueFactory = _ => defaults.LearningRate };
         var seed = new Option<int>("--seed") { Description = "Seed of the weights, scenes and augmentations", DefaultValueFactory = _ => defaults.Seed };
-        var minScale = new Option<double>("--crop-scale") { Description = "Smallest area fraction of the random resized crops", DefaultValueFactory = _ => defaults.Augment.MinScale };
+        var minScale = new Option<double?>("--crop-scale") { Description = $"Smallest area fraction of the random resized crops (default {defaults.Augment.MinScale}; with --resume: overrides the run's)" };
+        var cropProbability = new Option<double?>("--crop-prob") { Description = $"Probability that a view is a random resized crop rather than the whole scene (default {defaults.Augment.CropProbability}; with --resume: overrides the run's)" };
         var output = new Option<string>("--out") { Description = "Exported model (.safetensors, OpenAI key names)", DefaultValueFactory = _ => DefaultOutput };
         var run = new Option<string?>("--run") { Description = "Run folder for log.jsonl, checkpoint/ and best/ (default runs/clip-<time>)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder (its checkpoint/ or the checkpoint folder itself)" };
@@ -32,7 +33,7 @@ public static class TrainClipCommand
 
         var command = new Command("clip", "Train the clipart CLIP (ViT) contrastively and export OpenAI-layout safetensors")
         {
-            steps, batch, lr, seed, minScale, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
+            steps, batch, lr, seed, minScale, cropProbability, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
         };
         command.SetAction(parse => UserErrors.Guard(AnsiConsole.Console, () =>
         {
@@ -43,7 +44,15 @@ public static class TrainClipCommand
             if (parse.GetValue(resume) is { } resumePath)
             {
                 var (runDir, checkpointDir) = TrainingConsole.ResolveResume(resumePath);
-                trainer = ClipTrainer.Resume(checkpointDir, parse.GetValue(steps), renderThreads);
+                var (scale, probability) = (parse.GetValue(minScale), parse.GetValue(cropProbability));
+                ClipAugment? augment = null;
+                if (scale is not null || probability is not null)
+                {
+                    var saved = TrainingCheckpoint.ReadState(checkpointDir, ClipTrainer.CheckpointKind).Options;
+                    var current = ClipTrainingOptions.FromJson(saved).Augment;
+                    augment = current with { MinScale = scale ?? current.MinScale, CropProbability = probability ?? current.CropProbability };
+                }
+                trainer = ClipTrainer.Resume(checkpointDir, parse.GetValue(steps), renderThreads, augment);
                 runDirectory = parse.GetValue(run) ?? runDir;
             }
             else
@@ -54,7 +63,11 @@ public static class TrainClipCommand
                     BatchSize = parse.GetValue(batch),
                     LearningRate = parse.GetValue(lr),
                     Seed = parse.GetValue(seed),
-                    Augment = defaults.Augment with { MinScale = parse.GetValue(minScale) },
+                    Augment = defaults.Augment with
+                    {
+                        MinScale = parse.GetValue(minScale) ?? defaults.Augment.MinScale,
+                        CropProbability = parse.GetValue(cropProbability) ?? defaults.Augment.CropProbability,
+                    },
                 };
                 trainer = new ClipTrainer(options, renderThreads);
                 runDirectory = parse.GetValue(run) ?? TrainingConsole.RepoPath(Path.Combine("runs", $"clip-{DateTime.Now:yyyyMMdd-HHmmss}"));

@@ -20,7 +20,7 @@ public static class TrainVqganCommand
         var batch = new Option<int>("--batch") { Description = "Scenes per step", DefaultValueFactory = _ => defaults.BatchSize };
         var lr = new Option<double>("--lr") { Description = "Peak Adam learning rate", DefaultValueFactory = _ => defaults.LearningRate };
         var seed = new Option<int>("--seed") { Description = "Seed of the weights and the training scenes", DefaultValueFactory = _ => defaults.Seed };
-        var crop = new Option<int>("--crop") { Description = "Random crop side for the first steps (0 = whole scenes)", DefaultValueFactory = _ => defaults.CropSize };
+        var crop = new Option<int?>("--crop") { Description = $"Random crop side for the first steps (0 = whole scenes; default {defaults.CropSize}; with --resume: overrides the run's)" };
         var output = new Option<string>("--out") { Description = "Exported model (.safetensors; the .yaml goes beside it)", DefaultValueFactory = _ => DefaultOutput };
         var run = new Option<string?>("--run") { Description = "Run folder for log.jsonl, checkpoint/ and best/ (default runs/vqgan-<time>)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder (its checkpoint/ or the checkpoint folder itself)" };
@@ -45,7 +45,7 @@ public static class TrainVqganCommand
             if (parse.GetValue(resume) is { } resumePath)
             {
                 var (runDir, checkpointDir) = TrainingConsole.ResolveResume(resumePath);
-                trainer = VqganTrainer.Resume(checkpointDir, parse.GetValue(steps), renderThreads);
+                trainer = VqganTrainer.Resume(checkpointDir, parse.GetValue(steps), renderThreads, parse.GetValue(crop));
                 runDirectory = parse.GetValue(run) ?? runDir;
             }
             else
@@ -56,7 +56,7 @@ public static class TrainVqganCommand
                     BatchSize = parse.GetValue(batch),
                     LearningRate = parse.GetValue(lr),
                     Seed = parse.GetValue(seed),
-                    CropSize = parse.GetValue(crop),
+                    CropSize = parse.GetValue(crop) ?? defaults.CropSize,
                     Model = defaults.Model with { LegacyLoss = !parse.GetValue(standardVq) },
                 };
                 trainer = new VqganTrainer(options, renderThreads);
