@@ -195,7 +195,8 @@ public sealed partial class GuidedRun : IDisposable
 
         var image = Generator.Render();
         var cuts = Cutouts.Cut(image, _rng);
-        var embeds = _clip.EncodeImage(_clip.Normalize(cuts)).to_type(ScalarType.Float32);
+        // each distinct cutout once: a picture no larger than CLIP's input makes every original cutout the whole picture
+        var embeds = DistinctCutouts.Encode(cuts, c => _clip.EncodeImage(_clip.Normalize(c))).to_type(ScalarType.Float32);
 
         int phase = Script.PhaseAt(step, Options.PhaseSteps);
         var active = _phasePrompts[phase];

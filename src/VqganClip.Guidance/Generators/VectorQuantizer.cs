@@ -12,13 +12,15 @@ public static class VectorQuantizer
 {
     /// <summary>
     /// For x [..., d] and a codebook [n, d]: the nearest entries (squared distance <c>|x|² + |c|² − 2x·c</c>, as the
-    /// original) as a one-hot product, so the result is exactly the codebook rows; gradient straight through to x.
+    /// original), exactly the codebook rows; gradient straight through to x. The rows are gathered (index_select) rather
+    /// than taken as the original's one-hot product: the same values without a [tokens, n] one-hot matrix and a second
+    /// tokens·n·d product (2 GFLOP a step for a 16x16 latent and 16384 codes).
     /// </summary>
     public static Tensor Quantize(Tensor x, Tensor codebook)
     {
         using var scope = NewDisposeScope();
         var indices = NearestIndices(x, codebook);
-        var xq = nn.functional.one_hot(indices, codebook.shape[0]).to_type(x.dtype).matmul(codebook);
+        var xq = codebook.index_select(0, indices.reshape(-1)).view(x.shape).to_type(x.dtype);
         return GradientTricks.ReplaceGrad(xq, x).MoveToOuterDisposeScope();
     }
 

@@ -49,4 +49,20 @@ public sealed class MultiheadAttention : nn.Module
         var attended = Attention.Forward(qkv[0], qkv[1], qkv[2], _heads, attnMask);
         return out_proj.forward(attended).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Attention of the queries <paramref name="query"/> [N, Lq, E] over <paramref name="keyValue"/> [N, L, E]: the same
+    /// projections as <see cref="forward(Tensor, Tensor?)"/> (q from the first E rows of in_proj, k and v from the rest),
+    /// but only Lq queries are projected, attended and output-projected. With Lq = 1 this is the image tower's last
+    /// block, where only the class token is read afterwards.
+    /// </summary>
+    public Tensor forward(Tensor query, Tensor keyValue, Tensor? attnMask)
+    {
+        using var scope = torch.NewDisposeScope();
+        int e = (int)query.shape[2];
+        var q = F.linear(query, in_proj_weight[..e], in_proj_bias[..e]);
+        var kv = F.linear(keyValue, in_proj_weight[e..], in_proj_bias[e..]).chunk(2, -1);
+        var attended = Attention.Forward(q, kv[0], kv[1], _heads, attnMask);
+        return out_proj.forward(attended).MoveToOuterDisposeScope();
+    }
 }

@@ -38,4 +38,18 @@ public sealed class ResidualAttentionBlock : nn.Module
         var y = h + mlp.forward(ln_2.forward(h));
         return y.MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// The block's output at the first token only, [N, 1, width]: keys and values from every token, but the query,
+    /// output projection and MLP for token 0 alone (no other token's output influences it). What the image tower's
+    /// last block needs, since only the class token is read after it; about 1/L of that block's work.
+    /// </summary>
+    public Tensor ForwardFirstToken(Tensor x)
+    {
+        using var scope = torch.NewDisposeScope();
+        var normed = ln_1.forward(x);
+        var h = x.narrow(1, 0, 1) + attn.forward(normed.narrow(1, 0, 1), normed, null);
+        var y = h + mlp.forward(ln_2.forward(h));
+        return y.MoveToOuterDisposeScope();
+    }
 }

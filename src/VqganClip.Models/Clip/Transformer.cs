@@ -42,4 +42,19 @@ public sealed class Transformer : nn.Module<Tensor, Tensor>
             x = block.forward(x, mask);
         return x.MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Like <see cref="forward"/> but returns only the first token's output [N, 1, width], computing the last block for
+    /// that token alone (<see cref="ResidualAttentionBlock.ForwardFirstToken"/>). Not for the causal text tower
+    /// (its pooled token is the end-of-text one).
+    /// </summary>
+    public Tensor ForwardFirstToken(Tensor x)
+    {
+        if (_causal) throw new InvalidOperationException("ForwardFirstToken is for the (non-causal) image tower.");
+        using var scope = torch.NewDisposeScope();
+        for (int i = 0; i < resblocks.Count - 1; i++)
+            x = resblocks[i].forward(x, null);
+        x = resblocks.Count > 0 ? resblocks[^1].ForwardFirstToken(x) : x.narrow(1, 0, 1);
+        return x.MoveToOuterDisposeScope();
+    }
 }

@@ -55,7 +55,8 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
         x = torch.cat([cls, x], dim: 1);                         // [N, grid²+1, width]
         x = x + positional_embedding.to(x.dtype);
         x = ln_pre.forward(x);
-        x = transformer.forward(x);
+        // Only the class token is read after the transformer, so its last block runs for that token alone.
+        x = transformer.ForwardFirstToken(x);                   // [N, 1, width]
         x = ln_post.forward(x[.., 0, ..]);
         x = torch.matmul(x, proj);
         return x.MoveToOuterDisposeScope();

@@ -27,11 +27,15 @@ public static class ClipFlops
         tally.Add("CLIP patch embedding", FlopCount.Conv2d(n, 3, w, p, g, g));
         for (int layer = 0; layer < c.VisionLayers; layer++)
         {
-            tally.Add("CLIP linears", FlopCount.Linear(n * tokens, w, 3 * w)    // in_proj (q, k, v)
-                + FlopCount.Linear(n * tokens, w, w)                               // out_proj
-                + FlopCount.Linear(n * tokens, w, 4 * w)                           // mlp.c_fc
-                + FlopCount.Linear(n * tokens, 4 * w, w));                         // mlp.c_proj
-            tally.Add("CLIP attention", Attention(n, tokens, tokens, w, c.VisionHeads));
+            // The last block runs for the class token alone (only it is read afterwards): keys and values still come
+            // from every token, but queries, out_proj and the MLP see one token per image.
+            long queries = layer == c.VisionLayers - 1 ? 1 : tokens;
+            tally.Add("CLIP linears", FlopCount.Linear(n * queries, w, w)      // in_proj q
+                + FlopCount.Linear(n * tokens, w, 2 * w)                           // in_proj k, v
+                + FlopCount.Linear(n * queries, w, w)                              // out_proj
+                + FlopCount.Linear(n * queries, w, 4 * w)                          // mlp.c_fc
+                + FlopCount.Linear(n * queries, 4 * w, w));                        // mlp.c_proj
+            tally.Add("CLIP attention", Attention(n, queries, tokens, w, c.VisionHeads));
         }
         tally.Add("CLIP linears", FlopCount.Linear(n, w, c.EmbedDim));           // proj, class token only
         return tally;

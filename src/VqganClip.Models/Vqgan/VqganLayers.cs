@@ -22,12 +22,12 @@ internal static class VqganLayers
         return norm;
     }
 
-    /// <summary>taming's <c>nonlinearity</c>: swish, x * sigmoid(x) (written out, as the reference does, rather than silu).</summary>
-    public static Tensor Swish(Tensor x)
-    {
-        using var gate = torch.sigmoid(x);
-        return x * gate;
-    }
+    /// <summary>
+    /// taming's <c>nonlinearity</c>: swish, x * sigmoid(x). The reference writes it out; torch's fused <c>silu</c> is the
+    /// same function (equal to within rounding) in one pass instead of two, and autograd keeps only x for the backward
+    /// instead of x and sigmoid(x): one activation less per swish while a guidance step holds the decoder's graph.
+    /// </summary>
+    public static Tensor Swish(Tensor x) => nn.functional.silu(x);
 
     /// <summary>Disposes <paramref name="previous"/> and returns <paramref name="next"/>: a forward pass that drops activations as it goes.</summary>
     public static Tensor Replace(Tensor previous, Tensor next)
