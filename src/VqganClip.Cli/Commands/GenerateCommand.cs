@@ -30,7 +30,7 @@ public static class GenerateCommand
         var clip = new Option<string?>("--clip") { Description = "CLIP checkpoint (default: the shipped data/clipart-clip.safetensors)" };
         var vqgan = new Option<string?>("--vqgan") { Description = "VQGAN checkpoint (default: the shipped data/clipart-vqgan.safetensors)" };
         var vqganConfig = new Option<string?>("--vqgan-config") { Description = "VQGAN config YAML (when the checkpoint does not carry it)" };
-        var size = new Option<string>("--size") { Description = "Picture size WxH (or N for square)", DefaultValueFactory = _ => "256x256" };
+        var size = new Option<string?>("--size") { Description = "Picture size WxH (or N for square); default: the CLIP's input size for small CLIPs (64x64 with the shipped models), else 256x256" };
         var steps = new Option<int>("--steps") { Description = "Total optimisation steps", DefaultValueFactory = _ => 300 };
         var cutn = new Option<int>("--cutn") { Description = "Cutouts per step", DefaultValueFactory = _ => 32 };
         var cutPow = new Option<double>("--cut-pow") { Description = "Cutout size power (>1: smaller crops)", DefaultValueFactory = _ => 1.0 };
@@ -47,7 +47,7 @@ public static class GenerateCommand
         var phaseSteps = new Option<int>("--phase-steps") { Description = "With '^' story phases: steps per phase", DefaultValueFactory = _ => 0 };
         var strokes = new Option<int>("--strokes") { Description = "Number of strokes (strokes generator)", DefaultValueFactory = _ => 32 };
         var saveEvery = new Option<int>("--save-every") { Description = "Also write numbered snapshots every N steps", DefaultValueFactory = _ => 0 };
-        var output = new Option<string>("--out") { Description = "Output PNG", DefaultValueFactory = _ => "output.png" };
+        var output = new Option<string?>("--out") { Description = "Output PNG (default: the prompt's words, e.g. a-red-star.png, in the current folder; never overwrites: adds -2, -3, ...)" };
         var runDir = new Option<string?>("--run-dir") { Description = "Where to save the resumable run folder (default: OUT without extension + .run); always saved on Ctrl+C" };
         var resume = new Option<string?>("--resume") { Description = "Continue a saved run folder up to --steps total" };
         var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads" };
@@ -66,7 +66,7 @@ public static class GenerateCommand
                 Clip = parse.GetValue(clip),
                 Vqgan = parse.GetValue(vqgan),
                 VqganConfig = parse.GetValue(vqganConfig),
-                Size = parse.GetValue(size)!,
+                Size = parse.GetValue(size),
                 Steps = parse.GetValue(steps),
                 CutCount = parse.GetValue(cutn),
                 CutPower = parse.GetValue(cutPow),
@@ -83,7 +83,7 @@ public static class GenerateCommand
                 PhaseSteps = parse.GetValue(phaseSteps),
                 Strokes = parse.GetValue(strokes),
                 SaveEvery = parse.GetValue(saveEvery),
-                Output = parse.GetValue(output)!,
+                Output = parse.GetValue(output),
                 RunDirectory = parse.GetValue(runDir),
                 Resume = parse.GetValue(resume),
                 Threads = parse.GetValue(threads),
@@ -101,7 +101,8 @@ public static class GenerateCommand
         public string? Clip { get; init; }
         public string? Vqgan { get; init; }
         public string? VqganConfig { get; init; }
-        public string Size { get; init; } = "256x256";
+        /// <summary>WxH or N; null: <see cref="DefaultSize"/> of the CLIP.</summary>
+        public string? Size { get; init; }
         public int Steps { get; init; } = 300;
         public int CutCount { get; init; } = 32;
         public double CutPower { get; init; } = 1.0;
@@ -118,7 +119,8 @@ public static class GenerateCommand
         public int PhaseSteps { get; init; }
         public int Strokes { get; init; } = 32;
         public int SaveEvery { get; init; }
-        public string Output { get; init; } = "output.png";
+        /// <summary>Output PNG; null: <see cref="DefaultOutput"/> (a new file named after the prompt).</summary>
+        public string? Output { get; init; }
         public string? RunDirectory { get; init; }
         public string? Resume { get; init; }
         public int? Threads { get; init; }
@@ -177,42 +179,13 @@ public static class GenerateCommand
         }
         else
         {
-            if (string.IsNullOrWhiteSpace(s.Prompt) && s.ImagePrompts.Length == 0 && s.NoisePrompts.Length == 0)
-                throw new ArgumentException("Say what to draw: vqgan-clip generate \"a watercolour of a lighthouse\" (or give --image-prompt / --noise-prompt).");
-            var script = string.IsNullOrWhiteSpace(s.Prompt) ? null : PromptParser.Parse(s.Prompt);
-            var extras = s.ImagePrompts.Select(PromptParser.ParseImage).Concat(s.NoisePrompts.Select(PromptParser.ParseNoise)).ToList();
-            foreach (var img in extras.Where(p => p.Source == PromptSource.Image))
-                if (!File.Exists(img.Text)) throw new FileNotFoundException($"--image-prompt file '{img.Text}' does not exist.", img.Text);
-            if (s.InitImage is not null && !File.Exists(s.InitImage))
-                throw new FileNotFoundException($"--init-image '{s.InitImage}' does not exist.", s.InitImage);
-            var (width, height) = ParseSize(s.Size);
-            var options = new GuidanceOptions
-            {
-                CutCount = s.CutCount,
-                CutPower = s.CutPower,
-                CutMethod = s.CutMethod.ToLowerInvariant() switch
-                {
-                    "original" => CutMethod.Original,
-                    "augmented" => CutMethod.Augmented,
-                    _ => throw new ArgumentException($"--cut-method '{s.CutMethod}' is not one of: original, augmented."),
-                },
-                Optimizer = OptimizerFactory.Canonical(s.Optimizer),
-                LearningRate = s.LearningRate,
-                Schedule = s.Schedule,
-                Seed = s.Seed ?? Random.Shared.NextInt64(0, int.MaxValue),
-                TotalVariationWeight = s.TotalVariation,
-                InitWeight = s.InitWeight,
-                PhaseSteps = s.PhaseSteps,
-            };
-            options.Validate();
-
+            // the cheap checks before loading models: a typo in the prompt or size fails in milliseconds
+            if (!string.IsNullOrWhiteSpace(s.Prompt)) PromptParser.Parse(s.Prompt);
+            if (s.Size is not null) ParseSize(s.Size);
             clipModel = ClipModel.Load(clipPath);
-            var kind = s.Generator.ToLowerInvariant();
-            if (kind == "vqgan") (vqganModel, vqganPath) = LoadVqgan(s);
-            var generator = CreateGenerator(kind, width, height, s, vqganModel);
-            // a prompt string is required for the script; image/noise-only runs get an empty-text-free script of the extras
-            script ??= new PromptScript("", new[] { (IReadOnlyList<PromptSpec>)extras.ToList() });
-            run = new GuidedRun(generator, clipModel, script, options, script.Phases[0].SequenceEqual(extras) ? null : extras);
+            if (s.Generator.Equals("vqgan", StringComparison.OrdinalIgnoreCase)) (vqganModel, vqganPath) = LoadVqgan(s);
+            run = CreateRun(s, clipModel, vqganModel);
+            var options = run.Options;
             console.MarkupLineInterpolated($"Seed [bold]{options.Seed}[/], {run.Generator.Name} {run.Generator.Width}x{run.Generator.Height}, CLIP {clipModel.ImageSize}px, {run.Prompts.Count} prompt(s).");
         }
 
@@ -222,6 +195,57 @@ public static class GenerateCommand
         {
             return StepAndSave(run, s, clipPath, vqganPath, console);
         }
+    }
+
+    /// <summary>
+    /// The picture size when --size is not given: a small CLIP's own input size (the shipped clipart CLIP sees 64x64, so
+    /// its pictures are 64x64 and every cutout is most of the picture), else 256x256 as the classic notebooks.
+    /// </summary>
+    public static (int Width, int Height) DefaultSize(ClipModel clip) =>
+        clip.ImageSize <= 128 ? (clip.ImageSize, clip.ImageSize) : (256, 256);
+
+    /// <summary>
+    /// A new run from the settings (prompt, generator, size, options) on models the caller loaded and owns
+    /// (<paramref name="vqgan"/> only for the vqgan generator). Validates everything a user typed; used by
+    /// <c>generate</c> and by <c>eval</c>, so eval's "default settings" are generate's.
+    /// </summary>
+    public static GuidedRun CreateRun(GenerateSettings s, ClipModel clip, VqganModel? vqgan)
+    {
+        if (string.IsNullOrWhiteSpace(s.Prompt) && s.ImagePrompts.Length == 0 && s.NoisePrompts.Length == 0)
+            throw new ArgumentException("Say what to draw: vqgan-clip generate \"a watercolour of a lighthouse\" (or give --image-prompt / --noise-prompt).");
+        var script = string.IsNullOrWhiteSpace(s.Prompt) ? null : PromptParser.Parse(s.Prompt);
+        var extras = s.ImagePrompts.Select(PromptParser.ParseImage).Concat(s.NoisePrompts.Select(PromptParser.ParseNoise)).ToList();
+        foreach (var img in extras.Where(p => p.Source == PromptSource.Image))
+            if (!File.Exists(img.Text)) throw new FileNotFoundException($"--image-prompt file '{img.Text}' does not exist.", img.Text);
+        if (s.InitImage is not null && !File.Exists(s.InitImage))
+            throw new FileNotFoundException($"--init-image '{s.InitImage}' does not exist.", s.InitImage);
+        var (width, height) = s.Size is null ? DefaultSize(clip) : ParseSize(s.Size);
+        var options = new GuidanceOptions
+        {
+            CutCount = s.CutCount,
+            CutPower = s.CutPower,
+            CutMethod = s.CutMethod.ToLowerInvariant() switch
+            {
+                "original" => CutMethod.Original,
+                "augmented" => CutMethod.Augmented,
+                _ => throw new ArgumentException($"--cut-method '{s.CutMethod}' is not one of: original, augmented."),
+            },
+            Optimizer = OptimizerFactory.Canonical(s.Optimizer),
+            LearningRate = s.LearningRate,
+            Schedule = s.Schedule,
+            Seed = s.Seed ?? Random.Shared.NextInt64(0, int.MaxValue),
+            TotalVariationWeight = s.TotalVariation,
+            InitWeight = s.InitWeight,
+            PhaseSteps = s.PhaseSteps,
+        };
+        options.Validate();
+
+        var kind = s.Generator.ToLowerInvariant();
+        if (kind == "vqgan" && vqgan is null) throw new ArgumentException("The vqgan generator needs a VQGAN model.");
+        var generator = CreateGenerator(kind, width, height, s, vqgan);
+        // a prompt string is required for the script; image/noise-only runs get an empty-text-free script of the extras
+        script ??= new PromptScript("", new[] { (IReadOnlyList<PromptSpec>)extras.ToList() });
+        return new GuidedRun(generator, clip, script, options, script.Phases[0].SequenceEqual(extras) ? null : extras);
     }
 
     private static (VqganModel, string) LoadVqgan(GenerateSettings s)
@@ -265,7 +289,7 @@ public static class GenerateCommand
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
         Console.CancelKeyPress += onCancel;
-        var outPath = Path.GetFullPath(s.Output);
+        var outPath = Path.GetFullPath(s.Output ?? DefaultOutput(run.Script.Source, Directory.GetCurrentDirectory()));
         Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
         var snapshotStem = Path.Combine(Path.GetDirectoryName(outPath)!, Path.GetFileNameWithoutExtension(outPath));
         var written = new List<string>();
@@ -315,6 +339,27 @@ public static class GenerateCommand
         if (runDir is not null)
             console.MarkupLineInterpolated($"Resumable run: [bold]{runDir}[/]  (continue with: vqgan-clip generate --resume \"{runDir}\" --steps {s.Steps})");
         return cancelled ? 130 : 0;
+    }
+
+    /// <summary>
+    /// The PNG name when --out is not given: the prompt's words joined by '-' (at most 60 characters; "output" when
+    /// there are none) in <paramref name="folder"/>, with -2, -3, ... added so an earlier picture is never overwritten.
+    /// </summary>
+    public static string DefaultOutput(string prompt, string folder)
+    {
+        var words = new StringBuilder();
+        foreach (char c in prompt.ToLowerInvariant())
+        {
+            if (char.IsAsciiLetterOrDigit(c)) words.Append(c);
+            else if (words.Length > 0 && words[^1] != '-') words.Append('-');
+            if (words.Length >= 60) break;
+        }
+        var stem = words.ToString().Trim('-');
+        if (stem.Length == 0) stem = "output";
+        var path = Path.Combine(folder, stem + ".png");
+        for (int n = 2; File.Exists(path) || Directory.Exists(Path.ChangeExtension(path, ".run")); n++)
+            path = Path.Combine(folder, FormattableString.Invariant($"{stem}-{n}.png"));
+        return path;
     }
 
     /// <summary>PNG tEXt chunks: the prompt, seed and every setting, and a command line that reproduces the picture.</summary>
