@@ -73,6 +73,7 @@ public sealed record BenchResult
             ["description"] = Setup.Description,
             ["image"] = $"{ImageWidth}x{ImageHeight}",
             ["cutn"] = Setup.CutCount,
+            ["cutouts_encoded"] = BenchRunner.EncodedCutouts(ImageWidth, ImageHeight, CutSize, Setup.CutCount),
             ["cut_size"] = CutSize,
             ["threads"] = Threads,
             ["warmup_steps"] = WarmupSteps,

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using TorchSharp;
 using VqganClip.Guidance;
+using VqganClip.Guidance.Cutouts;
 using VqganClip.Guidance.Generators;
 using VqganClip.Guidance.Optimization;
 using VqganClip.Models.Clip;
@@ -54,7 +55,8 @@ public static class BenchRunner
         };
         using var run = GuidedRun.Create(generator, clip, setup.Prompt, guidance);
 
-        var flops = StepFlops(clip.Config, vqgan.Config, generator.TokensY, generator.TokensX, setup.CutCount);
+        int encoded = EncodedCutouts(generator.Width, generator.Height, clip.ImageSize, setup.CutCount);
+        var flops = StepFlops(clip.Config, vqgan.Config, generator.TokensY, generator.TokensX, encoded);
         var times = new List<double>();
         var rss = new List<double>();
         int total = options.WarmupSteps + options.Steps;
@@ -102,6 +104,14 @@ public static class BenchRunner
             Profile = profile,
         };
     }
+
+    /// <summary>
+    /// How many cutouts CLIP encodes per step: the original's cutouts of a picture no larger than CLIP's input are all
+    /// the whole picture (sizes drawn between min(side, cut size) and side), and <see cref="DistinctCutouts"/> encodes
+    /// such repeats once; otherwise every cutout (equal random boxes are too rare to count).
+    /// </summary>
+    public static int EncodedCutouts(int width, int height, int cutSize, int cutCount) =>
+        Math.Min(width, height) <= cutSize ? 1 : cutCount;
 
     /// <summary>Estimated work of one step: nearest-code search, decode (fwd + bwd to z), CLIP image encoder on the cutouts (fwd + bwd to the pixels).</summary>
     public static FlopTally StepFlops(ClipConfig clip, VqganConfig vqgan, int tokensY, int tokensX, int cutCount) =>

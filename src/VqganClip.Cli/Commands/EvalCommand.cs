@@ -28,6 +28,10 @@ public static class EvalCommand
         var vqgan = new Option<string?>("--vqgan") { Description = "VQGAN checkpoint (default: the shipped data/clipart-vqgan.safetensors)" };
         var steps = new Option<int?>("--steps") { Description = $"Steps per picture (default: generate's, {new GenerateCommand.GenerateSettings().Steps})" };
         var seed = new Option<long>("--seed") { Description = "Seed of every picture", DefaultValueFactory = _ => 0 };
+        var cutMethod = new Option<string?>("--cut-method") { Description = "original | augmented (default: generate's)" };
+        var augment = new Option<string?>("--augment") { Description = "Augmentation changes KEY=VALUE,... (see generate --augment)" };
+        var cutn = new Option<int?>("--cutn") { Description = "Cutouts per step (default: generate's)" };
+        var lr = new Option<double?>("--lr") { Description = "Learning rate (default: generate's)" };
         var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads" };
         var images = new Option<DirectoryInfo?>("--images") { Description = "Also save each picture here (NN-prompt.png)" };
         var promptsFile = new Option<FileInfo?>("--prompts") { Description = "Text file with one prompt per line (default: the fixed evaluation prompts)" };
@@ -38,7 +42,7 @@ public static class EvalCommand
         console ??= AnsiConsole.Console;
         var command = new Command("eval", "Generate an image per clipart prompt and grade it with the independent judge")
         {
-            generator, clip, vqgan, steps, seed, threads, images, promptsFile, limit, classifier, markdown,
+            generator, clip, vqgan, steps, seed, cutMethod, augment, cutn, lr, threads, images, promptsFile, limit, classifier, markdown,
         };
         command.SetAction(parse =>
         {
@@ -56,8 +60,18 @@ public static class EvalCommand
 
             if (parse.GetValue(threads) is int t) TorchRuntime.SetThreads(t);
             var kind = parse.GetValue(generator)!;
-            using var engine = kind == "reference" ? null : EngineGenerator.Load(kind, parse.GetValue(clip), parse.GetValue(vqgan),
-                parse.GetValue(steps), parse.GetValue(seed), parse.GetValue(images)?.FullName);
+            var defaults = new GenerateCommand.GenerateSettings();
+            var settings = defaults with
+            {
+                Generator = kind,
+                Seed = parse.GetValue(seed),
+                Steps = parse.GetValue(steps) ?? defaults.Steps,
+                CutMethod = parse.GetValue(cutMethod) ?? defaults.CutMethod,
+                Augment = parse.GetValue(augment) ?? defaults.Augment,
+                CutCount = parse.GetValue(cutn) ?? defaults.CutCount,
+                LearningRate = parse.GetValue(lr) ?? defaults.LearningRate,
+            };
+            using var engine = kind == "reference" ? null : EngineGenerator.Load(settings, parse.GetValue(clip), parse.GetValue(vqgan), parse.GetValue(images)?.FullName);
             Func<string, Tensor> generate = engine is null ? Evaluator.RenderReference : engine.Generate;
             if (engine is not null)
                 console.MarkupLineInterpolated($"Generator {kind}: {engine.Describe()}");
@@ -89,51 +103,56 @@ public static class EvalCommand
     /// </summary>
     private sealed class EngineGenerator : IDisposable
     {
-        private readonly string _kind;
+        private readonly GenerateCommand.GenerateSettings _settings;
         private readonly ClipModel _clip;
         private readonly VqganModel? _vqgan;
-        private readonly int? _steps;
-        private readonly long _seed;
         private readonly string? _imageFolder;
         private int _count;
 
-        private EngineGenerator(string kind, ClipModel clip, VqganModel? vqgan, int? steps, long seed, string? imageFolder)
+        private EngineGenerator(GenerateCommand.GenerateSettings settings, ClipModel clip, VqganModel? vqgan, string? imageFolder)
         {
-            (_kind, _clip, _vqgan, _steps, _seed, _imageFolder) = (kind, clip, vqgan, steps, seed, imageFolder);
+            (_settings, _clip, _vqgan, _imageFolder) = (settings, clip, vqgan, imageFolder);
             if (imageFolder is not null) Directory.CreateDirectory(imageFolder);
         }
 
-        public static EngineGenerator Load(string kind, string? clipPath, string? vqganPath, int? steps, long seed, string? imageFolder)
+        public static EngineGenerator Load(GenerateCommand.GenerateSettings settings, string? clipPath, string? vqganPath, string? imageFolder)
         {
             TorchRuntime.EnsureInitialized();
-            if (steps is <= 0) throw new ArgumentException($"--steps must be at least 1; got {steps}.");
+            if (settings.Steps <= 0) throw new ArgumentException($"--steps must be at least 1; got {settings.Steps}.");
             clipPath ??= ShippedModels.RequireClip();
             if (!File.Exists(clipPath)) throw new FileNotFoundException($"CLIP checkpoint '{clipPath}' does not exist.", clipPath);
             VqganModel? vqgan = null;
-            if (kind == "vqgan")
+            if (settings.Generator == "vqgan")
             {
                 var (ckpt, yaml) = vqganPath is null ? ShippedModels.RequireVqgan() : (vqganPath, null);
                 if (!File.Exists(ckpt)) throw new FileNotFoundException($"VQGAN checkpoint '{ckpt}' does not exist.", ckpt);
                 vqgan = VqganModel.Load(ckpt, yaml);
             }
-            return new EngineGenerator(kind, ClipModel.Load(clipPath), vqgan, steps, seed, imageFolder);
-        }
-
-        private GenerateCommand.GenerateSettings Settings(string prompt)
-        {
-            var defaults = new GenerateCommand.GenerateSettings();
-            return defaults with { Prompt = prompt, Generator = _kind, Seed = _seed, Steps = _steps ?? defaults.Steps };
+            var clip = ClipModel.Load(clipPath);
+            try
+            {
+                // every setting checked once, before the first picture
+                using var probe = GenerateCommand.CreateRun(settings with { Prompt = "a red circle" }, clip, vqgan);
+            }
+            catch
+            {
+                clip.Dispose();
+                vqgan?.Dispose();
+                throw;
+            }
+            return new EngineGenerator(settings, clip, vqgan, imageFolder);
         }
 
         public string Describe()
         {
-            var s = Settings("");
-            return FormattableString.Invariant($"{s.Steps} steps, {s.CutCount} cutouts, {s.Optimizer} lr {s.LearningRate}, seed {_seed}, size {s.Size ?? "default"}");
+            var s = _settings;
+            var size = s.Size ?? string.Join("x", GenerateCommand.DefaultSize(_clip).Width, GenerateCommand.DefaultSize(_clip).Height);
+            return FormattableString.Invariant($"{s.Steps} steps, {s.CutCount} {s.CutMethod} cutouts{(s.Augment is null ? "" : $" ({s.Augment})")}, {s.Optimizer} lr {s.LearningRate}, seed {s.Seed}, {size}");
         }
 
         public Tensor Generate(string prompt)
         {
-            var settings = Settings(prompt);
+            var settings = _settings with { Prompt = prompt };
             using var run = GenerateCommand.CreateRun(settings, _clip, _vqgan);
             run.Step(settings.Steps);
             var image = run.CurrentImage();

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Spectre.Console;
 using VqganClip.Guidance;
+using VqganClip.Guidance.Cutouts;
 using VqganClip.Guidance.Generators;
 using VqganClip.Guidance.Optimization;
 using VqganClip.Guidance.Prompts;
@@ -35,6 +36,7 @@ public static class GenerateCommand
         var cutn = new Option<int>("--cutn") { Description = "Cutouts per step", DefaultValueFactory = _ => 32 };
         var cutPow = new Option<double>("--cut-pow") { Description = "Cutout size power (>1: smaller crops)", DefaultValueFactory = _ => 1.0 };
         var cutMethod = new Option<string>("--cut-method") { Description = "original | augmented", DefaultValueFactory = _ => "original" };
+        var augment = new Option<string?>("--augment") { Description = "With --cut-method augmented: KEY=VALUE,... (flip, affine, degrees, translate, shear, perspective, distortion, color, hue, saturation, noise)" };
         var lr = new Option<double>("--lr") { Description = "Learning rate", DefaultValueFactory = _ => 0.1 };
         var optimizer = new Option<string>("--optimizer") { Description = string.Join(" | ", OptimizerFactory.Names), DefaultValueFactory = _ => "Adam" };
         var schedule = new Option<string>("--schedule") { Description = "constant | cosine:STEPS[:MIN] | warmup:STEPS", DefaultValueFactory = _ => "constant" };
@@ -54,7 +56,7 @@ public static class GenerateCommand
 
         var command = new Command("generate", "Generate a picture from a text prompt by CLIP-guided optimisation")
         {
-            prompt, generator, clip, vqgan, vqganConfig, size, steps, cutn, cutPow, cutMethod, lr, optimizer, schedule, seed,
+            prompt, generator, clip, vqgan, vqganConfig, size, steps, cutn, cutPow, cutMethod, augment, lr, optimizer, schedule, seed,
             initImage, initWeight, tv, imagePrompts, noisePrompts, phaseSteps, strokes, saveEvery, output, runDir, resume, threads,
         };
         command.SetAction(parse =>
@@ -71,6 +73,7 @@ public static class GenerateCommand
                 CutCount = parse.GetValue(cutn),
                 CutPower = parse.GetValue(cutPow),
                 CutMethod = parse.GetValue(cutMethod)!,
+                Augment = parse.GetValue(augment),
                 LearningRate = parse.GetValue(lr),
                 Optimizer = parse.GetValue(optimizer)!,
                 Schedule = parse.GetValue(schedule)!,
@@ -107,6 +110,8 @@ public static class GenerateCommand
         public int CutCount { get; init; } = 32;
         public double CutPower { get; init; } = 1.0;
         public string CutMethod { get; init; } = "original";
+        /// <summary>KEY=VALUE,... changes to the default augmentations (see <see cref="AugmentOptions.With"/>).</summary>
+        public string? Augment { get; init; }
         public double LearningRate { get; init; } = 0.1;
         public string Optimizer { get; init; } = "Adam";
         public string Schedule { get; init; } = "constant";
@@ -230,6 +235,7 @@ public static class GenerateCommand
                 "augmented" => CutMethod.Augmented,
                 _ => throw new ArgumentException($"--cut-method '{s.CutMethod}' is not one of: original, augmented."),
             },
+            Augment = new AugmentOptions().With(s.Augment),
             Optimizer = OptimizerFactory.Canonical(s.Optimizer),
             LearningRate = s.LearningRate,
             Schedule = s.Schedule,
@@ -390,6 +396,7 @@ public static class GenerateCommand
         cmd.Append(CultureInfo.InvariantCulture, $" --generator {run.Generator.Name} --size {run.Generator.Width}x{run.Generator.Height} --steps {step}");
         cmd.Append(CultureInfo.InvariantCulture, $" --cutn {o.CutCount} --cut-pow {o.CutPower:R} --cut-method {o.CutMethod.ToString().ToLowerInvariant()}");
         cmd.Append(CultureInfo.InvariantCulture, $" --lr {o.LearningRate:R} --optimizer {o.Optimizer} --schedule {o.Schedule} --seed {o.Seed}");
+        if (!string.IsNullOrWhiteSpace(s.Augment)) cmd.Append(" --augment ").Append(Quote(s.Augment));
         if (o.InitWeight > 0) cmd.Append(CultureInfo.InvariantCulture, $" --init-weight {o.InitWeight:R}");
         if (o.TotalVariationWeight > 0) cmd.Append(CultureInfo.InvariantCulture, $" --tv {o.TotalVariationWeight:R}");
         if (o.PhaseSteps > 0) cmd.Append(CultureInfo.InvariantCulture, $" --phase-steps {o.PhaseSteps}");

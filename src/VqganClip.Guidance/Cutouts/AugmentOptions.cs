@@ -6,7 +6,7 @@ namespace VqganClip.Guidance.Cutouts;
 /// ColorJitter(hue=0.1, saturation=0.1, p=0.7), noise factor 0.1), plus horizontal flips (p=0.5) and a little scale
 /// and shear. Each transform is applied to each cutout independently with its probability.
 /// </summary>
-public sealed record AugmentOptions
+public sealed partial record AugmentOptions
 {
     public double FlipProbability { get; init; } = 0.5;
 

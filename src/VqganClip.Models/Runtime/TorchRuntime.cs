@@ -33,6 +33,7 @@ public static class TorchRuntime
                 throw new InvalidOperationException($"Preparing TorchSharp's native library failed: {_failure.Message} (set {GlibcxxCompat.DisableVariable}=1 to skip the fix).", _failure);
             NativeLoader.Apply(typeof(torch).Assembly);
             _initialized = true;
+            NativeLogLevel.Apply();
         }
     }
 

@@ -20,6 +20,7 @@ public static class TrainVqganCommand
         var batch = new Option<int>("--batch") { Description = "Scenes per step", DefaultValueFactory = _ => defaults.BatchSize };
         var lr = new Option<double>("--lr") { Description = "Peak Adam learning rate", DefaultValueFactory = _ => defaults.LearningRate };
         var seed = new Option<int>("--seed") { Description = "Seed of the weights and the training scenes", DefaultValueFactory = _ => defaults.Seed };
+        var wholeFraction = new Option<double?>("--whole-fraction") { Description = $"Fraction of the steps, at the end, on whole scenes instead of crops (default {defaults.FullImageFraction}; the shipped model used 0.2)" };
         var crop = new Option<int?>("--crop") { Description = $"Random crop side for the first steps (0 = whole scenes; default {defaults.CropSize}; with --resume: overrides the run's)" };
         var output = new Option<string>("--out") { Description = "Exported model (.safetensors; the .yaml goes beside it)", DefaultValueFactory = _ => DefaultOutput };
         var run = new Option<string?>("--run") { Description = "Run folder for log.jsonl, checkpoint/ and best/ (default runs/vqgan-<time>)" };
@@ -34,7 +35,7 @@ public static class TrainVqganCommand
 
         var command = new Command("vqgan", "Train the clipart VQGAN (taming VQModel) and export it as safetensors + taming YAML")
         {
-            steps, batch, lr, seed, crop, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery, initFrom, standardVq,
+            steps, batch, lr, seed, crop, wholeFraction, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery, initFrom, standardVq,
         };
         command.SetAction(parse => UserErrors.Guard(AnsiConsole.Console, () =>
         {
@@ -57,6 +58,7 @@ public static class TrainVqganCommand
                     LearningRate = parse.GetValue(lr),
                     Seed = parse.GetValue(seed),
                     CropSize = parse.GetValue(crop) ?? defaults.CropSize,
+                    FullImageFraction = parse.GetValue(wholeFraction) ?? defaults.FullImageFraction,
                     Model = defaults.Model with { LegacyLoss = !parse.GetValue(standardVq) },
                 };
                 trainer = new VqganTrainer(options, renderThreads);
