@@ -48,5 +48,6 @@ public class TeachingNotebookTests
         ["04-inside-clip.ipynb"] = (1, 1),         // input picture, zero-shot bars
         ["05-compare-generators.ipynb"] = (4, 1),  // one final picture per generator, one loss chart
         ["06-real-weights.ipynb"] = (0, 0),        // without the downloaded files every cell after the first skips
+        ["07-train-your-own.ipynb"] = (39, 4),     // 8 scenes, 6+6 reconstructions, 1 probe, 3×6 comparison; 2 training charts + 2 zero-shot bars
     };
 }
