@@ -35,7 +35,7 @@ public static class GenerateCommand
         var steps = new Option<int>("--steps") { Description = "Total optimisation steps", DefaultValueFactory = _ => 300 };
         var cutn = new Option<int>("--cutn") { Description = "Cutouts per step", DefaultValueFactory = _ => 32 };
         var cutPow = new Option<double>("--cut-pow") { Description = "Cutout size power (>1: smaller crops)", DefaultValueFactory = _ => 1.0 };
-        var cutMethod = new Option<string>("--cut-method") { Description = "original | augmented", DefaultValueFactory = _ => "original" };
+        var cutMethod = new Option<string>("--cut-method") { Description = "augmented (generate.py's affine, perspective, colour jitter, noise) | original (the first notebook's plain crops)", DefaultValueFactory = _ => "augmented" };
         var augment = new Option<string?>("--augment") { Description = "With --cut-method augmented: KEY=VALUE,... (flip, affine, degrees, translate, shear, perspective, distortion, color, hue, saturation, noise)" };
         var lr = new Option<double>("--lr") { Description = "Learning rate", DefaultValueFactory = _ => 0.1 };
         var optimizer = new Option<string>("--optimizer") { Description = string.Join(" | ", OptimizerFactory.Names), DefaultValueFactory = _ => "Adam" };
@@ -109,7 +109,9 @@ public static class GenerateCommand
         public int Steps { get; init; } = 300;
         public int CutCount { get; init; } = 32;
         public double CutPower { get; init; } = 1.0;
-        public string CutMethod { get; init; } = "original";
+        /// <summary>Augmented by default: with a picture no larger than CLIP's input every plain crop is the whole picture,
+        /// and optimising one view of it makes adversarial texture rather than objects (seen with the shipped models).</summary>
+        public string CutMethod { get; init; } = "augmented";
         /// <summary>KEY=VALUE,... changes to the default augmentations (see <see cref="AugmentOptions.With"/>).</summary>
         public string? Augment { get; init; }
         public double LearningRate { get; init; } = 0.1;

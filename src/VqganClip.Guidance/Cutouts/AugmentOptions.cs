@@ -3,12 +3,14 @@ namespace VqganClip.Guidance.Cutouts;
 /// <summary>
 /// Settings of <see cref="AugmentedCutouts"/>. Defaults follow nerdyrodent's generate.py augmentations (kornia
 /// RandomAffine(degrees=15, translate=0.1, p=0.7, padding border), RandomPerspective(0.7, p=0.7),
-/// ColorJitter(hue=0.1, saturation=0.1, p=0.7), noise factor 0.1), plus horizontal flips (p=0.5) and a little scale
-/// and shear. Each transform is applied to each cutout independently with its probability.
+/// ColorJitter(hue=0.1, saturation=0.1, p=0.7), noise factor 0.1), plus a little scale and shear. Horizontal flips are
+/// available but off by default, as in generate.py's default augment list ('Af', 'Pe', 'Ji', 'Er'): a flipped cutout
+/// tells CLIP that "on the left" is on the right. Each transform is applied to each cutout independently with its
+/// probability.
 /// </summary>
 public sealed partial record AugmentOptions
 {
-    public double FlipProbability { get; init; } = 0.5;
+    public double FlipProbability { get; init; } = 0.0;
 
     public double AffineProbability { get; init; } = 0.7;
     /// <summary>Rotation range ±degrees.</summary>
