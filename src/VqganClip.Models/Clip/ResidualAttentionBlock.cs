@@ -48,7 +48,9 @@ public sealed class ResidualAttentionBlock : nn.Module
     {
         using var scope = torch.NewDisposeScope();
         var normed = ln_1.forward(x);
-        var h = x.narrow(1, 0, 1) + attn.forward(normed.narrow(1, 0, 1), normed, null);
+        // contiguous copies of the one token: with the strided views, a trained model and its reloaded export gave
+        // features that differed in the last bit (ClipTrainerTests' reload test); copied, they are identical
+        var h = x.narrow(1, 0, 1).contiguous() + attn.forward(normed.narrow(1, 0, 1).contiguous(), normed, null);
         var y = h + mlp.forward(ln_2.forward(h));
         return y.MoveToOuterDisposeScope();
     }
