@@ -121,13 +121,7 @@ public static class EvalCommand
             if (settings.Steps <= 0) throw new ArgumentException($"--steps must be at least 1; got {settings.Steps}.");
             clipPath ??= ShippedModels.RequireClip();
             if (!File.Exists(clipPath)) throw new FileNotFoundException($"CLIP checkpoint '{clipPath}' does not exist.", clipPath);
-            VqganModel? vqgan = null;
-            if (settings.Generator == "vqgan")
-            {
-                var (ckpt, yaml) = vqganPath is null ? ShippedModels.RequireVqgan() : (vqganPath, null);
-                if (!File.Exists(ckpt)) throw new FileNotFoundException($"VQGAN checkpoint '{ckpt}' does not exist.", ckpt);
-                vqgan = VqganModel.Load(ckpt, yaml);
-            }
+            var vqgan = settings.Generator == "vqgan" ? GenerateCommand.LoadVqgan(settings with { Vqgan = vqganPath }).Item1 : null;
             var clip = ClipModel.Load(clipPath);
             try
             {

@@ -256,7 +256,8 @@ public static class GenerateCommand
         return new GuidedRun(generator, clip, script, options, script.Phases[0].SequenceEqual(extras) ? null : extras);
     }
 
-    private static (VqganModel, string) LoadVqgan(GenerateSettings s)
+    /// <summary>The VQGAN of the settings (--vqgan, else the shipped one with its YAML), checked to exist, and its path.</summary>
+    internal static (VqganModel, string) LoadVqgan(GenerateSettings s)
     {
         string ckpt; string? yaml = s.VqganConfig;
         if (s.Vqgan is not null) ckpt = s.Vqgan;

@@ -12,19 +12,7 @@ public class GenerateCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (IAnsiConsole Console, StringWriter Output) TestConsole()
-    {
-        var output = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Out = new AnsiConsoleOutput(output),
-            Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 250;
-        return (console, output);
-    }
+    private static (IAnsiConsole Console, StringWriter Output) TestConsole() => CliTestConsole.Create(250);
 
     private static (int Code, string Output) Generate(params string[] args)
     {

@@ -8,19 +8,7 @@ namespace VqganClip.Tests.IO;
 
 public class InspectCommandTests
 {
-    private static (IAnsiConsole Console, StringWriter Output) TestConsole()
-    {
-        var output = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Out = new AnsiConsoleOutput(output),
-            Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 200;
-        return (console, output);
-    }
+    private static (IAnsiConsole Console, StringWriter Output) TestConsole() => CliTestConsole.Create(200);
 
     private static int Invoke(IAnsiConsole console, params string[] args)
     {

@@ -160,15 +160,7 @@ public sealed class ShippedModelTests : IDisposable
 
     private static (int Code, string Output) Cli(Func<IAnsiConsole?, Command> create, string name, params string[] args)
     {
-        var output = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Out = new AnsiConsoleOutput(output),
-            Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 400;
+        var (console, output) = CliTestConsole.Create(400);
         var root = new RootCommand("test") { create(console) };
         int code = CliApp.Run(root, new[] { name }.Concat(args).ToArray(), console);
         return (code, output.ToString());

@@ -13,15 +13,7 @@ public sealed class VqganCliTests
 
     private static (int Code, string Text) Invoke(params string[] args)
     {
-        var output = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Out = new AnsiConsoleOutput(output),
-            Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 240;
+        var (console, output) = CliTestConsole.Create(240);
         var root = new RootCommand("test") { InspectCommand.Create(console), BenchVqganCommand.Create(console) };
         int code = CliApp.Run(root, args, console);
         return (code, output.ToString());
