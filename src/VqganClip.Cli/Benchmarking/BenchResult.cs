@@ -76,6 +76,7 @@ public sealed record BenchResult
             ["cutouts_encoded"] = BenchRunner.EncodedCutouts(ImageWidth, ImageHeight, CutSize, Setup.CutCount),
             ["cut_size"] = CutSize,
             ["threads"] = Threads,
+            ["malloc"] = VqganClip.Models.Runtime.MallocTuning.Status,
             ["warmup_steps"] = WarmupSteps,
             ["steps"] = StepSeconds.Count,
             ["s_per_step_median"] = Round(MedianSeconds),

@@ -34,6 +34,7 @@ public static class TorchRuntime
             NativeLoader.Apply(typeof(torch).Assembly);
             _initialized = true;
             NativeLogLevel.Apply();
+            MallocTuning.Apply();
         }
     }
 
