@@ -4,6 +4,7 @@ using VqganClip.Guidance;
 using VqganClip.Guidance.ClipartWorld;
 using VqganClip.Guidance.ClipartWorld.Eval;
 using VqganClip.Guidance.ClipartWorld.Judge;
+using VqganClip.Guidance.Running;
 using VqganClip.Models.Clip;
 using VqganClip.Models.Runtime;
 using VqganClip.Models.Vqgan;
@@ -71,8 +72,10 @@ public static class EvalCommand
                 CutCount = parse.GetValue(cutn) ?? defaults.CutCount,
                 LearningRate = parse.GetValue(lr) ?? defaults.LearningRate,
             };
-            using var engine = kind == "reference" ? null : EngineGenerator.Load(settings, parse.GetValue(clip), parse.GetValue(vqgan), parse.GetValue(images)?.FullName);
+            using var engine = kind == "reference" ? null : EngineGenerator.Load(settings, parse.GetValue(clip), parse.GetValue(vqgan));
             Func<string, Tensor> generate = engine is null ? Evaluator.RenderReference : engine.Generate;
+            if (parse.GetValue(images) is { } imageFolder)
+                generate = SavingEach(generate, imageFolder.FullName);
             if (engine is not null)
                 console.MarkupLineInterpolated($"Generator {kind}: {engine.Describe()}");
 
@@ -97,6 +100,20 @@ public static class EvalCommand
         return command;
     }
 
+    /// <summary>Wraps <paramref name="generate"/> so each picture is also written to <paramref name="folder"/> as NN-prompt.png.</summary>
+    private static Func<string, Tensor> SavingEach(Func<string, Tensor> generate, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        int count = 0;
+        return prompt =>
+        {
+            var image = generate(prompt);
+            var name = string.Concat(prompt.Select(c => char.IsLetterOrDigit(c) ? c : '-'));
+            RenderedImage.FromTensor(image, 0).Save(Path.Combine(folder, FormattableString.Invariant($"{++count:D2}-{name}.png")));
+            return image;
+        };
+    }
+
     /// <summary>
     /// Prompt -> picture with <c>generate</c>'s default settings (<see cref="GenerateCommand.CreateRun"/>) on models
     /// loaded once for all prompts.
@@ -106,16 +123,11 @@ public static class EvalCommand
         private readonly GenerateCommand.GenerateSettings _settings;
         private readonly ClipModel _clip;
         private readonly VqganModel? _vqgan;
-        private readonly string? _imageFolder;
-        private int _count;
 
-        private EngineGenerator(GenerateCommand.GenerateSettings settings, ClipModel clip, VqganModel? vqgan, string? imageFolder)
-        {
-            (_settings, _clip, _vqgan, _imageFolder) = (settings, clip, vqgan, imageFolder);
-            if (imageFolder is not null) Directory.CreateDirectory(imageFolder);
-        }
+        private EngineGenerator(GenerateCommand.GenerateSettings settings, ClipModel clip, VqganModel? vqgan) =>
+            (_settings, _clip, _vqgan) = (settings, clip, vqgan);
 
-        public static EngineGenerator Load(GenerateCommand.GenerateSettings settings, string? clipPath, string? vqganPath, string? imageFolder)
+        public static EngineGenerator Load(GenerateCommand.GenerateSettings settings, string? clipPath, string? vqganPath)
         {
             TorchRuntime.EnsureInitialized();
             if (settings.Steps <= 0) throw new ArgumentException($"--steps must be at least 1; got {settings.Steps}.");
@@ -134,7 +146,7 @@ public static class EvalCommand
                 vqgan?.Dispose();
                 throw;
             }
-            return new EngineGenerator(settings, clip, vqgan, imageFolder);
+            return new EngineGenerator(settings, clip, vqgan);
         }
 
         public string Describe()
@@ -149,13 +161,7 @@ public static class EvalCommand
             var settings = _settings with { Prompt = prompt };
             using var run = GenerateCommand.CreateRun(settings, _clip, _vqgan);
             run.Step(settings.Steps);
-            var image = run.CurrentImage();
-            if (_imageFolder is not null)
-            {
-                var name = string.Concat(prompt.Select(c => char.IsLetterOrDigit(c) ? c : '-'));
-                image.Save(Path.Combine(_imageFolder, FormattableString.Invariant($"{++_count:D2}-{name}.png")));
-            }
-            return image.ToTensor();
+            return run.CurrentImage().ToTensor();
         }
 
         public void Dispose()

@@ -39,6 +39,7 @@ public sealed class ClipTrainer : ITrainer
         _renderThreads = renderThreads;
         using (var _ = TorchRuntime.Seed(options.Seed)) { }
         _model = new ClipModel(options.Model);
+        if (options.InitFrom is not null) LoadInitialWeights(_model, options.InitFrom);
         _model.SetTrainable(true);
         RoundTokenTableToHalf(_model);
         _parameters = _model.parameters().ToArray();
@@ -87,12 +88,16 @@ public sealed class ClipTrainer : ITrainer
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
 
         using var scope = NewDisposeScope();
-        var (specs, captions) = ClipartBatches.Scenes(Options.Seed, Step, Options.BatchSize);
+        var (specs, captions) = Options.KindVariants > 1
+            ? ClipartBatches.ScenesWithKindVariants(Options.Seed, Step, Options.BatchSize, Options.KindVariants)
+            : ClipartBatches.Scenes(Options.Seed, Step, Options.BatchSize);
         var images = ClipartBatches.Render(specs, _renderThreads);
         Tensor views;
         using (var generator = new Generator((ulong)ClipartBatches.StepSeed(Options.Seed ^ 0xA06, Step)))
             views = Options.Augment.Apply(images, generator);
         var tokens = ClipTokenizer.Default.Tokenize(captions, Options.Model.ContextLength, truncate: true);
+        if (Options.AdversarialEps > 0)
+            views = AdversarialViews(_model, views, tokens, Options.AdversarialEps, Options.AdversarialSteps);
 
         var (loss, logits) = ContrastiveLoss(_model, views, tokens);
         var labels = arange(Options.BatchSize, dtype: ScalarType.Int64);
@@ -148,6 +153,46 @@ public sealed class ClipTrainer : ITrainer
         return (loss.MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope());
     }
 
+    /// <summary>
+    /// Views moved within an L2 ball of radius <paramref name="eps"/> (per image, pixels in [0, 1]) to raise the
+    /// contrastive loss: projected gradient ascent with normalised steps of 2.5·eps/steps (Madry et al.'s usual
+    /// size), starting at the clean view. Only the input gradient is taken (autograd.grad), so the weights'
+    /// .grad stays untouched for the update that follows.
+    /// </summary>
+    public static Tensor AdversarialViews(ClipModel model, Tensor views, Tensor tokens, double eps, int steps)
+    {
+        using var scope = NewDisposeScope();
+        double stepSize = 2.5 * eps / steps;
+        var delta = zeros_like(views);
+        for (int i = 0; i < steps; i++)
+        {
+            var d = delta.detach().requires_grad_(true);
+            var (loss, _) = ContrastiveLoss(model, (views + d).clamp(0, 1), tokens);
+            var gradient = autograd.grad([loss], [d])[0];
+            var norm = gradient.flatten(1).norm(1, keepdim: true).clamp_min(1e-12).view(-1, 1, 1, 1);
+            delta = d.detach() + stepSize * gradient / norm;
+            var length = delta.flatten(1).norm(1, keepdim: true).clamp_min(1e-12).view(-1, 1, 1, 1);
+            delta = delta * (eps / length).clamp_max(1);
+        }
+        return (views + delta).clamp(0, 1).detach().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Copies an exported CLIP's weights into a fresh model of the same architecture (fine-tuning start).</summary>
+    private static void LoadInitialWeights(ClipModel model, string path)
+    {
+        using var source = ClipModel.Load(path);
+        var target = model.state_dict();
+        using var _ = no_grad();
+        foreach (var (key, value) in source.state_dict())
+        {
+            if (!target.TryGetValue(key, out var slot))
+                throw new InvalidDataException($"--init: '{path}' has '{key}', which the training architecture lacks.");
+            if (!slot.shape.SequenceEqual(value.shape))
+                throw new InvalidDataException($"--init: '{path}' has '{key}' of shape [{string.Join(", ", value.shape)}], the training architecture [{string.Join(", ", slot.shape)}].");
+            slot.copy_(value);
+        }
+    }
+
     /// <summary>The contrastive loss on the first <paramref name="scenes"/> held-out scenes (whole images, one batch, no gradients).</summary>
     public static double HeldOutLoss(ClipModel model, int scenes)
     {
@@ -158,8 +203,14 @@ public sealed class ClipTrainer : ITrainer
         return ContrastiveLoss(model, ClipartBatches.Render(specs), tokens).Loss.item<float>();
     }
 
-    public IReadOnlyDictionary<string, double> Evaluate(int heldOutScenes) =>
-        RetrievalEval.Run(_model, heldOutScenes, groupSize: Math.Min(100, heldOutScenes), threads: _renderThreads).ToMetrics();
+    public IReadOnlyDictionary<string, double> Evaluate(int heldOutScenes)
+    {
+        var metrics = new Dictionary<string, double>(RetrievalEval.Run(_model, heldOutScenes, groupSize: Math.Min(100, heldOutScenes), threads: _renderThreads).ToMetrics())
+        {
+            ["kind_top1"] = RetrievalEval.KindTop1(_model, Math.Min(300, heldOutScenes), _renderThreads),
+        };
+        return metrics;
+    }
 
     public void SaveCheckpoint(string directory) =>
         TrainingCheckpoint.Save(directory, CheckpointKind, Step, Options.ToJson(), _model, _optimizer, _tokenOptimizer.State(TokenStatePrefix));

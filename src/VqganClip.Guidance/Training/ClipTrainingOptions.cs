@@ -18,6 +18,25 @@ public sealed record ClipTrainingOptions
 
     public ClipAugment Augment { get; init; } = new();
 
+    /// <summary>
+    /// Batches of hard-negative groups (<see cref="ClipartBatches.ScenesWithKindVariants"/>): each scene drawn with one
+    /// object as this many different kinds. 1 = independent scenes; the batch must be a multiple of it.
+    /// </summary>
+    public int KindVariants { get; init; } = 1;
+
+    /// <summary>
+    /// Radius (L2 norm over all pixels of a [0,1] image) of the adversarial perturbation each training view gets
+    /// before the update; 0 = plain training. Adversarial training (Madry et al. 2018) makes the image tower's input
+    /// gradients point at what a person sees (Santurkar et al. 2019), which is what guidance follows.
+    /// </summary>
+    public double AdversarialEps { get; init; }
+
+    /// <summary>Projected-gradient ascent steps that find each view's perturbation (each costs one forward and backward).</summary>
+    public int AdversarialSteps { get; init; } = 1;
+
+    /// <summary>An exported CLIP whose weights start the run (fine-tuning) instead of a random initialisation; null = random.</summary>
+    public string? InitFrom { get; init; }
+
     public ClipConfig Model { get; init; } = ClipartClipArchitecture.Default;
 
     public void Validate()
@@ -27,6 +46,13 @@ public sealed record ClipTrainingOptions
         if (!(LearningRate > 0)) throw new ArgumentException($"--lr must be positive (got {LearningRate}).");
         if (WarmupSteps < 0) throw new ArgumentException($"warm-up steps must not be negative (got {WarmupSteps}).");
         if (Augment.MinScale is <= 0 or > 1) throw new ArgumentException($"crop scale must be in (0, 1] (got {Augment.MinScale}).");
+        if (KindVariants < 1 || KindVariants > ClipartWorld.Vocabulary.Kinds.Length)
+            throw new ArgumentException($"--kind-variants must be between 1 and {ClipartWorld.Vocabulary.Kinds.Length} (got {KindVariants}).");
+        if (BatchSize % KindVariants != 0)
+            throw new ArgumentException($"--batch ({BatchSize}) must be a multiple of --kind-variants ({KindVariants}).");
+        if (!(AdversarialEps >= 0)) throw new ArgumentException($"--adversarial-eps must not be negative (got {AdversarialEps}).");
+        if (AdversarialSteps < 1) throw new ArgumentException($"--adversarial-steps must be at least 1 (got {AdversarialSteps}).");
+        if (InitFrom is not null && !File.Exists(InitFrom)) throw new FileNotFoundException($"--init: no CLIP file at '{InitFrom}'.", InitFrom);
         if (Model.IsResNet) throw new ArgumentException("The trainer builds ViT CLIPs only.");
         Model.Validate();
     }
@@ -41,6 +67,10 @@ public sealed record ClipTrainingOptions
         ["warmup_steps"] = WarmupSteps,
         ["seed"] = Seed,
         ["grad_clip"] = GradClip,
+        ["kind_variants"] = KindVariants,
+        ["adversarial_eps"] = AdversarialEps,
+        ["adversarial_steps"] = AdversarialSteps,
+        ["init_from"] = InitFrom,
         ["augment"] = JsonSerializer.SerializeToNode(Augment, Json),
         ["model"] = JsonSerializer.SerializeToNode(Model with { VisionResNetLayers = null }, Json),
     };
@@ -57,6 +87,11 @@ public sealed record ClipTrainingOptions
             WarmupSteps = Get<long>("warmup_steps"),
             Seed = Get<int>("seed"),
             GradClip = Get<double>("grad_clip"),
+            // Absent in runs saved before adversarial training existed: those were plain runs.
+            KindVariants = json["kind_variants"]?.GetValue<int>() ?? 1,
+            AdversarialEps = json["adversarial_eps"]?.GetValue<double>() ?? 0,
+            AdversarialSteps = json["adversarial_steps"]?.GetValue<int>() ?? 1,
+            InitFrom = json["init_from"]?.GetValue<string>(),
             Augment = Node("augment").Deserialize<ClipAugment>(Json) ?? throw new InvalidDataException("CLIP training options: bad 'augment'."),
             Model = Node("model").Deserialize<ClipConfig>(Json) ?? throw new InvalidDataException("CLIP training options: bad 'model'."),
         };

@@ -53,4 +53,35 @@ public static class RetrievalEval
         int n = groups * groupSize;
         return new RetrievalResult(n, groupSize, (double)i2t / n, (double)t2i / n, (double)i2t5 / n);
     }
+
+    /// <summary>
+    /// Shape reading: each of the first <paramref name="count"/> held-out images picks its caption among the captions
+    /// of its <see cref="Vocabulary.Kinds"/> variants (its first object drawn as each kind, written with the same
+    /// random choices, so the candidates differ in one kind word). Chance is 1/12; colour and position do not help.
+    /// </summary>
+    public static double KindTop1(ClipModel model, int count = 300, int threads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        var (specs, _) = ClipartBatches.HeldOut(count);
+        var kinds = ClipartWorld.Vocabulary.Kinds;
+        int right = 0;
+        using var _ = no_grad();
+        using (var outer = NewDisposeScope())
+        {
+            var images = ClipartBatches.Render(specs, threads);
+            var imageFeatures = model.EncodeImage(ClipModel.Normalize01(ClipPreprocess.ResizeAndCenterCrop(images, model.ImageSize)));
+            imageFeatures = imageFeatures / imageFeatures.norm(-1, keepdim: true);
+            for (int i = 0; i < count; i++)
+            {
+                using var scope = NewDisposeScope();
+                var captions = kinds.Select(k => ClipartWorld.CaptionWriter.Caption(ClipartBatches.WithKind(specs[i], 0, k), new Random(i))).ToArray();
+                var text = model.EncodeText(ClipTokenizer.Default.Tokenize(captions, model.ContextLength, truncate: true));
+                text = text / text.norm(-1, keepdim: true);
+                int best = (int)matmul(text, imageFeatures[i]).argmax().item<long>();
+                if (kinds[best] == specs[i].Objects[0].Kind) right++;
+            }
+        }
+        return (double)right / count;
+    }
 }

@@ -180,10 +180,15 @@ public sealed class ShippedModelTests : IDisposable
         Assert.Matches(@"Satisfied [0-2]/2 \(", output);
         Assert.Equal(2, Directory.GetFiles(images, "*.png").Length);
 
-        // the reference drawings are the judge's ceiling: all satisfied
-        (code, output) = Cli(EvalCommand.Create, "eval", "--prompts", prompts, "--generator", "reference");
+        // the reference drawings are the judge's ceiling: all satisfied (and saved like any generator's pictures)
+        var references = Path.Combine(_dir, "reference-images");
+        (code, output) = Cli(EvalCommand.Create, "eval", "--prompts", prompts, "--generator", "reference", "--images", references);
         Assert.True(code == 0, output);
         Assert.Contains("Satisfied 2/2 (100", output);
+        var saved = Directory.GetFiles(references, "*.png").Select(Path.GetFileName).Order().ToArray();
+        Assert.Equal(new[] { "01-a-big-red-circle-on-the-left.png", "02-a-yellow-star-above-a-blue-house.png" }, saved);
+        using (var reopened = ImageIO.Load(Path.Combine(references, saved[0]!)))
+            Assert.Equal(new long[] { 1, 3, 64, 64 }, reopened.shape);
 
         File.WriteAllLines(prompts, new[] { "a red circle on the left", "a purple dragon" });
         (code, output) = Cli(EvalCommand.Create, "eval", "--prompts", prompts, "--generator", "reference");

@@ -46,6 +46,8 @@ public static class EvalModelsCommand
                 var r = RetrievalEval.Run(model, count, 100, renderThreads);
                 AnsiConsole.WriteLine($"CLIP {clipPath}: top-1 {r.ImageToTextTop1:P1} (image picks its caption among {r.GroupSize}, {r.Scenes} held-out scenes); " +
                                       $"text->image top-1 {r.TextToImageTop1:P1}; top-5 {r.ImageToTextTop5:P1}");
+                double kind = RetrievalEval.KindTop1(model, Math.Min(count, 300), renderThreads);
+                AnsiConsole.WriteLine($"CLIP {clipPath}: kind top-1 {kind:P1} (image picks its caption among its 12 object-kind variants, {Math.Min(count, 300)} held-out scenes; chance 8.3%)");
             }
             return 0;
         }));

@@ -22,6 +22,11 @@ public static class TrainClipCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the weights, scenes and augmentations", DefaultValueFactory = _ => defaults.Seed };
         var minScale = new Option<double?>("--crop-scale") { Description = $"Smallest area fraction of the random resized crops (default {defaults.Augment.MinScale}; with --resume: overrides the run's)" };
         var cropProbability = new Option<double?>("--crop-prob") { Description = $"Probability that a view is a random resized crop rather than the whole scene (default {defaults.Augment.CropProbability}; with --resume: overrides the run's)" };
+        var warmup = new Option<long>("--warmup") { Description = "Linear warm-up steps before the cosine decay", DefaultValueFactory = _ => defaults.WarmupSteps };
+        var kindVariants = new Option<int>("--kind-variants") { Description = "Hard negatives: each scene of a batch drawn with one object as this many kinds (1 = independent scenes)", DefaultValueFactory = _ => defaults.KindVariants };
+        var adversarialEps = new Option<double>("--adversarial-eps") { Description = "L2 radius of adversarial views (pixels in [0,1]; 0 = plain training)", DefaultValueFactory = _ => defaults.AdversarialEps };
+        var adversarialSteps = new Option<int>("--adversarial-steps") { Description = "Gradient-ascent steps that find each adversarial view", DefaultValueFactory = _ => defaults.AdversarialSteps };
+        var init = new Option<string?>("--init") { Description = "Start from this exported CLIP's weights (fine-tuning) instead of random ones" };
         var output = new Option<string>("--out") { Description = "Exported model (.safetensors, OpenAI key names)", DefaultValueFactory = _ => DefaultOutput };
         var run = new Option<string?>("--run") { Description = "Run folder for log.jsonl, checkpoint/ and best/ (default runs/clip-<time>)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder (its checkpoint/ or the checkpoint folder itself)" };
@@ -33,7 +38,7 @@ public static class TrainClipCommand
 
         var command = new Command("clip", "Train the clipart CLIP (ViT) contrastively and export OpenAI-layout safetensors")
         {
-            steps, batch, lr, seed, minScale, cropProbability, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
+            steps, batch, lr, seed, minScale, cropProbability, warmup, kindVariants, adversarialEps, adversarialSteps, init, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
         };
         command.SetAction(parse => UserErrors.Guard(AnsiConsole.Console, () =>
         {
@@ -63,6 +68,11 @@ public static class TrainClipCommand
                     BatchSize = parse.GetValue(batch),
                     LearningRate = parse.GetValue(lr),
                     Seed = parse.GetValue(seed),
+                    WarmupSteps = parse.GetValue(warmup),
+                    KindVariants = parse.GetValue(kindVariants),
+                    AdversarialEps = parse.GetValue(adversarialEps),
+                    AdversarialSteps = parse.GetValue(adversarialSteps),
+                    InitFrom = parse.GetValue(init) is { } initPath ? Path.GetFullPath(initPath) : null,
                     Augment = defaults.Augment with
                     {
                         MinScale = parse.GetValue(minScale) ?? defaults.Augment.MinScale,
@@ -78,7 +88,7 @@ public static class TrainClipCommand
                     parse.GetValue(checkpointEvery), parse.GetValue(evalEvery), parse.GetValue(evalScenes));
                 return TrainingConsole.Run(trainer, session,
                     ["loss", "batch_top1", "logit_scale", "lr"],
-                    ["top1", "top1_text_to_image", "top5"], parse.GetValue(printEvery));
+                    ["top1", "top1_text_to_image", "top5", "kind_top1"], parse.GetValue(printEvery));
             }
         }));
         return command;
