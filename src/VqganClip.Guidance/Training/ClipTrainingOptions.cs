@@ -46,6 +46,7 @@ public sealed record ClipTrainingOptions
         if (!(LearningRate > 0)) throw new ArgumentException($"--lr must be positive (got {LearningRate}).");
         if (WarmupSteps < 0) throw new ArgumentException($"warm-up steps must not be negative (got {WarmupSteps}).");
         if (Augment.MinScale is <= 0 or > 1) throw new ArgumentException($"crop scale must be in (0, 1] (got {Augment.MinScale}).");
+        if (!(Augment.NoiseStd >= 0)) throw new ArgumentException($"--noise must not be negative (got {Augment.NoiseStd}).");
         if (KindVariants < 1 || KindVariants > ClipartWorld.Vocabulary.Kinds.Length)
             throw new ArgumentException($"--kind-variants must be between 1 and {ClipartWorld.Vocabulary.Kinds.Length} (got {KindVariants}).");
         if (BatchSize % KindVariants != 0)

@@ -47,6 +47,8 @@ public class ClipHardTrainingTests
         Assert.Throws<ArgumentOutOfRangeException>(() => ClipartBatches.ScenesWithKindVariants(1, 0, 26, 13));
         var e = Assert.Throws<ArgumentException>(() => (TinyClip() with { BatchSize = 16, KindVariants = 3 }).Validate());
         Assert.Contains("--kind-variants", e.Message);
+        e = Assert.Throws<ArgumentException>(() => (TinyClip() with { Augment = new ClipAugment { NoiseStd = -0.1 } }).Validate());
+        Assert.Contains("--noise", e.Message);
     }
 
     [Fact]
