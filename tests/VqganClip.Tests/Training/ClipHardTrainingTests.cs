@@ -126,3 +126,37 @@ public class ClipHardTrainingTests
         }
     });
 }
+
+[Collection("Training")]
+public class PatchSubspaceTests
+{
+    [Fact]
+    public void Projection_keeps_few_directions_and_barely_moves_the_features_of_real_scenes() => SingleThreaded(() =>
+    {
+        using var trainer = new ClipTrainer(TinyClip(steps: 4), renderThreads: 1);
+        for (int i = 0; i < 4; i++) trainer.TrainStep();
+        var model = trainer.Model;
+        var (specs, _) = ClipartBatches.HeldOut(16);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var pixels = ClipModel.Normalize01(ClipartBatches.Render(specs, 1));
+        var before = model.EncodeImage(pixels);
+        var vit = (VisionTransformer)model.visual;
+        var weightBefore = vit.conv1.weight!.clone();
+
+        var result = PatchSubspace.Project(model, keepVariance: 0.99, scenes: 256, seed: 3, threads: 1);
+
+        Assert.Equal(768, result.Directions);
+        Assert.InRange(result.Kept, 1, 300);
+        Assert.True(result.VarianceKept >= 0.99);
+        var weight = vit.conv1.weight!.reshape(vit.conv1.weight!.shape[0], -1);
+        // rank up to float32 rounding: singular values above 1e-4 of the largest
+        var singular = linalg.svdvals(weight.to(ScalarType.Float64));
+        int rank = (int)(singular > singular.max() * 1e-4).sum().item<long>();
+        Assert.Equal(Math.Min(result.Kept, (int)weight.shape[0]), rank);
+        Assert.False(Same(weight, weightBefore.reshape(weight.shape)), "the patch filters should change");
+        var after = model.EncodeImage(pixels);
+        var cosine = nn.functional.cosine_similarity(before, after, dim: 1);
+        Assert.True(cosine.min().item<float>() > 0.98, $"features of real scenes moved: cosine {cosine.min().item<float>():0.0000}");
+    });
+}
