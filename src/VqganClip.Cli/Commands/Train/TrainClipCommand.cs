@@ -23,6 +23,7 @@ public static class TrainClipCommand
         var minScale = new Option<double?>("--crop-scale") { Description = $"Smallest area fraction of the random resized crops (default {defaults.Augment.MinScale}; with --resume: overrides the run's)" };
         var cropProbability = new Option<double?>("--crop-prob") { Description = $"Probability that a view is a random resized crop rather than the whole scene (default {defaults.Augment.CropProbability}; with --resume: overrides the run's)" };
         var noise = new Option<double?>("--noise") { Description = $"Standard deviation of the pixel noise added to every view (default {defaults.Augment.NoiseStd})" };
+        var patchSize = new Option<int?>("--patch-size") { Description = $"Image tower patch side in pixels (default {defaults.Model.VisionPatchSize}; must divide {defaults.Model.ImageResolution})" };
         var warmup = new Option<long>("--warmup") { Description = "Linear warm-up steps before the cosine decay", DefaultValueFactory = _ => defaults.WarmupSteps };
         var kindVariants = new Option<int>("--kind-variants") { Description = "Hard negatives: each scene of a batch drawn with one object as this many kinds (1 = independent scenes)", DefaultValueFactory = _ => defaults.KindVariants };
         var adversarialEps = new Option<double>("--adversarial-eps") { Description = "L2 radius of adversarial views (pixels in [0,1]; 0 = plain training)", DefaultValueFactory = _ => defaults.AdversarialEps };
@@ -39,7 +40,7 @@ public static class TrainClipCommand
 
         var command = new Command("clip", "Train the clipart CLIP (ViT) contrastively and export OpenAI-layout safetensors")
         {
-            steps, batch, lr, seed, minScale, cropProbability, noise, warmup, kindVariants, adversarialEps, adversarialSteps, init, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
+            steps, batch, lr, seed, minScale, cropProbability, noise, patchSize, warmup, kindVariants, adversarialEps, adversarialSteps, init, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
         };
         command.SetAction(parse => UserErrors.Guard(AnsiConsole.Console, () =>
         {
@@ -70,6 +71,7 @@ public static class TrainClipCommand
                     LearningRate = parse.GetValue(lr),
                     Seed = parse.GetValue(seed),
                     WarmupSteps = parse.GetValue(warmup),
+                    Model = defaults.Model with { VisionPatchSize = parse.GetValue(patchSize) ?? defaults.Model.VisionPatchSize },
                     KindVariants = parse.GetValue(kindVariants),
                     AdversarialEps = parse.GetValue(adversarialEps),
                     AdversarialSteps = parse.GetValue(adversarialSteps),
