@@ -30,7 +30,9 @@ public sealed class ClipTrainer : ITrainer
     private readonly int _renderThreads;
     private const string TokenStatePrefix = "token_embedding_adam.";
 
-    public ClipTrainer(ClipTrainingOptions options, int renderThreads = 0)
+    public ClipTrainer(ClipTrainingOptions options, int renderThreads = 0) : this(options, renderThreads, loadInitialWeights: true) { }
+
+    private ClipTrainer(ClipTrainingOptions options, int renderThreads, bool loadInitialWeights)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -39,7 +41,11 @@ public sealed class ClipTrainer : ITrainer
         _renderThreads = renderThreads;
         using (var _ = TorchRuntime.Seed(options.Seed)) { }
         _model = new ClipModel(options.Model);
-        if (options.InitFrom is not null) LoadInitialWeights(_model, options.InitFrom);
+        if (options.InitFrom is not null && loadInitialWeights)
+        {
+            try { LoadInitialWeights(_model, options.InitFrom); }
+            catch { _model.Dispose(); throw; }
+        }
         _model.SetTrainable(true);
         RoundTokenTableToHalf(_model);
         _parameters = _model.parameters().ToArray();
@@ -58,7 +64,8 @@ public sealed class ClipTrainer : ITrainer
         var options = ClipTrainingOptions.FromJson(json);
         if (steps is not null) options = options with { Steps = steps.Value };
         if (augment is not null) options = options with { Augment = augment };
-        var trainer = new ClipTrainer(options, renderThreads);
+        // The weights come from the checkpoint: a fine-tuned run's --init file is not read again (it may be gone).
+        var trainer = new ClipTrainer(options, renderThreads, loadInitialWeights: false);
         try
         {
             TrainingCheckpoint.LoadModel(checkpointDirectory, trainer._model);
@@ -180,6 +187,7 @@ public sealed class ClipTrainer : ITrainer
     /// <summary>Copies an exported CLIP's weights into a fresh model of the same architecture (fine-tuning start).</summary>
     private static void LoadInitialWeights(ClipModel model, string path)
     {
+        if (!File.Exists(path)) throw new FileNotFoundException($"--init: no CLIP file at '{path}'.", path);
         using var source = ClipModel.Load(path);
         var target = model.state_dict();
         using var _ = no_grad();
@@ -191,6 +199,9 @@ public sealed class ClipTrainer : ITrainer
                 throw new InvalidDataException($"--init: '{path}' has '{key}' of shape [{string.Join(", ", value.shape)}], the training architecture [{string.Join(", ", slot.shape)}].");
             slot.copy_(value);
         }
+        var missing = target.Keys.Except(source.state_dict().Keys).ToList();
+        if (missing.Count > 0)
+            throw new InvalidDataException($"--init: '{path}' lacks {string.Join(", ", missing.Take(5).Select(k => $"'{k}'"))}{(missing.Count > 5 ? $" and {missing.Count - 5} more" : "")}, which the training architecture has.");
     }
 
     /// <summary>The contrastive loss on the first <paramref name="scenes"/> held-out scenes (whole images, one batch, no gradients).</summary>

@@ -53,7 +53,6 @@ public sealed record ClipTrainingOptions
             throw new ArgumentException($"--batch ({BatchSize}) must be a multiple of --kind-variants ({KindVariants}).");
         if (!(AdversarialEps >= 0)) throw new ArgumentException($"--adversarial-eps must not be negative (got {AdversarialEps}).");
         if (AdversarialSteps < 1) throw new ArgumentException($"--adversarial-steps must be at least 1 (got {AdversarialSteps}).");
-        if (InitFrom is not null && !File.Exists(InitFrom)) throw new FileNotFoundException($"--init: no CLIP file at '{InitFrom}'.", InitFrom);
         if (Model.IsResNet) throw new ArgumentException("The trainer builds ViT CLIPs only.");
         Model.Validate();
     }

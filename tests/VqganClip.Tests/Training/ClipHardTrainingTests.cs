@@ -117,8 +117,16 @@ public class ClipHardTrainingTests
                 Assert.True(Same(tensor, expected[name]), $"'{name}' was not taken from the --init file");
 
             var missing = Path.Combine(dir, "nope.safetensors");
-            var e = Assert.Throws<FileNotFoundException>(() => (TinyClip() with { InitFrom = missing }).Validate());
+            var e = Assert.Throws<FileNotFoundException>(() => new ClipTrainer(TinyClip() with { InitFrom = missing }, renderThreads: 1));
             Assert.Contains(missing, e.Message);
+
+            // a fine-tuned run resumes from its checkpoint even when the --init file is gone
+            tuned.TrainStep();
+            tuned.SaveCheckpoint(dir);
+            File.Delete(path);
+            using var resumed = ClipTrainer.Resume(dir, renderThreads: 1);
+            Assert.Equal(1, resumed.Step);
+            Assert.Equal(path, resumed.Options.InitFrom);
         }
         finally
         {
