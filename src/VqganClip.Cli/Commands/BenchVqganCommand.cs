@@ -49,10 +49,11 @@ public static class BenchVqganCommand
         var warmupOption = new Option<int>("--warmup") { Description = "Untimed runs first", DefaultValueFactory = _ => 1 };
         var iterationsOption = new Option<int>("--iterations") { Description = "Timed runs", DefaultValueFactory = _ => 2 };
         var threadsOption = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: torch's choice)" };
+        var channelsLastOption = new Option<bool>("--channels-last") { Description = "Store the convolution weights and the latent channels-last (NHWC strides) to measure that memory format" };
 
         var command = new Command("bench-vqgan", "Benchmark VQGAN decode (no_grad, and with backward to the latent) with random weights")
         {
-            sizesOption, configOption, warmupOption, iterationsOption, threadsOption,
+            sizesOption, configOption, warmupOption, iterationsOption, threadsOption, channelsLastOption,
         };
         command.SetAction(parse =>
         {
@@ -64,14 +65,14 @@ public static class BenchVqganCommand
                 if (sizes.Length == 0 || sizes.Any(s => s <= 0) || warmup < 0 || iterations <= 0)
                     throw new ArgumentException("--sizes and --iterations must be positive, --warmup not negative");
                 var config = parse.GetValue(configOption) is { } file ? VqganConfig.FromYaml(file.FullName) : ImagenetF16_16384;
-                Run(config, sizes, warmup, iterations, parse.GetValue(threadsOption), output);
+                Run(config, sizes, warmup, iterations, parse.GetValue(threadsOption), parse.GetValue(channelsLastOption), output);
                 return UserErrors.Ok;
             });
         });
         return command;
     }
 
-    private static void Run(VqganConfig config, int[] sizes, int warmup, int iterations, int? threads, IAnsiConsole output)
+    private static void Run(VqganConfig config, int[] sizes, int warmup, int iterations, int? threads, bool channelsLast, IAnsiConsole output)
     {
         TorchRuntime.EnsureInitialized();
         if (threads is int n) TorchRuntime.SetThreads(n);
@@ -81,9 +82,19 @@ public static class BenchVqganCommand
         using var model = new VqganModel(config);
         long rssModel = PeakMemory.ReadStatusKb("VmRSS:");
         long parameterCount = model.parameters().Sum(p => p.numel());
+        Func<torch.Tensor, torch.Tensor> layout = t => t;
+        if (channelsLast)
+        {
+            // TorchSharp has no memory_format argument: NHWC strides come from a permuted contiguous copy viewed back as NCHW,
+            // which libtorch's kernels then see as channels-last (and keep for their outputs).
+            layout = t => t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+            using var _ = torch.no_grad();
+            foreach (var conv in model.modules().OfType<TorchSharp.Modules.Conv2d>())
+                conv.weight = new TorchSharp.Modules.Parameter(layout(conv.weight!), requires_grad: false);
+        }
         output.WriteLine(
             $"VQGAN {config.Source}: {parameterCount / 1e6:F1} M parameters ({(rssModel - rssBefore) / 1024.0:F0} MiB resident), random weights, " +
-            $"{torch.get_num_threads()} threads, {warmup} warm-up + {iterations} timed runs per row");
+            $"{torch.get_num_threads()} threads, {(channelsLast ? "channels-last, " : "")}{warmup} warm-up + {iterations} timed runs per row");
 
         var table = new Table();
         table.AddColumn("output");
@@ -102,7 +113,7 @@ public static class BenchVqganCommand
             {
                 using var scope = torch.NewDisposeScope();
                 using var _ = torch.no_grad();
-                var z = torch.randn(latentShape);
+                var z = layout(torch.randn(latentShape));
                 model.Decode(z).sum().item<float>();
             });
             table.AddRow(image, latent, "decode (no_grad)", Seconds(forward.Seconds), Mib(forward.PeakKb));
@@ -110,7 +121,7 @@ public static class BenchVqganCommand
             var backward = Measure(warmup, iterations, () =>
             {
                 using var scope = torch.NewDisposeScope();
-                var z = torch.randn(latentShape).requires_grad_(true);
+                var z = layout(torch.randn(latentShape)).requires_grad_(true);
                 model.Decode(z).pow(2).mean().backward();
                 z.grad!.sum().item<float>();
             });
