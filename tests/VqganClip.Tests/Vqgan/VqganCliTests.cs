@@ -69,6 +69,12 @@ public sealed class VqganCliTests
         Assert.Contains("decode + backward to latent", text);
         Assert.Contains("16x2x2", text);
 
+        // the channels-last variant runs the same passes (libtorch accepts NHWC-strided weights and latents)
+        (code, text) = Invoke("bench-vqgan", "--config", Fixture("model.yaml"), "--sizes", "32", "--warmup", "0", "--iterations", "1", "--channels-last");
+        Assert.True(code == 0, text);
+        Assert.Contains("channels-last", text);
+        Assert.Contains("decode + backward to latent", text);
+
         var (badCode, badText) = Invoke("bench-vqgan", "--sizes", "0");
         Assert.Equal(1, badCode);
         Assert.Contains("error:", badText);
