@@ -108,8 +108,8 @@ public static class EvalCommand
         return prompt =>
         {
             var image = generate(prompt);
-            var name = string.Concat(prompt.Select(c => char.IsLetterOrDigit(c) ? c : '-'));
-            RenderedImage.FromTensor(image, 0).Save(Path.Combine(folder, FormattableString.Invariant($"{++count:D2}-{name}.png")));
+            var name = FormattableString.Invariant($"{++count:D2}-{GenerateCommand.PromptSlug(prompt)}.png");
+            RenderedImage.FromTensor(image, 0).Save(Path.Combine(folder, name));
             return image;
         };
     }
@@ -131,8 +131,7 @@ public static class EvalCommand
         {
             TorchRuntime.EnsureInitialized();
             if (settings.Steps <= 0) throw new ArgumentException($"--steps must be at least 1; got {settings.Steps}.");
-            clipPath ??= ShippedModels.RequireClip();
-            if (!File.Exists(clipPath)) throw new FileNotFoundException($"CLIP checkpoint '{clipPath}' does not exist.", clipPath);
+            clipPath = GenerateCommand.ClipPath(clipPath);
             var vqgan = settings.Generator == "vqgan" ? GenerateCommand.LoadVqgan(settings with { Vqgan = vqganPath }).Item1 : null;
             var clip = ClipModel.Load(clipPath);
             try

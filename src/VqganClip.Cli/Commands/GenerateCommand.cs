@@ -167,8 +167,7 @@ public static class GenerateCommand
         if (s.Steps < 0) throw new ArgumentException($"--steps must be 0 or more; got {s.Steps}.");
         if (s.SaveEvery < 0) throw new ArgumentException($"--save-every must be 0 or more; got {s.SaveEvery}.");
 
-        var clipPath = s.Clip ?? ShippedModels.RequireClip();
-        if (!File.Exists(clipPath)) throw new FileNotFoundException($"CLIP checkpoint '{clipPath}' does not exist.", clipPath);
+        var clipPath = ClipPath(s.Clip);
 
         GuidedRun run;
         ClipModel clipModel;
@@ -254,6 +253,14 @@ public static class GenerateCommand
         // a prompt string is required for the script; image/noise-only runs get an empty-text-free script of the extras
         script ??= new PromptScript("", new[] { (IReadOnlyList<PromptSpec>)extras.ToList() });
         return new GuidedRun(generator, clip, script, options, script.Phases[0].SequenceEqual(extras) ? null : extras);
+    }
+
+    /// <summary>The CLIP file to load: <paramref name="clip"/> (--clip), else the shipped one; checked to exist.</summary>
+    internal static string ClipPath(string? clip)
+    {
+        var path = clip ?? ShippedModels.RequireClip();
+        if (!File.Exists(path)) throw new FileNotFoundException($"CLIP checkpoint '{path}' does not exist.", path);
+        return path;
     }
 
     /// <summary>The VQGAN of the settings (--vqgan, else the shipped one with its YAML), checked to exist, and its path.</summary>
@@ -350,11 +357,8 @@ public static class GenerateCommand
         return cancelled ? 130 : 0;
     }
 
-    /// <summary>
-    /// The PNG name when --out is not given: the prompt's words joined by '-' (at most 60 characters; "output" when
-    /// there are none) in <paramref name="folder"/>, with -2, -3, ... added so an earlier picture is never overwritten.
-    /// </summary>
-    public static string DefaultOutput(string prompt, string folder)
+    /// <summary>The prompt's words, lower-case, joined by '-' (at most 60 characters; "output" when there are none).</summary>
+    public static string PromptSlug(string prompt)
     {
         var words = new StringBuilder();
         foreach (char c in prompt.ToLowerInvariant())
@@ -364,7 +368,16 @@ public static class GenerateCommand
             if (words.Length >= 60) break;
         }
         var stem = words.ToString().Trim('-');
-        if (stem.Length == 0) stem = "output";
+        return stem.Length == 0 ? "output" : stem;
+    }
+
+    /// <summary>
+    /// The PNG name when --out is not given: the prompt's words joined by '-' (at most 60 characters; "output" when
+    /// there are none) in <paramref name="folder"/>, with -2, -3, ... added so an earlier picture is never overwritten.
+    /// </summary>
+    public static string DefaultOutput(string prompt, string folder)
+    {
+        var stem = PromptSlug(prompt);
         var path = Path.Combine(folder, stem + ".png");
         for (int n = 2; File.Exists(path) || Directory.Exists(Path.ChangeExtension(path, ".run")); n++)
             path = Path.Combine(folder, FormattableString.Invariant($"{stem}-{n}.png"));

@@ -57,7 +57,7 @@ public static class PatchSubspace
             count += patches.shape[0];
         }
         var mean = sum / count;
-        var covariance = outer / count - outer_product(mean);
+        var covariance = outer / count - torch.outer(mean, mean);
         var (eigenvalues, eigenvectors) = linalg.eigh(covariance);   // ascending
         var descending = eigenvalues.flip(0).clamp_min(0);
         var cumulative = (descending.cumsum(0) / descending.sum()).data<double>().ToArray();
@@ -73,6 +73,4 @@ public static class PatchSubspace
         vit.positional_embedding[1..].add_(lost.to(vit.positional_embedding.dtype));
         return new Result((int)d, kept, cumulative[kept - 1], count);
     }
-
-    private static Tensor outer_product(Tensor v) => torch.outer(v, v);
 }

@@ -36,13 +36,8 @@ public static class RetrievalEval
             using var scope = NewDisposeScope();
             var groupSpecs = specs.Skip(g * groupSize).Take(groupSize).ToArray();
             var groupCaptions = captions.Skip(g * groupSize).Take(groupSize).ToArray();
-            var images = ClipartBatches.Render(groupSpecs, threads);
-            var pixels = ClipModel.Normalize01(ClipPreprocess.ResizeAndCenterCrop(images, model.ImageSize));
-            var tokens = ClipTokenizer.Default.Tokenize(groupCaptions, model.ContextLength, truncate: true);
-            var imageFeatures = model.EncodeImage(pixels);
-            var textFeatures = model.EncodeText(tokens);
-            imageFeatures = imageFeatures / imageFeatures.norm(-1, keepdim: true);
-            textFeatures = textFeatures / textFeatures.norm(-1, keepdim: true);
+            var imageFeatures = UnitImageFeatures(model, ClipartBatches.Render(groupSpecs, threads));
+            var textFeatures = UnitTextFeatures(model, groupCaptions);
             var similarity = matmul(imageFeatures, textFeatures.t());   // [images, captions]
             var own = arange(groupSize, dtype: ScalarType.Int64);
             i2t += (int)(similarity.argmax(1) == own).sum().item<long>();
@@ -69,19 +64,30 @@ public static class RetrievalEval
         using var _ = no_grad();
         using (var outer = NewDisposeScope())
         {
-            var images = ClipartBatches.Render(specs, threads);
-            var imageFeatures = model.EncodeImage(ClipModel.Normalize01(ClipPreprocess.ResizeAndCenterCrop(images, model.ImageSize)));
-            imageFeatures = imageFeatures / imageFeatures.norm(-1, keepdim: true);
+            var imageFeatures = UnitImageFeatures(model, ClipartBatches.Render(specs, threads));
             for (int i = 0; i < count; i++)
             {
                 using var scope = NewDisposeScope();
                 var captions = kinds.Select(k => ClipartWorld.CaptionWriter.Caption(ClipartBatches.WithKind(specs[i], 0, k), new Random(i))).ToArray();
-                var text = model.EncodeText(ClipTokenizer.Default.Tokenize(captions, model.ContextLength, truncate: true));
-                text = text / text.norm(-1, keepdim: true);
+                var text = UnitTextFeatures(model, captions);
                 int best = (int)matmul(text, imageFeatures[i]).argmax().item<long>();
                 if (kinds[best] == specs[i].Objects[0].Kind) right++;
             }
         }
         return (double)right / count;
+    }
+
+    /// <summary>Unit-length image embeddings of rendered scenes [N, 3, H, W] in [0, 1] (resized to CLIP's input, no augmentation).</summary>
+    private static Tensor UnitImageFeatures(ClipModel model, Tensor images)
+    {
+        var features = model.EncodeImage(ClipModel.Normalize01(ClipPreprocess.ResizeAndCenterCrop(images, model.ImageSize)));
+        return features / features.norm(-1, keepdim: true);
+    }
+
+    /// <summary>Unit-length text embeddings of captions.</summary>
+    private static Tensor UnitTextFeatures(ClipModel model, IReadOnlyList<string> captions)
+    {
+        var features = model.EncodeText(ClipTokenizer.Default.Tokenize(captions, model.ContextLength, truncate: true));
+        return features / features.norm(-1, keepdim: true);
     }
 }
