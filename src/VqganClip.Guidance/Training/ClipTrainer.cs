@@ -28,6 +28,7 @@ public sealed class ClipTrainer : ITrainer
     private readonly Parameter[] _parameters;
     private readonly RowSparseAdam _tokenOptimizer;
     private readonly int _renderThreads;
+    private readonly GuidedNegativePool? _pool;
     private const string TokenStatePrefix = "token_embedding_adam.";
 
     public ClipTrainer(ClipTrainingOptions options, int renderThreads = 0) : this(options, renderThreads, loadInitialWeights: true) { }
@@ -54,6 +55,16 @@ public sealed class ClipTrainer : ITrainer
         _optimizer = optim.Adam(_parameters.Where(p => p.Handle != table.Handle), lr: options.LearningRate, beta1: 0.9, beta2: 0.98, eps: 1e-6);
         _tokenOptimizer = new RowSparseAdam(table, beta1: 0.9, beta2: 0.98, eps: 1e-6);
         _schedule = new LearningRateSchedule(options.LearningRate, options.WarmupSteps, options.Steps);
+        if (options.GuidedNegatives is { } guided)
+        {
+            if (!File.Exists(guided.VqganPath))
+            {
+                Dispose();
+                throw new FileNotFoundException($"--guided-vqgan: no VQGAN checkpoint at '{guided.VqganPath}'.", guided.VqganPath);
+            }
+            try { _pool = new GuidedNegativePool(Models.Vqgan.VqganModel.Load(guided.VqganPath), guided, options.Model.ImageResolution, options.Seed); }
+            catch { Dispose(); throw; }
+        }
     }
 
     /// <summary>Continues a run from a checkpoint folder; <paramref name="steps"/> extends or shortens its plan.</summary>
@@ -98,16 +109,39 @@ public sealed class ClipTrainer : ITrainer
         var (specs, captions) = Options.KindVariants > 1
             ? ClipartBatches.ScenesWithKindVariants(Options.Seed, Step, Options.BatchSize, Options.KindVariants)
             : ClipartBatches.Scenes(Options.Seed, Step, Options.BatchSize);
+        // Guided negatives: the pool's chains take their guidance steps with the current weights; their scenes join
+        // the batch as VQGAN reconstructions (the best a guided picture of them can look), their pictures as negatives.
+        var guided = _pool?.Advance(_model);
+        if (guided is { } g)
+        {
+            specs = [.. specs, .. g.Specs];
+            captions = [.. captions, .. g.Captions];
+        }
         var images = ClipartBatches.Render(specs, _renderThreads);
+        if (guided is { } g2)
+            images = cat([images.narrow(0, 0, Options.BatchSize), _pool!.Reconstruct(images.narrow(0, Options.BatchSize, g2.Specs.Length))], 0);
         Tensor views;
+        Tensor? guidedViews = null;
         using (var generator = new Generator((ulong)ClipartBatches.StepSeed(Options.Seed ^ 0xA06, Step)))
+        {
             views = Options.Augment.Apply(images, generator);
+            if (guided is { } g3) guidedViews = Options.Augment.Apply(g3.Images, generator);
+        }
         var tokens = ClipTokenizer.Default.Tokenize(captions, Options.Model.ContextLength, truncate: true);
         if (Options.AdversarialEps > 0)
             views = AdversarialViews(_model, views, tokens, Options.AdversarialEps, Options.AdversarialSteps);
 
-        var (loss, logits) = ContrastiveLoss(_model, views, tokens);
-        var labels = arange(Options.BatchSize, dtype: ScalarType.Int64);
+        Tensor loss, logits;
+        (double Pair, double Win)? guidedFigures = null;
+        if (guidedViews is null)
+            (loss, logits) = ContrastiveLoss(_model, views, tokens);
+        else
+        {
+            var result = GuidedContrastiveLoss(_model, views, tokens, guidedViews, Options.GuidedNegatives!.Weight);
+            (loss, logits) = (result.Loss, result.Logits);
+            guidedFigures = (result.PairLoss, result.DrawingWins);
+        }
+        var labels = arange(logits.shape[0], dtype: ScalarType.Int64);
 
         _optimizer.zero_grad();
         loss.backward();
@@ -132,7 +166,7 @@ public sealed class ClipTrainer : ITrainer
         double accuracy;
         using (no_grad())
             accuracy = (logits.argmax(1) == labels).to(ScalarType.Float32).mean().item<float>();
-        return new Dictionary<string, double>
+        var metrics = new Dictionary<string, double>
         {
             ["loss"] = loss.item<float>(),
             ["batch_top1"] = accuracy,
@@ -141,6 +175,43 @@ public sealed class ClipTrainer : ITrainer
             ["grad_norm"] = gradNorm,
             ["skipped"] = skipped ? 1 : 0,
         };
+        if (guided is { } done && guidedFigures is { } figures)
+        {
+            metrics["guided_distance"] = done.Loss;
+            metrics["guided_pair"] = figures.Pair;
+            metrics["drawing_wins"] = figures.Win;
+        }
+        return metrics;
+    }
+
+    /// <summary>
+    /// <see cref="ContrastiveLoss"/> on the batch, plus, for the last <c>m</c> captions (the guided chains' scenes,
+    /// whose images end the batch), <paramref name="weight"/> times the mean of softplus(s·(cos(guided, caption) −
+    /// cos(drawing, caption))), s = exp(logit_scale): each such caption must prefer its drawing to the picture
+    /// guidance made for it (a two-way cross-entropy). Also returns that term and how often the drawing already wins.
+    /// </summary>
+    public static (Tensor Loss, Tensor Logits, double PairLoss, double DrawingWins) GuidedContrastiveLoss(
+        ClipModel model, Tensor views01, Tensor tokens, Tensor guided01, double weight)
+    {
+        using var scope = NewDisposeScope();
+        long n = views01.shape[0], m = guided01.shape[0];
+        if (m > n) throw new ArgumentException($"{m} guided pictures for a batch of {n}: the batch must end with their drawings.");
+        var imageFeatures = model.EncodeImage(ClipModel.Normalize01(cat([views01, guided01], 0)));
+        imageFeatures = imageFeatures / imageFeatures.norm(-1, keepdim: true);
+        var textFeatures = model.EncodeText(tokens);
+        textFeatures = textFeatures / textFeatures.norm(-1, keepdim: true);
+        var scale = model.logit_scale.exp();
+        var real = imageFeatures.narrow(0, 0, n);
+        var logits = scale * matmul(real, textFeatures.t());
+        var labels = arange(n, dtype: ScalarType.Int64, device: logits.device);
+        var contrastive = (nn.functional.cross_entropy(logits, labels) + nn.functional.cross_entropy(logits.t(), labels)) / 2;
+        var captions = textFeatures.narrow(0, n - m, m);
+        var drawingSimilarity = (real.narrow(0, n - m, m) * captions).sum(1);
+        var guidedSimilarity = (imageFeatures.narrow(0, n, m) * captions).sum(1);
+        var pair = nn.functional.softplus(scale * (guidedSimilarity - drawingSimilarity)).mean();
+        double wins = (drawingSimilarity > guidedSimilarity).to(ScalarType.Float32).mean().item<float>();
+        var loss = contrastive + weight * pair;
+        return (loss.MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope(), pair.item<float>(), wins);
     }
 
     /// <summary>
@@ -261,6 +332,7 @@ public sealed class ClipTrainer : ITrainer
 
     public void Dispose()
     {
+        _pool?.Dispose();
         _optimizer.Dispose();
         _tokenOptimizer.Dispose();
         _model.Dispose();

@@ -37,6 +37,9 @@ public sealed record ClipTrainingOptions
     /// <summary>An exported CLIP whose weights start the run (fine-tuning) instead of a random initialisation; null = random.</summary>
     public string? InitFrom { get; init; }
 
+    /// <summary>Pictures made by VQGAN guidance against the model in training, as negatives (<see cref="GuidedNegativePool"/>); null = none.</summary>
+    public GuidedNegativeOptions? GuidedNegatives { get; init; }
+
     public ClipConfig Model { get; init; } = ClipartClipArchitecture.Default;
 
     public void Validate()
@@ -53,6 +56,7 @@ public sealed record ClipTrainingOptions
             throw new ArgumentException($"--batch ({BatchSize}) must be a multiple of --kind-variants ({KindVariants}).");
         if (!(AdversarialEps >= 0)) throw new ArgumentException($"--adversarial-eps must not be negative (got {AdversarialEps}).");
         if (AdversarialSteps < 1) throw new ArgumentException($"--adversarial-steps must be at least 1 (got {AdversarialSteps}).");
+        GuidedNegatives?.Validate();
         if (Model.IsResNet) throw new ArgumentException("The trainer builds ViT CLIPs only.");
         Model.Validate();
     }
@@ -71,6 +75,7 @@ public sealed record ClipTrainingOptions
         ["adversarial_eps"] = AdversarialEps,
         ["adversarial_steps"] = AdversarialSteps,
         ["init_from"] = InitFrom,
+        ["guided_negatives"] = GuidedNegatives is null ? null : JsonSerializer.SerializeToNode(GuidedNegatives, Json),
         ["augment"] = JsonSerializer.SerializeToNode(Augment, Json),
         ["model"] = JsonSerializer.SerializeToNode(Model with { VisionResNetLayers = null }, Json),
     };
@@ -92,6 +97,7 @@ public sealed record ClipTrainingOptions
             AdversarialEps = json["adversarial_eps"]?.GetValue<double>() ?? 0,
             AdversarialSteps = json["adversarial_steps"]?.GetValue<int>() ?? 1,
             InitFrom = json["init_from"]?.GetValue<string>(),
+            GuidedNegatives = json["guided_negatives"]?.Deserialize<GuidedNegativeOptions>(Json),
             Augment = Node("augment").Deserialize<ClipAugment>(Json) ?? throw new InvalidDataException("CLIP training options: bad 'augment'."),
             Model = Node("model").Deserialize<ClipConfig>(Json) ?? throw new InvalidDataException("CLIP training options: bad 'model'."),
         };

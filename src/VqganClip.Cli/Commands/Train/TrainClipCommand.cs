@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
+using VqganClip.Guidance;
 using VqganClip.Guidance.Training;
 using VqganClip.Models.Runtime;
 
@@ -29,6 +30,15 @@ public static class TrainClipCommand
         var adversarialEps = new Option<double>("--adversarial-eps") { Description = "L2 radius of adversarial views (pixels in [0,1]; 0 = plain training)", DefaultValueFactory = _ => defaults.AdversarialEps };
         var adversarialSteps = new Option<int>("--adversarial-steps") { Description = "Gradient-ascent steps that find each adversarial view", DefaultValueFactory = _ => defaults.AdversarialSteps };
         var init = new Option<string?>("--init") { Description = "Start from this exported CLIP's weights (fine-tuning) instead of random ones" };
+        var guidedPool = new Option<int>("--guided-negatives") { Description = "Pool of VQGAN guidance chains whose pictures become negatives (0 = none; see GuidedNegativePool)", DefaultValueFactory = _ => 0 };
+        var guidedVqgan = new Option<string?>("--guided-vqgan") { Description = "VQGAN the guided chains drive (default: the shipped data/clipart-vqgan.safetensors)" };
+        var guidedDefaults = new GuidedNegativeOptions { VqganPath = "" };
+        var guidedBatch = new Option<int>("--guided-batch") { Description = "Chains advanced and used as negatives per step", DefaultValueFactory = _ => guidedDefaults.Batch };
+        var guidedSteps = new Option<int>("--guided-steps") { Description = "Guidance steps per advanced chain and training step", DefaultValueFactory = _ => guidedDefaults.StepsPerAdvance };
+        var guidedMaxAge = new Option<int>("--guided-max-age") { Description = "Guidance steps after which a chain restarts", DefaultValueFactory = _ => guidedDefaults.MaxAge };
+        var guidedLr = new Option<double>("--guided-lr") { Description = "Adam learning rate of the chains", DefaultValueFactory = _ => guidedDefaults.LearningRate };
+        var guidedCutn = new Option<int>("--guided-cutn") { Description = "Augmented cutouts per chain and guidance step", DefaultValueFactory = _ => guidedDefaults.Cutouts };
+        var guidedWeight = new Option<double>("--guided-weight") { Description = "Weight of the drawing-before-guided-picture term", DefaultValueFactory = _ => guidedDefaults.Weight };
         var output = new Option<string>("--out") { Description = "Exported model (.safetensors, OpenAI key names)", DefaultValueFactory = _ => DefaultOutput };
         var run = new Option<string?>("--run") { Description = "Run folder for log.jsonl, checkpoint/ and best/ (default runs/clip-<time>)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder (its checkpoint/ or the checkpoint folder itself)" };
@@ -40,7 +50,7 @@ public static class TrainClipCommand
 
         var command = new Command("clip", "Train the clipart CLIP (ViT) contrastively and export OpenAI-layout safetensors")
         {
-            steps, batch, lr, seed, minScale, cropProbability, noise, patchSize, warmup, kindVariants, adversarialEps, adversarialSteps, init, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
+            steps, batch, lr, seed, minScale, cropProbability, noise, patchSize, warmup, kindVariants, adversarialEps, adversarialSteps, init, guidedPool, guidedVqgan, guidedBatch, guidedSteps, guidedMaxAge, guidedLr, guidedCutn, guidedWeight, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
         };
         command.SetAction(parse => UserErrors.Guard(AnsiConsole.Console, () =>
         {
@@ -76,6 +86,20 @@ public static class TrainClipCommand
                     AdversarialEps = parse.GetValue(adversarialEps),
                     AdversarialSteps = parse.GetValue(adversarialSteps),
                     InitFrom = parse.GetValue(init) is { } initPath ? Path.GetFullPath(initPath) : null,
+                    GuidedNegatives = parse.GetValue(guidedPool) is > 0 and var pool
+                        ? new GuidedNegativeOptions
+                        {
+                            VqganPath = Path.GetFullPath(parse.GetValue(guidedVqgan) ?? ShippedModels.FindVqgan()?.Checkpoint
+                                ?? throw new FileNotFoundException("--guided-negatives: no shipped VQGAN found; pass --guided-vqgan FILE.")),
+                            PoolSize = pool,
+                            Batch = parse.GetValue(guidedBatch),
+                            StepsPerAdvance = parse.GetValue(guidedSteps),
+                            MaxAge = parse.GetValue(guidedMaxAge),
+                            LearningRate = parse.GetValue(guidedLr),
+                            Cutouts = parse.GetValue(guidedCutn),
+                            Weight = parse.GetValue(guidedWeight),
+                        }
+                        : parse.GetValue(guidedPool) < 0 ? throw new ArgumentException($"--guided-negatives must not be negative (got {parse.GetValue(guidedPool)}).") : null,
                     Augment = defaults.Augment with
                     {
                         MinScale = parse.GetValue(minScale) ?? defaults.Augment.MinScale,
@@ -91,7 +115,7 @@ public static class TrainClipCommand
                 var session = new TrainingSessionOptions(runDirectory, TrainingConsole.RepoPath(parse.GetValue(output)!),
                     parse.GetValue(checkpointEvery), parse.GetValue(evalEvery), parse.GetValue(evalScenes));
                 return TrainingConsole.Run(trainer, session,
-                    ["loss", "batch_top1", "logit_scale", "lr"],
+                    trainer.Options.GuidedNegatives is null ? ["loss", "batch_top1", "logit_scale", "lr"] : ["loss", "batch_top1", "guided_distance", "drawing_wins", "lr"],
                     ["top1", "top1_text_to_image", "top5", "kind_top1"], parse.GetValue(printEvery));
             }
         }));
