@@ -97,12 +97,8 @@ public sealed class VqganLatentGenerator : ImageGeneratorBase
         switch (Init)
         {
             case LatentInit.RandomCodes:
-            {
-                var idx = randint(n, new long[] { TokensY * TokensX }, dtype: ScalarType.Int64, generator: rng).to(Device);
-                var oneHot = nn.functional.one_hot(idx, n).to_type(ScalarType.Float32);
-                z = oneHot.matmul(codebook).view(1, TokensY, TokensX, EmbedDim).permute(0, 3, 1, 2);
+                z = RandomCodeLatent(codebook, TokensY, TokensX, rng);
                 break;
-            }
             case LatentInit.Noise:
             {
                 var mean = codebook.mean(new long[] { 0 }).view(1L, -1, 1, 1);
@@ -128,10 +124,29 @@ public sealed class VqganLatentGenerator : ImageGeneratorBase
     public override Tensor Render()
     {
         EnsureInitialized();
+        return Synthesize(_vqgan, Z, SnapToCodebook);
+    }
+
+    /// <summary>
+    /// The original's <c>synth</c> for latents z [b, embed_dim, h, w]: snap to the codebook (straight-through, unless
+    /// <paramref name="snap"/> is false), decode, and map [-1,1] to [0,1] with <c>ClampWithGrad</c>. Differentiable in z.
+    /// </summary>
+    public static Tensor Synthesize(VqganModel vqgan, Tensor z, bool snap = true)
+    {
         using var scope = NewDisposeScope();
-        var zq = SnapToCodebook ? VectorQuantizer.Quantize(Z.permute(0, 2, 3, 1), _vqgan.Codebook).permute(0, 3, 1, 2) : Z;
-        var decoded = _vqgan.Decode(zq);
+        var zq = snap ? VectorQuantizer.Quantize(z.permute(0, 2, 3, 1), vqgan.Codebook).permute(0, 3, 1, 2) : z;
+        var decoded = vqgan.Decode(zq);
         return GradientTricks.ClampWithGrad(decoded.add(1).div(2), 0, 1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The original's start, <c>one_hot(randint) @ codebook</c>: a latent [1, embed_dim, tokensY, tokensX] of random codebook entries.</summary>
+    public static Tensor RandomCodeLatent(Tensor codebook, int tokensY, int tokensX, Generator rng)
+    {
+        using var scope = NewDisposeScope();
+        long n = codebook.shape[0];
+        var idx = randint(n, new long[] { (long)tokensY * tokensX }, dtype: ScalarType.Int64, generator: rng).to(codebook.device);
+        var oneHot = nn.functional.one_hot(idx, n).to_type(ScalarType.Float32);
+        return oneHot.matmul(codebook).view(1, tokensY, tokensX, codebook.shape[1]).permute(0, 3, 1, 2).MoveToOuterDisposeScope();
     }
 
     /// <summary>The codebook indices z currently snaps to, [TokensY, TokensX].</summary>

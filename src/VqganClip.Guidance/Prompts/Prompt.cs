@@ -46,12 +46,15 @@ public sealed class Prompt : IDisposable
         using var scope = NewDisposeScope();
         var input = nn.functional.normalize(imageEmbeds.unsqueeze(1), dim: 2);          // [n,1,d]
         var target = Embedding.to(imageEmbeds.device).unsqueeze(0);                      // [1,m,d]
-        var dists = input.sub(target).norm(dim: 2).div(2).arcsin().pow(2).mul(2);       // [n,m]
+        var dists = SquaredSphericalDistance(input, target);                             // [n,m]
         dists = dists * Math.Sign(Weight);
         if (!double.IsNegativeInfinity(Stop))
             dists = GradientTricks.ReplaceGrad(dists, dists.clamp_min(Stop));
         return (dists.mean() * Math.Abs(Weight)).MoveToOuterDisposeScope();
     }
+
+    /// <summary><c>2·arcsin(|x−y|/2)²</c> over the last dimension of unit vectors (broadcasting): half the squared great-circle angle.</summary>
+    public static Tensor SquaredSphericalDistance(Tensor x, Tensor y) => x.sub(y).norm(dim: -1).div(2).arcsin().pow(2).mul(2);
 
     public void Dispose() => Embedding.Dispose();
 }

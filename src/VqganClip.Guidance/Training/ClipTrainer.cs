@@ -112,20 +112,20 @@ public sealed class ClipTrainer : ITrainer
         // Guided negatives: the pool's chains take their guidance steps with the current weights; their scenes join
         // the batch as VQGAN reconstructions (the best a guided picture of them can look), their pictures as negatives.
         var guided = _pool?.Advance(_model);
-        if (guided is { } g)
+        if (guided is not null)
         {
-            specs = [.. specs, .. g.Specs];
-            captions = [.. captions, .. g.Captions];
+            specs = [.. specs, .. guided.Value.Specs];
+            captions = [.. captions, .. guided.Value.Captions];
         }
         var images = ClipartBatches.Render(specs, _renderThreads);
-        if (guided is { } g2)
-            images = cat([images.narrow(0, 0, Options.BatchSize), _pool!.Reconstruct(images.narrow(0, Options.BatchSize, g2.Specs.Length))], 0);
+        if (guided is not null)
+            images = cat([images.narrow(0, 0, Options.BatchSize), _pool!.Reconstruct(images.narrow(0, Options.BatchSize, guided.Value.Specs.Length))], 0);
         Tensor views;
         Tensor? guidedViews = null;
         using (var generator = new Generator((ulong)ClipartBatches.StepSeed(Options.Seed ^ 0xA06, Step)))
         {
             views = Options.Augment.Apply(images, generator);
-            if (guided is { } g3) guidedViews = Options.Augment.Apply(g3.Images, generator);
+            if (guided is not null) guidedViews = Options.Augment.Apply(guided.Value.Images, generator);
         }
         var tokens = ClipTokenizer.Default.Tokenize(captions, Options.Model.ContextLength, truncate: true);
         if (Options.AdversarialEps > 0)
@@ -203,8 +203,7 @@ public sealed class ClipTrainer : ITrainer
         var scale = model.logit_scale.exp();
         var real = imageFeatures.narrow(0, 0, n);
         var logits = scale * matmul(real, textFeatures.t());
-        var labels = arange(n, dtype: ScalarType.Int64, device: logits.device);
-        var contrastive = (nn.functional.cross_entropy(logits, labels) + nn.functional.cross_entropy(logits.t(), labels)) / 2;
+        var contrastive = SymmetricCrossEntropy(logits);
         var captions = textFeatures.narrow(0, n - m, m);
         var drawingSimilarity = (real.narrow(0, n - m, m) * captions).sum(1);
         var guidedSimilarity = (imageFeatures.narrow(0, n, m) * captions).sum(1);
@@ -226,9 +225,14 @@ public sealed class ClipTrainer : ITrainer
         imageFeatures = imageFeatures / imageFeatures.norm(-1, keepdim: true);
         textFeatures = textFeatures / textFeatures.norm(-1, keepdim: true);
         var logits = model.logit_scale.exp() * matmul(imageFeatures, textFeatures.t());
+        return (SymmetricCrossEntropy(logits).MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>CLIP's loss on square image->text logits: the mean of the image->text and text->image cross-entropies, matching pairs on the diagonal.</summary>
+    private static Tensor SymmetricCrossEntropy(Tensor logits)
+    {
         var labels = arange(logits.shape[0], dtype: ScalarType.Int64, device: logits.device);
-        var loss = (nn.functional.cross_entropy(logits, labels) + nn.functional.cross_entropy(logits.t(), labels)) / 2;
-        return (loss.MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope());
+        return (nn.functional.cross_entropy(logits, labels) + nn.functional.cross_entropy(logits.t(), labels)) / 2;
     }
 
     /// <summary>

@@ -1,5 +1,4 @@
 using TorchSharp;
-using VqganClip.Guidance.Autograd;
 using VqganClip.Guidance.ClipartWorld;
 using VqganClip.Guidance.Cutouts;
 using VqganClip.Guidance.Generators;
@@ -124,7 +123,7 @@ public sealed class GuidedNegativePool : IDisposable
         features = features / features.norm(-1, keepdim: true);
         var target = targets.repeat_interleave(c, dim: 0);
         // generate's spherical distance 2·arcsin(|x−y|/2)², averaged over each chain's cutouts, summed over chains
-        var distance = (features - target).norm(dim: 1).div(2).arcsin().pow(2).mul(2);
+        var distance = Prompts.Prompt.SquaredSphericalDistance(features, target);
         var loss = distance.sum() / c;
         var gradient = autograd.grad([loss], [z])[0];
 
@@ -146,13 +145,8 @@ public sealed class GuidedNegativePool : IDisposable
         return loss.item<float>() / rows.Length;
     }
 
-    /// <summary>generate's render: snap to the codebook (straight-through), decode, [-1,1] to [0,1] with ClampWithGrad.</summary>
-    private Tensor Render(Tensor z)
-    {
-        using var scope = NewDisposeScope();
-        var zq = Generators.VectorQuantizer.Quantize(z.permute(0, 2, 3, 1), _vqgan.Codebook).permute(0, 3, 1, 2);
-        return GradientTricks.ClampWithGrad(_vqgan.Decode(zq).add(1).div(2), 0, 1).MoveToOuterDisposeScope();
-    }
+    /// <summary>generate's render (<see cref="VqganLatentGenerator.Synthesize"/>).</summary>
+    private Tensor Render(Tensor z) => VqganLatentGenerator.Synthesize(_vqgan, z);
 
     /// <summary>VQGAN reconstructions [N,3,64,64] in [0,1] of scenes [N,3,64,64] in [0,1]: how a guided picture of them looks at best.</summary>
     public Tensor Reconstruct(Tensor scenes01)
@@ -169,11 +163,8 @@ public sealed class GuidedNegativePool : IDisposable
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var codebook = _vqgan.Codebook;
-        long side = _z.shape[2];
-        var codes = randint(codebook.shape[0], new[] { side * side }, dtype: ScalarType.Int64, generator: _rng);
-        var z = codebook.index_select(0, codes).view(side, side, -1).permute(2, 0, 1);
-        _z[i].copy_(z);
+        int side = (int)_z.shape[2];
+        _z[i].copy_(VqganLatentGenerator.RandomCodeLatent(_vqgan.Codebook, side, side, _rng)[0]);
         _m[i].zero_();
         _v[i].zero_();
         _age[i] = 0;
