@@ -122,24 +122,41 @@ public sealed class ClipTrainer : ITrainer
             images = cat([images.narrow(0, 0, Options.BatchSize), _pool!.Reconstruct(images.narrow(0, Options.BatchSize, guided.Value.Specs.Length))], 0);
         Tensor views;
         Tensor? guidedViews = null;
+        PairedNegatives? blobs = null;
         using (var generator = new Generator((ulong)ClipartBatches.StepSeed(Options.Seed ^ 0xA06, Step)))
         {
             views = Options.Augment.Apply(images, generator);
             if (guided is not null) guidedViews = Options.Augment.Apply(guided.Value.Images, generator);
+            if (Options.BlobNegatives > 0)
+            {
+                var (scenes, objects) = BlobNegatives.Choose(specs.Take(Options.BatchSize).ToArray(), Options.BlobNegatives,
+                    new Random(ClipartBatches.StepSeed(Options.Seed ^ 0xB10B, Step)));
+                if (scenes.Length > 0)
+                    blobs = new PairedNegatives(Options.Augment.Apply(BlobNegatives.Make(specs, scenes, objects, generator, _renderThreads), generator),
+                        scenes.Select(i => (long)i).ToArray(), Options.BlobWeight);
+            }
         }
         var tokens = ClipTokenizer.Default.Tokenize(captions, Options.Model.ContextLength, truncate: true);
         if (Options.AdversarialEps > 0)
             views = AdversarialViews(_model, views, tokens, Options.AdversarialEps, Options.AdversarialSteps);
 
         Tensor loss, logits;
-        (double Pair, double Win)? guidedFigures = null;
-        if (guidedViews is null)
+        (double Pair, double Win)? guidedFigures = null, blobFigures = null;
+        if (guidedViews is null && blobs is null)
             (loss, logits) = ContrastiveLoss(_model, views, tokens);
         else
         {
-            var result = GuidedContrastiveLoss(_model, views, tokens, guidedViews, Options.GuidedNegatives!.Weight);
+            var sets = new List<PairedNegatives>();
+            if (guidedViews is not null)
+            {
+                long n = views.shape[0], m = guidedViews.shape[0];
+                sets.Add(new PairedNegatives(guidedViews, Enumerable.Range((int)(n - m), (int)m).Select(i => (long)i).ToArray(), Options.GuidedNegatives!.Weight));
+            }
+            if (blobs is not null) sets.Add(blobs);
+            var result = ContrastiveLossWithNegatives(_model, views, tokens, sets);
             (loss, logits) = (result.Loss, result.Logits);
-            guidedFigures = (result.PairLoss, result.DrawingWins);
+            if (guidedViews is not null) guidedFigures = result.Figures[0];
+            if (blobs is not null) blobFigures = result.Figures[^1];
         }
         var labels = arange(logits.shape[0], dtype: ScalarType.Int64);
 
@@ -181,6 +198,11 @@ public sealed class ClipTrainer : ITrainer
             metrics["guided_pair"] = figures.Pair;
             metrics["drawing_wins"] = figures.Win;
         }
+        if (blobFigures is { } blob)
+        {
+            metrics["blob_pair"] = blob.Pair;
+            metrics["blob_wins"] = blob.Win;
+        }
         return metrics;
     }
 
@@ -193,24 +215,58 @@ public sealed class ClipTrainer : ITrainer
     public static (Tensor Loss, Tensor Logits, double PairLoss, double DrawingWins) GuidedContrastiveLoss(
         ClipModel model, Tensor views01, Tensor tokens, Tensor guided01, double weight)
     {
-        using var scope = NewDisposeScope();
         long n = views01.shape[0], m = guided01.shape[0];
         if (m > n) throw new ArgumentException($"{m} guided pictures for a batch of {n}: the batch must end with their drawings.");
-        var imageFeatures = model.EncodeImage(ClipModel.Normalize01(cat([views01, guided01], 0)));
+        var index = Enumerable.Range((int)(n - m), (int)m).Select(i => (long)i).ToArray();
+        var (loss, logits, figures) = ContrastiveLossWithNegatives(model, views01, tokens, [new PairedNegatives(guided01, index, weight)]);
+        return (loss, logits, figures[0].PairLoss, figures[0].DrawingWins);
+    }
+
+    /// <summary>Negative pictures for some captions of a batch: <see cref="Images01"/>[k] is a worse picture of caption <see cref="CaptionIndex"/>[k].</summary>
+    public sealed record PairedNegatives(Tensor Images01, long[] CaptionIndex, double Weight);
+
+    /// <summary>
+    /// <see cref="ContrastiveLoss"/> on the batch plus, for each set of paired negatives, its weight times the mean of
+    /// softplus(s·(cos(negative, caption) − cos(drawing, caption))), s = exp(logit_scale): each such caption must prefer
+    /// its own drawing (image CaptionIndex[k] of the batch) to its negative. Returns the loss, the batch's image->text
+    /// logits, and per set the mean term and how often the drawing already wins.
+    /// </summary>
+    public static (Tensor Loss, Tensor Logits, (double PairLoss, double DrawingWins)[] Figures) ContrastiveLossWithNegatives(
+        ClipModel model, Tensor views01, Tensor tokens, IReadOnlyList<PairedNegatives> sets)
+    {
+        using var scope = NewDisposeScope();
+        long n = views01.shape[0];
+        foreach (var set in sets)
+        {
+            if (set.Images01.shape[0] != set.CaptionIndex.Length)
+                throw new ArgumentException($"{set.Images01.shape[0]} negative pictures for {set.CaptionIndex.Length} captions.");
+            if (set.CaptionIndex.Any(i => i < 0 || i >= n))
+                throw new ArgumentException($"A negative's caption index is outside the batch of {n}.");
+        }
+        var imageFeatures = model.EncodeImage(ClipModel.Normalize01(cat([views01, .. sets.Select(s => s.Images01)], 0)));
         imageFeatures = imageFeatures / imageFeatures.norm(-1, keepdim: true);
         var textFeatures = model.EncodeText(tokens);
         textFeatures = textFeatures / textFeatures.norm(-1, keepdim: true);
         var scale = model.logit_scale.exp();
         var real = imageFeatures.narrow(0, 0, n);
         var logits = scale * matmul(real, textFeatures.t());
-        var contrastive = SymmetricCrossEntropy(logits);
-        var captions = textFeatures.narrow(0, n - m, m);
-        var drawingSimilarity = (real.narrow(0, n - m, m) * captions).sum(1);
-        var guidedSimilarity = (imageFeatures.narrow(0, n, m) * captions).sum(1);
-        var pair = nn.functional.softplus(scale * (guidedSimilarity - drawingSimilarity)).mean();
-        double wins = (drawingSimilarity > guidedSimilarity).to(ScalarType.Float32).mean().item<float>();
-        var loss = contrastive + weight * pair;
-        return (loss.MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope(), pair.item<float>(), wins);
+        var loss = SymmetricCrossEntropy(logits);
+        var figures = new (double, double)[sets.Count];
+        long offset = n;
+        for (int k = 0; k < sets.Count; k++)
+        {
+            var set = sets[k];
+            long m = set.CaptionIndex.Length;
+            var index = tensor(set.CaptionIndex);
+            var captions = textFeatures.index_select(0, index);
+            var drawingSimilarity = (real.index_select(0, index) * captions).sum(1);
+            var negativeSimilarity = (imageFeatures.narrow(0, offset, m) * captions).sum(1);
+            var pair = nn.functional.softplus(scale * (negativeSimilarity - drawingSimilarity)).mean();
+            figures[k] = (pair.item<float>(), (drawingSimilarity > negativeSimilarity).to(ScalarType.Float32).mean().item<float>());
+            loss = loss + set.Weight * pair;
+            offset += m;
+        }
+        return (loss.MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope(), figures);
     }
 
     /// <summary>

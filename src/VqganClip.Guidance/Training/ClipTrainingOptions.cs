@@ -40,6 +40,15 @@ public sealed record ClipTrainingOptions
     /// <summary>Pictures made by VQGAN guidance against the model in training, as negatives (<see cref="GuidedNegativePool"/>); null = none.</summary>
     public GuidedNegativeOptions? GuidedNegatives { get; init; }
 
+    /// <summary>
+    /// Scenes per step that also get a shape-free copy (<see cref="BlobNegatives"/>: one object replaced by a blob of its
+    /// colour, mass and place) which their caption must rank below the drawing; 0 = none.
+    /// </summary>
+    public int BlobNegatives { get; init; }
+
+    /// <summary>Weight of the "drawing before its blob" term against the contrastive loss.</summary>
+    public double BlobWeight { get; init; } = 1.0;
+
     public ClipConfig Model { get; init; } = ClipartClipArchitecture.Default;
 
     public void Validate()
@@ -57,6 +66,9 @@ public sealed record ClipTrainingOptions
         if (!(AdversarialEps >= 0)) throw new ArgumentException($"--adversarial-eps must not be negative (got {AdversarialEps}).");
         if (AdversarialSteps < 1) throw new ArgumentException($"--adversarial-steps must be at least 1 (got {AdversarialSteps}).");
         GuidedNegatives?.Validate();
+        if (BlobNegatives < 0 || BlobNegatives > BatchSize)
+            throw new ArgumentException($"--blob-negatives must be between 0 and the batch size {BatchSize} (got {BlobNegatives}).");
+        if (!(BlobWeight >= 0) || double.IsInfinity(BlobWeight)) throw new ArgumentException($"--blob-weight must be a non-negative number (got {BlobWeight}).");
         if (Model.IsResNet) throw new ArgumentException("The trainer builds ViT CLIPs only.");
         Model.Validate();
     }
@@ -76,6 +88,8 @@ public sealed record ClipTrainingOptions
         ["adversarial_steps"] = AdversarialSteps,
         ["init_from"] = InitFrom,
         ["guided_negatives"] = GuidedNegatives is null ? null : JsonSerializer.SerializeToNode(GuidedNegatives, Json),
+        ["blob_negatives"] = BlobNegatives,
+        ["blob_weight"] = BlobWeight,
         ["augment"] = JsonSerializer.SerializeToNode(Augment, Json),
         ["model"] = JsonSerializer.SerializeToNode(Model with { VisionResNetLayers = null }, Json),
     };
@@ -98,6 +112,8 @@ public sealed record ClipTrainingOptions
             AdversarialSteps = json["adversarial_steps"]?.GetValue<int>() ?? 1,
             InitFrom = json["init_from"]?.GetValue<string>(),
             GuidedNegatives = json["guided_negatives"]?.Deserialize<GuidedNegativeOptions>(Json),
+            BlobNegatives = json["blob_negatives"]?.GetValue<int>() ?? 0,
+            BlobWeight = json["blob_weight"]?.GetValue<double>() ?? 1.0,
             Augment = Node("augment").Deserialize<ClipAugment>(Json) ?? throw new InvalidDataException("CLIP training options: bad 'augment'."),
             Model = Node("model").Deserialize<ClipConfig>(Json) ?? throw new InvalidDataException("CLIP training options: bad 'model'."),
         };

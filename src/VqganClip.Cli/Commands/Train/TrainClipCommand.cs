@@ -38,6 +38,8 @@ public static class TrainClipCommand
         var guidedMaxAge = new Option<int>("--guided-max-age") { Description = "Guidance steps after which a chain restarts", DefaultValueFactory = _ => guidedDefaults.MaxAge };
         var guidedLr = new Option<double>("--guided-lr") { Description = "Adam learning rate of the chains", DefaultValueFactory = _ => guidedDefaults.LearningRate };
         var guidedCutn = new Option<int>("--guided-cutn") { Description = "Augmented cutouts per chain and guidance step", DefaultValueFactory = _ => guidedDefaults.Cutouts };
+        var blobNegatives = new Option<int>("--blob-negatives") { Description = "Scenes per step that also get a shape-free copy (an object blurred to a blob) their caption must rank below the drawing (0 = none)", DefaultValueFactory = _ => defaults.BlobNegatives };
+        var blobWeight = new Option<double>("--blob-weight") { Description = "Weight of the drawing-before-blob term", DefaultValueFactory = _ => defaults.BlobWeight };
         var guidedWeight = new Option<double>("--guided-weight") { Description = "Weight of the drawing-before-guided-picture term", DefaultValueFactory = _ => guidedDefaults.Weight };
         var output = new Option<string>("--out") { Description = "Exported model (.safetensors, OpenAI key names)", DefaultValueFactory = _ => DefaultOutput };
         var run = new Option<string?>("--run") { Description = "Run folder for log.jsonl, checkpoint/ and best/ (default runs/clip-<time>)" };
@@ -50,7 +52,7 @@ public static class TrainClipCommand
 
         var command = new Command("clip", "Train the clipart CLIP (ViT) contrastively and export OpenAI-layout safetensors")
         {
-            steps, batch, lr, seed, minScale, cropProbability, noise, patchSize, warmup, kindVariants, adversarialEps, adversarialSteps, init, guidedPool, guidedVqgan, guidedBatch, guidedSteps, guidedMaxAge, guidedLr, guidedCutn, guidedWeight, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
+            steps, batch, lr, seed, minScale, cropProbability, noise, patchSize, warmup, kindVariants, adversarialEps, adversarialSteps, init, guidedPool, guidedVqgan, guidedBatch, guidedSteps, guidedMaxAge, guidedLr, guidedCutn, guidedWeight, blobNegatives, blobWeight, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
         };
         command.SetAction(parse => UserErrors.Guard(AnsiConsole.Console, () =>
         {
@@ -83,6 +85,8 @@ public static class TrainClipCommand
                     WarmupSteps = parse.GetValue(warmup),
                     Model = defaults.Model with { VisionPatchSize = parse.GetValue(patchSize) ?? defaults.Model.VisionPatchSize },
                     KindVariants = parse.GetValue(kindVariants),
+                    BlobNegatives = parse.GetValue(blobNegatives),
+                    BlobWeight = parse.GetValue(blobWeight),
                     AdversarialEps = parse.GetValue(adversarialEps),
                     AdversarialSteps = parse.GetValue(adversarialSteps),
                     InitFrom = parse.GetValue(init) is { } initPath ? Path.GetFullPath(initPath) : null,
