@@ -33,6 +33,13 @@ public static class EvalCommand
         var augment = new Option<string?>("--augment") { Description = "Augmentation changes KEY=VALUE,... (see generate --augment)" };
         var cutn = new Option<int?>("--cutn") { Description = "Cutouts per step (default: generate's)" };
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default: generate's)" };
+        var cutPow = new Option<double?>("--cut-pow") { Description = "Cutout size power (default: generate's)" };
+        var schedule = new Option<string?>("--schedule") { Description = "Learning-rate schedule (default: generate's)" };
+        var tv = new Option<double?>("--tv") { Description = "Total-variation weight (default: generate's)" };
+        var starts = new Option<int?>("--starts") { Description = "Starts per picture, the best kept after the trial steps (default: generate's)" };
+        var trialSteps = new Option<int?>("--trial-steps") { Description = "Trial steps of each start (default: generate's)" };
+        var initImage = new Option<string?>("--init-image") { Description = "Start every picture from this image (vqgan and pixels generators)" };
+        var initWeight = new Option<double?>("--init-weight") { Description = "Keep close to the start (default: generate's)" };
         var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads" };
         var images = new Option<DirectoryInfo?>("--images") { Description = "Also save each picture here (NN-prompt.png)" };
         var promptsFile = new Option<FileInfo?>("--prompts") { Description = "Text file with one prompt per line (default: the fixed evaluation prompts)" };
@@ -43,7 +50,7 @@ public static class EvalCommand
         console ??= AnsiConsole.Console;
         var command = new Command("eval", "Generate an image per clipart prompt and grade it with the independent judge")
         {
-            generator, clip, vqgan, steps, seed, cutMethod, augment, cutn, lr, threads, images, promptsFile, limit, classifier, markdown,
+            generator, clip, vqgan, steps, seed, cutMethod, augment, cutn, lr, cutPow, schedule, tv, starts, trialSteps, initImage, initWeight, threads, images, promptsFile, limit, classifier, markdown,
         };
         command.SetAction(parse =>
         {
@@ -71,6 +78,13 @@ public static class EvalCommand
                 Augment = parse.GetValue(augment) ?? defaults.Augment,
                 CutCount = parse.GetValue(cutn) ?? defaults.CutCount,
                 LearningRate = parse.GetValue(lr) ?? defaults.LearningRate,
+                CutPower = parse.GetValue(cutPow) ?? defaults.CutPower,
+                Schedule = parse.GetValue(schedule) ?? defaults.Schedule,
+                TotalVariation = parse.GetValue(tv) ?? defaults.TotalVariation,
+                InitImage = parse.GetValue(initImage) ?? defaults.InitImage,
+                InitWeight = parse.GetValue(initWeight) ?? defaults.InitWeight,
+                Starts = parse.GetValue(starts) ?? defaults.Starts,
+                TrialSteps = parse.GetValue(trialSteps) ?? defaults.TrialSteps,
             };
             using var engine = kind == "reference" ? null : EngineGenerator.Load(settings, parse.GetValue(clip), parse.GetValue(vqgan));
             Func<string, Tensor> generate = engine is null ? Evaluator.RenderReference : engine.Generate;
@@ -137,6 +151,7 @@ public static class EvalCommand
             try
             {
                 // every setting checked once, before the first picture
+                GenerateCommand.ValidateStarts(settings);
                 using var probe = GenerateCommand.CreateRun(settings with { Prompt = "a red circle" }, clip, vqgan);
             }
             catch
@@ -152,14 +167,14 @@ public static class EvalCommand
         {
             var s = _settings;
             var size = s.Size ?? string.Join("x", GenerateCommand.DefaultSize(_clip).Width, GenerateCommand.DefaultSize(_clip).Height);
-            return FormattableString.Invariant($"{s.Steps} steps, {s.CutCount} {s.CutMethod} cutouts{(s.Augment is null ? "" : $" ({s.Augment})")}, {s.Optimizer} lr {s.LearningRate}, seed {s.Seed}, {size}");
+            return FormattableString.Invariant($"{s.Steps} steps{(s.Starts > 1 ? $" (best of {s.Starts} starts after {s.TrialSteps})" : "")}, {s.CutCount} {s.CutMethod} cutouts{(s.Augment is null ? "" : $" ({s.Augment})")}, {s.Optimizer} lr {s.LearningRate}, seed {s.Seed}, {size}");
         }
 
         public Tensor Generate(string prompt)
         {
             var settings = _settings with { Prompt = prompt };
-            using var run = GenerateCommand.CreateRun(settings, _clip, _vqgan);
-            run.Step(settings.Steps);
+            using var run = GenerateCommand.CreateBestRun(settings, _clip, _vqgan);
+            run.Step(Math.Max(0, settings.Steps - run.StepCount));
             return run.CurrentImage().ToTensor();
         }
 

@@ -46,6 +46,8 @@ public static class GenerateCommand
         var tv = new Option<double>("--tv") { Description = "Total-variation weight (smoothness)", DefaultValueFactory = _ => 0.0 };
         var imagePrompts = new Option<string[]>("--image-prompt") { Description = "Image prompt FILE[:WEIGHT[:STOP]] (repeatable)", AllowMultipleArgumentsPerToken = false };
         var noisePrompts = new Option<string[]>("--noise-prompt") { Description = "Noise prompt SEED[:WEIGHT] (repeatable)" };
+        var starts = new Option<int>("--starts") { Description = "Start this many runs (seeds SEED, SEED+1, ...), keep the one CLIP rates best after --trial-steps", DefaultValueFactory = _ => new GenerateSettings().Starts };
+        var trialSteps = new Option<int>("--trial-steps") { Description = "Steps each start runs before the best is kept (they count towards --steps)", DefaultValueFactory = _ => new GenerateSettings().TrialSteps };
         var phaseSteps = new Option<int>("--phase-steps") { Description = "With '^' story phases: steps per phase", DefaultValueFactory = _ => 0 };
         var strokes = new Option<int>("--strokes") { Description = "Number of strokes (strokes generator)", DefaultValueFactory = _ => 32 };
         var saveEvery = new Option<int>("--save-every") { Description = "Also write numbered snapshots every N steps", DefaultValueFactory = _ => 0 };
@@ -57,7 +59,7 @@ public static class GenerateCommand
         var command = new Command("generate", "Generate a picture from a text prompt by CLIP-guided optimisation")
         {
             prompt, generator, clip, vqgan, vqganConfig, size, steps, cutn, cutPow, cutMethod, augment, lr, optimizer, schedule, seed,
-            initImage, initWeight, tv, imagePrompts, noisePrompts, phaseSteps, strokes, saveEvery, output, runDir, resume, threads,
+            starts, trialSteps, initImage, initWeight, tv, imagePrompts, noisePrompts, phaseSteps, strokes, saveEvery, output, runDir, resume, threads,
         };
         command.SetAction(parse =>
         {
@@ -78,6 +80,8 @@ public static class GenerateCommand
                 Optimizer = parse.GetValue(optimizer)!,
                 Schedule = parse.GetValue(schedule)!,
                 Seed = parse.GetValue(seed),
+                Starts = parse.GetValue(starts),
+                TrialSteps = parse.GetValue(trialSteps),
                 InitImage = parse.GetValue(initImage),
                 InitWeight = parse.GetValue(initWeight),
                 TotalVariation = parse.GetValue(tv),
@@ -118,6 +122,9 @@ public static class GenerateCommand
         public string Optimizer { get; init; } = "Adam";
         public string Schedule { get; init; } = "constant";
         public long? Seed { get; init; }
+        /// <summary>Runs started (seeds Seed, Seed+1, ...); the one with the lowest loss after <see cref="TrialSteps"/> goes on (<see cref="BestOfStarts"/>).</summary>
+        public int Starts { get; init; } = 1;
+        public int TrialSteps { get; init; } = 40;
         public string? InitImage { get; init; }
         public double InitWeight { get; init; }
         public double TotalVariation { get; init; }
@@ -190,7 +197,7 @@ public static class GenerateCommand
             if (s.Size is not null) ParseSize(s.Size);
             clipModel = ClipModel.Load(clipPath);
             if (s.Generator.Equals("vqgan", StringComparison.OrdinalIgnoreCase)) (vqganModel, vqganPath) = LoadVqgan(s);
-            run = CreateRun(s, clipModel, vqganModel);
+            run = CreateBestRun(s, clipModel, vqganModel, console);
             var options = run.Options;
             console.MarkupLineInterpolated($"Seed [bold]{options.Seed}[/], {run.Generator.Name} {run.Generator.Width}x{run.Generator.Height}, CLIP {clipModel.ImageSize}px, {run.Prompts.Count} prompt(s).");
         }
@@ -253,6 +260,28 @@ public static class GenerateCommand
         // a prompt string is required for the script; image/noise-only runs get an empty-text-free script of the extras
         script ??= new PromptScript("", new[] { (IReadOnlyList<PromptSpec>)extras.ToList() });
         return new GuidedRun(generator, clip, script, options, script.Phases[0].SequenceEqual(extras) ? null : extras);
+    }
+
+    /// <summary>
+    /// <see cref="CreateRun"/>, or with <see cref="GenerateSettings.Starts"/> &gt; 1 the best of that many runs after
+    /// their trial steps (<see cref="BestOfStarts"/>; seeds Seed, Seed+1, ...). The run returned may have steps done.
+    /// </summary>
+    public static GuidedRun CreateBestRun(GenerateSettings s, ClipModel clip, VqganModel? vqgan, IAnsiConsole? console = null)
+    {
+        ValidateStarts(s);
+        if (s.Starts == 1) return CreateRun(s, clip, vqgan);
+        long seed = s.Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
+        var (best, candidates) = BestOfStarts.Choose(k => CreateRun(s with { Seed = seed + k }, clip, vqgan), s.Starts, s.TrialSteps);
+        console?.MarkupLineInterpolated($"{s.Starts} starts after {s.TrialSteps} steps: {string.Join(", ", candidates.Select(c => FormattableString.Invariant($"seed {c.Seed} {c.Loss:F3}")))}; kept seed {best.Options.Seed}.");
+        return best;
+    }
+
+    /// <summary>Checks --starts and --trial-steps against --steps; throws an <see cref="ArgumentException"/> naming the option.</summary>
+    public static void ValidateStarts(GenerateSettings s)
+    {
+        if (s.Starts < 1) throw new ArgumentException($"--starts must be at least 1; got {s.Starts}.");
+        if (s.Starts > 1 && (s.TrialSteps < 1 || s.TrialSteps > s.Steps))
+            throw new ArgumentException($"--trial-steps must be between 1 and --steps ({s.Steps}); got {s.TrialSteps}.");
     }
 
     /// <summary>The CLIP file to load: <paramref name="clip"/> (--clip), else the shipped one; checked to exist.</summary>

@@ -73,12 +73,27 @@ public class GenerateCommandTests : IDisposable
         Assert.Equal(ImageIO.Load(straight).data<float>().ToArray(), ImageIO.Load(resumed).data<float>().ToArray());
     }
 
+    [Fact]
+    public void SeveralStartsKeepTheBestAndSayWhichTooManyTrialStepsAreNamed()
+    {
+        var output = Path.Combine(_dir, "starts.png");
+        var (code, text) = Generate(Common(output, "a tree", "--steps", "4", "--starts", "3", "--trial-steps", "2"));
+        Assert.True(code == 0, text);
+        Assert.Matches(@"3 starts after 2 steps: seed 5 [0-9.]+, seed 6 [0-9.]+, seed 7 [0-9.]+; kept seed [567]\.", text.Replace("\n", " "));
+        Assert.True(File.Exists(output));
+
+        (code, text) = Generate(Common(Path.Combine(_dir, "bad.png"), "a tree", "--steps", "4", "--starts", "2", "--trial-steps", "5"));
+        Assert.Equal(1, code);
+        Assert.Contains("--trial-steps must be between 1 and --steps (4); got 5", text);
+    }
+
     [Theory]
     [InlineData("--size", "forty", "--size 'forty' is not WxH")]
     [InlineData("--optimizer", "adamm", "Unknown optimizer 'adamm'")]
     [InlineData("--cut-method", "fancy", "--cut-method 'fancy' is not one of: original, augmented")]
     [InlineData("--generator", "crayons", "--generator 'crayons' is not one of: vqgan, pixels, fourier, strokes")]
     [InlineData("--image-prompt", "missing.png:0.5", "--image-prompt file 'missing.png' does not exist")]
+    [InlineData("--starts", "0", "--starts must be at least 1")]
     public void BadOptionsSayWhatIsWrong(string option, string value, string message)
     {
         var args = new[] { "a tree", "--clip", TinyModels.ClipPath, "--generator", "pixels", "--steps", "1", "--out", Path.Combine(_dir, "x.png") }.ToList();
