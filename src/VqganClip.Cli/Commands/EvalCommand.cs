@@ -36,6 +36,7 @@ public static class EvalCommand
         var cutPow = new Option<double?>("--cut-pow") { Description = "Cutout size power (default: generate's)" };
         var schedule = new Option<string?>("--schedule") { Description = "Learning-rate schedule (default: generate's)" };
         var tv = new Option<double?>("--tv") { Description = "Total-variation weight (default: generate's)" };
+        var latentInit = new Option<string?>("--init") { Description = "codes | flat | noise: how the vqgan latent starts (default: generate's)" };
         var starts = new Option<int?>("--starts") { Description = "Starts per picture, the best kept after the trial steps (default: generate's)" };
         var trialSteps = new Option<int?>("--trial-steps") { Description = "Trial steps of each start (default: generate's)" };
         var initImage = new Option<string?>("--init-image") { Description = "Start every picture from this image (vqgan and pixels generators)" };
@@ -50,7 +51,7 @@ public static class EvalCommand
         console ??= AnsiConsole.Console;
         var command = new Command("eval", "Generate an image per clipart prompt and grade it with the independent judge")
         {
-            generator, clip, vqgan, steps, seed, cutMethod, augment, cutn, lr, cutPow, schedule, tv, starts, trialSteps, initImage, initWeight, threads, images, promptsFile, limit, classifier, markdown,
+            generator, clip, vqgan, steps, seed, cutMethod, augment, cutn, lr, cutPow, schedule, tv, latentInit, starts, trialSteps, initImage, initWeight, threads, images, promptsFile, limit, classifier, markdown,
         };
         command.SetAction(parse =>
         {
@@ -83,6 +84,7 @@ public static class EvalCommand
                 TotalVariation = parse.GetValue(tv) ?? defaults.TotalVariation,
                 InitImage = parse.GetValue(initImage) ?? defaults.InitImage,
                 InitWeight = parse.GetValue(initWeight) ?? defaults.InitWeight,
+                Init = parse.GetValue(latentInit) ?? defaults.Init,
                 Starts = parse.GetValue(starts) ?? defaults.Starts,
                 TrialSteps = parse.GetValue(trialSteps) ?? defaults.TrialSteps,
             };
@@ -167,7 +169,7 @@ public static class EvalCommand
         {
             var s = _settings;
             var size = s.Size ?? string.Join("x", GenerateCommand.DefaultSize(_clip).Width, GenerateCommand.DefaultSize(_clip).Height);
-            return FormattableString.Invariant($"{s.Steps} steps{(s.Starts > 1 ? $" (best of {s.Starts} starts after {s.TrialSteps})" : "")}, {s.CutCount} {s.CutMethod} cutouts{(s.Augment is null ? "" : $" ({s.Augment})")}, {s.Optimizer} lr {s.LearningRate}, seed {s.Seed}, {size}");
+            return FormattableString.Invariant($"{s.Steps} steps{(s.Generator == "vqgan" ? $", init {s.Init}" : "")}{(s.Starts > 1 ? $" (best of {s.Starts} starts after {s.TrialSteps})" : "")}, {s.CutCount} {s.CutMethod} cutouts{(s.Augment is null ? "" : $" ({s.Augment})")}, {s.Optimizer} lr {s.LearningRate}, seed {s.Seed}, {size}");
         }
 
         public Tensor Generate(string prompt)

@@ -46,6 +46,7 @@ public static class GenerateCommand
         var tv = new Option<double>("--tv") { Description = "Total-variation weight (smoothness)", DefaultValueFactory = _ => 0.0 };
         var imagePrompts = new Option<string[]>("--image-prompt") { Description = "Image prompt FILE[:WEIGHT[:STOP]] (repeatable)", AllowMultipleArgumentsPerToken = false };
         var noisePrompts = new Option<string[]>("--noise-prompt") { Description = "Noise prompt SEED[:WEIGHT] (repeatable)" };
+        var init = new Option<string>("--init") { Description = "How the vqgan generator's latent starts without --init-image: codes (random codebook entries, the original) | flat (a blank white canvas) | noise", DefaultValueFactory = _ => new GenerateSettings().Init };
         var starts = new Option<int>("--starts") { Description = "Start this many runs (seeds SEED, SEED+1, ...), keep the one CLIP rates best after --trial-steps", DefaultValueFactory = _ => new GenerateSettings().Starts };
         var trialSteps = new Option<int>("--trial-steps") { Description = "Steps each start runs before the best is kept (they count towards --steps)", DefaultValueFactory = _ => new GenerateSettings().TrialSteps };
         var phaseSteps = new Option<int>("--phase-steps") { Description = "With '^' story phases: steps per phase", DefaultValueFactory = _ => 0 };
@@ -59,7 +60,7 @@ public static class GenerateCommand
         var command = new Command("generate", "Generate a picture from a text prompt by CLIP-guided optimisation")
         {
             prompt, generator, clip, vqgan, vqganConfig, size, steps, cutn, cutPow, cutMethod, augment, lr, optimizer, schedule, seed,
-            starts, trialSteps, initImage, initWeight, tv, imagePrompts, noisePrompts, phaseSteps, strokes, saveEvery, output, runDir, resume, threads,
+            init, starts, trialSteps, initImage, initWeight, tv, imagePrompts, noisePrompts, phaseSteps, strokes, saveEvery, output, runDir, resume, threads,
         };
         command.SetAction(parse =>
         {
@@ -80,6 +81,7 @@ public static class GenerateCommand
                 Optimizer = parse.GetValue(optimizer)!,
                 Schedule = parse.GetValue(schedule)!,
                 Seed = parse.GetValue(seed),
+                Init = parse.GetValue(init)!,
                 Starts = parse.GetValue(starts),
                 TrialSteps = parse.GetValue(trialSteps),
                 InitImage = parse.GetValue(initImage),
@@ -125,6 +127,8 @@ public static class GenerateCommand
         /// <summary>Runs started (seeds Seed, Seed+1, ...); the one with the lowest loss after <see cref="TrialSteps"/> goes on (<see cref="BestOfStarts"/>).</summary>
         public int Starts { get; init; } = 1;
         public int TrialSteps { get; init; } = 40;
+        /// <summary>The vqgan generator's start without an init image: codes | flat | noise (<see cref="LatentInit"/>).</summary>
+        public string Init { get; init; } = "codes";
         public string? InitImage { get; init; }
         public double InitWeight { get; init; }
         public double TotalVariation { get; init; }
@@ -233,6 +237,7 @@ public static class GenerateCommand
         if (s.InitImage is not null && !File.Exists(s.InitImage))
             throw new FileNotFoundException($"--init-image '{s.InitImage}' does not exist.", s.InitImage);
         var (width, height) = s.Size is null ? DefaultSize(clip) : ParseSize(s.Size);
+        ParseInit(s.Init);   // a typo is an error with every generator, not only vqgan
         var options = new GuidanceOptions
         {
             CutCount = s.CutCount,
@@ -276,6 +281,15 @@ public static class GenerateCommand
         return best;
     }
 
+    /// <summary>The --init word as a <see cref="LatentInit"/>.</summary>
+    public static LatentInit ParseInit(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "codes" => LatentInit.RandomCodes,
+        "flat" => LatentInit.Flat,
+        "noise" => LatentInit.Noise,
+        _ => throw new ArgumentException($"--init '{text}' is not one of: codes, flat, noise."),
+    };
+
     /// <summary>Checks --starts and --trial-steps against --steps; throws an <see cref="ArgumentException"/> naming the option.</summary>
     public static void ValidateStarts(GenerateSettings s)
     {
@@ -315,7 +329,7 @@ public static class GenerateCommand
         {
             return kind switch
             {
-                "vqgan" => new VqganLatentGenerator(vqgan!, width, height, init is null ? LatentInit.RandomCodes : LatentInit.Image, init),
+                "vqgan" => new VqganLatentGenerator(vqgan!, width, height, init is null ? ParseInit(s.Init) : LatentInit.Image, init),
                 "pixels" => new PixelGenerator(width, height, initImage: init),
                 "fourier" when init is null => new FourierGenerator(width, height),
                 "strokes" when init is null => new StrokeGenerator(width, height, s.Strokes),

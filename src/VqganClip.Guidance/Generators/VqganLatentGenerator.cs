@@ -15,6 +15,11 @@ public enum LatentInit
     Noise,
     /// <summary>The VQGAN encoding of an init image (resized to the generator's size).</summary>
     Image,
+    /// <summary>
+    /// The VQGAN encoding of a blank white canvas: a blank page rather than a mosaic of random codes, which
+    /// guidance on a small codebook often cannot clear (see <see cref="FlatLatent"/>).
+    /// </summary>
+    Flat,
 }
 
 /// <summary>
@@ -99,6 +104,9 @@ public sealed class VqganLatentGenerator : ImageGeneratorBase
             case LatentInit.RandomCodes:
                 z = RandomCodeLatent(codebook, TokensY, TokensX, rng);
                 break;
+            case LatentInit.Flat:
+                z = FlatLatent(_vqgan, TokensY * _vqgan.DownsamplingFactor, TokensX * _vqgan.DownsamplingFactor);
+                break;
             case LatentInit.Noise:
             {
                 var mean = codebook.mean(new long[] { 0 }).view(1L, -1, 1, 1);
@@ -140,6 +148,23 @@ public sealed class VqganLatentGenerator : ImageGeneratorBase
     }
 
     /// <summary>The original's start, <c>one_hot(randint) @ codebook</c>: a latent [1, embed_dim, tokensY, tokensX] of random codebook entries.</summary>
+    /// <summary>
+    /// The quantised VQGAN encoding [1, embed_dim, h/f, w/f] of a uniform canvas of <paramref name="grey"/> (in [0,1]):
+    /// with the shipped clipart models, guidance from random codes settles in code mosaics far worse than a drawing
+    /// (CLIP loss 0.58 against 0.23 for "a red circle on the left") while from a blank canvas it reaches 0.28-0.34.
+    /// White by default: a VQGAN trained on clipart reconstructs a white page as white, but mid-grey (a colour it has
+    /// only seen in small details) as a patchwork.
+    /// </summary>
+    public static Tensor FlatLatent(VqganModel vqgan, int height, int width, float grey = 1f)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var canvas = full(new long[] { 1, 3, height, width }, grey * 2 - 1, device: vqgan.Codebook.device);
+        var (zq, indices) = vqgan.EncodeQuantized(canvas);
+        indices.Dispose();
+        return zq.MoveToOuterDisposeScope();
+    }
+
     public static Tensor RandomCodeLatent(Tensor codebook, int tokensY, int tokensX, Generator rng)
     {
         using var scope = NewDisposeScope();

@@ -24,6 +24,12 @@ public sealed record GuidedNegativeOptions
     /// <summary>Augmented cutouts per chain and guidance step.</summary>
     public int Cutouts { get; init; } = 4;
 
+    /// <summary>
+    /// Fraction of chain (re)starts from a blank white canvas (<see cref="Generators.LatentInit.Flat"/>) instead of random
+    /// codes, so the guide also learns from what guidance makes from a blank page.
+    /// </summary>
+    public double FlatStartFraction { get; init; }
+
     /// <summary>Weight of the "drawing before guided picture" term against the contrastive loss.</summary>
     public double Weight { get; init; } = 1.0;
 
@@ -36,6 +42,7 @@ public sealed record GuidedNegativeOptions
         if (MaxAge < 1) throw new ArgumentException($"--guided-max-age must be at least 1 (got {MaxAge}).");
         if (!(LearningRate > 0)) throw new ArgumentException($"--guided-lr must be positive (got {LearningRate}).");
         if (Cutouts < 1) throw new ArgumentException($"--guided-cutn must be at least 1 (got {Cutouts}).");
+        if (!(FlatStartFraction >= 0 && FlatStartFraction <= 1)) throw new ArgumentException($"--guided-flat-starts must be between 0 and 1 (got {FlatStartFraction}).");
         if (!(Weight >= 0)) throw new ArgumentException($"--guided-weight must not be negative (got {Weight}).");
     }
 }

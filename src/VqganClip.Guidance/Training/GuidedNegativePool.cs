@@ -33,6 +33,7 @@ public sealed class GuidedNegativePool : IDisposable
     private readonly AugmentedCutouts _cutouts;
     private readonly Generator _rng;
     private readonly SceneSampler _scenes;
+    private readonly Tensor _flat;
     private int _cursor;
 
     /// <param name="vqgan">The frozen VQGAN guidance drives; owned by the pool.</param>
@@ -63,6 +64,8 @@ public sealed class GuidedNegativePool : IDisposable
         _captions = new string[n];
         _cutouts = new AugmentedCutouts(clipImageSize, options.Cutouts, 1.0, new AugmentOptions());
         _rng = new Generator((ulong)ClipartBatches.StepSeed(seed ^ 0x6E6, 0));
+        using (var flat = VqganLatentGenerator.FlatLatent(vqgan, SceneLayout.Size, SceneLayout.Size))
+            _flat = flat[0].clone();
         _scenes = new SceneSampler(ClipartBatches.StepSeed(seed ^ 0x6E7, 0));
         for (int i = 0; i < n; i++)
         {
@@ -158,13 +161,17 @@ public sealed class GuidedNegativePool : IDisposable
         return _vqgan.Decode(zq).add(1).div(2).clamp(0, 1).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Chain <paramref name="i"/> starts again: random codes (generate's default init), a new scene, fresh Adam moments.</summary>
+    /// <summary>
+    /// Chain <paramref name="i"/> starts again: random codes, or with probability <see cref="GuidedNegativeOptions.FlatStartFraction"/>
+    /// a blank white canvas (generate's two inits), a new scene, fresh Adam moments.
+    /// </summary>
     private void Restart(int i)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         int side = (int)_z.shape[2];
-        _z[i].copy_(VqganLatentGenerator.RandomCodeLatent(_vqgan.Codebook, side, side, _rng)[0]);
+        bool flat = _options.FlatStartFraction > 0 && rand(1, generator: _rng).item<float>() < _options.FlatStartFraction;
+        _z[i].copy_(flat ? _flat : VqganLatentGenerator.RandomCodeLatent(_vqgan.Codebook, side, side, _rng)[0]);
         _m[i].zero_();
         _v[i].zero_();
         _age[i] = 0;
@@ -175,6 +182,7 @@ public sealed class GuidedNegativePool : IDisposable
     public void Dispose()
     {
         _z.Dispose();
+        _flat.Dispose();
         _m.Dispose();
         _v.Dispose();
         _zMin.Dispose();

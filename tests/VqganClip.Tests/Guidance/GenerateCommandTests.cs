@@ -94,6 +94,7 @@ public class GenerateCommandTests : IDisposable
     [InlineData("--generator", "crayons", "--generator 'crayons' is not one of: vqgan, pixels, fourier, strokes")]
     [InlineData("--image-prompt", "missing.png:0.5", "--image-prompt file 'missing.png' does not exist")]
     [InlineData("--starts", "0", "--starts must be at least 1")]
+    [InlineData("--init", "blank", "--init 'blank' is not one of: codes, flat, noise")]
     public void BadOptionsSayWhatIsWrong(string option, string value, string message)
     {
         var args = new[] { "a tree", "--clip", TinyModels.ClipPath, "--generator", "pixels", "--steps", "1", "--out", Path.Combine(_dir, "x.png") }.ToList();

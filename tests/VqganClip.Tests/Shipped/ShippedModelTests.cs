@@ -115,6 +115,21 @@ public sealed class ShippedModelTests : IDisposable
     }
 
     [Fact]
+    public void AFlatStartIsABlankWhiteCanvasAndRandomCodesAreNot()
+    {
+        using var vqgan = VqganModel.Load(DataFile(ShippedModels.VqganFileName), DataFile(ShippedModels.VqganConfigFileName));
+        using var flat = new VqganClip.Guidance.Generators.VqganLatentGenerator(vqgan, 64, 64, VqganClip.Guidance.Generators.LatentInit.Flat);
+        using (var rng = new TorchSharp.torch.Generator(1)) flat.Initialize(rng);
+        using var picture = flat.Render().detach();
+        Assert.True(picture.mean().item<float>() > 0.97f, $"flat start has mean {picture.mean().item<float>():F3}, not white");
+        Assert.True(picture.std().item<float>() < 0.03f, $"flat start has pixel std {picture.std().item<float>():F3}");
+        using var codes = new VqganClip.Guidance.Generators.VqganLatentGenerator(vqgan, 64, 64);
+        using (var rng = new TorchSharp.torch.Generator(1)) codes.Initialize(rng);
+        using var mosaic = codes.Render().detach();
+        Assert.True(mosaic.std().item<float>() > 0.1f, $"random codes have pixel std {mosaic.std().item<float>():F3}");
+    }
+
+    [Fact]
     public void TwentyDefaultStepsOnTheShippedModelsLowerTheLoss()
     {
         using var clip = ClipModel.Load(DataFile(ShippedModels.ClipFileName));

@@ -1,3 +1,4 @@
+using VqganClip.Guidance.Generators;
 using VqganClip.Guidance.ClipartWorld;
 using VqganClip.Guidance.Training;
 using VqganClip.Models.Clip;
@@ -119,6 +120,31 @@ public class GuidedNegativeTests
             Assert.Contains(missing, e.Message);
         }
         finally { Directory.Delete(folder, recursive: true); }
+    });
+
+    [Fact]
+    public void Flat_starts_begin_every_chain_from_the_same_blank_canvas() => SingleThreaded(() =>
+    {
+        using var clip = new ClipModel(TinyClip().Model);
+        // a learning rate too small to move any code: the pictures are the chains' starts
+        var still = Pool(size: 3, batch: 3, steps: 1, maxAge: 1000) with { LearningRate = 1e-12 };
+        using var scope = NewDisposeScope();
+        using (var flat = new GuidedNegativePool(TinyVqganModel(), still with { FlatStartFraction = 1 }, clip.ImageSize, seed: 4))
+        {
+            var images = flat.Advance(clip).Images;
+            using var vqgan = TinyVqganModel();
+            using var canvas = VqganLatentGenerator.FlatLatent(vqgan, 64, 64);
+            var blank = VqganLatentGenerator.Synthesize(vqgan, canvas);
+            for (int i = 0; i < 3; i++)
+                Assert.True((images[i] - blank[0]).abs().max().item<float>() < 1e-5f, $"chain {i} did not start from the flat canvas");
+        }
+        using (var codes = new GuidedNegativePool(TinyVqganModel(), still, clip.ImageSize, seed: 4))
+        {
+            var images = codes.Advance(clip).Images;
+            Assert.True((images[0] - images[1]).abs().max().item<float>() > 1e-3f, "random-code starts should differ");
+        }
+        var e = Assert.Throws<ArgumentException>(() => (TinyClip() with { GuidedNegatives = still with { FlatStartFraction = 1.5 } }).Validate());
+        Assert.Contains("--guided-flat-starts", e.Message);
     });
 
     [Fact]

@@ -40,6 +40,7 @@ public static class TrainClipCommand
         var guidedCutn = new Option<int>("--guided-cutn") { Description = "Augmented cutouts per chain and guidance step", DefaultValueFactory = _ => guidedDefaults.Cutouts };
         var blobNegatives = new Option<int>("--blob-negatives") { Description = "Scenes per step that also get a shape-free copy (an object blurred to a blob) their caption must rank below the drawing (0 = none)", DefaultValueFactory = _ => defaults.BlobNegatives };
         var blobWeight = new Option<double>("--blob-weight") { Description = "Weight of the drawing-before-blob term", DefaultValueFactory = _ => defaults.BlobWeight };
+        var guidedFlat = new Option<double>("--guided-flat-starts") { Description = "Fraction of chain starts from a blank white canvas instead of random codes", DefaultValueFactory = _ => guidedDefaults.FlatStartFraction };
         var guidedWeight = new Option<double>("--guided-weight") { Description = "Weight of the drawing-before-guided-picture term", DefaultValueFactory = _ => guidedDefaults.Weight };
         var output = new Option<string>("--out") { Description = "Exported model (.safetensors, OpenAI key names)", DefaultValueFactory = _ => DefaultOutput };
         var run = new Option<string?>("--run") { Description = "Run folder for log.jsonl, checkpoint/ and best/ (default runs/clip-<time>)" };
@@ -52,7 +53,7 @@ public static class TrainClipCommand
 
         var command = new Command("clip", "Train the clipart CLIP (ViT) contrastively and export OpenAI-layout safetensors")
         {
-            steps, batch, lr, seed, minScale, cropProbability, noise, patchSize, warmup, kindVariants, adversarialEps, adversarialSteps, init, guidedPool, guidedVqgan, guidedBatch, guidedSteps, guidedMaxAge, guidedLr, guidedCutn, guidedWeight, blobNegatives, blobWeight, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
+            steps, batch, lr, seed, minScale, cropProbability, noise, patchSize, warmup, kindVariants, adversarialEps, adversarialSteps, init, guidedPool, guidedVqgan, guidedBatch, guidedSteps, guidedMaxAge, guidedLr, guidedCutn, guidedWeight, guidedFlat, blobNegatives, blobWeight, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
         };
         command.SetAction(parse => UserErrors.Guard(AnsiConsole.Console, () =>
         {
@@ -102,6 +103,7 @@ public static class TrainClipCommand
                             LearningRate = parse.GetValue(guidedLr),
                             Cutouts = parse.GetValue(guidedCutn),
                             Weight = parse.GetValue(guidedWeight),
+                            FlatStartFraction = parse.GetValue(guidedFlat),
                         }
                         : parse.GetValue(guidedPool) < 0 ? throw new ArgumentException($"--guided-negatives must not be negative (got {parse.GetValue(guidedPool)}).") : null,
                     Augment = defaults.Augment with
