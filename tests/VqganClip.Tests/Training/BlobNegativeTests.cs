@@ -90,10 +90,8 @@ public class BlobNegativeTests
     public void Paired_negatives_add_their_weighted_term_for_the_captions_they_name() => SingleThreaded(() =>
     {
         using var clip = new ClipModel(TinyClip().Model);
-        var (specs, captions) = ClipartBatches.HeldOut(6);
         using var scope = NewDisposeScope();
-        var images = ClipartBatches.Render(specs, 1);
-        var tokens = ClipTokenizer.Default.Tokenize(captions, clip.ContextLength, truncate: true);
+        var (images, tokens) = HeldOutBatch(clip, 6);
         using var _ = no_grad();
         var (contrastive, _) = ClipTrainer.ContrastiveLoss(clip, images, tokens);
         // a negative equal to its caption's own drawing is a tie: ln 2 per pair, the drawing never strictly wins

@@ -76,10 +76,8 @@ public class GuidedNegativeTests
     public void A_guided_picture_equal_to_its_drawing_costs_ln2_on_top_of_the_contrastive_loss() => SingleThreaded(() =>
     {
         using var clip = new ClipModel(TinyClip().Model);
-        var (specs, captions) = ClipartBatches.HeldOut(6);
         using var scope = NewDisposeScope();
-        var images = ClipartBatches.Render(specs, 1);
-        var tokens = ClipTokenizer.Default.Tokenize(captions, clip.ContextLength, truncate: true);
+        var (images, tokens) = HeldOutBatch(clip, 6);
         using var _ = no_grad();
         var (contrastive, _) = ClipTrainer.ContrastiveLoss(clip, images, tokens);
         var tie = ClipTrainer.GuidedContrastiveLoss(clip, images, tokens, images.narrow(0, 4, 2), weight: 0.5);

@@ -65,5 +65,13 @@ internal static class TrainingTestSupport
     public static bool Same(TorchSharp.torch.Tensor a, TorchSharp.torch.Tensor b) =>
         a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 
+    /// <summary>The first <paramref name="count"/> held-out scenes rendered [N,3,64,64] and their captions tokenised for <paramref name="clip"/>.</summary>
+    public static (TorchSharp.torch.Tensor Images, TorchSharp.torch.Tensor Tokens) HeldOutBatch(VqganClip.Models.Clip.ClipModel clip, int count)
+    {
+        var (specs, captions) = VqganClip.Guidance.Training.ClipartBatches.HeldOut(count);
+        return (VqganClip.Guidance.Training.ClipartBatches.Render(specs, 1),
+            VqganClip.Models.Clip.ClipTokenizer.Default.Tokenize(captions, clip.ContextLength, truncate: true));
+    }
+
     public static string TempDirectory() => Directory.CreateTempSubdirectory("training-tests-").FullName;
 }
