@@ -460,6 +460,8 @@ public static class GenerateCommand
         if (o.TotalVariationWeight > 0) cmd.Append(CultureInfo.InvariantCulture, $" --tv {o.TotalVariationWeight:R}");
         if (o.PhaseSteps > 0) cmd.Append(CultureInfo.InvariantCulture, $" --phase-steps {o.PhaseSteps}");
         if (run.Generator.Name == "strokes") cmd.Append(" --strokes ").Append(run.Generator.Settings["strokes"]);
+        if (s.InitImage is null && run.Generator is VqganLatentGenerator { Init: not LatentInit.RandomCodes and not LatentInit.Image } latent)
+            cmd.Append(" --init ").Append(latent.Init == LatentInit.Flat ? "flat" : "noise");
         foreach (var p in image) cmd.Append(" --image-prompt ").Append(Quote(p));
         foreach (var p in noise) cmd.Append(" --noise-prompt ").Append(p);
         if (s.InitImage is not null) cmd.Append(" --init-image ").Append(Quote(s.InitImage));

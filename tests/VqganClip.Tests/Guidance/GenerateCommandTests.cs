@@ -79,12 +79,32 @@ public class GenerateCommandTests : IDisposable
         var output = Path.Combine(_dir, "starts.png");
         var (code, text) = Generate(Common(output, "a tree", "--steps", "4", "--starts", "3", "--trial-steps", "2"));
         Assert.True(code == 0, text);
-        Assert.Matches(@"3 starts after 2 steps: seed 5 [0-9.]+, seed 6 [0-9.]+, seed 7 [0-9.]+; kept seed [567]\.", text.Replace("\n", " "));
-        Assert.True(File.Exists(output));
+        var kept = System.Text.RegularExpressions.Regex.Match(text.Replace("\n", " "), @"3 starts after 2 steps: seed 5 [0-9.]+, seed 6 [0-9.]+, seed 7 [0-9.]+; kept seed ([567])\.");
+        Assert.True(kept.Success, text);
+        // the picture records the kept seed, and a plain run of that seed makes the same picture
+        var chunks = ImageIO.ReadPngText(output);
+        Assert.Equal(kept.Groups[1].Value, chunks["seed"]);
+        var plain = Path.Combine(_dir, "plain.png");
+        var args = Common(plain, "a tree", "--steps", "4");
+        args[Array.IndexOf(args, "--seed") + 1] = kept.Groups[1].Value;
+        Assert.Equal(0, Generate(args).Code);
+        Assert.Equal(ImageIO.Load(output).data<float>().ToArray(), ImageIO.Load(plain).data<float>().ToArray());
 
         (code, text) = Generate(Common(Path.Combine(_dir, "bad.png"), "a tree", "--steps", "4", "--starts", "2", "--trial-steps", "5"));
         Assert.Equal(1, code);
         Assert.Contains("--trial-steps must be between 1 and --steps (4); got 5", text);
+    }
+
+    [Fact]
+    public void AFlatStartIsRecordedInThePicturesCommand()
+    {
+        var output = Path.Combine(_dir, "flat.png");
+        var (code, text) = Generate("a tree", "--generator", "vqgan", "--clip", TinyModels.ClipPath, "--vqgan", TinyModels.VqganPath,
+            "--vqgan-config", TinyModels.VqganConfigPath, "--size", "64x64", "--cutn", "2", "--steps", "1", "--seed", "1", "--init", "flat", "--out", output);
+        Assert.True(code == 0, text);
+        var chunks = ImageIO.ReadPngText(output);
+        Assert.Contains("--init flat", chunks["command"]);
+        Assert.Contains("\"init\":\"Flat\"", chunks["generator_settings"]);
     }
 
     [Theory]
