@@ -34,11 +34,15 @@ public static class BlobNegatives
         return (scenes.ToArray(), objects.ToArray());
     }
 
-    /// <summary>The blob copies [M, 3, 64, 64] in [0, 1] of <paramref name="specs"/>[scenes[k]] with object objects[k] blurred away.</summary>
-    public static Tensor Make(IReadOnlyList<SceneSpec> specs, int[] scenes, int[] objects, Generator generator, int renderThreads = 0)
+    /// <summary>
+    /// The blob copies [M, 3, 64, 64] in [0, 1] of <paramref name="specs"/>[scenes[k]] with object objects[k] blurred away.
+    /// <paramref name="drawings"/> [M, 3, 64, 64] are those scenes as already rendered (the trainer has them in its batch).
+    /// </summary>
+    public static Tensor Make(IReadOnlyList<SceneSpec> specs, Tensor drawings, int[] scenes, int[] objects, Generator generator, int renderThreads = 0)
     {
         if (scenes.Length != objects.Length) throw new ArgumentException("One object index per chosen scene.");
         if (scenes.Length == 0) throw new ArgumentException("No scenes to make blobs of.", nameof(scenes));
+        if (drawings.shape[0] != scenes.Length) throw new ArgumentException($"{drawings.shape[0]} drawings for {scenes.Length} chosen scenes.", nameof(drawings));
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         int m = scenes.Length;
@@ -55,8 +59,7 @@ public static class BlobNegatives
             var rgb = Palette.Of(o.Color);
             (colours[3 * k], colours[3 * k + 1], colours[3 * k + 2]) = (rgb.R / 255f, rgb.G / 255f, rgb.B / 255f);
         }
-        var original = ClipartBatches.Render(scenes.Select(i => specs[i]).ToArray(), renderThreads);
-        var silhouette = (original - ClipartBatches.Render(recoloured, renderThreads)).abs().amax([1], keepdim: true);
+        var silhouette = (drawings - ClipartBatches.Render(recoloured, renderThreads)).abs().amax([1], keepdim: true);
         silhouette = (silhouette / silhouette.amax([1, 2, 3], keepdim: true).clamp_min(1e-6)).clamp(0, 1);
         var canvas = ClipartBatches.Render(emptied, renderThreads);
 

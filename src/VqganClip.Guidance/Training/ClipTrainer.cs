@@ -132,7 +132,8 @@ public sealed class ClipTrainer : ITrainer
                 var (scenes, objects) = BlobNegatives.Choose(specs.Take(Options.BatchSize).ToArray(), Options.BlobNegatives,
                     new Random(ClipartBatches.StepSeed(Options.Seed ^ 0xB10B, Step)));
                 if (scenes.Length > 0)
-                    blobs = new PairedNegatives(Options.Augment.Apply(BlobNegatives.Make(specs, scenes, objects, generator, _renderThreads), generator),
+                    blobs = new PairedNegatives(Options.Augment.Apply(BlobNegatives.Make(specs,
+                            images.index_select(0, tensor(scenes.Select(i => (long)i).ToArray())), scenes, objects, generator, _renderThreads), generator),
                         scenes.Select(i => (long)i).ToArray(), Options.BlobWeight);
             }
         }
@@ -148,10 +149,7 @@ public sealed class ClipTrainer : ITrainer
         {
             var sets = new List<PairedNegatives>();
             if (guidedViews is not null)
-            {
-                long n = views.shape[0], m = guidedViews.shape[0];
-                sets.Add(new PairedNegatives(guidedViews, Enumerable.Range((int)(n - m), (int)m).Select(i => (long)i).ToArray(), Options.GuidedNegatives!.Weight));
-            }
+                sets.Add(PairedNegatives.ForLast(guidedViews, views.shape[0], Options.GuidedNegatives!.Weight));
             if (blobs is not null) sets.Add(blobs);
             var result = ContrastiveLossWithNegatives(_model, views, tokens, sets);
             (loss, logits) = (result.Loss, result.Logits);
@@ -217,13 +215,20 @@ public sealed class ClipTrainer : ITrainer
     {
         long n = views01.shape[0], m = guided01.shape[0];
         if (m > n) throw new ArgumentException($"{m} guided pictures for a batch of {n}: the batch must end with their drawings.");
-        var index = Enumerable.Range((int)(n - m), (int)m).Select(i => (long)i).ToArray();
-        var (loss, logits, figures) = ContrastiveLossWithNegatives(model, views01, tokens, [new PairedNegatives(guided01, index, weight)]);
+        var (loss, logits, figures) = ContrastiveLossWithNegatives(model, views01, tokens, [PairedNegatives.ForLast(guided01, n, weight)]);
         return (loss, logits, figures[0].PairLoss, figures[0].DrawingWins);
     }
 
     /// <summary>Negative pictures for some captions of a batch: <see cref="Images01"/>[k] is a worse picture of caption <see cref="CaptionIndex"/>[k].</summary>
-    public sealed record PairedNegatives(Tensor Images01, long[] CaptionIndex, double Weight);
+    public sealed record PairedNegatives(Tensor Images01, long[] CaptionIndex, double Weight)
+    {
+        /// <summary>Negatives for the last captions of a batch of <paramref name="batch"/> (the guided chains' scenes end the batch).</summary>
+        public static PairedNegatives ForLast(Tensor images01, long batch, double weight)
+        {
+            long m = images01.shape[0];
+            return new PairedNegatives(images01, Enumerable.Range((int)(batch - m), (int)m).Select(i => (long)i).ToArray(), weight);
+        }
+    }
 
     /// <summary>
     /// <see cref="ContrastiveLoss"/> on the batch plus, for each set of paired negatives, its weight times the mean of

@@ -21,12 +21,11 @@ public class BlobNegativeTests
         var specs = new[] { Star, Star };
         var drawing = ClipartBatches.Render(specs, 1);
         using var generator = new Generator(5);
-        var blobs = BlobNegatives.Make(specs, [0, 1], [0, 0], generator, 1);
+        var blobs = BlobNegatives.Make(specs, drawing, [0, 1], [0, 0], generator, 1);
         Assert.Equal(new long[] { 2, 3, 64, 64 }, blobs.shape);
 
-        var red = tensor(new[] { 220f / 255, 40f / 255, 40f / 255 }).reshape(1, 3, 1, 1);
-        var redRgb = VqganClip.Guidance.ClipartWorld.Palette.Of(ClipartColor.Red);
-        red = tensor(new[] { redRgb.R / 255f, redRgb.G / 255f, redRgb.B / 255f }).reshape(1, 3, 1, 1);
+        var redRgb = Palette.Of(ClipartColor.Red);
+        var red = tensor(new[] { redRgb.R / 255f, redRgb.G / 255f, redRgb.B / 255f }).reshape(1, 3, 1, 1);
         Tensor RedMask(Tensor x) => ((x - red).abs().amax([1]) < 0.2f).to(ScalarType.Float32);   // [N, 64, 64]
         var drawnMask = RedMask(drawing);
         var blobMask = RedMask(blobs);
@@ -46,7 +45,7 @@ public class BlobNegativeTests
         Assert.True((blobs[.., .., ..8, 56..] - drawing[.., .., ..8, 56..]).abs().max().item<float>() < 1e-5f);
         // seeded: the same generator seed gives the same blobs
         using var again = new Generator(5);
-        Assert.True(Same(blobs, BlobNegatives.Make(specs, [0, 1], [0, 0], again, 1)));
+        Assert.True(Same(blobs, BlobNegatives.Make(specs, drawing, [0, 1], [0, 0], again, 1)));
     });
 
     [Fact]
@@ -55,7 +54,7 @@ public class BlobNegativeTests
         using var scope = NewDisposeScope();
         var drawing = ClipartBatches.Render([StarAboveHouse], 1);
         using var generator = new Generator(2);
-        var blob = BlobNegatives.Make([StarAboveHouse], [0], [0], generator, 1);
+        var blob = BlobNegatives.Make([StarAboveHouse], drawing, [0], [0], generator, 1);
         // the house (bottom half) is as drawn; the star (top half) is not
         Assert.True((blob[.., .., 40.., ..] - drawing[.., .., 40.., ..]).abs().max().item<float>() < 1e-5f);
         Assert.True((blob[.., .., ..32, ..] - drawing[.., .., ..32, ..]).abs().max().item<float>() > 0.3f);
