@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace VqganClip.Guidance.Training;
 
 /// <summary>
-/// Trains a ViT <see cref="ClipModel"/> (OpenAI parameter names) on captioned clipart scenes with CLIP's
+/// Trains a <see cref="ClipModel"/> (a ViT, or a ModifiedResNet image tower, see <see cref="ClipartClipArchitecture.ResNet"/>) (OpenAI parameter names) on captioned clipart scenes with CLIP's
 /// symmetric contrastive loss: cross-entropy over image->caption and caption->image cosine similarities scaled
 /// by exp(logit_scale), logit_scale learnable from ln(1/0.07) and clamped at ln(100) as in the CLIP paper.
 /// Images are augmented views (<see cref="ClipAugment"/>); captions go through the real CLIP tokenizer.
@@ -16,6 +16,9 @@ namespace VqganClip.Guidance.Training;
 /// is the standard one regardless.
 /// <para>The token table is rounded to float16 precision after every step, so the exported file (which stores
 /// it as float16, see <see cref="Export(ClipModel, string, long)"/>) holds exactly the trained values.</para>
+/// <para>Train mode (a ResNet's BatchNorm on batch statistics, updating its running ones) holds only while the
+/// contrastive loss of a step is computed; guided chains, adversarial views and evaluations see the model in eval
+/// mode, as users do, so their pictures neither use nor move the running statistics.</para>
 /// </summary>
 public sealed class ClipTrainer : ITrainer
 {
@@ -111,6 +114,7 @@ public sealed class ClipTrainer : ITrainer
             : ClipartBatches.Scenes(Options.Seed, Step, Options.BatchSize);
         // Guided negatives: the pool's chains take their guidance steps with the current weights; their scenes join
         // the batch as VQGAN reconstructions (the best a guided picture of them can look), their pictures as negatives.
+        _model.eval();
         var guided = _pool?.Advance(_model);
         if (guided is not null)
         {
@@ -143,6 +147,7 @@ public sealed class ClipTrainer : ITrainer
 
         Tensor loss, logits;
         (double Pair, double Win)? guidedFigures = null, blobFigures = null;
+        _model.train();
         if (guidedViews is null && blobs is null)
             (loss, logits) = ContrastiveLoss(_model, views, tokens);
         else
@@ -158,6 +163,7 @@ public sealed class ClipTrainer : ITrainer
         }
         var labels = arange(logits.shape[0], dtype: ScalarType.Int64);
 
+        _model.eval();
         _optimizer.zero_grad();
         loss.backward();
         double gradNorm = nn.utils.clip_grad_norm_(_parameters, Options.GradClip > 0 ? Options.GradClip : double.MaxValue);

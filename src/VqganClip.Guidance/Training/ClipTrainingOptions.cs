@@ -69,8 +69,9 @@ public sealed record ClipTrainingOptions
         if (BlobNegatives < 0 || BlobNegatives > BatchSize)
             throw new ArgumentException($"--blob-negatives must be between 0 and the batch size {BatchSize} (got {BlobNegatives}).");
         if (!(BlobWeight >= 0) || double.IsInfinity(BlobWeight)) throw new ArgumentException($"--blob-weight must be a non-negative number (got {BlobWeight}).");
-        if (Model.IsResNet) throw new ArgumentException("The trainer builds ViT CLIPs only.");
         Model.Validate();
+        if (Model.IsResNet && Model.ImageResolution % 32 != 0)
+            throw new ArgumentException($"A ResNet image tower downsamples by 32: the image resolution ({Model.ImageResolution}) must be a multiple of 32.");
     }
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
@@ -91,7 +92,7 @@ public sealed record ClipTrainingOptions
         ["blob_negatives"] = BlobNegatives,
         ["blob_weight"] = BlobWeight,
         ["augment"] = JsonSerializer.SerializeToNode(Augment, Json),
-        ["model"] = JsonSerializer.SerializeToNode(Model with { VisionResNetLayers = null }, Json),
+        ["model"] = JsonSerializer.SerializeToNode(Model, Json),
     };
 
     public static ClipTrainingOptions FromJson(JsonObject json)

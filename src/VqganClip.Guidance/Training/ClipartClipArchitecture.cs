@@ -34,4 +34,25 @@ public static class ClipartClipArchitecture
         TransformerHeads = 1,
         TransformerLayers = 4,
     };
+
+    /// <summary>
+    /// The same CLIP with openai/CLIP's ModifiedResNet image tower instead of the ViT (an experiment: a
+    /// convolutional stem reads outlines at every pixel where a 16-pixel patch embedding sees a 4x4 grid).
+    /// <paramref name="width"/> is the reference's stem width (RN50: 64); the trunk ends at width*32 channels on a
+    /// (64/32)² = 2x2 grid, pooled by the attention pool with the reference's width*32/64 heads.
+    /// </summary>
+    public static ClipConfig ResNet(int width, IReadOnlyList<int> layers)
+    {
+        if (width <= 0 || width % 2 != 0) throw new ArgumentException($"--resnet-width must be a positive even number (got {width}).");
+        if (layers.Count != 4 || layers.Any(n => n < 1))
+            throw new ArgumentException($"--resnet-layers needs four positive block counts (got {string.Join(",", layers)}).");
+        return Default with
+        {
+            VisionResNetLayers = layers.ToArray(),
+            VisionWidth = width,
+            VisionLayers = 0,
+            VisionPatchSize = 0,
+            VisionHeads = Math.Max(1, width * 32 / 64),
+        };
+    }
 }

@@ -25,6 +25,9 @@ public static class TrainClipCommand
         var cropProbability = new Option<double?>("--crop-prob") { Description = $"Probability that a view is a random resized crop rather than the whole scene (default {defaults.Augment.CropProbability}; with --resume: overrides the run's)" };
         var noise = new Option<double?>("--noise") { Description = $"Standard deviation of the pixel noise added to every view (default {defaults.Augment.NoiseStd})" };
         var patchSize = new Option<int?>("--patch-size") { Description = $"Image tower patch side in pixels (default {defaults.Model.VisionPatchSize}; must divide {defaults.Model.ImageResolution})" };
+        var tower = new Option<string>("--image-tower") { Description = "Image tower: vit (openai/CLIP's VisionTransformer) or resnet (its ModifiedResNet)", DefaultValueFactory = _ => "vit" };
+        var resnetWidth = new Option<int>("--resnet-width") { Description = "ModifiedResNet stem width (RN50: 64); the trunk ends at 32x this", DefaultValueFactory = _ => 16 };
+        var resnetLayers = new Option<string>("--resnet-layers") { Description = "ModifiedResNet bottleneck counts of layer1..layer4, comma-separated (RN50: 3,4,6,3)", DefaultValueFactory = _ => "1,1,1,1" };
         var warmup = new Option<long>("--warmup") { Description = "Linear warm-up steps before the cosine decay", DefaultValueFactory = _ => defaults.WarmupSteps };
         var kindVariants = new Option<int>("--kind-variants") { Description = "Hard negatives: each scene of a batch drawn with one object as this many kinds (1 = independent scenes)", DefaultValueFactory = _ => defaults.KindVariants };
         var adversarialEps = new Option<double>("--adversarial-eps") { Description = "L2 radius of adversarial views (pixels in [0,1]; 0 = plain training)", DefaultValueFactory = _ => defaults.AdversarialEps };
@@ -51,9 +54,9 @@ public static class TrainClipCommand
         var evalScenes = new Option<int>("--eval-scenes") { Description = "Held-out scenes of the periodic evaluations (the final one uses 1000)", DefaultValueFactory = _ => 300 };
         var printEvery = new Option<int>("--print-every") { Description = "Steps between log lines when output is redirected", DefaultValueFactory = _ => 10 };
 
-        var command = new Command("clip", "Train the clipart CLIP (ViT) contrastively and export OpenAI-layout safetensors")
+        var command = new Command("clip", "Train the clipart CLIP (ViT or ModifiedResNet image tower) contrastively and export OpenAI-layout safetensors")
         {
-            steps, batch, lr, seed, minScale, cropProbability, noise, patchSize, warmup, kindVariants, adversarialEps, adversarialSteps, init, guidedPool, guidedVqgan, guidedBatch, guidedSteps, guidedMaxAge, guidedLr, guidedCutn, guidedWeight, guidedFlat, blobNegatives, blobWeight, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
+            steps, batch, lr, seed, minScale, cropProbability, noise, patchSize, tower, resnetWidth, resnetLayers, warmup, kindVariants, adversarialEps, adversarialSteps, init, guidedPool, guidedVqgan, guidedBatch, guidedSteps, guidedMaxAge, guidedLr, guidedCutn, guidedWeight, guidedFlat, blobNegatives, blobWeight, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
         };
         command.SetAction(parse => UserErrors.Guard(AnsiConsole.Console, () =>
         {
@@ -84,7 +87,7 @@ public static class TrainClipCommand
                     LearningRate = parse.GetValue(lr),
                     Seed = parse.GetValue(seed),
                     WarmupSteps = parse.GetValue(warmup),
-                    Model = defaults.Model with { VisionPatchSize = parse.GetValue(patchSize) ?? defaults.Model.VisionPatchSize },
+                    Model = ImageTower(parse.GetValue(tower)!, parse.GetValue(patchSize), parse.GetValue(resnetWidth), parse.GetValue(resnetLayers)!, defaults.Model),
                     KindVariants = parse.GetValue(kindVariants),
                     BlobNegatives = parse.GetValue(blobNegatives),
                     BlobWeight = parse.GetValue(blobWeight),
@@ -126,5 +129,23 @@ public static class TrainClipCommand
             }
         }));
         return command;
+    }
+
+    /// <summary>The architecture <c>--image-tower</c> and its size options describe.</summary>
+    public static VqganClip.Models.Clip.ClipConfig ImageTower(string tower, int? patchSize, int resnetWidth, string resnetLayers, VqganClip.Models.Clip.ClipConfig vit)
+    {
+        switch (tower.Trim().ToLowerInvariant())
+        {
+            case "vit":
+                return vit with { VisionPatchSize = patchSize ?? vit.VisionPatchSize };
+            case "resnet":
+                if (patchSize is not null) throw new ArgumentException("--patch-size applies to the vit image tower only; a resnet tower has no patches.");
+                var counts = resnetLayers.Split(',', StringSplitOptions.TrimEntries).Select(part =>
+                    int.TryParse(part, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int n)
+                        ? n : throw new ArgumentException($"--resnet-layers: '{part}' is not a whole number (expected four counts such as 1,1,1,1).")).ToArray();
+                return ClipartClipArchitecture.ResNet(resnetWidth, counts);
+            default:
+                throw new ArgumentException($"--image-tower must be vit or resnet (got '{tower}').");
+        }
     }
 }

@@ -1,0 +1,115 @@
+using VqganClip.Cli.Commands.Train;
+using VqganClip.Guidance.Training;
+using VqganClip.Models.Clip;
+using static TorchSharp.torch;
+using static VqganClip.Tests.Training.TrainingTestSupport;
+
+namespace VqganClip.Tests.Training;
+
+/// <summary>The trainer with openai/CLIP's ModifiedResNet image tower (BatchNorm: train mode only inside the loss).</summary>
+[Collection("Training")]
+public class ClipResNetTrainingTests
+{
+    private static ClipTrainingOptions TinyResNetClip(long steps) => TinyClip(steps) with
+    {
+        Model = ClipartClipArchitecture.ResNet(8, [1, 1, 1, 1]) with { EmbedDim = 32, TransformerLayers = 1 },
+    };
+
+    private static Tensor Buffer(ClipModel model, string name) => model.state_dict()[name];
+
+    [Fact]
+    public void Training_updates_the_batch_statistics_and_leaves_the_model_in_eval_mode() => SingleThreaded(() =>
+    {
+        using var trainer = new ClipTrainer(TinyResNetClip(steps: 3), renderThreads: 1);
+        Assert.True(trainer.Model.Config.IsResNet);
+        using var meanBefore = Buffer(trainer.Model, "visual.bn1.running_mean").clone();
+        using var varBefore = Buffer(trainer.Model, "visual.bn1.running_var").clone();
+        trainer.TrainStep();
+
+        Assert.False(trainer.Model.training, "the model should be back in eval mode after a step");
+        Assert.False(Same(meanBefore, Buffer(trainer.Model, "visual.bn1.running_mean")), "the step should move the stem's running mean");
+        Assert.False(Same(varBefore, Buffer(trainer.Model, "visual.bn1.running_var")), "the step should move the stem's running variance");
+        Assert.Equal(1L, Buffer(trainer.Model, "visual.bn1.num_batches_tracked").item<long>());
+
+        // Evaluation sees eval mode: the running statistics stay put.
+        using var meanAfterStep = Buffer(trainer.Model, "visual.layer2.0.bn2.running_mean").clone();
+        var metrics = trainer.Evaluate(12);
+        Assert.InRange(metrics["top1"], 0, 1);
+        Assert.True(Same(meanAfterStep, Buffer(trainer.Model, "visual.layer2.0.bn2.running_mean")), "evaluation must not move the running statistics");
+        Assert.Equal(1L, Buffer(trainer.Model, "visual.bn1.num_batches_tracked").item<long>());
+    });
+
+    [Fact]
+    public void The_export_reloads_as_a_ModifiedResNet_CLIP_with_identical_features() => SingleThreaded(() =>
+    {
+        var dir = TempDirectory();
+        try
+        {
+            using var trainer = new ClipTrainer(TinyResNetClip(steps: 2), renderThreads: 1);
+            trainer.TrainStep();
+            var path = Path.Combine(dir, "tiny-rn-clip.safetensors");
+            trainer.Export(path);
+
+            using var loaded = ClipModel.Load(path);
+            Assert.True(loaded.Config.IsResNet, $"inferred {loaded.Config.Describe()}");
+            Assert.Equal(new[] { 1, 1, 1, 1 }, loaded.Config.VisionResNetLayers);
+            Assert.Equal(8, loaded.Config.VisionWidth);
+            Assert.Equal(4, loaded.Config.VisionHeads);   // the reference's width*32/64
+
+            using var _ = no_grad();
+            var (specs, _) = ClipartBatches.HeldOut(3);
+            using var pixels = ClipModel.Normalize01(ClipartBatches.Render(specs));
+            using var a = trainer.Model.EncodeImage(pixels);
+            using var b = loaded.EncodeImage(pixels);
+            Assert.True(Same(a, b), "image features differ after reloading (batch statistics not exported?)");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    });
+
+    [Fact]
+    public void A_resumed_resnet_run_continues_exactly() => SingleThreaded(() =>
+    {
+        var dir = TempDirectory();
+        try
+        {
+            var options = TinyResNetClip(steps: 3);
+            using var straight = new ClipTrainer(options, renderThreads: 1);
+            straight.TrainStep();
+            straight.SaveCheckpoint(dir);
+            while (straight.Step < 3) straight.TrainStep();
+
+            using var resumed = ClipTrainer.Resume(dir, renderThreads: 1);
+            Assert.Equal(new[] { 1, 1, 1, 1 }, resumed.Options.Model.VisionResNetLayers);
+            while (resumed.Step < 3) resumed.TrainStep();
+            var expected = straight.Model.state_dict();
+            foreach (var (name, tensor) in resumed.Model.state_dict())
+                Assert.True(Same(tensor, expected[name]), $"'{name}' differs after resuming");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    });
+
+    [Fact]
+    public void The_image_tower_options_build_the_named_architecture_or_name_the_bad_value()
+    {
+        var vit = ClipartClipArchitecture.Default;
+        Assert.Equal(8, TrainClipCommand.ImageTower("vit", 8, 16, "1,1,1,1", vit).VisionPatchSize);
+        var resnet = TrainClipCommand.ImageTower("ResNet", null, 16, "2, 2, 2, 2", vit);
+        Assert.Equal(new[] { 2, 2, 2, 2 }, resnet.VisionResNetLayers);
+        Assert.Equal(16, resnet.VisionWidth);
+        Assert.Equal(8, resnet.VisionHeads);
+        Assert.Equal(vit.EmbedDim, resnet.EmbedDim);
+        Assert.Equal(vit.TransformerWidth, resnet.TransformerWidth);
+
+        Assert.Contains("'conv'", Assert.Throws<ArgumentException>(() => TrainClipCommand.ImageTower("conv", null, 16, "1,1,1,1", vit)).Message);
+        Assert.Contains("--patch-size", Assert.Throws<ArgumentException>(() => TrainClipCommand.ImageTower("resnet", 8, 16, "1,1,1,1", vit)).Message);
+        Assert.Contains("'x'", Assert.Throws<ArgumentException>(() => TrainClipCommand.ImageTower("resnet", null, 16, "1,x,1,1", vit)).Message);
+        Assert.Contains("four", Assert.Throws<ArgumentException>(() => TrainClipCommand.ImageTower("resnet", null, 16, "1,1,1", vit)).Message);
+        Assert.Contains("--resnet-width", Assert.Throws<ArgumentException>(() => TrainClipCommand.ImageTower("resnet", null, 15, "1,1,1,1", vit)).Message);
+    }
+}
