@@ -133,6 +133,18 @@ public sealed partial class GuidedRun : IDisposable
     /// <summary>Optimizer steps taken so far.</summary>
     public int StepCount { get; private set; }
 
+    /// <summary>Steps whose loss or gradient was not finite and whose update was therefore skipped (normally 0).</summary>
+    public int SkippedSteps { get; private set; }
+
+    private static bool AllFinite(Tensor loss, IEnumerable<Tensor> parameters)
+    {
+        using var _ = no_grad();
+        if (!loss.isfinite().all().item<bool>()) return false;
+        foreach (var p in parameters)
+            if (p.grad is { } g && !g.isfinite().all().item<bool>()) return false;
+        return true;
+    }
+
     /// <summary>Loss records every <see cref="GuidanceOptions.LossReadbackEvery"/> steps (step 0 first).</summary>
     public IReadOnlyList<LossRecord> History => _history;
 
@@ -231,8 +243,17 @@ public sealed partial class GuidedRun : IDisposable
         var reportImage = wantReport ? RenderedImage.FromTensor(image, step) : null;
 
         total.backward();
-        _optimizer.step();
-        using (no_grad()) Generator.PostStep();
+        // A non-finite loss or gradient (an overflow in some cutout) would turn the parameters into NaN for good
+        // through the optimizer's moments; such a step is skipped, the picture kept, and the skip counted.
+        if (AllFinite(total, Generator.Parameters))
+        {
+            _optimizer.step();
+            using (no_grad()) Generator.PostStep();
+        }
+        else
+        {
+            SkippedSteps++;
+        }
         StepCount = step + 1;
         return (record, reportImage);
     }

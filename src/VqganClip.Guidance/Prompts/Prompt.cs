@@ -53,8 +53,16 @@ public sealed class Prompt : IDisposable
         return (dists.mean() * Math.Abs(Weight)).MoveToOuterDisposeScope();
     }
 
-    /// <summary><c>2·arcsin(|x−y|/2)²</c> over the last dimension of unit vectors (broadcasting): half the squared great-circle angle.</summary>
-    public static Tensor SquaredSphericalDistance(Tensor x, Tensor y) => x.sub(y).norm(dim: -1).div(2).arcsin().pow(2).mul(2);
+    /// <summary>
+    /// <c>2·arcsin(|x−y|/2)²</c> over the last dimension of unit vectors (broadcasting): half the squared great-circle angle.
+    /// For nearly opposite vectors rounding can put |x−y|/2 a hair above 1, where arcsin is NaN (and its slope infinite
+    /// at 1); the argument is clamped just below 1, which moves no value by more than float32 rounding elsewhere.
+    /// </summary>
+    public static Tensor SquaredSphericalDistance(Tensor x, Tensor y) =>
+        x.sub(y).norm(dim: -1).div(2).clamp_max(MaxHalfChord).arcsin().pow(2).mul(2);
+
+    /// <summary>The largest float32 below 1: the clamp of <see cref="SquaredSphericalDistance"/>.</summary>
+    private const double MaxHalfChord = 0.99999994;
 
     public void Dispose() => Embedding.Dispose();
 }

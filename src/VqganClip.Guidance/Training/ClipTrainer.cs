@@ -147,6 +147,8 @@ public sealed class ClipTrainer : ITrainer
 
         Tensor loss, logits;
         (double Pair, double Win)? guidedFigures = null, blobFigures = null;
+        // The train-mode forward moves a ResNet's running statistics; kept to undo them if this step is skipped.
+        var runningStatistics = _model.visual.buffers().Select(b => (Buffer: b, Before: b.clone())).ToList();
         _model.train();
         if (guidedViews is null && blobs is null)
             (loss, logits) = ContrastiveLoss(_model, views, tokens);
@@ -171,6 +173,8 @@ public sealed class ClipTrainer : ITrainer
         bool skipped = !double.IsFinite(gradNorm) || !double.IsFinite(loss.item<float>());
         if (skipped)
         {
+            using (no_grad())
+                foreach (var (buffer, before) in runningStatistics) buffer.copy_(before);
             _optimizer.zero_grad();
             using (no_grad()) _model.token_embedding.weight!.grad?.zero_();
         }

@@ -274,3 +274,51 @@ public class GuidedRunTests : IClassFixture<TinyModels>
         finally { Directory.Delete(dir, recursive: true); }
     }
 }
+
+/// <summary>A step whose loss or gradient is not finite is skipped instead of poisoning the parameters.</summary>
+public class NonFiniteStepTests : IClassFixture<TinyModels>
+{
+    private readonly TinyModels _m;
+    public NonFiniteStepTests(TinyModels models) => _m = models;
+
+    /// <summary>Adds NaN times the picture's mean at one step.</summary>
+    private sealed class PoisonAt(int step) : VqganClip.Guidance.Losses.IRegularizer
+    {
+        public string Name => "poison";
+        public Tensor? Compute(VqganClip.Guidance.Losses.LossContext context) =>
+            context.Step == step ? context.Image.mean() * double.NaN : context.Image.mean() * 0;
+        public void Dispose() { }
+    }
+
+    [Fact]
+    public void A_non_finite_step_is_skipped_counted_and_the_run_goes_on()
+    {
+        var generator = new PixelGenerator(32, 32);
+        using var run = new GuidedRun(generator, _m.Clip, PromptParser.Parse("a red apple"), new GuidanceOptions { CutCount = 2, Seed = 4 },
+            regularizers: [new PoisonAt(2)]);
+        run.Step(2);
+        using var before = generator.Parameters[0].detach().clone();
+        run.Step(1);   // step 2: NaN loss
+        Assert.Equal(1, run.SkippedSteps);
+        Assert.Equal(3, run.StepCount);
+        Assert.True(before.allclose(generator.Parameters[0], 0, 0), "a skipped step must not move the parameters");
+        run.Step(2);
+        Assert.Equal(1, run.SkippedSteps);
+        Assert.True(generator.Parameters[0].isfinite().all().item<bool>());
+        Assert.False(before.allclose(generator.Parameters[0], 0, 0), "the steps after the skipped one move the parameters again");
+    }
+
+    [Fact]
+    public void The_spherical_distance_of_opposite_unit_vectors_is_finite_with_a_finite_gradient()
+    {
+        using var x = tensor(new float[] { 0.6f, 0.8f, 0f }).requires_grad_(true);
+        using var y = tensor(new float[] { -0.6f, -0.8f, 0f });
+        using var d = Prompt.SquaredSphericalDistance(x, y);
+        Assert.Equal(2 * Math.Pow(Math.PI / 2, 2), d.item<float>(), 2);   // half the squared angle pi (the clamp costs 0.002)
+        d.backward();
+        Assert.True(x.grad!.isfinite().all().item<bool>());
+        // and the reference's value everywhere else
+        using var a = tensor(new float[] { 1f, 0f }); using var b = tensor(new float[] { 0f, 1f });
+        Assert.Equal(2 * Math.Pow(Math.PI / 4, 2), Prompt.SquaredSphericalDistance(a, b).item<float>(), 5);
+    }
+}

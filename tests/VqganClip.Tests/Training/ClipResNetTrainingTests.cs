@@ -40,6 +40,21 @@ public class ClipResNetTrainingTests
     });
 
     [Fact]
+    public void A_skipped_step_also_undoes_its_move_of_the_batch_statistics() => SingleThreaded(() =>
+    {
+        using var trainer = new ClipTrainer(TinyResNetClip(steps: 3), renderThreads: 1);
+        trainer.TrainStep();
+        using var mean = Buffer(trainer.Model, "visual.layer1.0.bn1.running_mean").clone();
+        using var count = Buffer(trainer.Model, "visual.bn1.num_batches_tracked").clone();
+        // A NaN after the trunk: the trunk's BatchNorms still see finite batches, but the loss is NaN.
+        using (no_grad()) trainer.Model.state_dict()["visual.attnpool.c_proj.bias"].fill_(double.NaN);
+        var metrics = trainer.TrainStep();
+        Assert.Equal(1, metrics["skipped"]);
+        Assert.True(Same(mean, Buffer(trainer.Model, "visual.layer1.0.bn1.running_mean")), "a skipped step must leave the running statistics as they were");
+        Assert.True(Same(count, Buffer(trainer.Model, "visual.bn1.num_batches_tracked")));
+    });
+
+    [Fact]
     public void The_export_reloads_as_a_ModifiedResNet_CLIP_with_identical_features() => SingleThreaded(() =>
     {
         var dir = TempDirectory();
