@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using VqganClip.Models.Runtime;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -52,10 +53,11 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
-        var @out = F.relu(bn1.forward(conv1.forward(x)));
-        @out = F.relu(bn2.forward(conv2.forward(@out)));
+        // NarrowConvolution: a tiny model's bottleneck may have fewer than 16 planes, whose native backward is racy.
+        var @out = F.relu(bn1.forward(NarrowConvolution.Forward(conv1, x)));
+        @out = F.relu(bn2.forward(NarrowConvolution.Forward(conv2, @out, padding: 1)));
         @out = avgpool.forward(@out);
-        @out = bn3.forward(conv3.forward(@out));
+        @out = bn3.forward(NarrowConvolution.Forward(conv3, @out));
         var identity = downsample is null ? x : downsample.forward(x);
         @out = F.relu(@out + identity);
         return @out.MoveToOuterDisposeScope();

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using VqganClip.Models.Runtime;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -72,9 +73,10 @@ public sealed class ModifiedResNet : nn.Module<Tensor, Tensor>
     {
         using var scope = torch.NewDisposeScope();
         x = x.to(conv1.weight!.dtype);
-        x = F.relu(bn1.forward(conv1.forward(x)));
-        x = F.relu(bn2.forward(conv2.forward(x)));
-        x = F.relu(bn3.forward(conv3.forward(x)));
+        // NarrowConvolution: a tiny model's stem has fewer than 16 channels, whose native backward is racy.
+        x = F.relu(bn1.forward(NarrowConvolution.Forward(conv1, x, stride: 2, padding: 1)));
+        x = F.relu(bn2.forward(NarrowConvolution.Forward(conv2, x, padding: 1)));
+        x = F.relu(bn3.forward(NarrowConvolution.Forward(conv3, x, padding: 1)));
         x = avgpool.forward(x);
         x = layer1.forward(x);
         x = layer2.forward(x);
