@@ -35,31 +35,8 @@ public class ClipTrainerTests
 
     [Fact]
     public void Resuming_from_a_checkpoint_continues_exactly() => SingleThreaded(() =>
-    {
-        var dir = TempDirectory();
-        try
-        {
-            var options = TinyClip(steps: 4);
-            // One run saves at step 2 and goes on to 4; a second process resumes the checkpoint to 4.
-            using var straight = new ClipTrainer(options, renderThreads: 1);
-            for (int i = 0; i < 2; i++) straight.TrainStep();
-            straight.SaveCheckpoint(dir);
-            while (straight.Step < 4) straight.TrainStep();
-
-            using var resumed = ClipTrainer.Resume(dir, renderThreads: 1);
-            Assert.Equal(2, resumed.Step);
-            Assert.True(resumed.Options.Model.SameArchitecture(options.Model));
-            while (resumed.Step < 4) resumed.TrainStep();
-
-            var expected = straight.Model.state_dict();
-            foreach (var (name, tensor) in resumed.Model.state_dict())
-                Assert.True(Same(tensor, expected[name]), $"'{name}' differs after resuming");
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    });
+        // One run saves at step 2 and goes on to 4; a second trainer resumes the checkpoint to 4.
+        AssertClipRunResumesExactly(TinyClip(steps: 4), saveAt: 2, total: 4));
 
     [Fact]
     public void Exported_model_reloads_through_ClipModel_Load_with_identical_outputs() => SingleThreaded(() =>

@@ -74,4 +74,39 @@ internal static class TrainingTestSupport
     }
 
     public static string TempDirectory() => Directory.CreateTempSubdirectory("training-tests-").FullName;
+
+    /// <summary>Runs <paramref name="body"/> with a fresh temporary folder and deletes it afterwards.</summary>
+    public static void InTempDirectory(Action<string> body)
+    {
+        var dir = TempDirectory();
+        try { body(dir); }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    /// <summary>
+    /// Trains <paramref name="options"/> straight to <paramref name="total"/> steps, saving a checkpoint at
+    /// <paramref name="saveAt"/>; resumes that checkpoint in a second trainer to <paramref name="total"/> and asserts
+    /// that every tensor of the state dict (weights and buffers) is bit-identical. Returns the resumed trainer's options.
+    /// </summary>
+    public static ClipTrainingOptions AssertClipRunResumesExactly(ClipTrainingOptions options, int saveAt, int total)
+    {
+        ClipTrainingOptions resumedOptions = options;
+        InTempDirectory(dir =>
+        {
+            using var straight = new ClipTrainer(options, renderThreads: 1);
+            while (straight.Step < saveAt) straight.TrainStep();
+            straight.SaveCheckpoint(dir);
+            while (straight.Step < total) straight.TrainStep();
+
+            using var resumed = ClipTrainer.Resume(dir, renderThreads: 1);
+            Xunit.Assert.Equal(saveAt, resumed.Step);
+            Xunit.Assert.True(resumed.Options.Model.SameArchitecture(options.Model));
+            resumedOptions = resumed.Options;
+            while (resumed.Step < total) resumed.TrainStep();
+            var expected = straight.Model.state_dict();
+            foreach (var (name, tensor) in resumed.Model.state_dict())
+                Xunit.Assert.True(Same(tensor, expected[name]), $"'{name}' differs after resuming");
+        });
+        return resumedOptions;
+    }
 }
