@@ -125,7 +125,9 @@ public static class EvalCommand
         {
             var image = generate(prompt);
             var name = FormattableString.Invariant($"{++count:D2}-{GenerateCommand.PromptSlug(prompt)}.png");
-            RenderedImage.FromTensor(image, 0).Save(Path.Combine(folder, name));
+            // A picture with NaN pixels cannot be written; the evaluator records it as this prompt's failure.
+            if (image.isfinite().all().item<bool>())
+                RenderedImage.FromTensor(image, 0).Save(Path.Combine(folder, name));
             return image;
         };
     }

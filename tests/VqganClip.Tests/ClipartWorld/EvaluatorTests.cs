@@ -45,6 +45,17 @@ public class EvaluatorTests
     }
 
     [Fact]
+    public void A_NaN_picture_fails_its_prompt_and_the_evaluation_goes_on()
+    {
+        string[] prompts = ["a red circle on the left", "a blue square on the right"];
+        var report = Evaluator.Run(p => p.Contains("red") ? full(3, 64, 64, double.NaN) : Evaluator.RenderReference(p), prompts, ClipartTestData.Judge);
+        Assert.Equal(2, report.Count);
+        Assert.False(report.Items[0].Satisfied);
+        Assert.Contains("NaN", report.Items[0].Verdict.Summary);
+        Assert.True(report.Items[1].Satisfied, report.Items[1].Verdict.Summary);
+    }
+
+    [Fact]
     public void A_prompt_outside_the_grammar_fails_before_anything_is_generated()
     {
         int calls = 0;

@@ -35,9 +35,18 @@ public static class Evaluator
             // 2-core machine). Generation and judging alternate on this thread, so judging alone
             // runs single-threaded and the generator gets its threads back.
             Verdict verdict;
-            torch.set_num_threads(1);
-            try { verdict = judge.Judge(image, spec); }
-            finally { torch.set_num_threads(threads); }
+            if (!image.isfinite().all().item<bool>())
+            {
+                // A broken picture is this prompt's failure, not the end of the evaluation.
+                verdict = new Verdict(spec, [new JudgeCheck("picture", CheckOutcome.Failed, "the picture has NaN or infinite pixels")],
+                    spec.Background ?? SceneBackground.White);
+            }
+            else
+            {
+                torch.set_num_threads(1);
+                try { verdict = judge.Judge(image, spec); }
+                finally { torch.set_num_threads(threads); }
+            }
             var item = new EvalItem(prompt, verdict, clock.Elapsed);
             items.Add(item);
             progress?.Invoke(item);
