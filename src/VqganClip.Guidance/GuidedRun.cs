@@ -136,15 +136,6 @@ public sealed partial class GuidedRun : IDisposable
     /// <summary>Steps whose loss or gradient was not finite and whose update was therefore skipped (normally 0).</summary>
     public int SkippedSteps { get; private set; }
 
-    private static bool AllFinite(Tensor loss, IEnumerable<Tensor> parameters)
-    {
-        using var _ = no_grad();
-        if (!loss.isfinite().all().item<bool>()) return false;
-        foreach (var p in parameters)
-            if (p.grad is { } g && !g.isfinite().all().item<bool>()) return false;
-        return true;
-    }
-
     /// <summary>Loss records every <see cref="GuidanceOptions.LossReadbackEvery"/> steps (step 0 first).</summary>
     public IReadOnlyList<LossRecord> History => _history;
 
@@ -256,6 +247,16 @@ public sealed partial class GuidedRun : IDisposable
         }
         StepCount = step + 1;
         return (record, reportImage);
+    }
+
+    /// <summary>Whether the step's loss and every parameter's gradient are finite.</summary>
+    private static bool AllFinite(Tensor loss, IEnumerable<Tensor> parameters)
+    {
+        using var _ = no_grad();
+        if (!loss.isfinite().all().item<bool>()) return false;
+        foreach (var p in parameters)
+            if (p.grad is { } g && !g.isfinite().all().item<bool>()) return false;
+        return true;
     }
 
     /// <summary>

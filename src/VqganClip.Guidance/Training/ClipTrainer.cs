@@ -8,7 +8,8 @@ using static TorchSharp.torch;
 namespace VqganClip.Guidance.Training;
 
 /// <summary>
-/// Trains a <see cref="ClipModel"/> (a ViT, or a ModifiedResNet image tower, see <see cref="ClipartClipArchitecture.ResNet"/>) (OpenAI parameter names) on captioned clipart scenes with CLIP's
+/// Trains a <see cref="ClipModel"/> with OpenAI parameter names (a ViT, or a ModifiedResNet image tower: see
+/// <see cref="ClipartClipArchitecture.ResNet"/>) on captioned clipart scenes with CLIP's
 /// symmetric contrastive loss: cross-entropy over image->caption and caption->image cosine similarities scaled
 /// by exp(logit_scale), logit_scale learnable from ln(1/0.07) and clamped at ln(100) as in the CLIP paper.
 /// Images are augmented views (<see cref="ClipAugment"/>); captions go through the real CLIP tokenizer.

@@ -52,7 +52,7 @@ public static class ClipartClipArchitecture
             VisionWidth = width,
             VisionLayers = 0,
             VisionPatchSize = 0,
-            VisionHeads = Math.Max(1, width * 32 / 64),
+            VisionHeads = width * 32 / 64,   // the reference's heads; at least 1 for an even width
         };
     }
 }

@@ -129,8 +129,8 @@ public sealed class GuidedNegativePool : IDisposable
         var distance = Prompts.Prompt.SquaredSphericalDistance(features, target);
         var loss = distance.sum() / c;
         var gradient = autograd.grad([loss], [z])[0];
-        // A chain whose gradient is not finite (an overflow in one of its cutouts) skips this step: one NaN in its
-        // Adam moments would turn its latent, and every picture it makes afterwards, into NaN.
+        // A chain whose gradient is not finite takes a zero gradient this step (its Adam moments only decay): one NaN
+        // in them would turn its latent, and every picture it makes afterwards, into NaN.
         var finite = gradient.isfinite().flatten(1).all(1).view(-1, 1, 1, 1);
         gradient = where(finite, gradient, zeros_like(gradient));
 

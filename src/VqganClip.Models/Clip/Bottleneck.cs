@@ -55,7 +55,7 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
         using var scope = torch.NewDisposeScope();
         // NarrowConvolution: a tiny model's bottleneck may have fewer than 16 planes, whose native backward is racy.
         var @out = F.relu(bn1.forward(NarrowConvolution.Forward(conv1, x)));
-        @out = F.relu(bn2.forward(NarrowConvolution.Forward(conv2, @out, padding: 1)));
+        @out = F.relu(bn2.forward(NarrowConvolution.Forward(conv2, @out)));
         @out = avgpool.forward(@out);
         @out = bn3.forward(NarrowConvolution.Forward(conv3, @out));
         var identity = downsample is null ? x : downsample.forward(x);

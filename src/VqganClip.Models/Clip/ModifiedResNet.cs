@@ -74,9 +74,9 @@ public sealed class ModifiedResNet : nn.Module<Tensor, Tensor>
         using var scope = torch.NewDisposeScope();
         x = x.to(conv1.weight!.dtype);
         // NarrowConvolution: a tiny model's stem has fewer than 16 channels, whose native backward is racy.
-        x = F.relu(bn1.forward(NarrowConvolution.Forward(conv1, x, stride: 2, padding: 1)));
-        x = F.relu(bn2.forward(NarrowConvolution.Forward(conv2, x, padding: 1)));
-        x = F.relu(bn3.forward(NarrowConvolution.Forward(conv3, x, padding: 1)));
+        x = F.relu(bn1.forward(NarrowConvolution.Forward(conv1, x)));
+        x = F.relu(bn2.forward(NarrowConvolution.Forward(conv2, x)));
+        x = F.relu(bn3.forward(NarrowConvolution.Forward(conv3, x)));
         x = avgpool.forward(x);
         x = layer1.forward(x);
         x = layer2.forward(x);

@@ -6,33 +6,43 @@ using F = TorchSharp.torch.nn.functional;
 namespace VqganClip.Models.Runtime;
 
 /// <summary>
-/// A workaround for a libtorch CPU defect, written by hand because no package fixes it: with more than one torch
-/// thread, the backward pass of a convolution with fewer than 16 output channels is racy in the native library
-/// TorchSharp-cpu 0.107 ships. Measured on this project's 2-core machine, 3x3 convolutions 8->8, 16->8, 3->8 and 4->4
-/// (batch 32, 32x32): the input gradient differed between identical calls 40-99 times in 100, by up to 27% of its
+/// A workaround for a libtorch CPU defect, written by hand because no package fixes it: the input gradient of a
+/// float32 convolution with fewer than 16 output channels is unreliable in the native library TorchSharp-cpu 0.107
+/// ships (its oneDNN path), while 16 or more output channels are exact.
+/// <list type="bullet">
+/// <item>Seen on AVX-512 CPUs: wrong, often NaN, gradients through the VQGAN's 128 -> 3 <c>conv_out</c> (3x3 at
+/// 16x16 and up).</item>
+/// <item>Measured on this project's 2-core machine with two torch threads, 3x3 convolutions 8->8, 16->8, 3->8 and
+/// 4->4 (batch 32, 32x32): the gradient differed between identical calls 40-99 times in 100, by up to 27% of its
 /// largest value, and was NaN 1-5 times in 100; 8->16, 16->16 and 32->32 were exact every time. Tiny ResNet CLIPs
-/// (a stem width of 16 has 8-channel convolutions) hit it; published ones (RN50's narrowest has 32) do not.
-/// <para>The remedy computes such a convolution with its filters padded by zero filters to 16 and keeps the real
-/// output channels: the same numbers forward (the extra channels are separate dot products), a deterministic
-/// backward, about the same cost. Parameters and their names are untouched, so state dicts load as before.</para>
+/// (a stem width of 16 has 8-channel convolutions) hit it; published ones (RN50's narrowest has 32) do not.</item>
+/// </list>
+/// The remedy: with autograd on a CPU float32 tensor, such a convolution runs with its filters zero-padded to 16 and
+/// the extra output channels dropped. The forward values are the same (each output channel is its own dot
+/// product), the gradient takes the correct path, the cost is about the same; parameters and state dicts are
+/// untouched. (Turning oneDNN off fixes it too, but makes every convolution 2-4x slower.) Used by the VQGAN's
+/// encoder, decoder and quant convolutions and by the ModifiedResNet's stem and Bottlenecks.
 /// </summary>
-public static class NarrowConvolution
+internal static class NarrowConvolution
 {
     /// <summary>Output channels from which the native backward was exact in every measurement.</summary>
-    public const int SafeOutputChannels = 16;
+    public const long SafeOutputChannels = 16;
 
-    /// <summary><paramref name="conv"/>.forward(<paramref name="x"/>), with the workaround when it has fewer than 16 filters.</summary>
-    /// <param name="stride">The convolution's stride (as constructed).</param>
-    /// <param name="padding">The convolution's zero padding (as constructed).</param>
-    public static Tensor Forward(Conv2d conv, Tensor x, long stride = 1, long padding = 0)
+    /// <summary><paramref name="conv"/>.forward(<paramref name="x"/>), computed with padded filters when its gradient would take the broken path.</summary>
+    public static Tensor Forward(Conv2d conv, Tensor x)
     {
         var weight = conv.weight!;
         long filters = weight.shape[0];
-        if (filters >= SafeOutputChannels) return conv.forward(x);
+        if (filters >= SafeOutputChannels || !is_grad_enabled() || x.device_type != DeviceType.CPU || x.dtype != ScalarType.Float32
+            || conv.groups != 1 || conv.padding_type is not null || conv.padding_mode != PaddingModes.Zeros)
+            return conv.forward(x);
+
         using var scope = NewDisposeScope();
-        var extra = zeros(new[] { SafeOutputChannels - filters, weight.shape[1], weight.shape[2], weight.shape[3] }, weight.dtype, weight.device);
-        var bias = conv.bias is { } b ? cat([b, zeros(SafeOutputChannels - filters, b.dtype, b.device)], 0) : null;
-        var y = F.conv2d(x, cat([weight, extra], 0), bias, strides: [stride, stride], padding: [padding, padding]);
-        return y.narrow(1, 0, filters).MoveToOuterDisposeScope();
+        long extra = SafeOutputChannels - filters;
+        var paddedWeight = F.pad(weight, new long[] { 0, 0, 0, 0, 0, 0, 0, extra });
+        var paddedBias = conv.bias is null ? null : F.pad(conv.bias, new long[] { 0, extra });
+        // The convolution's own geometry (stride, padding, dilation), so the padded one computes the same thing.
+        var output = F.conv2d(x, paddedWeight, paddedBias, strides: conv.stride, padding: conv.padding, dilation: conv.dilation);
+        return output.narrow(1, 0, filters).contiguous().MoveToOuterDisposeScope();
     }
 }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using VqganClip.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace VqganClip.Models.Vqgan;
@@ -96,7 +97,7 @@ public sealed class Decoder : nn.Module<Tensor, Tensor>
         if (givePreEnd) return h;
         h = VqganLayers.Replace(h, norm_out.forward(h));
         h = VqganLayers.Replace(h, VqganLayers.Swish(h));
-        h = VqganLayers.Replace(h, OneDnnConvWorkaround.Forward(conv_out, h));
+        h = VqganLayers.Replace(h, NarrowConvolution.Forward(conv_out, h));
         return tanhOut ? VqganLayers.Replace(h, torch.tanh(h)) : h;
     }
 }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using VqganClip.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace VqganClip.Models.Vqgan;
@@ -114,6 +115,6 @@ public sealed class Encoder : nn.Module<Tensor, Tensor>
         h = VqganLayers.Replace(h, mid.forward(h));
         h = VqganLayers.Replace(h, norm_out.forward(h));
         h = VqganLayers.Replace(h, VqganLayers.Swish(h));
-        return VqganLayers.Replace(h, OneDnnConvWorkaround.Forward(conv_out, h));
+        return VqganLayers.Replace(h, NarrowConvolution.Forward(conv_out, h));
     }
 }

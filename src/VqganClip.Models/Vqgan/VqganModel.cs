@@ -96,7 +96,7 @@ public sealed class VqganModel : nn.Module
         if (dd.DoubleZ)
             throw new InvalidOperationException("This configuration has double_z = true: the encoder outputs 2*z_channels but quant_conv takes z_channels (taming builds such a VQModel but cannot run it).");
         using var h = encoder.forward(x);
-        return OneDnnConvWorkaround.Forward(quant_conv, h);
+        return NarrowConvolution.Forward(quant_conv, h);
     }
 
     /// <summary>
@@ -132,7 +132,7 @@ public sealed class VqganModel : nn.Module
     {
         if (zq.dim() != 4 || zq.shape[1] != Config.EmbedDim)
             throw new ArgumentException($"Decode expects latents [batch, {Config.EmbedDim}, height, width], got [{string.Join(", ", zq.shape)}].", nameof(zq));
-        using var z = OneDnnConvWorkaround.Forward(post_quant_conv, zq);
+        using var z = NarrowConvolution.Forward(post_quant_conv, zq);
         return decoder.forward(z);
     }
 

@@ -33,16 +33,16 @@ public class NarrowConvolutionTests
         using var conv = nn.Conv2d(8, 8, 3, padding: 1, bias: true);
         foreach (var p in conv.parameters()) p.requires_grad = false;
         using var x = randn(new long[] { 32, 8, 32, 32 }, generator: new Generator(3));
-        using (no_grad())
+        // With autograd on (the workaround is skipped without it: no gradient, nothing to go wrong).
         using (var native = conv.forward(x))
-        using (var narrow = NarrowConvolution.Forward(conv, x, padding: 1))
+        using (var narrow = NarrowConvolution.Forward(conv, x))
             Assert.True(native.equal(narrow).all().item<bool>(), "the padded filters must not change the output");
 
-        using var first = InputGradient(t => NarrowConvolution.Forward(conv, t, padding: 1), x);
+        using var first = InputGradient(t => NarrowConvolution.Forward(conv, t), x);
         Assert.True(first.isfinite().all().item<bool>());
         for (int i = 0; i < 20; i++)
         {
-            using var again = InputGradient(t => NarrowConvolution.Forward(conv, t, padding: 1), x);
+            using var again = InputGradient(t => NarrowConvolution.Forward(conv, t), x);
             Assert.True(again.equal(first).all().item<bool>(), $"repeat {i}: the input gradient changed between identical calls");
         }
         return 0;
