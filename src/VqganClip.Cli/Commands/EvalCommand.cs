@@ -28,6 +28,7 @@ public static class EvalCommand
         var clip = new Option<string?>("--clip") { Description = "CLIP checkpoint that guides (default: the shipped data/clipart-clip.safetensors)" };
         var vqgan = new Option<string?>("--vqgan") { Description = "VQGAN checkpoint (default: the shipped data/clipart-vqgan.safetensors)" };
         var steps = new Option<int?>("--steps") { Description = $"Steps per picture (default: generate's, {new GenerateCommand.GenerateSettings().Steps})" };
+        var size = new Option<string?>("--size") { Description = "Picture size WxH or N (default: generate's, the CLIP's input size for small CLIPs; the judge reads every picture at 64x64)" };
         var seed = new Option<long>("--seed") { Description = "Seed of every picture", DefaultValueFactory = _ => 0 };
         var cutMethod = new Option<string?>("--cut-method") { Description = "original | augmented (default: generate's)" };
         var augment = new Option<string?>("--augment") { Description = "Augmentation changes KEY=VALUE,... (see generate --augment)" };
@@ -51,7 +52,7 @@ public static class EvalCommand
         console ??= AnsiConsole.Console;
         var command = new Command("eval", "Generate an image per clipart prompt and grade it with the independent judge")
         {
-            generator, clip, vqgan, steps, seed, cutMethod, augment, cutn, lr, cutPow, schedule, tv, latentInit, starts, trialSteps, initImage, initWeight, threads, images, promptsFile, limit, classifier, markdown,
+            generator, clip, vqgan, steps, size, seed, cutMethod, augment, cutn, lr, cutPow, schedule, tv, latentInit, starts, trialSteps, initImage, initWeight, threads, images, promptsFile, limit, classifier, markdown,
         };
         command.SetAction(parse =>
         {
@@ -75,6 +76,7 @@ public static class EvalCommand
                 Generator = kind,
                 Seed = parse.GetValue(seed),
                 Steps = parse.GetValue(steps) ?? defaults.Steps,
+                Size = parse.GetValue(size) ?? defaults.Size,
                 CutMethod = parse.GetValue(cutMethod) ?? defaults.CutMethod,
                 Augment = parse.GetValue(augment) ?? defaults.Augment,
                 CutCount = parse.GetValue(cutn) ?? defaults.CutCount,
@@ -88,6 +90,7 @@ public static class EvalCommand
                 Starts = parse.GetValue(starts) ?? defaults.Starts,
                 TrialSteps = parse.GetValue(trialSteps) ?? defaults.TrialSteps,
             };
+            if (settings.Size is { } typedSize) GenerateCommand.ParseSize(typedSize);   // a typo fails before any model loads
             using var engine = kind == "reference" ? null : EngineGenerator.Load(settings, parse.GetValue(clip), parse.GetValue(vqgan));
             Func<string, Tensor> generate = engine is null ? Evaluator.RenderReference : engine.Generate;
             if (parse.GetValue(images) is { } imageFolder)
@@ -170,7 +173,8 @@ public static class EvalCommand
         public string Describe()
         {
             var s = _settings;
-            var size = s.Size ?? string.Join("x", GenerateCommand.DefaultSize(_clip).Width, GenerateCommand.DefaultSize(_clip).Height);
+            var (width, height) = s.Size is null ? GenerateCommand.DefaultSize(_clip) : GenerateCommand.ParseSize(s.Size);
+            var size = FormattableString.Invariant($"{width}x{height}");
             return FormattableString.Invariant($"{s.Steps} steps{(s.Generator == "vqgan" ? $", init {s.Init}" : "")}{(s.Starts > 1 ? $" (best of {s.Starts} starts after {s.TrialSteps})" : "")}, {s.CutCount} {s.CutMethod} cutouts{(s.Augment is null ? "" : $" ({s.Augment})")}, {s.Optimizer} lr {s.LearningRate}, seed {s.Seed}, {size}");
         }
 

@@ -259,7 +259,7 @@ public sealed class ClipTrainer : ITrainer
             if (set.CaptionIndex.Any(i => i < 0 || i >= n))
                 throw new ArgumentException($"A negative's caption index is outside the batch of {n}.");
         }
-        var imageFeatures = model.EncodeImage(ClipModel.Normalize01(cat([views01, .. sets.Select(s => s.Images01)], 0)));
+        var imageFeatures = model.EncodeImage(ClipModel.Normalize01(AtModelSize(model, cat([views01, .. sets.Select(s => s.Images01)], 0))));
         imageFeatures = imageFeatures / imageFeatures.norm(-1, keepdim: true);
         var textFeatures = model.EncodeText(tokens);
         textFeatures = textFeatures / textFeatures.norm(-1, keepdim: true);
@@ -292,7 +292,7 @@ public sealed class ClipTrainer : ITrainer
     public static (Tensor Loss, Tensor Logits) ContrastiveLoss(ClipModel model, Tensor images01, Tensor tokens)
     {
         using var scope = NewDisposeScope();
-        var imageFeatures = model.EncodeImage(ClipModel.Normalize01(images01));
+        var imageFeatures = model.EncodeImage(ClipModel.Normalize01(AtModelSize(model, images01)));
         var textFeatures = model.EncodeText(tokens);
         imageFeatures = imageFeatures / imageFeatures.norm(-1, keepdim: true);
         textFeatures = textFeatures / textFeatures.norm(-1, keepdim: true);
@@ -301,6 +301,17 @@ public sealed class ClipTrainer : ITrainer
     }
 
     /// <summary>CLIP's loss on square image->text logits: the mean of the image->text and text->image cross-entropies, matching pairs on the diagonal.</summary>
+    /// <summary>
+    /// The 64-pixel views at the CLIP's input resolution: unchanged for a 64-pixel CLIP, else upsampled bilinearly
+    /// (half-pixel centres), the same resampling guidance's cutouts apply when they grid_sample a picture.
+    /// </summary>
+    public static Tensor AtModelSize(ClipModel model, Tensor images01)
+    {
+        int size = model.ImageSize;
+        if (images01.shape[2] == size && images01.shape[3] == size) return images01;
+        return nn.functional.interpolate(images01, [size, size], mode: InterpolationMode.Bilinear, align_corners: false);
+    }
+
     private static Tensor SymmetricCrossEntropy(Tensor logits)
     {
         var labels = arange(logits.shape[0], dtype: ScalarType.Int64, device: logits.device);

@@ -39,16 +39,21 @@ public static class ClipartClipArchitecture
     /// The same CLIP with openai/CLIP's ModifiedResNet image tower instead of the ViT (an experiment: a
     /// convolutional stem reads outlines at every pixel where a 16-pixel patch embedding sees a 4x4 grid).
     /// <paramref name="width"/> is the reference's stem width (RN50: 64); the trunk ends at width*32 channels on a
-    /// (64/32)² = 2x2 grid, pooled by the attention pool with the reference's width*32/64 heads.
+    /// (resolution/32)² grid (2x2 at the scenes' 64 pixels), pooled by the attention pool with the reference's
+    /// width*32/64 heads. A <paramref name="resolution"/> above 64 makes the CLIP read the scenes upsampled
+    /// (bilinear, as guidance's cutouts resample them), which buys a finer final grid at 4x the cost per doubling.
     /// </summary>
-    public static ClipConfig ResNet(int width, IReadOnlyList<int> layers)
+    public static ClipConfig ResNet(int width, IReadOnlyList<int> layers, int resolution = 64)
     {
+        if (resolution < 64 || resolution % 32 != 0)
+            throw new ArgumentException($"--image-size of a resnet tower must be a multiple of 32 of at least 64 (got {resolution}).");
         if (width <= 0 || width % 2 != 0) throw new ArgumentException($"--resnet-width must be a positive even number (got {width}).");
         if (layers.Count != 4 || layers.Any(n => n < 1))
             throw new ArgumentException($"--resnet-layers needs four positive block counts (got {string.Join(",", layers)}).");
         return Default with
         {
             VisionResNetLayers = layers.ToArray(),
+            ImageResolution = resolution,
             VisionWidth = width,
             VisionLayers = 0,
             VisionPatchSize = 0,

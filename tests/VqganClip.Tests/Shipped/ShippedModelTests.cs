@@ -195,6 +195,17 @@ public sealed class ShippedModelTests : IDisposable
         Assert.Matches(@"Satisfied [0-2]/2 \(", output);
         Assert.Equal(2, Directory.GetFiles(images, "*.png").Length);
 
+        // --size draws at another size (the judge reads every picture at 64x64); a bad size is named
+        var sized = Path.Combine(_dir, "sized-images");
+        (code, output) = Cli(EvalCommand.Create, "eval", "--prompts", prompts, "--limit", "1", "--steps", "1", "--size", "48", "--images", sized);
+        Assert.True(code == 0, output);
+        Assert.True(System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " ").Contains("seed 0, 48x48"), output);   // the console wraps long lines
+        using (var reopened = ImageIO.Load(Directory.GetFiles(sized, "*.png").Single()))
+            Assert.Equal(new long[] { 1, 3, 48, 48 }, reopened.shape);
+        (code, output) = Cli(EvalCommand.Create, "eval", "--prompts", prompts, "--limit", "1", "--steps", "1", "--size", "48y");
+        Assert.NotEqual(0, code);
+        Assert.Contains("48y", output);
+
         // the reference drawings are the judge's ceiling: all satisfied (and saved like any generator's pictures)
         var references = Path.Combine(_dir, "reference-images");
         (code, output) = Cli(EvalCommand.Create, "eval", "--prompts", prompts, "--generator", "reference", "--images", references);

@@ -101,5 +101,43 @@ public class ClipResNetTrainingTests
         Assert.Contains("'x'", Assert.Throws<ArgumentException>(() => TrainClipCommand.ImageTower("resnet", null, 16, "1,x,1,1", vit)).Message);
         Assert.Contains("four", Assert.Throws<ArgumentException>(() => TrainClipCommand.ImageTower("resnet", null, 16, "1,1,1", vit)).Message);
         Assert.Contains("--resnet-width", Assert.Throws<ArgumentException>(() => TrainClipCommand.ImageTower("resnet", null, 15, "1,1,1,1", vit)).Message);
+
+        var fine = TrainClipCommand.ImageTower("resnet", null, 16, "1,1,1,1", vit, imageSize: 128);
+        Assert.Equal(128, fine.ImageResolution);
+        Assert.Equal(4, fine.GridSize);   // 128/32: a 4x4 final grid where 64 pixels give 2x2
+        Assert.Equal(64, resnet.ImageResolution);
+        Assert.Contains("--image-size", Assert.Throws<ArgumentException>(() => TrainClipCommand.ImageTower("resnet", null, 16, "1,1,1,1", vit, imageSize: 100)).Message);
+        Assert.Contains("--image-size", Assert.Throws<ArgumentException>(() => TrainClipCommand.ImageTower("resnet", null, 16, "1,1,1,1", vit, imageSize: 32)).Message);
+        Assert.Contains("--image-size", Assert.Throws<ArgumentException>(() => TrainClipCommand.ImageTower("vit", null, 16, "1,1,1,1", vit, imageSize: 128)).Message);
     }
+
+    [Fact]
+    public void A_resnet_at_twice_the_scene_size_trains_on_upsampled_views_and_reloads_at_that_size() => SingleThreaded(() =>
+        InTempDirectory(dir =>
+        {
+            var options = TinyResNetClip(steps: 2) with
+            {
+                Model = ClipartClipArchitecture.ResNet(8, [1, 1, 1, 1], resolution: 128) with { EmbedDim = 32, TransformerLayers = 1 },
+            };
+            using var trainer = new ClipTrainer(options, renderThreads: 1);
+            Assert.True(double.IsFinite(trainer.TrainStep()["loss"]));
+            var path = Path.Combine(dir, "tiny-rn128-clip.safetensors");
+            trainer.Export(path);
+
+            using var loaded = ClipModel.Load(path);
+            Assert.Equal(128, loaded.ImageSize);   // inferred from the attention pool's 4x4+1 positions
+            Assert.Equal(4, loaded.Config.GridSize);
+
+            // The trainer shows the CLIP its 64-pixel views upsampled bilinearly with half-pixel centres (as guidance's
+            // cutouts resample): output pixel 20 lies at source 9.75, three quarters pixel 10 and a quarter pixel 9.
+            using var _ = no_grad();
+            using var generator = new Generator(7);
+            using var views = rand([1, 3, 64, 64], generator: generator);
+            using var upsampled = ClipTrainer.AtModelSize(loaded, views);
+            Assert.Equal(new long[] { 1, 3, 128, 128 }, upsampled.shape);
+            float V(int y, int x) => views[0, 1, y, x].item<float>();
+            float expected = 0.75f * (0.75f * V(10, 10) + 0.25f * V(10, 9)) + 0.25f * (0.75f * V(9, 10) + 0.25f * V(9, 9));
+            Assert.Equal(expected, upsampled[0, 1, 20, 20].item<float>(), 5);
+            Assert.True(ReferenceEquals(upsampled, ClipTrainer.AtModelSize(loaded, upsampled)), "views already at the CLIP's size pass through");
+        }));
 }

@@ -28,6 +28,7 @@ public static class TrainClipCommand
         var tower = new Option<string>("--image-tower") { Description = "Image tower: vit (openai/CLIP's VisionTransformer) or resnet (its ModifiedResNet)", DefaultValueFactory = _ => "vit" };
         var resnetWidth = new Option<int>("--resnet-width") { Description = "ModifiedResNet stem width (RN50: 64); the trunk ends at 32x this", DefaultValueFactory = _ => 16 };
         var resnetLayers = new Option<string>("--resnet-layers") { Description = "ModifiedResNet bottleneck counts of layer1..layer4, comma-separated (RN50: 3,4,6,3)", DefaultValueFactory = _ => "1,1,1,1" };
+        var imageSize = new Option<int?>("--image-size") { Description = "resnet tower: input resolution the 64-pixel scenes are upsampled to (128: a 4x4 final grid instead of 2x2; default 64)" };
         var warmup = new Option<long>("--warmup") { Description = "Linear warm-up steps before the cosine decay", DefaultValueFactory = _ => defaults.WarmupSteps };
         var kindVariants = new Option<int>("--kind-variants") { Description = "Hard negatives: each scene of a batch drawn with one object as this many kinds (1 = independent scenes)", DefaultValueFactory = _ => defaults.KindVariants };
         var adversarialEps = new Option<double>("--adversarial-eps") { Description = "L2 radius of adversarial views (pixels in [0,1]; 0 = plain training)", DefaultValueFactory = _ => defaults.AdversarialEps };
@@ -56,7 +57,7 @@ public static class TrainClipCommand
 
         var command = new Command("clip", "Train the clipart CLIP (ViT or ModifiedResNet image tower) contrastively and export OpenAI-layout safetensors")
         {
-            steps, batch, lr, seed, minScale, cropProbability, noise, patchSize, tower, resnetWidth, resnetLayers, warmup, kindVariants, adversarialEps, adversarialSteps, init, guidedPool, guidedVqgan, guidedBatch, guidedSteps, guidedMaxAge, guidedLr, guidedCutn, guidedWeight, guidedFlat, blobNegatives, blobWeight, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
+            steps, batch, lr, seed, minScale, cropProbability, noise, patchSize, tower, resnetWidth, resnetLayers, imageSize, warmup, kindVariants, adversarialEps, adversarialSteps, init, guidedPool, guidedVqgan, guidedBatch, guidedSteps, guidedMaxAge, guidedLr, guidedCutn, guidedWeight, guidedFlat, blobNegatives, blobWeight, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
         };
         command.SetAction(parse => UserErrors.Guard(AnsiConsole.Console, () =>
         {
@@ -87,7 +88,7 @@ public static class TrainClipCommand
                     LearningRate = parse.GetValue(lr),
                     Seed = parse.GetValue(seed),
                     WarmupSteps = parse.GetValue(warmup),
-                    Model = ImageTower(parse.GetValue(tower)!, parse.GetValue(patchSize), parse.GetValue(resnetWidth), parse.GetValue(resnetLayers)!, defaults.Model),
+                    Model = ImageTower(parse.GetValue(tower)!, parse.GetValue(patchSize), parse.GetValue(resnetWidth), parse.GetValue(resnetLayers)!, defaults.Model, parse.GetValue(imageSize)),
                     KindVariants = parse.GetValue(kindVariants),
                     BlobNegatives = parse.GetValue(blobNegatives),
                     BlobWeight = parse.GetValue(blobWeight),
@@ -132,18 +133,19 @@ public static class TrainClipCommand
     }
 
     /// <summary>The architecture <c>--image-tower</c> and its size options describe.</summary>
-    public static VqganClip.Models.Clip.ClipConfig ImageTower(string tower, int? patchSize, int resnetWidth, string resnetLayers, VqganClip.Models.Clip.ClipConfig vit)
+    public static VqganClip.Models.Clip.ClipConfig ImageTower(string tower, int? patchSize, int resnetWidth, string resnetLayers, VqganClip.Models.Clip.ClipConfig vit, int? imageSize = null)
     {
         switch (tower.Trim().ToLowerInvariant())
         {
             case "vit":
+                if (imageSize is not null) throw new ArgumentException("--image-size applies to the resnet image tower only; a vit tower reads the scenes at their own 64 pixels.");
                 return vit with { VisionPatchSize = patchSize ?? vit.VisionPatchSize };
             case "resnet":
                 if (patchSize is not null) throw new ArgumentException("--patch-size applies to the vit image tower only; a resnet tower has no patches.");
                 var counts = resnetLayers.Split(',', StringSplitOptions.TrimEntries).Select(part =>
                     int.TryParse(part, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int n)
                         ? n : throw new ArgumentException($"--resnet-layers: '{part}' is not a whole number (expected four counts such as 1,1,1,1).")).ToArray();
-                return ClipartClipArchitecture.ResNet(resnetWidth, counts);
+                return ClipartClipArchitecture.ResNet(resnetWidth, counts, imageSize ?? 64);
             default:
                 throw new ArgumentException($"--image-tower must be vit or resnet (got '{tower}').");
         }
