@@ -142,16 +142,27 @@ public sealed class ClipTrainer : ITrainer
                         scenes.Select(i => (long)i).ToArray(), Options.BlobWeight);
             }
         }
+        PairedNegatives? copies = null;
+        if (Options.CopyNegatives > 0)
+        {
+            var random = new Random(ClipartBatches.StepSeed(Options.Seed ^ 0xC0B1, Step));
+            var (scenes, objects) = CopyNegatives.Choose(specs.Take(Options.BatchSize).ToArray(), Options.CopyNegatives, random);
+            var index = scenes.Select(i => (long)i).ToArray();
+            using var generator = new Generator((ulong)ClipartBatches.StepSeed(Options.Seed ^ 0xC0B2, Step));
+            copies = new PairedNegatives(Options.Augment.Apply(CopyNegatives.Make(specs,
+                    images.index_select(0, tensor(index)), scenes, objects, random, _renderThreads), generator),
+                index, Options.CopyWeight);
+        }
         var tokens = ClipTokenizer.Default.Tokenize(captions, Options.Model.ContextLength, truncate: true);
         if (Options.AdversarialEps > 0)
             views = AdversarialViews(_model, views, tokens, Options.AdversarialEps, Options.AdversarialSteps);
 
         Tensor loss, logits;
-        (double Pair, double Win)? guidedFigures = null, blobFigures = null;
+        (double Pair, double Win)? guidedFigures = null, blobFigures = null, copyFigures = null;
         // The train-mode forward moves a ResNet's running statistics; kept to undo them if this step is skipped.
         var runningStatistics = _model.visual.buffers().Select(b => (Buffer: b, Before: b.clone())).ToList();
         _model.train();
-        if (guidedViews is null && blobs is null)
+        if (guidedViews is null && blobs is null && copies is null)
             (loss, logits) = ContrastiveLoss(_model, views, tokens);
         else
         {
@@ -159,10 +170,13 @@ public sealed class ClipTrainer : ITrainer
             if (guidedViews is not null)
                 sets.Add(PairedNegatives.ForLast(guidedViews, views.shape[0], Options.GuidedNegatives!.Weight));
             if (blobs is not null) sets.Add(blobs);
+            if (copies is not null) sets.Add(copies);
             var result = ContrastiveLossWithNegatives(_model, views, tokens, sets);
             (loss, logits) = (result.Loss, result.Logits);
-            if (guidedViews is not null) guidedFigures = result.Figures[0];
-            if (blobs is not null) blobFigures = result.Figures[^1];
+            int next = 0;
+            if (guidedViews is not null) guidedFigures = result.Figures[next++];
+            if (blobs is not null) blobFigures = result.Figures[next++];
+            if (copies is not null) copyFigures = result.Figures[next];
         }
         var labels = arange(logits.shape[0], dtype: ScalarType.Int64);
 
@@ -211,6 +225,11 @@ public sealed class ClipTrainer : ITrainer
         {
             metrics["blob_pair"] = blob.Pair;
             metrics["blob_wins"] = blob.Win;
+        }
+        if (copyFigures is { } copy)
+        {
+            metrics["copy_pair"] = copy.Pair;
+            metrics["copy_wins"] = copy.Win;
         }
         return metrics;
     }

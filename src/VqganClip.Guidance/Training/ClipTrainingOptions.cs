@@ -49,6 +49,15 @@ public sealed record ClipTrainingOptions
     /// <summary>Weight of the "drawing before its blob" term against the contrastive loss.</summary>
     public double BlobWeight { get; init; } = 1.0;
 
+    /// <summary>
+    /// Scenes per step that also get a copy with one object repeated (<see cref="CopyNegatives"/>: one to three more of
+    /// it elsewhere in the frame) which their caption must rank below the drawing; 0 = none.
+    /// </summary>
+    public int CopyNegatives { get; init; }
+
+    /// <summary>Weight of the "drawing before its copies" term against the contrastive loss.</summary>
+    public double CopyWeight { get; init; } = 1.0;
+
     public ClipConfig Model { get; init; } = ClipartClipArchitecture.Default;
 
     public void Validate()
@@ -69,6 +78,9 @@ public sealed record ClipTrainingOptions
         if (BlobNegatives < 0 || BlobNegatives > BatchSize)
             throw new ArgumentException($"--blob-negatives must be between 0 and the batch size {BatchSize} (got {BlobNegatives}).");
         if (!(BlobWeight >= 0) || double.IsInfinity(BlobWeight)) throw new ArgumentException($"--blob-weight must be a non-negative number (got {BlobWeight}).");
+        if (CopyNegatives < 0 || CopyNegatives > BatchSize)
+            throw new ArgumentException($"--copy-negatives must be between 0 and the batch size {BatchSize} (got {CopyNegatives}).");
+        if (!(CopyWeight >= 0) || double.IsInfinity(CopyWeight)) throw new ArgumentException($"--copy-weight must be a non-negative number (got {CopyWeight}).");
         Model.Validate();
         if (Model.IsResNet && Model.ImageResolution % 32 != 0)
             throw new ArgumentException($"A ResNet image tower downsamples by 32: the image resolution ({Model.ImageResolution}) must be a multiple of 32.");
@@ -91,6 +103,8 @@ public sealed record ClipTrainingOptions
         ["guided_negatives"] = GuidedNegatives is null ? null : JsonSerializer.SerializeToNode(GuidedNegatives, Json),
         ["blob_negatives"] = BlobNegatives,
         ["blob_weight"] = BlobWeight,
+        ["copy_negatives"] = CopyNegatives,
+        ["copy_weight"] = CopyWeight,
         ["augment"] = JsonSerializer.SerializeToNode(Augment, Json),
         ["model"] = JsonSerializer.SerializeToNode(Model, Json),
     };
@@ -115,6 +129,8 @@ public sealed record ClipTrainingOptions
             GuidedNegatives = json["guided_negatives"]?.Deserialize<GuidedNegativeOptions>(Json),
             BlobNegatives = json["blob_negatives"]?.GetValue<int>() ?? 0,
             BlobWeight = json["blob_weight"]?.GetValue<double>() ?? 1.0,
+            CopyNegatives = json["copy_negatives"]?.GetValue<int>() ?? 0,
+            CopyWeight = json["copy_weight"]?.GetValue<double>() ?? 1.0,
             Augment = Node("augment").Deserialize<ClipAugment>(Json) ?? throw new InvalidDataException("CLIP training options: bad 'augment'."),
             Model = Node("model").Deserialize<ClipConfig>(Json) ?? throw new InvalidDataException("CLIP training options: bad 'model'."),
         };

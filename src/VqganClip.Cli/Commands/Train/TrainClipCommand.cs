@@ -44,6 +44,8 @@ public static class TrainClipCommand
         var guidedCutn = new Option<int>("--guided-cutn") { Description = "Augmented cutouts per chain and guidance step", DefaultValueFactory = _ => guidedDefaults.Cutouts };
         var blobNegatives = new Option<int>("--blob-negatives") { Description = "Scenes per step that also get a shape-free copy (an object blurred to a blob) their caption must rank below the drawing (0 = none)", DefaultValueFactory = _ => defaults.BlobNegatives };
         var blobWeight = new Option<double>("--blob-weight") { Description = "Weight of the drawing-before-blob term", DefaultValueFactory = _ => defaults.BlobWeight };
+        var copyNegatives = new Option<int>("--copy-negatives") { Description = "Scenes per step that also get a copy with one object repeated elsewhere, which their caption must rank below the drawing (0 = none)", DefaultValueFactory = _ => defaults.CopyNegatives };
+        var copyWeight = new Option<double>("--copy-weight") { Description = "Weight of the drawing-before-copies term", DefaultValueFactory = _ => defaults.CopyWeight };
         var guidedFlat = new Option<double>("--guided-flat-starts") { Description = "Fraction of chain starts from a blank white canvas instead of random codes", DefaultValueFactory = _ => guidedDefaults.FlatStartFraction };
         var guidedWeight = new Option<double>("--guided-weight") { Description = "Weight of the drawing-before-guided-picture term", DefaultValueFactory = _ => guidedDefaults.Weight };
         var output = new Option<string>("--out") { Description = "Exported model (.safetensors, OpenAI key names)", DefaultValueFactory = _ => DefaultOutput };
@@ -57,7 +59,7 @@ public static class TrainClipCommand
 
         var command = new Command("clip", "Train the clipart CLIP (ViT or ModifiedResNet image tower) contrastively and export OpenAI-layout safetensors")
         {
-            steps, batch, lr, seed, minScale, cropProbability, noise, patchSize, tower, resnetWidth, resnetLayers, imageSize, warmup, kindVariants, adversarialEps, adversarialSteps, init, guidedPool, guidedVqgan, guidedBatch, guidedSteps, guidedMaxAge, guidedLr, guidedCutn, guidedWeight, guidedFlat, blobNegatives, blobWeight, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
+            steps, batch, lr, seed, minScale, cropProbability, noise, patchSize, tower, resnetWidth, resnetLayers, imageSize, warmup, kindVariants, adversarialEps, adversarialSteps, init, guidedPool, guidedVqgan, guidedBatch, guidedSteps, guidedMaxAge, guidedLr, guidedCutn, guidedWeight, guidedFlat, blobNegatives, blobWeight, copyNegatives, copyWeight, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
         };
         command.SetAction(parse => UserErrors.Guard(AnsiConsole.Console, () =>
         {
@@ -92,6 +94,8 @@ public static class TrainClipCommand
                     KindVariants = parse.GetValue(kindVariants),
                     BlobNegatives = parse.GetValue(blobNegatives),
                     BlobWeight = parse.GetValue(blobWeight),
+                    CopyNegatives = parse.GetValue(copyNegatives),
+                    CopyWeight = parse.GetValue(copyWeight),
                     AdversarialEps = parse.GetValue(adversarialEps),
                     AdversarialSteps = parse.GetValue(adversarialSteps),
                     InitFrom = parse.GetValue(init) is { } initPath ? Path.GetFullPath(initPath) : null,
