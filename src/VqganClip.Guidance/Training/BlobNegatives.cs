@@ -40,27 +40,19 @@ public static class BlobNegatives
     /// </summary>
     public static Tensor Make(IReadOnlyList<SceneSpec> specs, Tensor drawings, int[] scenes, int[] objects, Generator generator, int renderThreads = 0)
     {
-        if (scenes.Length != objects.Length) throw new ArgumentException("One object index per chosen scene.");
-        if (scenes.Length == 0) throw new ArgumentException("No scenes to make blobs of.", nameof(scenes));
-        if (drawings.shape[0] != scenes.Length) throw new ArgumentException($"{drawings.shape[0]} drawings for {scenes.Length} chosen scenes.", nameof(drawings));
         using var scope = NewDisposeScope();
         using var _ = no_grad();
+        var silhouette = ObjectSilhouettes.Of(specs, drawings, scenes, objects, renderThreads);
         int m = scenes.Length;
-        var recoloured = new SceneSpec[m];
         var emptied = new SceneSpec[m];
         var colours = new float[m * 3];
         for (int k = 0; k < m; k++)
         {
-            var spec = specs[scenes[k]];
-            var o = spec.Objects[objects[k]];
-            var other = o.Color == ClipartColor.Black ? ClipartColor.White : ClipartColor.Black;
-            recoloured[k] = With(spec, objects[k], o with { Color = other });
-            emptied[k] = With(spec, objects[k], o with { Extent = 1e-4f });
+            var o = specs[scenes[k]].Objects[objects[k]];
+            emptied[k] = ObjectSilhouettes.With(specs[scenes[k]], objects[k], o with { Extent = 1e-4f });
             var rgb = Palette.Of(o.Color);
             (colours[3 * k], colours[3 * k + 1], colours[3 * k + 2]) = (rgb.R / 255f, rgb.G / 255f, rgb.B / 255f);
         }
-        var silhouette = (drawings - ClipartBatches.Render(recoloured, renderThreads)).abs().amax([1], keepdim: true);
-        silhouette = (silhouette / silhouette.amax([1, 2, 3], keepdim: true).clamp_min(1e-6)).clamp(0, 1);
         var canvas = ClipartBatches.Render(emptied, renderThreads);
 
         var u = rand([m, 2], generator: generator);
@@ -87,12 +79,5 @@ public static class BlobNegatives
         x = nn.functional.conv2d(x, kernel.reshape(m, 1, 1, -1), padding: [0, radius], groups: m);
         x = nn.functional.conv2d(x, kernel.reshape(m, 1, -1, 1), padding: [radius, 0], groups: m);
         return x.reshape(images.shape);
-    }
-
-    private static SceneSpec With(SceneSpec spec, int which, SceneObject replacement)
-    {
-        var objects = spec.Objects.ToArray();
-        objects[which] = replacement;
-        return new SceneSpec(objects, spec.Relation, spec.Background);
     }
 }

@@ -30,26 +30,10 @@ public static class CopyNegatives
     /// </summary>
     public static Tensor Make(IReadOnlyList<SceneSpec> specs, Tensor drawings, int[] scenes, int[] objects, Random random, int renderThreads = 0)
     {
-        if (scenes.Length != objects.Length) throw new ArgumentException("One object index per chosen scene.");
-        if (scenes.Length == 0) throw new ArgumentException("No scenes to make copies of.", nameof(scenes));
-        if (drawings.shape[0] != scenes.Length) throw new ArgumentException($"{drawings.shape[0]} drawings for {scenes.Length} chosen scenes.", nameof(drawings));
         using var scope = NewDisposeScope();
         using var _ = no_grad();
+        var silhouette = ObjectSilhouettes.Of(specs, drawings, scenes, objects, renderThreads);
         int m = scenes.Length, side = (int)drawings.shape[3];
-        var recoloured = new SceneSpec[m];
-        for (int k = 0; k < m; k++)
-        {
-            var spec = specs[scenes[k]];
-            var o = spec.Objects[objects[k]];
-            var other = o.Color == ClipartColor.Black ? ClipartColor.White : ClipartColor.Black;
-            var changed = spec.Objects.ToArray();
-            changed[objects[k]] = o with { Color = other };
-            recoloured[k] = new SceneSpec(changed, spec.Relation, spec.Background);
-        }
-        // The object's antialiased coverage: where the recoloured rendering differs, scaled so its core is 1.
-        var silhouette = (drawings - ClipartBatches.Render(recoloured, renderThreads)).abs().amax([1], keepdim: true);
-        silhouette = (silhouette / silhouette.amax([1, 2, 3], keepdim: true).clamp_min(1e-6)).clamp(0, 1);
-
         var results = new Tensor[m];
         for (int k = 0; k < m; k++)
         {

@@ -78,6 +78,16 @@ public class CopyNegativeTests
     }
 
     [Fact]
+    public void Mismatched_choices_are_named_rather_than_drawn() => SingleThreaded(() =>
+    {
+        using var scope = NewDisposeScope();
+        var drawing = ClipartBatches.Render([SmallStar, SmallStar], 1);
+        Assert.Contains("One object index per chosen scene", Assert.Throws<ArgumentException>(() => CopyNegatives.Make([SmallStar, SmallStar], drawing, [0, 1], [0], new Random(1), 1)).Message);
+        Assert.Contains("2 drawings for 1 chosen scenes", Assert.Throws<ArgumentException>(() => CopyNegatives.Make([SmallStar, SmallStar], drawing, [0], [0], new Random(1), 1)).Message);
+        Assert.Contains("No scenes", Assert.Throws<ArgumentException>(() => BlobNegatives.Make([SmallStar], drawing.narrow(0, 0, 0), [], [], new Generator(1), 1)).Message);
+    });
+
+    [Fact]
     public void Shift_moves_pixels_and_fills_with_zero()
     {
         using var image = arange(2 * 4 * 5, dtype: ScalarType.Float32).reshape(2, 4, 5) + 1;
