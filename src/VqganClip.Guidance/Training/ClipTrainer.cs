@@ -137,9 +137,12 @@ public sealed class ClipTrainer : ITrainer
                 var (scenes, objects) = BlobNegatives.Choose(specs.Take(Options.BatchSize).ToArray(), Options.BlobNegatives,
                     new Random(ClipartBatches.StepSeed(Options.Seed ^ 0xB10B, Step)));
                 if (scenes.Length > 0)
+                {
+                    var index = scenes.Select(i => (long)i).ToArray();
                     blobs = new PairedNegatives(Options.Augment.Apply(BlobNegatives.Make(specs,
-                            images.index_select(0, tensor(scenes.Select(i => (long)i).ToArray())), scenes, objects, generator, _renderThreads), generator),
-                        scenes.Select(i => (long)i).ToArray(), Options.BlobWeight);
+                            images.index_select(0, tensor(index)), scenes, objects, generator, _renderThreads), generator),
+                        index, Options.BlobWeight);
+                }
             }
         }
         PairedNegatives? copies = null;
@@ -319,7 +322,6 @@ public sealed class ClipTrainer : ITrainer
         return (SymmetricCrossEntropy(logits).MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope());
     }
 
-    /// <summary>CLIP's loss on square image->text logits: the mean of the image->text and text->image cross-entropies, matching pairs on the diagonal.</summary>
     /// <summary>
     /// The 64-pixel views at the CLIP's input resolution: unchanged for a 64-pixel CLIP, else upsampled bilinearly
     /// (half-pixel centres), the same resampling guidance's cutouts apply when they grid_sample a picture.
@@ -331,6 +333,7 @@ public sealed class ClipTrainer : ITrainer
         return nn.functional.interpolate(images01, [size, size], mode: InterpolationMode.Bilinear, align_corners: false);
     }
 
+    /// <summary>CLIP's loss on square image->text logits: the mean of the image->text and text->image cross-entropies, matching pairs on the diagonal.</summary>
     private static Tensor SymmetricCrossEntropy(Tensor logits)
     {
         var labels = arange(logits.shape[0], dtype: ScalarType.Int64, device: logits.device);

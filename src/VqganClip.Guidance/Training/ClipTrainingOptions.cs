@@ -81,9 +81,7 @@ public sealed record ClipTrainingOptions
         if (CopyNegatives < 0 || CopyNegatives > BatchSize)
             throw new ArgumentException($"--copy-negatives must be between 0 and the batch size {BatchSize} (got {CopyNegatives}).");
         if (!(CopyWeight >= 0) || double.IsInfinity(CopyWeight)) throw new ArgumentException($"--copy-weight must be a non-negative number (got {CopyWeight}).");
-        Model.Validate();
-        if (Model.IsResNet && Model.ImageResolution % 32 != 0)
-            throw new ArgumentException($"A ResNet image tower downsamples by 32: the image resolution ({Model.ImageResolution}) must be a multiple of 32.");
+        Model.Validate();   // also a ResNet's resolution: a multiple of its downsampling, 32
     }
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
