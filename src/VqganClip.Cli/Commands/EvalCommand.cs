@@ -16,15 +16,16 @@ namespace VqganClip.Cli.Commands;
 /// <c>vqgan-clip eval</c>: generates a picture for each of the fixed clipart prompts (or a prompt file) with
 /// <c>generate</c>'s default settings and grades it with the independent judge (colour masses and centroids plus a
 /// separately trained object classifier; it never sees the guiding CLIP). <c>--generator vqgan|pixels|fourier|strokes</c>
-/// chooses the "X + CLIP" generator; <c>--generator reference</c> draws each prompt's canonical scene (the judge's ceiling).
+/// chooses the "X + CLIP" generator; <c>--generator reference</c> draws each prompt's canonical scene (the judge's ceiling),
+/// <c>--generator reconstruction</c> passes that drawing through the VQGAN (the ceiling of any VQGAN-latent picture).
 /// Every prompt gets the same seed (<c>--seed</c>), so a report is reproducible.
 /// </summary>
 public static class EvalCommand
 {
     public static Command Create(IAnsiConsole? console = null)
     {
-        var generator = new Option<string>("--generator", "-g") { Description = "vqgan | pixels | fourier | strokes (X + CLIP, generate's default settings), or reference (draws the prompt's scene: the judge's ceiling)", DefaultValueFactory = _ => "vqgan" };
-        generator.AcceptOnlyFromAmong("vqgan", "pixels", "fourier", "strokes", "reference");
+        var generator = new Option<string>("--generator", "-g") { Description = "vqgan | pixels | fourier | strokes (X + CLIP, generate's default settings), reference (draws the prompt's scene: the judge's ceiling) or reconstruction (that drawing through the VQGAN: the VQGAN's ceiling)", DefaultValueFactory = _ => "vqgan" };
+        generator.AcceptOnlyFromAmong("vqgan", "pixels", "fourier", "strokes", "reference", "reconstruction");
         var clip = new Option<string?>("--clip") { Description = "CLIP checkpoint that guides (default: the shipped data/clipart-clip.safetensors)" };
         var vqgan = new Option<string?>("--vqgan") { Description = "VQGAN checkpoint (default: the shipped data/clipart-vqgan.safetensors)" };
         var steps = new Option<int?>("--steps") { Description = $"Steps per picture (default: generate's, {new GenerateCommand.GenerateSettings().Steps})" };
@@ -91,8 +92,12 @@ public static class EvalCommand
                 TrialSteps = parse.GetValue(trialSteps) ?? defaults.TrialSteps,
             };
             if (settings.Size is { } typedSize) GenerateCommand.ParseSize(typedSize);   // a typo fails before any model loads
-            using var engine = kind == "reference" ? null : EngineGenerator.Load(settings, parse.GetValue(clip), parse.GetValue(vqgan));
-            Func<string, Tensor> generate = engine is null ? Evaluator.RenderReference : engine.Generate;
+            bool guided = kind is not ("reference" or "reconstruction");
+            using var engine = guided ? EngineGenerator.Load(settings, parse.GetValue(clip), parse.GetValue(vqgan)) : null;
+            using var autoencoder = kind == "reconstruction" ? GenerateCommand.LoadVqgan(settings with { Vqgan = parse.GetValue(vqgan) }).Item1 : null;
+            Func<string, Tensor> generate = engine is not null ? engine.Generate
+                : autoencoder is not null ? Evaluator.ReconstructReference(autoencoder)
+                : Evaluator.RenderReference;
             if (parse.GetValue(images) is { } imageFolder)
                 generate = SavingEach(generate, imageFolder.FullName);
             if (engine is not null)

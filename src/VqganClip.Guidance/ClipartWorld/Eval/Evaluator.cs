@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using TorchSharp;
 using VqganClip.Guidance.ClipartWorld.Judge;
+using VqganClip.Models.Vqgan;
 using static TorchSharp.torch;
 
 namespace VqganClip.Guidance.ClipartWorld.Eval;
@@ -60,4 +61,23 @@ public static class Evaluator
     /// </summary>
     public static Tensor RenderReference(string prompt) =>
         SceneRenderer.RenderTensor(CaptionParser.Parse(prompt).ToSceneSpec());
+
+    /// <summary>
+    /// The VQGAN's ceiling: each prompt's canonical scene (<see cref="RenderReference"/>) encoded, snapped to the
+    /// codebook and decoded, i.e. the best picture a VQGAN-latent generator could reach if guidance found the drawing's
+    /// codes. Returns [1,3,H,W] in [0,1]; the caller owns it.
+    /// </summary>
+    public static Func<string, Tensor> ReconstructReference(VqganModel vqgan)
+    {
+        ArgumentNullException.ThrowIfNull(vqgan);
+        return prompt =>
+        {
+            using var _ = no_grad();
+            using var scope = NewDisposeScope();
+            var drawing = RenderReference(prompt).to(vqgan.Device);
+            if (drawing.dim() == 3) drawing = drawing.unsqueeze(0);
+            var (zq, _) = vqgan.EncodeQuantized(drawing * 2 - 1);     // taming works on [-1, 1] pixels
+            return vqgan.Decode(zq).add(1).div(2).clamp(0, 1).cpu().MoveToOuterDisposeScope();
+        };
+    }
 }
