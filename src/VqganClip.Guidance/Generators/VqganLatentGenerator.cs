@@ -147,7 +147,19 @@ public sealed class VqganLatentGenerator : ImageGeneratorBase
         return GradientTricks.ClampWithGrad(decoded.add(1).div(2), 0, 1).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The original's start, <c>one_hot(randint) @ codebook</c>: a latent [1, embed_dim, tokensY, tokensX] of random codebook entries.</summary>
+    /// <summary>
+    /// Pictures [N,3,H,W] in [0,1] through the VQGAN without gradient: encoded, snapped to the nearest codebook entries
+    /// and decoded, back in [0,1]. What a guided picture of them looks like at best (and what an init image starts as).
+    /// </summary>
+    public static Tensor Reconstruct(VqganModel vqgan, Tensor images01)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var (zq, indices) = vqgan.EncodeQuantized(images01 * 2 - 1);   // taming works on [-1, 1] pixels
+        indices.Dispose();
+        return vqgan.Decode(zq).add(1).div(2).clamp(0, 1).MoveToOuterDisposeScope();
+    }
+
     /// <summary>
     /// The quantised VQGAN encoding [1, embed_dim, h/f, w/f] of a uniform canvas of <paramref name="grey"/> (in [0,1]):
     /// with the shipped clipart models, guidance from random codes settles in code mosaics far worse than a drawing
@@ -165,6 +177,7 @@ public sealed class VqganLatentGenerator : ImageGeneratorBase
         return zq.MoveToOuterDisposeScope();
     }
 
+    /// <summary>The original's start, <c>one_hot(randint) @ codebook</c>: a latent [1, embed_dim, tokensY, tokensX] of random codebook entries.</summary>
     public static Tensor RandomCodeLatent(Tensor codebook, int tokensY, int tokensX, Generator rng)
     {
         using var scope = NewDisposeScope();

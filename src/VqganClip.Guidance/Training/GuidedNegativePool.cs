@@ -156,14 +156,7 @@ public sealed class GuidedNegativePool : IDisposable
     private Tensor Render(Tensor z) => VqganLatentGenerator.Synthesize(_vqgan, z);
 
     /// <summary>VQGAN reconstructions [N,3,64,64] in [0,1] of scenes [N,3,64,64] in [0,1]: how a guided picture of them looks at best.</summary>
-    public Tensor Reconstruct(Tensor scenes01)
-    {
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        var (zq, indices) = _vqgan.EncodeQuantized(scenes01 * 2 - 1);
-        indices.Dispose();
-        return _vqgan.Decode(zq).add(1).div(2).clamp(0, 1).MoveToOuterDisposeScope();
-    }
+    public Tensor Reconstruct(Tensor scenes01) => VqganLatentGenerator.Reconstruct(_vqgan, scenes01);
 
     /// <summary>
     /// Chain <paramref name="i"/> starts again: random codes, or with probability <see cref="GuidedNegativeOptions.FlatStartFraction"/>

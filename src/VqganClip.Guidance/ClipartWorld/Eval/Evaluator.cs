@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using TorchSharp;
 using VqganClip.Guidance.ClipartWorld.Judge;
+using VqganClip.Guidance.Generators;
 using VqganClip.Models.Vqgan;
 using static TorchSharp.torch;
 
@@ -72,12 +73,9 @@ public static class Evaluator
         ArgumentNullException.ThrowIfNull(vqgan);
         return prompt =>
         {
-            using var _ = no_grad();
             using var scope = NewDisposeScope();
-            var drawing = RenderReference(prompt).to(vqgan.Device);
-            if (drawing.dim() == 3) drawing = drawing.unsqueeze(0);
-            var (zq, _) = vqgan.EncodeQuantized(drawing * 2 - 1);     // taming works on [-1, 1] pixels
-            return vqgan.Decode(zq).add(1).div(2).clamp(0, 1).cpu().MoveToOuterDisposeScope();
+            var drawing = RenderReference(prompt).unsqueeze(0).to(vqgan.Device);
+            return VqganLatentGenerator.Reconstruct(vqgan, drawing).cpu().MoveToOuterDisposeScope();
         };
     }
 }
