@@ -11,8 +11,6 @@ namespace VqganClip.Tests.Training;
 public class BlobNegativeTests
 {
     private static readonly SceneSpec Star = SceneSpec.Single(ObjectKind.Star, ClipartColor.Red, ObjectSize.Big, ScenePosition.Left, SceneBackground.Sky);
-    private static readonly SceneSpec StarAboveHouse = SceneSpec.Pair(
-        (ObjectKind.Star, ClipartColor.Yellow, ObjectSize.Small), SpatialRelation.Above, (ObjectKind.House, ClipartColor.Blue, ObjectSize.Big), SceneBackground.Grass);
 
     [Fact]
     public void A_blob_keeps_the_objects_colour_mass_and_place_but_not_its_outline() => SingleThreaded(() =>

@@ -10,8 +10,6 @@ namespace VqganClip.Tests.Training;
 public class CopyNegativeTests
 {
     private static readonly SceneSpec SmallStar = SceneSpec.Single(ObjectKind.Star, ClipartColor.Red, ObjectSize.Small, ScenePosition.Left, SceneBackground.Sky);
-    private static readonly SceneSpec StarAboveHouse = SceneSpec.Pair(
-        (ObjectKind.Star, ClipartColor.Yellow, ObjectSize.Small), SpatialRelation.Above, (ObjectKind.House, ClipartColor.Blue, ObjectSize.Big), SceneBackground.Grass);
 
     private static Tensor ColourMask(Tensor images, ClipartColor colour)
     {

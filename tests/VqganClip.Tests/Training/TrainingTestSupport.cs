@@ -1,3 +1,4 @@
+using VqganClip.Guidance.ClipartWorld;
 using VqganClip.Guidance.Training;
 using VqganClip.Models.Clip;
 using VqganClip.Models.Runtime;
@@ -8,6 +9,10 @@ namespace VqganClip.Tests.Training;
 /// <summary>Tiny models and a temporary folder for the trainer tests (kept small: CPU is shared).</summary>
 internal static class TrainingTestSupport
 {
+    /// <summary>A two-object scene (a small yellow star above a big blue house on grass) for the hard-negative tests.</summary>
+    public static readonly SceneSpec StarAboveHouse = SceneSpec.Pair(
+        (ObjectKind.Star, ClipartColor.Yellow, ObjectSize.Small), SpatialRelation.Above, (ObjectKind.House, ClipartColor.Blue, ObjectSize.Big), SceneBackground.Grass);
+
     /// <summary>A two-level f2 VQModel with 32 codes of 8 dims, trained on 16x16 crops.</summary>
     public static VqganTrainingOptions TinyVqgan(long steps = 6) => new()
     {
