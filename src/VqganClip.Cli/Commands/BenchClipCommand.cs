@@ -28,7 +28,7 @@ public static class BenchClipCommand
         var iterationsOption = new Option<int>("--iterations") { Description = "Timed iterations", DefaultValueFactory = _ => 3 };
         var threadsOption = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: torch's choice)" };
 
-        var command = new Command("bench-clip", "Benchmark CLIP encode_image (forward, and forward+backward to the input) with random weights")
+        var command = new Command("clip", "Benchmark CLIP encode_image (forward, and forward+backward to the input) with random weights")
         {
             modelOption, batchOption, warmupOption, iterationsOption, threadsOption,
         };

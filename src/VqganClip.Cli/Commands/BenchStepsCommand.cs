@@ -28,7 +28,7 @@ public static class BenchStepsCommand
         var cutn = new Option<int>("--cutn") { Description = "Cutouts per step", DefaultValueFactory = _ => 8 };
         var cutMethod = new Option<string>("--cut-method") { Description = "original | augmented", DefaultValueFactory = _ => "original" };
         var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads" };
-        var command = new Command("bench-steps", "Benchmark guidance steps: seconds per step and resident memory growth over many steps")
+        var command = new Command("steps", "Benchmark guidance steps: seconds per step and resident memory growth over many steps")
         {
             steps, generator, clip, vqgan, vqganConfig, size, cutn, cutMethod, threads,
         };

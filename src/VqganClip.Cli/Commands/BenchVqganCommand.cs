@@ -51,7 +51,7 @@ public static class BenchVqganCommand
         var threadsOption = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: torch's choice)" };
         var channelsLastOption = new Option<bool>("--channels-last") { Description = "Store the convolution weights and the latent channels-last (NHWC strides) to measure that memory format" };
 
-        var command = new Command("bench-vqgan", "Benchmark VQGAN decode (no_grad, and with backward to the latent) with random weights")
+        var command = new Command("vqgan", "Benchmark VQGAN decode (no_grad, and with backward to the latent) with random weights")
         {
             sizesOption, configOption, warmupOption, iterationsOption, threadsOption, channelsLastOption,
         };

@@ -299,7 +299,7 @@ public static class GenerateCommand
     }
 
     /// <summary>The CLIP file to load: <paramref name="clip"/> (--clip), else the shipped one; checked to exist.</summary>
-    internal static string ClipPath(string? clip)
+    public static string ClipPath(string? clip)
     {
         var path = clip ?? ShippedModels.RequireClip();
         if (!File.Exists(path)) throw new FileNotFoundException($"CLIP checkpoint '{path}' does not exist.", path);
@@ -307,7 +307,7 @@ public static class GenerateCommand
     }
 
     /// <summary>The VQGAN of the settings (--vqgan, else the shipped one with its YAML), checked to exist, and its path.</summary>
-    internal static (VqganModel, string) LoadVqgan(GenerateSettings s)
+    public static (VqganModel, string) LoadVqgan(GenerateSettings s)
     {
         string ckpt; string? yaml = s.VqganConfig;
         if (s.Vqgan is not null) ckpt = s.Vqgan;

@@ -51,7 +51,12 @@ public class NarrowConvolutionTests
     [Fact]
     public void A_tiny_ResNet_CLIPs_image_gradient_is_the_same_every_time() => WithThreads(2, () =>
     {
-        var config = VqganClip.Guidance.Training.ClipartClipArchitecture.ResNet(8, [1, 1, 1, 1]) with { EmbedDim = 32, TransformerLayers = 1 };
+        // openai/CLIP's ModifiedResNet at stem width 8: an 8-filter stem, the narrow convolution under test.
+        var config = new ClipConfig
+        {
+            EmbedDim = 32, ImageResolution = 64, VisionResNetLayers = [1, 1, 1, 1], VisionWidth = 8, VisionHeads = 4,
+            ContextLength = 16, VocabSize = 49408, TransformerWidth = 64, TransformerHeads = 1, TransformerLayers = 1,
+        };
         using var clip = new ClipModel(config);
         using var x = rand(new long[] { 16, 3, 64, 64 }, generator: new Generator(5));
         using var first = InputGradient(t => clip.EncodeImage(t), x);

@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Spectre.Console;
+using VqganClip.Cli;
+using VqganClip.Training;
+using VqganClip.Models.Clip;
+using VqganClip.Models.Runtime;
+using VqganClip.Models.Vqgan;
+
+namespace VqganClip.Tool.Commands.Train;
+
+/// <summary>
+/// <c>vqgan-clip eval-models</c>: the figures of the shipped clipart models on held-out scenes (seeded, never
+/// trained on): VQGAN reconstruction PSNR and codebook usage, CLIP caption-retrieval top-1 among 100 captions.
+/// Loads the files exactly as users do (<see cref="VqganModel.Load"/>, <see cref="ClipModel.Load"/>).
+/// </summary>
+public static class EvalModelsCommand
+{
+    public static Command Create()
+    {
+        var vqgan = new Option<string?>("--vqgan") { Description = $"VQGAN to evaluate (default {TrainVqganCommand.DefaultOutput}; 'none' to skip)" };
+        var clip = new Option<string?>("--clip") { Description = $"CLIP to evaluate (default {TrainClipCommand.DefaultOutput}; 'none' to skip)" };
+        var scenes = new Option<int>("--scenes") { Description = "Held-out scenes (CLIP: groups of 100)", DefaultValueFactory = _ => 1000 };
+        var threads = new Option<int>("--threads") { Description = "Torch CPU threads (0 = torch's default)", DefaultValueFactory = _ => 1 };
+        var command = new Command("eval-models", "Print the shipped clipart models' held-out figures: VQGAN PSNR, CLIP top-1 caption retrieval")
+        {
+            vqgan, clip, scenes, threads,
+        };
+        command.SetAction(parse => UserErrors.Guard(AnsiConsole.Console, () =>
+        {
+            int count = parse.GetValue(scenes);
+            if (count < 100) throw new ArgumentException($"--scenes must be at least 100 (got {count}).");
+            TorchRuntime.SetThreads(parse.GetValue(threads));
+            int renderThreads = Math.Max(1, parse.GetValue(threads));
+            var vqganPath = parse.GetValue(vqgan) ?? TrainingConsole.RepoPath(TrainVqganCommand.DefaultOutput);
+            var clipPath = parse.GetValue(clip) ?? TrainingConsole.RepoPath(TrainClipCommand.DefaultOutput);
+
+            if (vqganPath != "none")
+            {
+                using var model = VqganModel.Load(vqganPath);
+                var r = ReconstructionEval.Run(model, count, threads: renderThreads);
+                AnsiConsole.WriteLine($"VQGAN {vqganPath}: PSNR {r.MeanPsnr:0.00} dB (mean over {r.Images} held-out scenes; pooled {r.PooledPsnr:0.00} dB), " +
+                                      $"codebook usage {r.CodesUsed}/{r.CodebookSize} ({(double)r.CodesUsed / r.CodebookSize:P0}), perplexity {r.Perplexity:0.0}");
+            }
+            if (clipPath != "none")
+            {
+                using var model = ClipModel.Load(clipPath);
+                var r = RetrievalEval.Run(model, count, 100, renderThreads);
+                AnsiConsole.WriteLine($"CLIP {clipPath}: top-1 {r.ImageToTextTop1:P1} (image picks its caption among {r.GroupSize}, {r.Scenes} held-out scenes); " +
+                                      $"text->image top-1 {r.TextToImageTop1:P1}; top-5 {r.ImageToTextTop5:P1}");
+                double kind = RetrievalEval.KindTop1(model, Math.Min(count, 300), renderThreads);
+                AnsiConsole.WriteLine($"CLIP {clipPath}: kind top-1 {kind:P1} (image picks its caption among its 12 object-kind variants, {Math.Min(count, 300)} held-out scenes; chance 8.3%)");
+            }
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,117 @@
+using VqganClip.Clipart;
+using VqganClip.Training;
+using VqganClip.Models.Clip;
+using VqganClip.Models.Runtime;
+using VqganClip.Models.Vqgan;
+
+namespace VqganClip.Training.Tests.Training;
+
+/// <summary>Tiny models and a temporary folder for the trainer tests (kept small: CPU is shared).</summary>
+internal static class TrainingTestSupport
+{
+    /// <summary>A two-object scene (a small yellow star above a big blue house on grass) for the hard-negative tests.</summary>
+    public static readonly SceneSpec StarAboveHouse = SceneSpec.Pair(
+        (ObjectKind.Star, ClipartColor.Yellow, ObjectSize.Small), SpatialRelation.Above, (ObjectKind.House, ClipartColor.Blue, ObjectSize.Big), SceneBackground.Grass);
+
+    /// <summary>A two-level f2 VQModel with 32 codes of 8 dims, trained on 16x16 crops.</summary>
+    public static VqganTrainingOptions TinyVqgan(long steps = 6) => new()
+    {
+        Steps = steps,
+        BatchSize = 2,
+        LearningRate = 2e-3,
+        WarmupSteps = 1,
+        Seed = 7,
+        CropSize = 16,
+        FullImageFraction = 0,
+        RestartEvery = 2,
+        RestartUntil = 1,
+        KMeansIterations = 3,
+        Model = new VqganConfig
+        {
+            Target = VqganConfig.VQModelTarget,
+            EmbedDim = 8,
+            NEmbed = 32,
+            DdConfig = new VqganDdConfig
+            {
+                DoubleZ = false, ZChannels = 32, Resolution = 64, InChannels = 3, OutCh = 3, Ch = 32,
+                ChMult = [1, 1], NumResBlocks = 1, AttnResolutions = [32], Dropout = 0,
+            },
+        },
+    };
+
+    /// <summary>A one-layer ViT/text CLIP with a 32-token context (vocabulary kept at CLIP's 49408: the real tokenizer's ids).</summary>
+    public static ClipTrainingOptions TinyClip(long steps = 6) => new()
+    {
+        Steps = steps,
+        BatchSize = 8,
+        LearningRate = 2e-3,
+        WarmupSteps = 1,
+        Seed = 7,
+        Model = new ClipConfig
+        {
+            EmbedDim = 32, ImageResolution = 64, VisionLayers = 1, VisionWidth = 64, VisionPatchSize = 16, VisionHeads = 1,
+            ContextLength = 32, VocabSize = 49408, TransformerWidth = 64, TransformerHeads = 1, TransformerLayers = 1,
+        },
+    };
+
+    /// <summary>
+    /// Runs <paramref name="body"/> with one torch thread: exact-continuation checks need the same reduction order
+    /// in every run, and one thread also keeps these tests light on a shared machine.
+    /// </summary>
+    public static void SingleThreaded(Action body)
+    {
+        int before = TorchRuntime.Threads;
+        TorchRuntime.SetThreads(1);
+        try { body(); }
+        finally { TorchRuntime.SetThreads(before); }
+    }
+
+    /// <summary>Same shape and bit-identical values.</summary>
+    public static bool Same(TorchSharp.torch.Tensor a, TorchSharp.torch.Tensor b) =>
+        a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+
+    /// <summary>The first <paramref name="count"/> held-out scenes rendered [N,3,64,64] and their captions tokenised for <paramref name="clip"/>.</summary>
+    public static (TorchSharp.torch.Tensor Images, TorchSharp.torch.Tensor Tokens) HeldOutBatch(VqganClip.Models.Clip.ClipModel clip, int count)
+    {
+        var (specs, captions) = VqganClip.Training.ClipartBatches.HeldOut(count);
+        return (VqganClip.Training.ClipartBatches.Render(specs, 1),
+            VqganClip.Models.Clip.ClipTokenizer.Default.Tokenize(captions, clip.ContextLength, truncate: true));
+    }
+
+    public static string TempDirectory() => Directory.CreateTempSubdirectory("training-tests-").FullName;
+
+    /// <summary>Runs <paramref name="body"/> with a fresh temporary folder and deletes it afterwards.</summary>
+    public static void InTempDirectory(Action<string> body)
+    {
+        var dir = TempDirectory();
+        try { body(dir); }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    /// <summary>
+    /// Trains <paramref name="options"/> straight to <paramref name="total"/> steps, saving a checkpoint at
+    /// <paramref name="saveAt"/>; resumes that checkpoint in a second trainer to <paramref name="total"/> and asserts
+    /// that every tensor of the state dict (weights and buffers) is bit-identical. Returns the resumed trainer's options.
+    /// </summary>
+    public static ClipTrainingOptions AssertClipRunResumesExactly(ClipTrainingOptions options, int saveAt, int total)
+    {
+        ClipTrainingOptions resumedOptions = options;
+        InTempDirectory(dir =>
+        {
+            using var straight = new ClipTrainer(options, renderThreads: 1);
+            while (straight.Step < saveAt) straight.TrainStep();
+            straight.SaveCheckpoint(dir);
+            while (straight.Step < total) straight.TrainStep();
+
+            using var resumed = ClipTrainer.Resume(dir, renderThreads: 1);
+            Xunit.Assert.Equal(saveAt, resumed.Step);
+            Xunit.Assert.True(resumed.Options.Model.SameArchitecture(options.Model));
+            resumedOptions = resumed.Options;
+            while (resumed.Step < total) resumed.TrainStep();
+            var expected = straight.Model.state_dict();
+            foreach (var (name, tensor) in resumed.Model.state_dict())
+                Xunit.Assert.True(Same(tensor, expected[name]), $"'{name}' differs after resuming");
+        });
+        return resumedOptions;
+    }
+}
