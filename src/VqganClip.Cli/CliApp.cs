@@ -11,7 +11,7 @@ public static class CliApp
         console ??= AnsiConsole.Console;
         try
         {
-            // Commands guard their own bodies; this catches what escapes (e.g. option conversion).
+            // The one error path: commands throw, this prints the one red line (see UserErrors).
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (UserErrors.IsUserError(e))

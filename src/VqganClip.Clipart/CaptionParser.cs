@@ -22,7 +22,7 @@ public static class CaptionParser
 
     private static readonly Phrase[] Phrases = BuildPhrases();
 
-    /// <summary>Parses a prompt; throws <see cref="PromptParseException"/> naming the word and position when it is outside the grammar.</summary>
+    /// <summary>Parses a prompt; throws <see cref="CaptionParseException"/> naming the word and position when it is outside the grammar.</summary>
     public static CaptionSpec Parse(string prompt)
     {
         ArgumentNullException.ThrowIfNull(prompt);
@@ -30,7 +30,7 @@ public static class CaptionParser
     }
 
     /// <summary>Parses, or returns false with the parse error.</summary>
-    public static bool TryParse(string prompt, out CaptionSpec? spec, out PromptParseException? error)
+    public static bool TryParse(string prompt, out CaptionSpec? spec, out CaptionParseException? error)
     {
         try
         {
@@ -38,7 +38,7 @@ public static class CaptionParser
             error = null;
             return true;
         }
-        catch (PromptParseException e)
+        catch (CaptionParseException e)
         {
             spec = null;
             error = e;
@@ -108,7 +108,7 @@ public static class CaptionParser
         public CaptionSpec Run()
         {
             if (tokens.Count == 0)
-                throw new PromptParseException(prompt, 0, 0, null, "the prompt is empty; expected " + Expected(Slot.Kind));
+                throw new CaptionParseException(prompt, 0, 0, null, "the prompt is empty; expected " + Expected(Slot.Kind));
             TryMatch(Slot.Prefix, out _);
             _objects.Add(ParseObject());
 
@@ -228,16 +228,16 @@ public static class CaptionParser
             return false;
         }
 
-        private PromptParseException Error(string expected, int? back = null)
+        private CaptionParseException Error(string expected, int? back = null)
         {
             int at = back ?? _pos;
             if (at >= tokens.Count)
-                return new PromptParseException(prompt, tokens.Count, prompt.Length, null, "expected " + expected);
+                return new CaptionParseException(prompt, tokens.Count, prompt.Length, null, "expected " + expected);
             var t = tokens[at];
             var text = prompt.Substring(t.Start, t.Text.Length);
             return back is null
-                ? new PromptParseException(prompt, at, t.Start, text, "expected " + expected)
-                : new PromptParseException(prompt, at, t.Start, text, expected);
+                ? new CaptionParseException(prompt, at, t.Start, text, "expected " + expected)
+                : new CaptionParseException(prompt, at, t.Start, text, expected);
         }
     }
 }

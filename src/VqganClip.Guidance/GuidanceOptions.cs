@@ -15,17 +15,23 @@ public enum CutMethod
 }
 
 /// <summary>
-/// Everything about a guided run except the generator, CLIP and the prompts. Defaults follow the original
-/// (Adam, lr 0.1, cut_pow 1); <see cref="CutCount"/> defaults to 32 like the original's <c>cutn</c>.
+/// Everything about a guided run except the generator, CLIP and the prompts, and the one home of their defaults
+/// (<see cref="Default"/>; the command line's options and <see cref="RunRecipe"/> read theirs from it). Defaults
+/// follow the original (Adam, lr 0.1, cut_pow 1, <see cref="CutCount"/> 32 like its <c>cutn</c>), except the cutouts:
+/// augmented, as generate.py's, because with a picture no larger than CLIP's input every plain crop is the whole
+/// picture, and optimising one view of it makes adversarial texture rather than objects (seen with the shipped models).
 /// Saved with a run as JSON (properties marked <see cref="JsonIgnoreAttribute"/> are code-only and must be given again on resume).
 /// </summary>
 public sealed record GuidanceOptions
 {
+    /// <summary>The defaults: what a run gets when it is given no options, from a notebook or the command line.</summary>
+    public static GuidanceOptions Default { get; } = new();
+
     /// <summary>Cutouts per step (<c>cutn</c>).</summary>
     public int CutCount { get; init; } = 32;
     /// <summary>Cutout size bias (<c>cut_pow</c>): &gt;1 favours small crops, &lt;1 large ones.</summary>
     public double CutPower { get; init; } = 1.0;
-    public CutMethod CutMethod { get; init; } = CutMethod.Original;
+    public CutMethod CutMethod { get; init; } = CutMethod.Augmented;
     /// <summary>Augmentation settings for <see cref="CutMethod.Augmented"/>.</summary>
     public AugmentOptions Augment { get; init; } = new();
 

@@ -48,7 +48,7 @@ public sealed partial class GuidedRun : IDisposable
     /// <param name="regularizers">Extra loss terms beyond those in <paramref name="options"/>; owned by the run.</param>
     public GuidedRun(IImageGenerator generator, ClipModel clip, PromptScript script, GuidanceOptions? options = null,
         IEnumerable<PromptSpec>? extraPrompts = null, IEnumerable<IRegularizer>? regularizers = null)
-        : this(generator, clip, script, options ?? new GuidanceOptions(), extraPrompts?.ToList() ?? new List<PromptSpec>(), regularizers, saved: null)
+        : this(generator, clip, script, options ?? GuidanceOptions.Default, extraPrompts?.ToList() ?? new List<PromptSpec>(), regularizers, saved: null)
     {
     }
 

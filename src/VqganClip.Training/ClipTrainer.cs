@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using VqganClip.Guidance.Optimization;
 using VqganClip.Models.Clip;
 using VqganClip.Models.IO;
 using VqganClip.Models.Runtime;
@@ -26,7 +27,7 @@ public sealed class ClipTrainer : ITrainer
 
     private readonly ClipModel _model;
     private readonly Adam _optimizer;
-    private readonly LearningRateSchedule _schedule;
+    private readonly ISchedule _schedule;
     private readonly Parameter[] _parameters;
     private readonly RowSparseAdam _tokenOptimizer;
     private readonly int _renderThreads;
@@ -56,7 +57,7 @@ public sealed class ClipTrainer : ITrainer
         var table = _model.token_embedding.weight!;
         _optimizer = optim.Adam(_parameters.Where(p => p.Handle != table.Handle), lr: options.LearningRate, beta1: 0.9, beta2: 0.98, eps: 1e-6);
         _tokenOptimizer = new RowSparseAdam(table, beta1: 0.9, beta2: 0.98, eps: 1e-6);
-        _schedule = new LearningRateSchedule(options.LearningRate, options.WarmupSteps, options.Steps);
+        _schedule = Schedules.WarmupCosine(checked((int)options.WarmupSteps), checked((int)options.Steps));
         if (options.GuidedNegatives is { } guided)
         {
             if (!File.Exists(guided.VqganPath))
@@ -104,7 +105,7 @@ public sealed class ClipTrainer : ITrainer
 
     public IReadOnlyDictionary<string, double> TrainStep()
     {
-        double lr = _schedule.At(Step);
+        double lr = _schedule.LearningRate(checked((int)Step), Options.LearningRate);
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
 
         using var scope = NewDisposeScope();

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using VqganClip.Guidance.Optimization;
 using VqganClip.Models.IO;
 using VqganClip.Models.Runtime;
 using VqganClip.Models.Vqgan;
@@ -24,7 +25,7 @@ public sealed class VqganTrainer : ITrainer
 
     private readonly VqganModel _model;
     private readonly Adam _optimizer;
-    private readonly LearningRateSchedule _schedule;
+    private readonly ISchedule _schedule;
     private readonly Parameter[] _parameters;
     private readonly Tensor _usage;   // int64 [n_embed]: times each code was chosen since the last restart check
     private readonly int _renderThreads;
@@ -45,7 +46,7 @@ public sealed class VqganTrainer : ITrainer
         _parameters = _model.parameters().ToArray();
         foreach (var p in _parameters) p.requires_grad = true;
         _optimizer = optim.Adam(_parameters, lr: options.LearningRate, beta1: 0.9, beta2: 0.99);
-        _schedule = new LearningRateSchedule(options.LearningRate, options.WarmupSteps, options.Steps);
+        _schedule = Schedules.WarmupCosine(checked((int)options.WarmupSteps), checked((int)options.Steps));
         _usage = zeros(options.Model.NEmbed, dtype: ScalarType.Int64);
     }
 
@@ -86,7 +87,7 @@ public sealed class VqganTrainer : ITrainer
     {
         if (Step == 0 && Options.KMeansIterations > 0 && !_codebookReady) InitializeCodebook();
         _codebookReady = true;
-        double lr = _schedule.At(Step);
+        double lr = _schedule.LearningRate(checked((int)Step), Options.LearningRate);
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
 
         using var scope = NewDisposeScope();
@@ -190,7 +191,7 @@ public sealed class VqganTrainer : ITrainer
             ["step"] = step.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         SafeTensors.Write(full, model.state_dict().Select(kv => (kv.Key, kv.Value.detach().contiguous())), metadata);
-        File.WriteAllText(Path.ChangeExtension(full, ".yaml"), TamingYaml.Write(model.Config));
+        File.WriteAllText(Path.ChangeExtension(full, ".yaml"), model.Config.ToYaml());
     }
 
     /// <summary>One random square crop per image, offsets drawn from (seed, step).</summary>

@@ -72,7 +72,7 @@ public sealed record VqganTrainingOptions
         ["grad_clip"] = GradClip,
         ["crop_size"] = CropSize,
         ["full_image_fraction"] = FullImageFraction,
-        ["model_yaml"] = TamingYaml.Write(Model),
+        ["model_yaml"] = Model.ToYaml(),
         // Not part of taming's YAML (VQModel always builds the legacy quantizer); only the training loss differs.
         ["legacy_vq_loss"] = Model.LegacyLoss,
     };

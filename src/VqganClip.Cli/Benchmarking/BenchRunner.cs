@@ -47,6 +47,7 @@ public static class BenchRunner
         var generator = new VqganLatentGenerator(vqgan, setup.Size, setup.Size);
         var guidance = new GuidanceOptions
         {
+            CutMethod = CutMethod.Original,   // the classic loop: the first notebook's plain crops
             CutCount = setup.CutCount,
             LearningRate = setup.LearningRate,
             Optimizer = "Adam",

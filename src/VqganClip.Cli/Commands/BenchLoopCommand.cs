@@ -37,25 +37,22 @@ public static class BenchLoopCommand
         command.SetAction(parse =>
         {
             var output = console ?? AnsiConsole.Console;
-            return UserErrors.Guard(output, () =>
+            var setup = BenchSetup.For(parse.GetValue(config)!, parse.GetValue(clip)?.FullName,
+                parse.GetValue(vqgan)?.FullName, parse.GetValue(vqganConfig)?.FullName);
+            var options = new BenchOptions
             {
-                var setup = BenchSetup.For(parse.GetValue(config)!, parse.GetValue(clip)?.FullName,
-                    parse.GetValue(vqgan)?.FullName, parse.GetValue(vqganConfig)?.FullName);
-                var options = new BenchOptions
-                {
-                    Steps = parse.GetValue(steps),
-                    WarmupSteps = parse.GetValue(warmup),
-                    Threads = parse.GetValue(threads),
-                    MeasureCeiling = !parse.GetValue(noCeiling),
-                    ProfileSteps = parse.GetValue(profile),
-                };
-                bool asJson = parse.GetValue(json);
-                Action<string>? log = asJson ? null : line => output.MarkupLineInterpolated($"[grey]{line}[/]");
-                var result = BenchRunner.Run(setup, options, log);
-                if (asJson) output.Profile.Out.Writer.WriteLine(result.ToJsonString());
-                else result.Write(output);
-                return UserErrors.Ok;
-            });
+                Steps = parse.GetValue(steps),
+                WarmupSteps = parse.GetValue(warmup),
+                Threads = parse.GetValue(threads),
+                MeasureCeiling = !parse.GetValue(noCeiling),
+                ProfileSteps = parse.GetValue(profile),
+            };
+            bool asJson = parse.GetValue(json);
+            Action<string>? log = asJson ? null : line => output.MarkupLineInterpolated($"[grey]{line}[/]");
+            var result = BenchRunner.Run(setup, options, log);
+            if (asJson) output.Profile.Out.Writer.WriteLine(result.ToJsonString());
+            else result.Write(output);
+            return UserErrors.Ok;
         });
         return command;
     }

@@ -34,16 +34,8 @@ public static class BenchStepsCommand
         };
         command.SetAction(parse =>
         {
-            try
-            {
-                return Run(parse.GetValue(steps), parse.GetValue(generator)!, parse.GetValue(clip), parse.GetValue(vqgan),
-                    parse.GetValue(vqganConfig), parse.GetValue(size)!, parse.GetValue(cutn), parse.GetValue(cutMethod)!, parse.GetValue(threads));
-            }
-            catch (Exception e) when (e is ArgumentException or FileNotFoundException)
-            {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-                return 1;
-            }
+            return Run(parse.GetValue(steps), parse.GetValue(generator)!, parse.GetValue(clip), parse.GetValue(vqgan),
+                parse.GetValue(vqganConfig), parse.GetValue(size)!, parse.GetValue(cutn), parse.GetValue(cutMethod)!, parse.GetValue(threads));
         });
         return command;
     }
@@ -55,7 +47,7 @@ public static class BenchStepsCommand
         TorchRuntime.EnsureInitialized();
         if (threads is int t) TorchRuntime.SetThreads(t);
         clipPath ??= Fixture("clip-vit-tiny", "openai.safetensors");
-        var (width, height) = GenerateCommand.ParseSize(size);
+        var (width, height) = RunRecipe.ParseSize(size);
 
         using var clip = ClipModel.Load(clipPath);
         VqganModel? vq = null;

@@ -58,16 +58,13 @@ public static class BenchVqganCommand
         command.SetAction(parse =>
         {
             var output = console ?? AnsiConsole.Console;
-            return UserErrors.Guard(output, () =>
-            {
-                var sizes = parse.GetValue(sizesOption) ?? Array.Empty<int>();
-                int warmup = parse.GetValue(warmupOption), iterations = parse.GetValue(iterationsOption);
-                if (sizes.Length == 0 || sizes.Any(s => s <= 0) || warmup < 0 || iterations <= 0)
-                    throw new ArgumentException("--sizes and --iterations must be positive, --warmup not negative");
-                var config = parse.GetValue(configOption) is { } file ? VqganConfig.FromYaml(file.FullName) : ImagenetF16_16384;
-                Run(config, sizes, warmup, iterations, parse.GetValue(threadsOption), parse.GetValue(channelsLastOption), output);
-                return UserErrors.Ok;
-            });
+            var sizes = parse.GetValue(sizesOption) ?? Array.Empty<int>();
+            int warmup = parse.GetValue(warmupOption), iterations = parse.GetValue(iterationsOption);
+            if (sizes.Length == 0 || sizes.Any(s => s <= 0) || warmup < 0 || iterations <= 0)
+                throw new ArgumentException("--sizes and --iterations must be positive, --warmup not negative");
+            var config = parse.GetValue(configOption) is { } file ? VqganConfig.FromYaml(file.FullName) : ImagenetF16_16384;
+            Run(config, sizes, warmup, iterations, parse.GetValue(threadsOption), parse.GetValue(channelsLastOption), output);
+            return UserErrors.Ok;
         });
         return command;
     }

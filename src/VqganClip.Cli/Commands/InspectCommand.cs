@@ -25,7 +25,7 @@ public static class InspectCommand
     }
 
     /// <summary>The command body: 0 on success, 1 (with a red one-line error) for an unreadable or missing file.</summary>
-    public static int Run(string path, bool json, IAnsiConsole console) => UserErrors.Guard(console, () =>
+    public static int Run(string path, bool json, IAnsiConsole console)
     {
         var info = Checkpoint.Inspect(path);
         var recognitions = ModelRecognizers.All.Select(r => r.Recognize(info)).OfType<ModelRecognition>().ToList();
@@ -34,7 +34,7 @@ public static class InspectCommand
         else
             WriteTables(info, recognitions, console);
         return UserErrors.Ok;
-    });
+    }
 
     public static string ToJson(CheckpointInfo info, IReadOnlyList<ModelRecognition> recognitions)
     {

@@ -36,7 +36,7 @@ public static class ScoreCommand
     }
 
     /// <summary>The command body: 0 on success, 1 (one red line) for a missing/unreadable file or a non-CLIP checkpoint.</summary>
-    public static int Run(string clipPath, string imagePath, IReadOnlyList<string> texts, IAnsiConsole console) => UserErrors.Guard(console, () =>
+    public static int Run(string clipPath, string imagePath, IReadOnlyList<string> texts, IAnsiConsole console)
     {
         using var model = ClipModel.Load(clipPath);
         using var image = ImageIO.Load(imagePath);
@@ -58,5 +58,5 @@ public static class ScoreCommand
         }
         console.Write(table);
         return UserErrors.Ok;
-    });
+    }
 }

@@ -142,7 +142,7 @@ public sealed class VqganLatentGenerator : ImageGeneratorBase
     public static Tensor Synthesize(VqganModel vqgan, Tensor z, bool snap = true)
     {
         using var scope = NewDisposeScope();
-        var zq = snap ? VectorQuantizer.Quantize(z.permute(0, 2, 3, 1), vqgan.Codebook).permute(0, 3, 1, 2) : z;
+        var zq = snap ? CodebookSnap.Snap(z.permute(0, 2, 3, 1), vqgan.Codebook).permute(0, 3, 1, 2) : z;
         var decoded = vqgan.Decode(zq);
         return GradientTricks.ClampWithGrad(decoded.add(1).div(2), 0, 1).MoveToOuterDisposeScope();
     }
@@ -192,7 +192,7 @@ public sealed class VqganLatentGenerator : ImageGeneratorBase
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        return VectorQuantizer.NearestIndices(Z.permute(0, 2, 3, 1), _vqgan.Codebook).view((long)TokensY, TokensX).MoveToOuterDisposeScope();
+        return CodebookSnap.NearestIndices(Z.permute(0, 2, 3, 1), _vqgan.Codebook).view((long)TokensY, TokensX).MoveToOuterDisposeScope();
     }
 
     public override void PostStep()

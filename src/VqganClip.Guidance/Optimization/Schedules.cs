@@ -11,7 +11,10 @@ public interface ISchedule
     string? Describe();
 }
 
-/// <summary>Built-in schedules and their text form: <c>constant</c>, <c>cosine:STEPS[:MINFACTOR]</c>, <c>warmup:STEPS</c>.</summary>
+/// <summary>
+/// Built-in schedules and their text form: <c>constant</c>, <c>cosine:STEPS[:MINFACTOR]</c>, <c>warmup:STEPS</c>,
+/// <c>warmup-cosine:WARMUP:TOTAL[:MINFACTOR]</c> (the trainers' schedule).
+/// </summary>
 public static class Schedules
 {
     public static ISchedule Constant { get; } = new ConstantSchedule();
@@ -21,6 +24,12 @@ public static class Schedules
 
     /// <summary>Linear warm-up from 0 to the base rate over <paramref name="steps"/> steps, then flat.</summary>
     public static ISchedule Warmup(int steps) => new WarmupSchedule(steps);
+
+    /// <summary>
+    /// Linear warm-up to the base rate over <paramref name="warmupSteps"/> steps (step s gets (s+1)/warmup of it), then a
+    /// half-cosine down to base·<paramref name="minFactor"/> at <paramref name="totalSteps"/>, then flat: the trainers' schedule.
+    /// </summary>
+    public static ISchedule WarmupCosine(int warmupSteps, int totalSteps, double minFactor = 0.1) => new WarmupCosineSchedule(warmupSteps, totalSteps, minFactor);
 
     /// <summary>Any function of the step (not saved with a run: pass it again when resuming).</summary>
     public static ISchedule FromFunction(Func<int, double> rateAtStep) => new FunctionSchedule(rateAtStep);
@@ -39,6 +48,7 @@ public static class Schedules
             "constant" or "" => Constant,
             "cosine" => Cosine(Int(1), Dbl(2, 0.1)),
             "warmup" => Warmup(Int(1)),
+            "warmup-cosine" => WarmupCosine(Int(1), Int(2), Dbl(3, 0.1)),
             _ => throw new FormatException($"Unknown schedule '{text}': use constant, cosine:STEPS[:MINFACTOR] or warmup:STEPS."),
         };
     }
@@ -63,6 +73,19 @@ public static class Schedules
     {
         public double LearningRate(int step, double baseRate) => baseRate * Math.Min(1.0, (step + 1.0) / Steps);
         public string Describe() => FormattableString.Invariant($"warmup:{Steps}");
+    }
+
+    private sealed record WarmupCosineSchedule(int WarmupSteps, int TotalSteps, double MinFactor) : ISchedule
+    {
+        public double LearningRate(int step, double baseRate)
+        {
+            if (WarmupSteps > 0 && step < WarmupSteps) return baseRate * (step + 1) / WarmupSteps;
+            long decaySteps = Math.Max(1, TotalSteps - WarmupSteps);
+            double t = Math.Clamp((double)(step - WarmupSteps) / decaySteps, 0, 1);
+            double floor = baseRate * MinFactor;
+            return floor + (baseRate - floor) * 0.5 * (1 + Math.Cos(Math.PI * t));
+        }
+        public string Describe() => FormattableString.Invariant($"warmup-cosine:{WarmupSteps}:{TotalSteps}:{MinFactor:R}");
     }
 
     private sealed class FunctionSchedule(Func<int, double> f) : ISchedule

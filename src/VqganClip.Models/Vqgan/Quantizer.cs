@@ -58,7 +58,7 @@ public abstract class Quantizer : nn.Module
     /// argmin over codebook entries of ||z||^2 + ||e||^2 - 2 z.e, the expansion taming uses
     /// (it decides exact ties and rounding the same way as the reference).
     /// </summary>
-    internal static Tensor NearestCodebookIndices(Tensor zFlat, Tensor codebook)
+    public static Tensor NearestCodebookIndices(Tensor zFlat, Tensor codebook)
     {
         using var zz = zFlat.pow(2).sum(1, keepdim: true);
         using var ee = codebook.pow(2).sum(1);

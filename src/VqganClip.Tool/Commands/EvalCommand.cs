@@ -27,23 +27,10 @@ public static class EvalCommand
     {
         var generator = new Option<string>("--generator", "-g") { Description = "vqgan | pixels | fourier | strokes (X + CLIP, generate's default settings), reference (draws the prompt's scene: the judge's ceiling) or reconstruction (that drawing through the VQGAN: the VQGAN's ceiling)", DefaultValueFactory = _ => "vqgan" };
         generator.AcceptOnlyFromAmong("vqgan", "pixels", "fourier", "strokes", "reference", "reconstruction");
+        var recipe = new RecipeOptions();
         var clip = new Option<string?>("--clip") { Description = "CLIP checkpoint that guides (default: the shipped data/clipart-clip.safetensors)" };
         var vqgan = new Option<string?>("--vqgan") { Description = "VQGAN checkpoint (default: the shipped data/clipart-vqgan.safetensors)" };
-        var steps = new Option<int?>("--steps") { Description = $"Steps per picture (default: generate's, {new GenerateCommand.GenerateSettings().Steps})" };
-        var size = new Option<string?>("--size") { Description = "Picture size WxH or N (default: generate's, the CLIP's input size for small CLIPs; the judge reads every picture at 64x64)" };
         var seed = new Option<long>("--seed") { Description = "Seed of every picture", DefaultValueFactory = _ => 0 };
-        var cutMethod = new Option<string?>("--cut-method") { Description = "original | augmented (default: generate's)" };
-        var augment = new Option<string?>("--augment") { Description = "Augmentation changes KEY=VALUE,... (see generate --augment)" };
-        var cutn = new Option<int?>("--cutn") { Description = "Cutouts per step (default: generate's)" };
-        var lr = new Option<double?>("--lr") { Description = "Learning rate (default: generate's)" };
-        var cutPow = new Option<double?>("--cut-pow") { Description = "Cutout size power (default: generate's)" };
-        var schedule = new Option<string?>("--schedule") { Description = "Learning-rate schedule (default: generate's)" };
-        var tv = new Option<double?>("--tv") { Description = "Total-variation weight (default: generate's)" };
-        var latentInit = new Option<string?>("--init") { Description = "codes | flat | noise: how the vqgan latent starts (default: generate's)" };
-        var starts = new Option<int?>("--starts") { Description = "Starts per picture, the best kept after the trial steps (default: generate's)" };
-        var trialSteps = new Option<int?>("--trial-steps") { Description = "Trial steps of each start (default: generate's)" };
-        var initImage = new Option<string?>("--init-image") { Description = "Start every picture from this image (vqgan and pixels generators)" };
-        var initWeight = new Option<double?>("--init-weight") { Description = "Keep close to the start (default: generate's)" };
         var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads" };
         var images = new Option<DirectoryInfo?>("--images") { Description = "Also save each picture here (NN-prompt.png)" };
         var promptsFile = new Option<FileInfo?>("--prompts") { Description = "Text file with one prompt per line (default: the fixed evaluation prompts)" };
@@ -52,10 +39,12 @@ public static class EvalCommand
         var markdown = new Option<FileInfo?>("--report") { Description = "Also write the report as Markdown to this file" };
 
         console ??= AnsiConsole.Console;
-        var command = new Command("eval", "Generate an image per clipart prompt and grade it with the independent judge")
+        var command = new Command("eval", "Generate an image per clipart prompt and grade it with the independent judge (generate's settings and defaults)")
         {
-            generator, clip, vqgan, steps, size, seed, cutMethod, augment, cutn, lr, cutPow, schedule, tv, latentInit, starts, trialSteps, initImage, initWeight, threads, images, promptsFile, limit, classifier, markdown,
+            generator, clip, vqgan, seed,
         };
+        recipe.AddTo(command, includeGenerator: false);
+        foreach (var o in new Option[] { threads, images, promptsFile, limit, classifier, markdown }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             IEnumerable<string> prompts = parse.GetValue(promptsFile) is { } file
@@ -63,39 +52,15 @@ public static class EvalCommand
                 : EvalPrompts.Fixed;
             if (parse.GetValue(limit) is int n) prompts = prompts.Take(n);
             var list = prompts.ToList();
-            foreach (var p in list)
-                if (!CaptionParser.TryParse(p, out _, out var error))
-                {
-                    console.MarkupLineInterpolated($"[red]error:[/] {error!.Message}");
-                    return 1;
-                }
+            foreach (var p in list) CaptionParser.Parse(p);   // a prompt outside the clipart grammar is named before any model loads
 
             if (parse.GetValue(threads) is int t) TorchRuntime.SetThreads(t);
             var kind = parse.GetValue(generator)!;
-            var defaults = new GenerateCommand.GenerateSettings();
-            var settings = defaults with
-            {
-                Generator = kind,
-                Seed = parse.GetValue(seed),
-                Steps = parse.GetValue(steps) ?? defaults.Steps,
-                Size = parse.GetValue(size) ?? defaults.Size,
-                CutMethod = parse.GetValue(cutMethod) ?? defaults.CutMethod,
-                Augment = parse.GetValue(augment) ?? defaults.Augment,
-                CutCount = parse.GetValue(cutn) ?? defaults.CutCount,
-                LearningRate = parse.GetValue(lr) ?? defaults.LearningRate,
-                CutPower = parse.GetValue(cutPow) ?? defaults.CutPower,
-                Schedule = parse.GetValue(schedule) ?? defaults.Schedule,
-                TotalVariation = parse.GetValue(tv) ?? defaults.TotalVariation,
-                InitImage = parse.GetValue(initImage) ?? defaults.InitImage,
-                InitWeight = parse.GetValue(initWeight) ?? defaults.InitWeight,
-                Init = parse.GetValue(latentInit) ?? defaults.Init,
-                Starts = parse.GetValue(starts) ?? defaults.Starts,
-                TrialSteps = parse.GetValue(trialSteps) ?? defaults.TrialSteps,
-            };
-            if (settings.Size is { } typedSize) GenerateCommand.ParseSize(typedSize);   // a typo fails before any model loads
+            var settings = recipe.Read(parse) with { Generator = kind, Seed = parse.GetValue(seed) };
+            if (settings.Size is { } typedSize) RunRecipe.ParseSize(typedSize);   // a typo fails before any model loads
             bool guided = kind is not ("reference" or "reconstruction");
             using var engine = guided ? EngineGenerator.Load(settings, parse.GetValue(clip), parse.GetValue(vqgan)) : null;
-            using var autoencoder = kind == "reconstruction" ? GenerateCommand.LoadVqgan(settings with { Vqgan = parse.GetValue(vqgan) }).Item1 : null;
+            using var autoencoder = kind == "reconstruction" ? GenerateCommand.LoadVqgan(new GenerateCommand.GenerateSettings { Vqgan = parse.GetValue(vqgan) }).Item1 : null;
             Func<string, Tensor> generate = engine is not null ? engine.Generate
                 : autoencoder is not null ? Evaluator.ReconstructReference(autoencoder)
                 : Evaluator.RenderReference;
@@ -142,30 +107,30 @@ public static class EvalCommand
     }
 
     /// <summary>
-    /// Prompt -> picture with <c>generate</c>'s default settings (<see cref="GenerateCommand.CreateRun"/>) on models
-    /// loaded once for all prompts.
+    /// Prompt -> picture with <c>generate</c>'s settings (<see cref="RunRecipe.CreateBestRun"/>) on models loaded once
+    /// for all prompts.
     /// </summary>
     private sealed class EngineGenerator : IDisposable
     {
-        private readonly GenerateCommand.GenerateSettings _settings;
+        private readonly RunRecipe _recipe;
         private readonly ClipModel _clip;
         private readonly VqganModel? _vqgan;
 
-        private EngineGenerator(GenerateCommand.GenerateSettings settings, ClipModel clip, VqganModel? vqgan) =>
-            (_settings, _clip, _vqgan) = (settings, clip, vqgan);
+        private EngineGenerator(RunRecipe recipe, ClipModel clip, VqganModel? vqgan) =>
+            (_recipe, _clip, _vqgan) = (recipe, clip, vqgan);
 
-        public static EngineGenerator Load(GenerateCommand.GenerateSettings settings, string? clipPath, string? vqganPath)
+        public static EngineGenerator Load(RunRecipe recipe, string? clipPath, string? vqganPath)
         {
             TorchRuntime.EnsureInitialized();
-            if (settings.Steps <= 0) throw new ArgumentException($"--steps must be at least 1; got {settings.Steps}.");
+            if (recipe.Steps <= 0) throw new ArgumentException($"--steps must be at least 1; got {recipe.Steps}.");
+            recipe.Validate();
             clipPath = GenerateCommand.ClipPath(clipPath);
-            var vqgan = settings.Generator == "vqgan" ? GenerateCommand.LoadVqgan(settings with { Vqgan = vqganPath }).Item1 : null;
+            var vqgan = recipe.Generator == "vqgan" ? GenerateCommand.LoadVqgan(new GenerateCommand.GenerateSettings { Vqgan = vqganPath }).Item1 : null;
             var clip = ClipModel.Load(clipPath);
             try
             {
                 // every setting checked once, before the first picture
-                GenerateCommand.ValidateStarts(settings);
-                using var probe = GenerateCommand.CreateRun(settings with { Prompt = "a red circle" }, clip, vqgan);
+                using var probe = (recipe with { Prompt = "a red circle", Starts = 1 }).CreateRun(clip, vqgan);
             }
             catch
             {
@@ -173,22 +138,22 @@ public static class EvalCommand
                 vqgan?.Dispose();
                 throw;
             }
-            return new EngineGenerator(settings, clip, vqgan);
+            return new EngineGenerator(recipe, clip, vqgan);
         }
 
         public string Describe()
         {
-            var s = _settings;
-            var (width, height) = s.Size is null ? GenerateCommand.DefaultSize(_clip) : GenerateCommand.ParseSize(s.Size);
+            var s = _recipe;
+            var (width, height) = s.Size is null ? RunRecipe.DefaultSize(_clip) : RunRecipe.ParseSize(s.Size);
             var size = FormattableString.Invariant($"{width}x{height}");
             return FormattableString.Invariant($"{s.Steps} steps{(s.Generator == "vqgan" ? $", init {s.Init}" : "")}{(s.Starts > 1 ? $" (best of {s.Starts} starts after {s.TrialSteps})" : "")}, {s.CutCount} {s.CutMethod} cutouts{(s.Augment is null ? "" : $" ({s.Augment})")}, {s.Optimizer} lr {s.LearningRate}, seed {s.Seed}, {size}");
         }
 
         public Tensor Generate(string prompt)
         {
-            var settings = _settings with { Prompt = prompt };
-            using var run = GenerateCommand.CreateBestRun(settings, _clip, _vqgan);
-            run.Step(Math.Max(0, settings.Steps - run.StepCount));
+            var recipe = _recipe with { Prompt = prompt };
+            using var run = recipe.CreateBestRun(_clip, _vqgan);
+            run.Step(Math.Max(0, recipe.Steps - run.StepCount));
             return run.CurrentImage().ToTensor();
         }
 

@@ -92,7 +92,7 @@ public class GenerateCommandTests : IDisposable
 
         (code, text) = Generate(Common(Path.Combine(_dir, "bad.png"), "a tree", "--steps", "4", "--starts", "2", "--trial-steps", "5"));
         Assert.Equal(1, code);
-        Assert.Contains("--trial-steps must be between 1 and --steps (4); got 5", text);
+        Assert.Contains("The trial steps of each start must be between 1 and the number of steps (4); got 5", text);
     }
 
     [Fact]
@@ -108,13 +108,13 @@ public class GenerateCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--size", "forty", "--size 'forty' is not WxH")]
+    [InlineData("--size", "forty", "The size 'forty' is not WxH")]
     [InlineData("--optimizer", "adamm", "Unknown optimizer 'adamm'")]
-    [InlineData("--cut-method", "fancy", "--cut-method 'fancy' is not one of: original, augmented")]
-    [InlineData("--generator", "crayons", "--generator 'crayons' is not one of: vqgan, pixels, fourier, strokes")]
-    [InlineData("--image-prompt", "missing.png:0.5", "--image-prompt file 'missing.png' does not exist")]
-    [InlineData("--starts", "0", "--starts must be at least 1")]
-    [InlineData("--init", "blank", "--init 'blank' is not one of: codes, flat, noise")]
+    [InlineData("--cut-method", "fancy", "The cut method 'fancy' is not one of: original, augmented")]
+    [InlineData("--generator", "crayons", "The generator 'crayons' is not one of: vqgan, pixels, fourier, strokes")]
+    [InlineData("--image-prompt", "missing.png:0.5", "The image prompt 'missing.png' does not exist")]
+    [InlineData("--starts", "0", "The number of starts must be at least 1")]
+    [InlineData("--init", "blank", "The start 'blank' is not one of: codes, flat, noise")]
     public void BadOptionsSayWhatIsWrong(string option, string value, string message)
     {
         var args = new[] { "a tree", "--clip", TinyModels.ClipPath, "--generator", "pixels", "--steps", "1", "--out", Path.Combine(_dir, "x.png") }.ToList();

@@ -35,7 +35,7 @@ public class GradientTrickTests
     {
         using var codebook = tensor(new float[] { 0, 0, 1, 1, -1, 2 }, new long[] { 3, 2 });
         using var x = tensor(new float[] { 0.9f, 1.2f, -0.8f, 1.7f, 0.1f, -0.1f }, new long[] { 3, 2 }).requires_grad_(true);
-        using var q = VectorQuantizer.Quantize(x, codebook);
+        using var q = CodebookSnap.Snap(x, codebook);
         Assert.Equal(new float[] { 1, 1, -1, 2, 0, 0 }, q.data<float>().ToArray());
         (q * tensor(new float[] { 1, 2, 3, 4, 5, 6 }, new long[] { 3, 2 })).sum().backward();
         Assert.Equal(new float[] { 1, 2, 3, 4, 5, 6 }, x.grad!.data<float>().ToArray());

@@ -95,7 +95,7 @@ public class CaptionTests
     [InlineData("in the middle of nowhere a circle", 0, 0, "in", "colour")]
     public void Unparsable_prompts_say_which_word_and_where(string prompt, int wordIndex, int charIndex, string? word, string expected)
     {
-        var e = Assert.Throws<PromptParseException>(() => CaptionParser.Parse(prompt));
+        var e = Assert.Throws<CaptionParseException>(() => CaptionParser.Parse(prompt));
         Assert.Equal(wordIndex, e.WordIndex);
         Assert.Equal(charIndex, e.CharIndex);
         Assert.Equal(word, e.Word);

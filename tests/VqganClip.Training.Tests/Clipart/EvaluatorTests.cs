@@ -59,7 +59,7 @@ public class EvaluatorTests
     public void A_prompt_outside_the_grammar_fails_before_anything_is_generated()
     {
         int calls = 0;
-        var e = Assert.Throws<PromptParseException>(() => Evaluator.Run(p => { calls++; return ones(3, 64, 64); },
+        var e = Assert.Throws<CaptionParseException>(() => Evaluator.Run(p => { calls++; return ones(3, 64, 64); },
             ["a red circle on the left", "a red unicorn on the left"], ClipartTestData.Judge));
         Assert.Equal("unicorn", e.Word);
         Assert.Equal(0, calls);

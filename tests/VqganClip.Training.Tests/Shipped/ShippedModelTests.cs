@@ -153,8 +153,8 @@ public sealed class ShippedModelTests : IDisposable
     {
         using var clip = ClipModel.Load(DataFile(ShippedModels.ClipFileName));
         using var vqgan = VqganModel.Load(DataFile(ShippedModels.VqganFileName), DataFile(ShippedModels.VqganConfigFileName));
-        var settings = new GenerateCommand.GenerateSettings { Prompt = "a red star above a blue house", Seed = 3, Steps = 20 };
-        using var run = GenerateCommand.CreateRun(settings, clip, vqgan);
+        var recipe = RunRecipe.Default with { Prompt = "a red star above a blue house", Seed = 3, Steps = 20 };
+        using var run = recipe.CreateRun(clip, vqgan);
         Assert.Equal((64, 64), (run.Generator.Width, run.Generator.Height));   // the default size follows the shipped CLIP
         var before = run.Evaluate(cutCount: 32, seed: 11).Total;
         run.Step(20);

@@ -1,3 +1,4 @@
+using VqganClip.Guidance.Optimization;
 using TorchSharp;
 using VqganClip.Training;
 using static TorchSharp.torch;
@@ -41,13 +42,15 @@ public class TrainingPiecesTests
     [Fact]
     public void Learning_rate_warms_up_then_decays_to_the_floor()
     {
-        var schedule = new LearningRateSchedule(1e-3, WarmupSteps: 10, TotalSteps: 110, FinalFraction: 0.1);
-        Assert.Equal(1e-4, schedule.At(0), 12);
-        Assert.Equal(1e-3, schedule.At(9), 12);
-        Assert.Equal(1e-3, schedule.At(10), 12);
-        Assert.Equal(0.55e-3, schedule.At(60), 12);
-        Assert.Equal(1e-4, schedule.At(110), 12);
-        Assert.True(schedule.At(30) > schedule.At(31));
+        var schedule = Schedules.WarmupCosine(warmupSteps: 10, totalSteps: 110, minFactor: 0.1);
+        double At(int step) => schedule.LearningRate(step, 1e-3);
+        Assert.Equal(1e-4, At(0), 12);
+        Assert.Equal(1e-3, At(9), 12);
+        Assert.Equal(1e-3, At(10), 12);
+        Assert.Equal(0.55e-3, At(60), 12);
+        Assert.Equal(1e-4, At(110), 12);
+        Assert.True(At(30) > At(31));
+        Assert.Equal(At(60), Schedules.Parse(schedule.Describe()!).LearningRate(60, 1e-3));
     }
 
     [Fact]

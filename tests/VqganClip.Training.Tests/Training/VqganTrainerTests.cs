@@ -178,7 +178,7 @@ public class VqganTrainerTests
     public void Taming_yaml_round_trips_through_VqganConfig()
     {
         var config = ClipartVqganArchitecture.Default;
-        var parsed = VqganConfig.FromYaml(TamingYaml.Write(config));
+        var parsed = VqganConfig.FromYaml(config.ToYaml());
         Assert.Equal(VqganConfig.VQModelTarget, parsed.Target);
         Assert.Equal(config.EmbedDim, parsed.EmbedDim);
         Assert.Equal(config.NEmbed, parsed.NEmbed);

@@ -25,7 +25,7 @@ public static class EvalModelsCommand
         {
             vqgan, clip, scenes, threads,
         };
-        command.SetAction(parse => UserErrors.Guard(AnsiConsole.Console, () =>
+        command.SetAction(parse =>
         {
             int count = parse.GetValue(scenes);
             if (count < 100) throw new ArgumentException($"--scenes must be at least 100 (got {count}).");
@@ -51,7 +51,7 @@ public static class EvalModelsCommand
                 AnsiConsole.WriteLine($"CLIP {clipPath}: kind top-1 {kind:P1} (image picks its caption among its 12 object-kind variants, {Math.Min(count, 300)} held-out scenes; chance 8.3%)");
             }
             return 0;
-        }));
+        });
         return command;
     }
 }

@@ -49,7 +49,7 @@ public static class TrainClipCommand
         {
             steps, batch, lr, seed, minScale, cropProbability, warmup, kindVariants, init, guidedPool, guidedVqgan, guidedBatch, guidedSteps, guidedMaxAge, guidedLr, guidedCutn, guidedWeight, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
         };
-        command.SetAction(parse => UserErrors.Guard(AnsiConsole.Console, () =>
+        command.SetAction(parse =>
         {
             TorchRuntime.SetThreads(parse.GetValue(threads));
             int renderThreads = Math.Max(1, parse.GetValue(threads));
@@ -111,7 +111,7 @@ public static class TrainClipCommand
                     trainer.Options.GuidedNegatives is null ? ["loss", "batch_top1", "logit_scale", "lr"] : ["loss", "batch_top1", "guided_distance", "drawing_wins", "lr"],
                     ["top1", "top1_text_to_image", "top5", "kind_top1"], parse.GetValue(printEvery));
             }
-        }));
+        });
         return command;
     }
 }

@@ -38,7 +38,7 @@ public static class TrainVqganCommand
         {
             steps, batch, lr, seed, crop, wholeFraction, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery, initFrom, standardVq,
         };
-        command.SetAction(parse => UserErrors.Guard(AnsiConsole.Console, () =>
+        command.SetAction(parse =>
         {
             TorchRuntime.SetThreads(parse.GetValue(threads));
             int renderThreads = Math.Max(1, parse.GetValue(threads));
@@ -74,7 +74,7 @@ public static class TrainVqganCommand
                     ["loss", "batch_psnr", "vq", "codes_used_window", "codes_restarted", "skipped", "lr"],
                     ["psnr", "psnr_pooled", "codes_used", "perplexity"], parse.GetValue(printEvery));
             }
-        }));
+        });
         return command;
     }
 }

@@ -1,14 +1,17 @@
 using TorchSharp;
 using VqganClip.Guidance.Autograd;
+using VqganClip.Models.Vqgan;
 using static TorchSharp.torch;
 
 namespace VqganClip.Guidance.Generators;
 
 /// <summary>
-/// Snaps latent vectors to their nearest codebook entry with a straight-through gradient (the original's
-/// <c>vector_quantize</c>): the forward value is exactly the codebook entry, the gradient goes to the unsnapped latent.
+/// Snaps latent vectors to their nearest codebook entry with a straight-through gradient (the original notebook's
+/// <c>vector_quantize</c> function): the forward value is exactly the codebook entry, the gradient goes to the
+/// unsnapped latent. The nearest entry is the VQGAN's own rule (<see cref="Quantizer.NearestCodebookIndices"/>); the
+/// quantizer module itself is <see cref="VectorQuantizer"/>.
 /// </summary>
-public static class VectorQuantizer
+public static class CodebookSnap
 {
     /// <summary>
     /// For x [..., d] and a codebook [n, d]: the nearest entries (squared distance <c>|x|² + |c|² − 2x·c</c>, as the
@@ -16,7 +19,7 @@ public static class VectorQuantizer
     /// than taken as the original's one-hot product: the same values without a [tokens, n] one-hot matrix and a second
     /// tokens·n·d product (2 GFLOP a step for a 16x16 latent and 16384 codes).
     /// </summary>
-    public static Tensor Quantize(Tensor x, Tensor codebook)
+    public static Tensor Snap(Tensor x, Tensor codebook)
     {
         using var scope = NewDisposeScope();
         var indices = NearestIndices(x, codebook);
@@ -24,12 +27,12 @@ public static class VectorQuantizer
         return GradientTricks.ReplaceGrad(xq, x).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Index of the nearest codebook row for every vector of x [..., d] (no gradient).</summary>
+    /// <summary>Index of the nearest codebook row for every vector of x [..., d] (no gradient), shaped [...].</summary>
     public static Tensor NearestIndices(Tensor x, Tensor codebook)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var d = x.pow(2).sum(-1, keepdim: true) + codebook.pow(2).sum(1) - 2 * x.matmul(codebook.t());
-        return d.argmin(-1).MoveToOuterDisposeScope();
+        var flat = Quantizer.NearestCodebookIndices(x.reshape(-1, x.shape[^1]), codebook);
+        return flat.view(x.shape[..^1]).MoveToOuterDisposeScope();
     }
 }

@@ -1,9 +1,9 @@
 namespace VqganClip.Clipart;
 
-/// <summary>A prompt outside the clipart grammar: says which word, where, and what was expected.</summary>
-public sealed class PromptParseException : FormatException
+/// <summary>A caption outside the clipart grammar: says which word, where, and what was expected (the toolkit's own prompt syntax errors are <c>VqganClip.Guidance.Prompts.PromptParseException</c>).</summary>
+public sealed class CaptionParseException : FormatException
 {
-    public PromptParseException(string prompt, int wordIndex, int charIndex, string? word, string problem)
+    public CaptionParseException(string prompt, int wordIndex, int charIndex, string? word, string problem)
         : base(Describe(prompt, wordIndex, charIndex, word, problem))
     {
         Prompt = prompt;

@@ -1,22 +1,22 @@
 using System.Globalization;
 using System.Text;
-using VqganClip.Models.Vqgan;
 
-namespace VqganClip.Training;
+namespace VqganClip.Models.Vqgan;
 
 /// <summary>
-/// Writes a VQModel configuration as taming-transformers' YAML (<c>model.target</c> / <c>model.params</c> with
+/// Writing a VQModel configuration as taming-transformers' YAML (<c>model.target</c> / <c>model.params</c> with
 /// <c>embed_dim</c>, <c>n_embed</c>, <c>ddconfig</c>, <c>lossconfig</c>), the file taming's
-/// <c>instantiate_from_config</c> and <see cref="VqganConfig.FromYaml"/> read. Written by hand (a fixed, small
+/// <c>instantiate_from_config</c> and <see cref="FromYaml"/> (beside it, in VqganConfig.Yaml.cs) read. Written by hand (a fixed, small
 /// layout) so the key order matches taming's published configs.
 /// </summary>
-public static class TamingYaml
+public sealed partial record VqganConfig
 {
-    public static string Write(VqganConfig config, double baseLearningRate = 4.5e-6)
+    /// <summary>This configuration as taming YAML (a VQModel; <paramref name="baseLearningRate"/> is taming's <c>base_learning_rate</c>).</summary>
+    public string ToYaml(double baseLearningRate = 4.5e-6)
     {
-        ArgumentNullException.ThrowIfNull(config);
+        var config = this;
         if (config.Kind != VqganKind.VQModel)
-            throw new ArgumentException("Only VQModel configurations are written (the trainer builds VQModels).", nameof(config));
+            throw new InvalidOperationException("Only VQModel configurations are written as YAML (the trainer builds VQModels).");
         config.Validate();
         var d = config.DdConfig;
         static string B(bool b) => b ? "true" : "false";
@@ -26,7 +26,7 @@ public static class TamingYaml
         var sb = new StringBuilder();
         sb.Append("model:\n");
         sb.Append($"  base_learning_rate: {N(baseLearningRate)}\n");
-        sb.Append($"  target: {VqganConfig.VQModelTarget}\n");
+        sb.Append($"  target: {VQModelTarget}\n");
         sb.Append("  params:\n");
         sb.Append($"    embed_dim: {config.EmbedDim}\n");
         sb.Append($"    n_embed: {config.NEmbed}\n");

@@ -1,0 +1,197 @@
+using System.Globalization;
+using VqganClip.Guidance.Cutouts;
+using VqganClip.Guidance.Generators;
+using VqganClip.Guidance.Optimization;
+using VqganClip.Guidance.Prompts;
+using VqganClip.Models.Clip;
+using VqganClip.Models.Images;
+using VqganClip.Models.Vqgan;
+
+namespace VqganClip.Guidance;
+
+/// <summary>
+/// A guided run as a person states it: the prompt, the generator by name, the size, the number of steps and the
+/// settings of <see cref="GuidanceOptions"/>, in the words the command line and the notebooks use. It turns those
+/// words into a validated <see cref="GuidedRun"/> on models the caller loaded (<see cref="CreateRun"/>). The
+/// command line's <c>generate</c>, <c>eval</c> and notebooks build their runs through it, so they share one set of
+/// defaults: every guidance default is read from <see cref="GuidanceOptions.Default"/>; the few that only a recipe
+/// has (steps, generator, start, strokes) are defined here.
+/// </summary>
+public sealed record RunRecipe
+{
+    /// <summary>The defaults, the same object for every caller.</summary>
+    public static RunRecipe Default { get; } = new();
+
+    private static GuidanceOptions G => GuidanceOptions.Default;
+
+    /// <summary>What to draw: <c>text[:weight[:stop]]</c>, several separated by '|', story phases by '^'.</summary>
+    public string? Prompt { get; init; }
+    /// <summary>One of <see cref="GeneratorFactory.Names"/>.</summary>
+    public string Generator { get; init; } = "vqgan";
+    /// <summary>WxH or N; null: <see cref="DefaultSize"/> of the CLIP.</summary>
+    public string? Size { get; init; }
+    /// <summary>Total optimisation steps.</summary>
+    public int Steps { get; init; } = 300;
+
+    public int CutCount { get; init; } = G.CutCount;
+    public double CutPower { get; init; } = G.CutPower;
+    /// <summary>original | augmented (<see cref="Guidance.CutMethod"/>).</summary>
+    public string CutMethod { get; init; } = G.CutMethod.ToString().ToLowerInvariant();
+    /// <summary>KEY=VALUE,... changes to the default augmentations (see <see cref="AugmentOptions.With"/>).</summary>
+    public string? Augment { get; init; }
+    public double LearningRate { get; init; } = G.LearningRate;
+    public string Optimizer { get; init; } = G.Optimizer;
+    public string Schedule { get; init; } = G.Schedule;
+    /// <summary>The run's seed; null: a random one, chosen when the run is made (and recorded in it).</summary>
+    public long? Seed { get; init; }
+    public double InitWeight { get; init; } = G.InitWeight;
+    public double TotalVariation { get; init; } = G.TotalVariationWeight;
+    public int PhaseSteps { get; init; } = G.PhaseSteps;
+
+    /// <summary>Runs started (seeds Seed, Seed+1, ...); the one with the lowest loss after <see cref="TrialSteps"/> goes on (<see cref="BestOfStarts"/>).</summary>
+    public int Starts { get; init; } = 1;
+    public int TrialSteps { get; init; } = 40;
+    /// <summary>The vqgan generator's start without an init image: codes | flat | noise (<see cref="LatentInit"/>).</summary>
+    public string Init { get; init; } = "codes";
+    /// <summary>A picture the vqgan or pixels generator starts from.</summary>
+    public string? InitImage { get; init; }
+    /// <summary>Image prompts <c>FILE[:WEIGHT[:STOP]]</c>.</summary>
+    public IReadOnlyList<string> ImagePrompts { get; init; } = [];
+    /// <summary>Noise prompts <c>SEED[:WEIGHT]</c>.</summary>
+    public IReadOnlyList<string> NoisePrompts { get; init; } = [];
+    /// <summary>Strokes of the strokes generator.</summary>
+    public int Strokes { get; init; } = 32;
+
+    /// <summary>
+    /// The picture size when none is given: a small CLIP's own input size (the shipped clipart CLIP sees 64x64, so
+    /// its pictures are 64x64 and every cutout is most of the picture), else 256x256 as the classic notebooks.
+    /// </summary>
+    public static (int Width, int Height) DefaultSize(ClipModel clip) =>
+        clip.ImageSize <= 128 ? (clip.ImageSize, clip.ImageSize) : (256, 256);
+
+    /// <summary>Parses "WxH" or "N".</summary>
+    public static (int Width, int Height) ParseSize(string text)
+    {
+        var parts = text.Trim().ToLowerInvariant().Split('x');
+        if (parts.Length is 1 or 2 && parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0))
+        {
+            int w = int.Parse(parts[0], CultureInfo.InvariantCulture);
+            return (w, parts.Length == 2 ? int.Parse(parts[1], CultureInfo.InvariantCulture) : w);
+        }
+        throw new ArgumentException($"The size '{text}' is not WxH with positive whole numbers (e.g. 256x256, or 256 for a square).");
+    }
+
+    /// <summary>The start word as a <see cref="LatentInit"/>.</summary>
+    public static LatentInit ParseInit(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "codes" => LatentInit.RandomCodes,
+        "flat" => LatentInit.Flat,
+        "noise" => LatentInit.Noise,
+        _ => throw new ArgumentException($"The start '{text}' is not one of: codes, flat, noise."),
+    };
+
+    /// <summary>The cut method word as a <see cref="Guidance.CutMethod"/>.</summary>
+    public static CutMethod ParseCutMethod(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "original" => Guidance.CutMethod.Original,
+        "augmented" => Guidance.CutMethod.Augmented,
+        _ => throw new ArgumentException($"The cut method '{text}' is not one of: original, augmented."),
+    };
+
+    /// <summary>
+    /// The checks that need no model: the prompt's syntax, the size, the numbers, the names. Throws an
+    /// <see cref="ArgumentException"/> (or a <see cref="PromptParseException"/>) naming the setting.
+    /// </summary>
+    public void Validate()
+    {
+        if (!string.IsNullOrWhiteSpace(Prompt)) PromptParser.Parse(Prompt);
+        if (Size is not null) ParseSize(Size);
+        if (Steps < 0) throw new ArgumentException($"The number of steps must be 0 or more; got {Steps}.");
+        if (Starts < 1) throw new ArgumentException($"The number of starts must be at least 1; got {Starts}.");
+        if (Starts > 1 && (TrialSteps < 1 || TrialSteps > Steps))
+            throw new ArgumentException($"The trial steps of each start must be between 1 and the number of steps ({Steps}); got {TrialSteps}.");
+        if (!GeneratorFactory.Names.Contains(Generator.ToLowerInvariant()))
+            throw new ArgumentException($"The generator '{Generator}' is not one of: {string.Join(", ", GeneratorFactory.Names)}.");
+        ParseInit(Init);   // a typo is an error with every generator, not only vqgan
+        ToOptions(seed: 0).Validate();
+    }
+
+    /// <summary>The <see cref="GuidanceOptions"/> these settings describe, with <paramref name="seed"/>.</summary>
+    public GuidanceOptions ToOptions(long seed) => G with
+    {
+        CutCount = CutCount,
+        CutPower = CutPower,
+        CutMethod = ParseCutMethod(CutMethod),
+        Augment = new AugmentOptions().With(Augment),
+        Optimizer = OptimizerFactory.Canonical(Optimizer),
+        LearningRate = LearningRate,
+        Schedule = Schedule,
+        Seed = seed,
+        TotalVariationWeight = TotalVariation,
+        InitWeight = InitWeight,
+        PhaseSteps = PhaseSteps,
+    };
+
+    /// <summary>
+    /// A new run on models the caller loaded and owns (<paramref name="vqgan"/> only for the vqgan generator), with
+    /// no step done. Validates everything first.
+    /// </summary>
+    public GuidedRun CreateRun(ClipModel clip, VqganModel? vqgan)
+    {
+        ArgumentNullException.ThrowIfNull(clip);
+        if (string.IsNullOrWhiteSpace(Prompt) && ImagePrompts.Count == 0 && NoisePrompts.Count == 0)
+            throw new ArgumentException("Say what to draw: a text prompt such as \"a red star above a blue house\" (or an image or noise prompt).");
+        Validate();
+        var script = string.IsNullOrWhiteSpace(Prompt) ? null : PromptParser.Parse(Prompt);
+        var extras = ImagePrompts.Select(PromptParser.ParseImage).Concat(NoisePrompts.Select(PromptParser.ParseNoise)).ToList();
+        foreach (var img in extras.Where(p => p.Source == PromptSource.Image))
+            if (!File.Exists(img.Text)) throw new FileNotFoundException($"The image prompt '{img.Text}' does not exist.", img.Text);
+        if (InitImage is not null && !File.Exists(InitImage))
+            throw new FileNotFoundException($"The start picture '{InitImage}' does not exist.", InitImage);
+        var (width, height) = Size is null ? DefaultSize(clip) : ParseSize(Size);
+        var options = ToOptions(Seed ?? Random.Shared.NextInt64(0, int.MaxValue));
+
+        var kind = Generator.ToLowerInvariant();
+        if (kind == "vqgan" && vqgan is null) throw new ArgumentException("The vqgan generator needs a VQGAN model.");
+        var generator = CreateGenerator(kind, width, height, vqgan);
+        // image/noise-only runs get a script of the extras alone
+        script ??= new PromptScript("", new[] { (IReadOnlyList<PromptSpec>)extras.ToList() });
+        return new GuidedRun(generator, clip, script, options, script.Phases[0].SequenceEqual(extras) ? null : extras);
+    }
+
+    /// <summary>
+    /// <see cref="CreateRun"/>, or with <see cref="Starts"/> &gt; 1 the best of that many runs after their trial steps
+    /// (<see cref="BestOfStarts"/>; seeds Seed, Seed+1, ...). The run returned may have steps done.
+    /// <paramref name="report"/> hears one line about the starts.
+    /// </summary>
+    public GuidedRun CreateBestRun(ClipModel clip, VqganModel? vqgan, Action<string>? report = null)
+    {
+        Validate();
+        if (Starts == 1) return CreateRun(clip, vqgan);
+        long seed = Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
+        var (best, candidates) = BestOfStarts.Choose(k => (this with { Seed = seed + k }).CreateRun(clip, vqgan), Starts, TrialSteps);
+        report?.Invoke(FormattableString.Invariant(
+            $"{Starts} starts after {TrialSteps} steps: {string.Join(", ", candidates.Select(c => FormattableString.Invariant($"seed {c.Seed} {c.Loss:F3}")))}; kept seed {best.Options.Seed}."));
+        return best;
+    }
+
+    private IImageGenerator CreateGenerator(string kind, int width, int height, VqganModel? vqgan)
+    {
+        TorchSharp.torch.Tensor? init = InitImage is null ? null : ImageIO.Load(InitImage);
+        try
+        {
+            return kind switch
+            {
+                "vqgan" => new VqganLatentGenerator(vqgan!, width, height, init is null ? ParseInit(Init) : LatentInit.Image, init),
+                "pixels" => new PixelGenerator(width, height, initImage: init),
+                "fourier" when init is null => new FourierGenerator(width, height),
+                "strokes" when init is null => new StrokeGenerator(width, height, Strokes),
+                _ => throw new ArgumentException($"A start picture works with the vqgan and pixels generators, not {kind}."),
+            };
+        }
+        finally
+        {
+            init?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,47 @@
+using System.CommandLine;
+using VqganClip.Cli.Commands;
+using VqganClip.Guidance;
+using VqganClip.Guidance.Cutouts;
+
+namespace VqganClip.Tests.Guidance;
+
+/// <summary>One home for defaults: the command line, the recipe and a notebook's GuidedRun read them from GuidanceOptions.Default.</summary>
+public class DefaultsTests : IClassFixture<TinyModels>
+{
+    private readonly TinyModels _m;
+    public DefaultsTests(TinyModels m) => _m = m;
+
+    [Fact]
+    public void The_command_lines_defaults_are_the_recipes_and_its_guidance_defaults_are_GuidanceOptions_Default()
+    {
+        var options = new RecipeOptions();
+        var command = new Command("generate");
+        options.AddTo(command);
+        var recipe = options.Read(command.Parse(""));
+        Assert.Equal(RunRecipe.Default, recipe);
+        Assert.Equal(GuidanceOptions.Default with { Seed = 7 }, recipe.ToOptions(seed: 7));
+        // the setting the notebooks and the command line once disagreed on
+        Assert.Equal(CutMethod.Augmented, GuidanceOptions.Default.CutMethod);
+        Assert.Equal(new AugmentOptions(), recipe.ToOptions(0).Augment);
+    }
+
+    [Fact]
+    public void A_notebooks_run_with_no_options_gets_GuidanceOptions_Default()
+    {
+        using var run = GuidedRun.Create(_m.Make("pixels"), _m.Clip, "a red circle");
+        Assert.Same(GuidanceOptions.Default, run.Options);
+    }
+
+    [Fact]
+    public void A_changed_default_reaches_the_command_line()
+    {
+        // every option's default comes from the recipe; a flag given overrides exactly that setting
+        var options = new RecipeOptions();
+        var command = new Command("generate");
+        options.AddTo(command);
+        var recipe = options.Read(command.Parse("--cutn 5 --cut-method original"));
+        Assert.Equal(RunRecipe.Default with { CutCount = 5, CutMethod = "original" }, recipe);
+        Assert.Equal(CutMethod.Original, recipe.ToOptions(0).CutMethod);
+        Assert.Equal(GuidanceOptions.Default.LearningRate, recipe.ToOptions(0).LearningRate);
+    }
+}
