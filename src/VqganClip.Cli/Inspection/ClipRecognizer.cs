@@ -23,6 +23,8 @@ public sealed class ClipRecognizer(ClipLoadOptions? options = null) : IModelReco
         {
             var clean = ClipStateDict.CleanNames(shapes.Keys);
             layout = ClipStateDict.DetectLayout(clean.Keys);
+            if (layout != ClipLayout.NotClip && UnsupportedClipVariants.Describe(clean.Keys) is { } unsupported)
+                return new ModelRecognition("CLIP-like, not supported", [new("problem", unsupported)]);
         }
         catch (InvalidDataException)
         {

@@ -78,6 +78,11 @@ public sealed partial record ClipConfig
             problem = e.Message;
             return false;
         }
+        if (UnsupportedClipVariants.Describe(names.Keys) is { } unsupported)
+        {
+            problem = unsupported;
+            return false;
+        }
         var layout = ClipStateDict.DetectLayout(names.Keys);
         if (layout == ClipLayout.NotClip)
         {
