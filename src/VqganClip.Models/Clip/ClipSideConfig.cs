@@ -33,6 +33,8 @@ public static class ClipSideConfig
         {
             var candidate = Path.Combine(dir, name);
             if (!File.Exists(candidate)) continue;
+            // A config that is really an HTML page or an lfs pointer is a broken download, not "no config".
+            StandInFiles.ThrowIfStandIn(candidate, "a CLIP config");
             try
             {
                 if (Parse(File.ReadAllText(candidate), candidate) is { } hints)
@@ -50,6 +52,7 @@ public static class ClipSideConfig
     public static ClipConfigHints Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"CLIP config '{path}' not found.", path);
+        StandInFiles.ThrowIfStandIn(path, "a CLIP config");
         try
         {
             return Parse(File.ReadAllText(path), path)
