@@ -79,21 +79,25 @@ public static class ClipSideConfig
         if (text is null && vision is null) return null;
         // Hugging Face CLIPConfig defaults: hidden_act quick_gelu, layer_norm_eps 1e-5.
         string? textAct = Str(text, "hidden_act"), visionAct = Str(vision, "hidden_act");
-        var file = Path.GetFileName(source);
-        string activationSource = (textAct ?? "quick_gelu") == (visionAct ?? "quick_gelu") || text is null || vision is null
-            ? (textAct ?? visionAct) is { } act ? $"{file} hidden_act={act}" : $"{file} has no hidden_act: Hugging Face CLIPConfig default quick_gelu"
-            : $"{file} vision hidden_act={visionAct ?? "quick_gelu (default)"}, text hidden_act={textAct ?? "quick_gelu (default)"}";
         return new ClipConfigHints
         {
             TextHeads = Int(text, "num_attention_heads"),
             VisionHeads = Int(vision, "num_attention_heads"),
             TextActivation = text is null ? null : Activation(textAct ?? "quick_gelu", source),
             VisionActivation = vision is null ? null : Activation(visionAct ?? "quick_gelu", source),
-            ActivationSource = activationSource,
+            ActivationSource = HuggingFaceActivationSource(Path.GetFileName(source), text, vision, textAct, visionAct),
             TextLayerNormEps = Double(text, "layer_norm_eps"),
             VisionLayerNormEps = Double(vision, "layer_norm_eps"),
             Source = source,
         };
+    }
+
+    // "config.json hidden_act=gelu"; both towers named when they differ; the default named when neither says.
+    private static string HuggingFaceActivationSource(string file, JsonObject? text, JsonObject? vision, string? textAct, string? visionAct)
+    {
+        if (text is not null && vision is not null && (textAct ?? "quick_gelu") != (visionAct ?? "quick_gelu"))
+            return $"{file} vision hidden_act={visionAct ?? "quick_gelu (default)"}, text hidden_act={textAct ?? "quick_gelu (default)"}";
+        return (textAct ?? visionAct) is { } act ? $"{file} hidden_act={act}" : $"{file} has no hidden_act: Hugging Face CLIPConfig default quick_gelu";
     }
 
     private static ClipConfigHints? FromOpenClip(JsonObject root, string source)
