@@ -52,8 +52,11 @@ public sealed class ClipOptions
         return new ClipLoadOptions { ConfigPath = configPath, Activation = parsed };
     }
 
-    /// <summary>"activation: gelu (why)", plus how to choose when it is only the kind of file's default.</summary>
-    public static string DescribeActivation(ClipConfig config) =>
-        $"activation: {config.ActivationSummary}"
+    /// <summary>"gelu (why)", plus how to choose when it is only the kind of file's default.</summary>
+    public static string ActivationText(ClipConfig config) =>
+        config.ActivationSummary
         + (config.ActivationIsDefault ? $" — pass --activation {string.Join("|", ClipActivationNames.All)} or --clip-config FILE to say it" : "");
+
+    /// <summary>The loading message's part: "activation: gelu (why)" (see <see cref="ActivationText"/>).</summary>
+    public static string DescribeActivation(ClipConfig config) => $"activation: {ActivationText(config)}";
 }

@@ -56,7 +56,7 @@ public sealed class ClipRecognizer(ClipLoadOptions? options = null) : IModelReco
             new("transformer_width", S(c.TransformerWidth)),
             new("transformer_heads", S(c.TransformerHeads)),
             new("transformer_layers", S(c.TransformerLayers)),
-            new("activation", c.ActivationSummary),
+            new("activation", ClipOptions.ActivationText(c)),
         ]);
         var published = c.PublishedName;
         return new ModelRecognition(published is null ? $"CLIP ({(c.IsResNet ? "ResNet" : "ViT")}, custom size)" : $"CLIP {published}", settings);

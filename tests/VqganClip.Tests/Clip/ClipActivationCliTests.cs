@@ -72,7 +72,9 @@ public class ClipActivationCliTests : ClipTempFolderTest
 
         var (console, output) = TestConsole();
         Assert.Equal(0, Invoke(console, "inspect", clip, "--json"));
-        Assert.StartsWith("gelu (open_clip default; no open_clip_config.json beside the file", InspectActivation(output.ToString()));
+        var activation = InspectActivation(output.ToString());
+        Assert.StartsWith("gelu (open_clip default; no open_clip_config.json beside the file", activation);
+        Assert.EndsWith("— pass --activation gelu|quick-gelu or --clip-config FILE to say it", activation);
 
         (console, output) = TestConsole();
         Assert.Equal(0, Invoke(console, "inspect", clip, "--json", "--activation", "quick-gelu"));
