@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Spectre.Console;
 using VqganClip.Cli.Inspection;
+using VqganClip.Models.Clip;
 using VqganClip.Models.IO;
 
 namespace VqganClip.Cli.Commands;
@@ -20,15 +21,18 @@ public static class InspectCommand
         var file = new Argument<FileInfo>("file") { Description = "Checkpoint: .safetensors, .pt/.pth/.bin/.ckpt (torch.save zip or legacy), or a TorchScript archive" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables" };
         var command = new Command("inspect", "Show a checkpoint's format, metadata and tensors (names, dtypes, shapes)") { file, json };
-        command.SetAction(parse => Run(parse.GetValue(file)!.FullName, parse.GetValue(json), console ?? AnsiConsole.Console));
+        var clipOptions = ClipOptions.AddTo(command);
+        command.SetAction(parse => Run(parse.GetValue(file)!.FullName, parse.GetValue(json), console ?? AnsiConsole.Console, clipOptions.Read(parse)));
         return command;
     }
 
-    /// <summary>The command body: 0 on success, 1 (with a red one-line error) for an unreadable or missing file.</summary>
-    public static int Run(string path, bool json, IAnsiConsole console)
+    /// <summary>The command body: 0 on success; errors propagate to the one error path (CliApp).
+    /// <paramref name="clip"/>: what the user said about a CLIP file (config, activation), as loading would take it.</summary>
+    public static int Run(string path, bool json, IAnsiConsole console, ClipLoadOptions? clip = null)
     {
         var info = Checkpoint.Inspect(path);
-        var recognitions = ModelRecognizers.All.Select(r => r.Recognize(info)).OfType<ModelRecognition>().ToList();
+        var recognizers = ModelRecognizers.All.Select(r => r is ClipRecognizer && clip is not null ? new ClipRecognizer(clip) : r);
+        var recognitions = recognizers.Select(r => r.Recognize(info)).OfType<ModelRecognition>().ToList();
         if (json)
             console.Profile.Out.Writer.WriteLine(ToJson(info, recognitions));
         else

@@ -27,18 +27,21 @@ public static class ScoreCommand
         {
             clipOption, imageArgument, textsArgument,
         };
+        var clipOptions = ClipOptions.AddTo(command);
         command.SetAction(parse => Run(
             parse.GetRequiredValue(clipOption).FullName,
             parse.GetRequiredValue(imageArgument).FullName,
             parse.GetRequiredValue(textsArgument),
-            console ?? AnsiConsole.Console));
+            console ?? AnsiConsole.Console,
+            clipOptions.Read(parse)));
         return command;
     }
 
     /// <summary>The command body: 0 on success, 1 (one red line) for a missing/unreadable file or a non-CLIP checkpoint.</summary>
-    public static int Run(string clipPath, string imagePath, IReadOnlyList<string> texts, IAnsiConsole console)
+    public static int Run(string clipPath, string imagePath, IReadOnlyList<string> texts, IAnsiConsole console, ClipLoadOptions? clipOptions = null)
     {
-        using var model = ClipModel.Load(clipPath);
+        using var model = ClipModel.Load(clipPath, options: clipOptions);
+        console.WriteLine($"Loaded CLIP {Path.GetFileName(clipPath)}: {model.Config.PublishedName ?? model.Config.Describe()}; {ClipOptions.DescribeActivation(model.Config)}");
         using var image = ImageIO.Load(imagePath);
         var result = ZeroShot.Score(model, image, texts);
 

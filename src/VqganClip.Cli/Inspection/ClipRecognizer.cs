@@ -8,8 +8,11 @@ namespace VqganClip.Cli.Inspection;
 /// Recognises CLIP checkpoints for <c>vqgan-clip inspect</c> (OpenAI/open_clip or Hugging Face names) and shows
 /// the configuration build_model would infer, with the published model's name when it matches one.
 /// </summary>
-public sealed class ClipRecognizer : IModelRecognizer
+public sealed class ClipRecognizer(ClipLoadOptions? options = null) : IModelRecognizer
 {
+    /// <summary>What the user said about the file (config, activation override), as a load would take it.</summary>
+    public ClipLoadOptions? Options { get; } = options;
+
     public ModelRecognition? Recognize(CheckpointInfo checkpoint)
     {
         var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
@@ -18,7 +21,10 @@ public sealed class ClipRecognizer : IModelRecognizer
         ClipLayout layout;
         try
         {
-            layout = ClipStateDict.DetectLayout(ClipStateDict.CleanNames(shapes.Keys).Keys);
+            var clean = ClipStateDict.CleanNames(shapes.Keys);
+            layout = ClipStateDict.DetectLayout(clean.Keys);
+            if (layout != ClipLayout.NotClip && UnsupportedClipVariants.Describe(clean.Keys) is { } unsupported)
+                return new ModelRecognition("CLIP-like, not supported", [new("problem", unsupported)]);
         }
         catch (InvalidDataException)
         {
@@ -27,7 +33,7 @@ public sealed class ClipRecognizer : IModelRecognizer
         if (layout == ClipLayout.NotClip) return null;
 
         var names = layout == ClipLayout.HuggingFace ? "Hugging Face CLIPModel" : "OpenAI / open_clip";
-        if (!ClipConfig.TryInferFromCheckpoint(shapes, checkpoint.Path, out var config, out var problem))
+        if (!ClipConfig.TryInferFromCheckpoint(checkpoint, Options, out var config, out var problem))
             return new ModelRecognition("CLIP (configuration incomplete)", [new("names", names), new("problem", problem ?? "unknown")]);
 
         var c = config!;
@@ -50,7 +56,7 @@ public sealed class ClipRecognizer : IModelRecognizer
             new("transformer_width", S(c.TransformerWidth)),
             new("transformer_heads", S(c.TransformerHeads)),
             new("transformer_layers", S(c.TransformerLayers)),
-            new("activation", c.VisionActivation == c.TextActivation ? $"{c.VisionActivation}" : $"vision {c.VisionActivation}, text {c.TextActivation}"),
+            new("activation", ClipOptions.ActivationText(c)),
         ]);
         var published = c.PublishedName;
         return new ModelRecognition(published is null ? $"CLIP ({(c.IsResNet ? "ResNet" : "ViT")}, custom size)" : $"CLIP {published}", settings);

@@ -6,7 +6,8 @@ namespace VqganClip.Models.IO;
 /// <summary>
 /// Opens any checkpoint the toolkit knows, whatever its extension says, by its first bytes:
 /// safetensors (8-byte header length then '{'), zip ('PK\x03\x04': torch.save 1.6+ or TorchScript),
-/// or a legacy torch.save pickle stream (0x80 PROTO). Every reader returns tensors under the file's
+/// or a legacy torch.save pickle stream (0x80 PROTO). An HTML page or a git-lfs pointer in its place is named as
+/// such (<see cref="StandInFiles"/>). Every reader returns tensors under the file's
 /// own names and throws only <see cref="CheckpointFormatException"/> for files it cannot trust
 /// (<see cref="FileNotFoundException"/> when there is no file at all).
 /// </summary>
@@ -43,6 +44,8 @@ public static class Checkpoint
             return CheckpointFormats.TorchLegacy;
         if (n >= 262 && bytes.Slice(257, 5).SequenceEqual("ustar"u8))
             throw new CheckpointFormatException(path, "tar", "this is the pre-0.4 tar variant of torch.save, which is not supported; re-save it with a newer PyTorch");
+        if (StandInFiles.Describe(bytes, path) is { } standIn)
+            throw CheckpointFormatException.ForWholeFile(path, standIn.Format, standIn.Message);
         if (n >= 8 && bytes[0] == (byte)'{')
             throw new CheckpointFormatException(path, "checkpoint", "this looks like a JSON file, not a checkpoint");
 

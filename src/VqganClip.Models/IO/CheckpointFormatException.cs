@@ -7,12 +7,21 @@ namespace VqganClip.Models.IO;
 public sealed class CheckpointFormatException : Exception
 {
     public CheckpointFormatException(string path, string format, string problem, Exception? inner = null)
-        : base($"{format} file '{path}': {problem}", inner)
+        : this(path, format, problem, $"{format} file '{path}': {problem}", inner)
+    {
+    }
+
+    private CheckpointFormatException(string path, string format, string problem, string message, Exception? inner)
+        : base(message, inner)
     {
         FilePath = path;
         Format = format;
         Problem = problem;
     }
+
+    /// <summary>For a problem that is the whole story and already names the file ("'x.ckpt' is an HTML page, ...").</summary>
+    public static CheckpointFormatException ForWholeFile(string path, string format, string problem) =>
+        new(path, format, problem, problem, null);
 
     public string FilePath { get; }
     public string Format { get; }

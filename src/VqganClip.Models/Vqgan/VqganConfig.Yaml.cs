@@ -1,6 +1,7 @@
 using System.Globalization;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
+using VqganClip.Models.IO;
 
 namespace VqganClip.Models.Vqgan;
 
@@ -23,7 +24,11 @@ public sealed partial record VqganConfig
     {
         ArgumentNullException.ThrowIfNull(pathOrText);
         if (File.Exists(pathOrText))
+        {
+            if (StandInFiles.Describe(pathOrText, "a VQGAN config") is { } standIn)
+                throw new InvalidDataException(standIn.Message);
             return Parse(File.ReadAllText(pathOrText), Path.GetFullPath(pathOrText));
+        }
         if (pathOrText.Contains('\n') || pathOrText.Contains(':') && !LooksLikePath(pathOrText))
             return Parse(pathOrText, null);
         throw new FileNotFoundException($"VQGAN config '{pathOrText}' does not exist.", pathOrText);

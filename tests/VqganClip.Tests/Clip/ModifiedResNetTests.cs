@@ -38,8 +38,9 @@ public class ModifiedResNetTests : ClipTempFolderTest
         var path = Path.Combine(dir, "rn_tiny.safetensors");
         SafeTensors.Write(path, model.state_dict().Select(kv => (kv.Key, kv.Value)), null);
 
-        // Width 16 text: width/64 = 0 heads, so the head count must be given.
-        using var reloaded = ClipModel.Load(path, options: new ClipLoadOptions { Hints = new ClipConfigHints { TextHeads = 2 } });
+        // Width 16 text: width/64 = 0 heads, so the head count must be given. A bare state dict reads as an
+        // open_clip file (GELU by default); this one was made with the reference's QuickGELU, so say so.
+        using var reloaded = ClipModel.Load(path, options: new ClipLoadOptions { Hints = new ClipConfigHints { TextHeads = 2 }, Activation = ClipActivation.QuickGelu });
         Assert.True(reloaded.Config.IsResNet);
         Assert.Equal([1, 2, 1, 1], reloaded.Config.VisionResNetLayers!);
         Assert.Equal(8, reloaded.Config.VisionWidth);

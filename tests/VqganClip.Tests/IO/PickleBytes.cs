@@ -60,6 +60,9 @@ internal sealed class PickleBytes
     public PickleBytes SetItem() => Op('s');
     public PickleBytes Stop() => Op('.');
 
+    /// <summary>Appends whatever <paramref name="write"/> writes, so a helper can sit inside a chain.</summary>
+    public PickleBytes Apply(Func<PickleBytes, PickleBytes> write) => write(this);
+
     public byte[] ToArray() => _bytes.ToArray();
 
     /// <summary>A torch.save-shaped zip: &lt;top&gt;/data.pkl, &lt;top&gt;/version and any extra records.</summary>

@@ -36,11 +36,11 @@ public sealed partial record ClipConfig
     /// <summary>
     /// <see cref="TryInferFromShapes"/> on a loaded state dict with OpenAI, open_clip or Hugging Face key names
     /// ("module." prefixes stripped). When <paramref name="hints"/> is null, a JSON config next to the file
-    /// (<see cref="ClipSideConfig"/>) is used if there is one.
+    /// (<see cref="ClipSideConfig"/>) is used if there is one; the activation nothing states comes from the kind of file.
     /// </summary>
     public static bool TryInferFromStateDict(StateDict stateDict, out ClipConfig? config, out string? problem, ClipConfigHints? hints = null) =>
-        TryInferFromCheckpoint(stateDict.Entries.ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal),
-            stateDict.SourcePath, out config, out problem, hints);
+        TryInfer(stateDict.Entries.ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal),
+            stateDict.SourcePath, stateDict.Format, stateDict.Metadata, OptionsFor(hints), out config, out problem);
 
     /// <summary>
     /// The recogniser form, from a checkpoint's raw tensor names and shapes (no data needed, e.g. from
@@ -48,7 +48,24 @@ public sealed partial record ClipConfig
     /// when the names are not CLIP's, or naming what is missing/inconsistent when they are.
     /// </summary>
     public static bool TryInferFromCheckpoint(IReadOnlyDictionary<string, long[]> rawShapes, string? sourcePath,
-        out ClipConfig? config, out string? problem, ClipConfigHints? hints = null)
+        out ClipConfig? config, out string? problem, ClipConfigHints? hints = null) =>
+        TryInfer(rawShapes, sourcePath, format: null, metadata: null, OptionsFor(hints), out config, out problem);
+
+    /// <summary>As the loader would decide it (format, metadata, side config, <paramref name="options"/>), from
+    /// <see cref="Checkpoint.Inspect"/>'s names and shapes alone.</summary>
+    public static bool TryInferFromCheckpoint(CheckpointInfo checkpoint, ClipLoadOptions? options, out ClipConfig? config, out string? problem)
+    {
+        var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        foreach (var t in checkpoint.Tensors) shapes.TryAdd(t.Name, t.Shape);
+        return TryInfer(shapes, checkpoint.Path, checkpoint.Format, checkpoint.Metadata, options ?? new ClipLoadOptions(), out config, out problem);
+    }
+
+    // Explicit hints replace the side config, as before; the activation still falls back on the kind of file.
+    private static ClipLoadOptions OptionsFor(ClipConfigHints? hints) =>
+        hints is null ? new ClipLoadOptions() : new ClipLoadOptions { Hints = hints, SearchSideConfig = false };
+
+    private static bool TryInfer(IReadOnlyDictionary<string, long[]> rawShapes, string? sourcePath, string? format,
+        IReadOnlyDictionary<string, string>? metadata, ClipLoadOptions options, out ClipConfig? config, out string? problem)
     {
         config = null;
         Dictionary<string, string> names;
@@ -59,6 +76,11 @@ public sealed partial record ClipConfig
         catch (InvalidDataException e)
         {
             problem = e.Message;
+            return false;
+        }
+        if (UnsupportedClipVariants.Describe(names.Keys) is { } unsupported)
+        {
+            problem = unsupported;
             return false;
         }
         var layout = ClipStateDict.DetectLayout(names.Keys);
@@ -80,8 +102,7 @@ public sealed partial record ClipConfig
                 return false;
             }
         }
-        if (hints is null && sourcePath is not null)
-            hints = ClipSideConfig.FindNextTo(sourcePath);
+        var hints = ClipHintSources.Resolve(sourcePath, format, metadata, rawShapes.Keys.ToList(), layout, options);
         return TryInferFromShapes(shapes, hints, out config, out problem);
     }
 
@@ -174,6 +195,10 @@ public sealed partial record ClipConfig
             TransformerLayers = CountDistinct("transformer.resblocks."),
             VisionActivation = hints.VisionActivation ?? ClipActivation.QuickGelu,
             TextActivation = hints.TextActivation ?? ClipActivation.QuickGelu,
+            ActivationSource = hints.VisionActivation is null && hints.TextActivation is null
+                ? "OpenAI CLIP's QuickGELU; no file or option said otherwise"
+                : hints.ActivationSource,
+            ActivationIsDefault = hints.VisionActivation is null && hints.TextActivation is null || hints.ActivationIsDefault,
             VisionLayerNormEps = hints.VisionLayerNormEps ?? 1e-5,
             TextLayerNormEps = hints.TextLayerNormEps ?? 1e-5,
         };

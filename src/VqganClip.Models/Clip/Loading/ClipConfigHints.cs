@@ -18,6 +18,13 @@ public sealed record ClipConfigHints
     /// <summary>Where the hints came from, for messages (a file path or "options").</summary>
     public string? Source { get; init; }
 
+    /// <summary>Why the activation members say what they say, e.g. "open_clip_config.json quick_gelu=false"
+    /// (becomes <see cref="ClipConfig.ActivationSource"/>).</summary>
+    public string? ActivationSource { get; init; }
+
+    /// <summary>True when the activation is a default for the kind of file, not something a config or the caller said.</summary>
+    public bool ActivationIsDefault { get; init; }
+
     public static ClipConfigHints None { get; } = new();
 
     /// <summary>Members of <paramref name="preferred"/> win; the rest come from <paramref name="fallback"/>.</summary>
@@ -25,8 +32,12 @@ public sealed record ClipConfigHints
     {
         preferred ??= None;
         fallback ??= None;
+        // The activation's reason travels with the activation: the side that supplied it.
+        var activationFrom = preferred.VisionActivation is not null || preferred.TextActivation is not null ? preferred : fallback;
         return new ClipConfigHints
         {
+            ActivationSource = activationFrom.ActivationSource,
+            ActivationIsDefault = activationFrom.ActivationIsDefault,
             VisionHeads = preferred.VisionHeads ?? fallback.VisionHeads,
             TextHeads = preferred.TextHeads ?? fallback.TextHeads,
             VisionActivation = preferred.VisionActivation ?? fallback.VisionActivation,
@@ -50,4 +61,8 @@ public sealed record ClipLoadOptions
 
     /// <summary>Whether to look for a JSON config next to the checkpoint when <see cref="ConfigPath"/> is null.</summary>
     public bool SearchSideConfig { get; init; } = true;
+
+    /// <summary>The MLP activation of both towers, overriding configs and the file-kind default (open_clip files
+    /// without their open_clip_config.json say nothing about it: a <c>-quickgelu</c> model needs QuickGelu here).</summary>
+    public ClipActivation? Activation { get; init; }
 }

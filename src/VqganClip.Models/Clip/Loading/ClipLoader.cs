@@ -10,7 +10,9 @@ namespace VqganClip.Models.Clip;
 /// OpenAI's TorchScript archives (clip.load's <c>ViT-B-32.pt</c>), plain state dicts (.pt / .bin / .safetensors)
 /// with OpenAI / open_clip names (optionally under <c>module.</c> or a training checkpoint's <c>state_dict</c>),
 /// and Hugging Face CLIPModel weights (<c>model.safetensors</c> / <c>pytorch_model.bin</c>, with its
-/// <c>config.json</c> beside it for head counts and activation). The architecture is inferred like the
+/// <c>config.json</c> beside it for head counts and activation). The activation: <see cref="ClipLoadOptions.Activation"/>,
+/// else a config (explicit or beside the file), else what the kind of file implies (<see cref="ClipActivationDefault"/>);
+/// <see cref="ClipConfig.ActivationSource"/> says which. The architecture is inferred like the
 /// reference's build_model; weights are checked name by name and shape by shape (fp16 weights become fp32).
 /// </summary>
 public static class ClipLoader
@@ -23,13 +25,11 @@ public static class ClipLoader
             throw new FileNotFoundException($"CLIP checkpoint '{path}' not found.", path);
 
         using var raw = Checkpoint.Load(path);
+        var rawKeys = raw.Keys.ToList(); // before ToOpenAILayout takes the tensors out of raw
         using var weights = ClipStateDict.ToOpenAILayout(raw, out var layout);
         string format = layout == ClipLayout.HuggingFace ? $"CLIP (Hugging Face, {raw.Format})" : $"CLIP ({raw.Format})";
 
-        var fileHints = options.ConfigPath is not null ? ClipSideConfig.Read(options.ConfigPath)
-            : options.SearchSideConfig ? ClipSideConfig.FindNextTo(path)
-            : null;
-        var hints = ClipConfigHints.Merge(options.Hints is null ? null : options.Hints with { Source = options.Hints.Source ?? "options" }, fileHints);
+        var hints = ClipHintSources.Resolve(path, raw.Format, raw.Metadata, rawKeys, layout, options);
         var config = ClipConfig.InferFromShapes(ClipStateDict.Shapes(weights), hints, path, format);
 
         var model = new ClipModel(config);

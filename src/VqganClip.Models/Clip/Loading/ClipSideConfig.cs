@@ -33,6 +33,8 @@ public static class ClipSideConfig
         {
             var candidate = Path.Combine(dir, name);
             if (!File.Exists(candidate)) continue;
+            // A config that is really an HTML page or an lfs pointer is a broken download, not "no config".
+            StandInFiles.ThrowIfStandIn(candidate, "a CLIP config");
             try
             {
                 if (Parse(File.ReadAllText(candidate), candidate) is { } hints)
@@ -50,6 +52,7 @@ public static class ClipSideConfig
     public static ClipConfigHints Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"CLIP config '{path}' not found.", path);
+        StandInFiles.ThrowIfStandIn(path, "a CLIP config");
         try
         {
             return Parse(File.ReadAllText(path), path)
@@ -75,16 +78,26 @@ public static class ClipSideConfig
         var vision = root["vision_config"] as JsonObject;
         if (text is null && vision is null) return null;
         // Hugging Face CLIPConfig defaults: hidden_act quick_gelu, layer_norm_eps 1e-5.
+        string? textAct = Str(text, "hidden_act"), visionAct = Str(vision, "hidden_act");
         return new ClipConfigHints
         {
             TextHeads = Int(text, "num_attention_heads"),
             VisionHeads = Int(vision, "num_attention_heads"),
-            TextActivation = text is null ? null : Activation(Str(text, "hidden_act") ?? "quick_gelu", source),
-            VisionActivation = vision is null ? null : Activation(Str(vision, "hidden_act") ?? "quick_gelu", source),
+            TextActivation = text is null ? null : Activation(textAct ?? "quick_gelu", source),
+            VisionActivation = vision is null ? null : Activation(visionAct ?? "quick_gelu", source),
+            ActivationSource = HuggingFaceActivationSource(Path.GetFileName(source), text, vision, textAct, visionAct),
             TextLayerNormEps = Double(text, "layer_norm_eps"),
             VisionLayerNormEps = Double(vision, "layer_norm_eps"),
             Source = source,
         };
+    }
+
+    // "config.json hidden_act=gelu"; both towers named when they differ; the default named when neither says.
+    private static string HuggingFaceActivationSource(string file, JsonObject? text, JsonObject? vision, string? textAct, string? visionAct)
+    {
+        if (text is not null && vision is not null && (textAct ?? "quick_gelu") != (visionAct ?? "quick_gelu"))
+            return $"{file} vision hidden_act={visionAct ?? "quick_gelu (default)"}, text hidden_act={textAct ?? "quick_gelu (default)"}";
+        return (textAct ?? visionAct) is { } act ? $"{file} hidden_act={act}" : $"{file} has no hidden_act: Hugging Face CLIPConfig default quick_gelu";
     }
 
     private static ClipConfigHints? FromOpenClip(JsonObject root, string source)
@@ -103,9 +116,12 @@ public static class ClipSideConfig
             visionHeads = (resnet ? width * 32 : width) / headWidth;
         }
         // open_clip's default activation is nn.GELU unless the config asks for QuickGELU.
-        var activation = (cfg["quick_gelu"]?.GetValue<bool>() ?? false) ? ClipActivation.QuickGelu : ClipActivation.Gelu;
+        bool? quickGelu = cfg["quick_gelu"]?.GetValue<bool>();
+        var activation = quickGelu ?? false ? ClipActivation.QuickGelu : ClipActivation.Gelu;
+        var file = Path.GetFileName(source);
         return new ClipConfigHints
         {
+            ActivationSource = quickGelu is { } q ? $"{file} quick_gelu={(q ? "true" : "false")}" : $"{file} has no quick_gelu: open_clip default false",
             TextHeads = Int(text, "heads") ?? (text is null ? null : 8),
             VisionHeads = visionHeads,
             TextActivation = activation,

@@ -102,6 +102,8 @@ public static class ClipStateDict
         {
             throw new CheckpointFormatException(path, "CLIP", e.Message);
         }
+        if (UnsupportedClipVariants.Describe(names.Keys) is { } unsupported)
+            throw new CheckpointFormatException(path, "CLIP", unsupported);
         layout = DetectLayout(names.Keys);
         if (layout == ClipLayout.NotClip)
             throw new CheckpointFormatException(path, "CLIP", NotClipMessage(source.Keys));

@@ -137,9 +137,11 @@ public sealed partial record ClipConfig
     /// <summary>The published name whose config equals this one, if any.</summary>
     public string? PublishedName => Published.FirstOrDefault(kv => kv.Value.SameArchitecture(this)).Key;
 
-    /// <summary>Value equality (records compare the layer list by reference, so compare it by content).</summary>
+    /// <summary>Value equality (records compare the layer list by reference, so compare it by content; the
+    /// activation's reason is not architecture).</summary>
     public bool SameArchitecture(ClipConfig other) =>
-        this with { VisionResNetLayers = null } == other with { VisionResNetLayers = null }
+        this with { VisionResNetLayers = null, ActivationSource = null, ActivationIsDefault = false }
+            == other with { VisionResNetLayers = null, ActivationSource = null, ActivationIsDefault = false }
         && (VisionResNetLayers is null) == (other.VisionResNetLayers is null)
         && (VisionResNetLayers is null || VisionResNetLayers.SequenceEqual(other.VisionResNetLayers!));
 }

@@ -8,7 +8,8 @@ namespace VqganClip.Models.IO.Torch;
 /// handful of globals checkpoints need (tensor rebuilders, storage classes, OrderedDict, ...) to
 /// safe stand-ins; globals that can only mean code execution (os.system, subprocess.Popen, eval,
 /// ...) reject the file; any other global becomes an inert <see cref="PyObject"/> placeholder so
-/// that, say, a Lightning checkpoint's hyper-parameter objects do not stop the weights loading.
+/// that, say, a Lightning checkpoint's hyper-parameter objects do not stop the weights loading
+/// (SimpleNamespace and 3.11+ enum members via getattr included, see <see cref="InertAttributeLookup"/>).
 /// Nothing is ever imported, called or instantiated by name.
 /// </summary>
 internal sealed class TorchPickleResolver : IPickleResolver
@@ -32,8 +33,15 @@ internal sealed class TorchPickleResolver : IPickleResolver
 
     private static readonly HashSet<string> DangerousBuiltins = new(StringComparer.Ordinal)
     {
-        "eval", "exec", "execfile", "compile", "open", "file", "input", "raw_input", "getattr", "setattr", "delattr",
+        "eval", "exec", "execfile", "compile", "open", "file", "input", "raw_input", "setattr", "delattr",
         "__import__", "globals", "locals", "vars", "breakpoint", "apply", "reload", "help", "exit", "quit",
+    };
+
+    // Inert data classes that live in otherwise dangerous modules: a SimpleNamespace is only attributes
+    // (hyper-parameters of a user's training script), built by REDUCE/NEWOBJ with () and a BUILD dict.
+    private static readonly HashSet<string> InertNamesInDangerousModules = new(StringComparer.Ordinal)
+    {
+        "types.SimpleNamespace",
     };
 
     private readonly Dictionary<string, KnownGlobal> _known;
@@ -64,6 +72,7 @@ internal sealed class TorchPickleResolver : IPickleResolver
 
     private static bool IsDangerous(string module, string name)
     {
+        if (InertNamesInDangerousModules.Contains(module + "." + name)) return false;
         if (DangerousModuleRoots.Contains(module.Split('.')[0])) return true;
         if (DangerousModulePrefixes.Any(p => module == p || module.StartsWith(p + ".", StringComparison.Ordinal))) return true;
         if (DangerousNames.Contains(module + "." + name)) return true;
@@ -193,6 +202,8 @@ internal sealed class TorchPickleResolver : IPickleResolver
             yield return new(module, "frozenset", args => ToSet(args, frozen: true));
             yield return new(module, "list", args => args.Count == 0 ? new List<object?>() : new List<object?>(Iterate(args[0])));
             yield return new(module, "tuple", args => args.Count == 0 ? PyTuple.Empty : ToTuple(args[0]));
+            // Enum members since Python 3.11: getattr(MyEnum, 'NAME'), answered only for inert placeholders.
+            yield return new(module, "getattr", InertAttributeLookup.Getattr);
         }
 
         // Lightning's hparams container is a dict subclass with attribute access.
