@@ -41,6 +41,7 @@ public static class GenerateCommand
         var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads" };
 
         var command = new Command("generate", "Generate a picture from a text prompt by CLIP-guided optimisation") { prompt, clip, vqgan, vqganConfig, seed };
+        var clipOptions = ClipOptions.AddTo(command);
         recipe.AddTo(command);
         foreach (var o in new Option[] { imagePrompts, noisePrompts, saveEvery, output, runDir, resume, threads }) command.Options.Add(o);
         command.SetAction(parse => Run(new GenerateSettings
@@ -53,6 +54,7 @@ public static class GenerateCommand
                 NoisePrompts = parse.GetValue(noisePrompts) ?? [],
             },
             Clip = parse.GetValue(clip),
+            ClipLoad = clipOptions.Read(parse),
             Vqgan = parse.GetValue(vqgan),
             VqganConfig = parse.GetValue(vqganConfig),
             SaveEvery = parse.GetValue(saveEvery),
@@ -69,6 +71,8 @@ public static class GenerateCommand
     {
         public RunRecipe Recipe { get; init; } = RunRecipe.Default;
         public string? Clip { get; init; }
+        /// <summary>What the user said about the CLIP file (--clip-config, --activation).</summary>
+        public ClipLoadOptions? ClipLoad { get; init; }
         public string? Vqgan { get; init; }
         public string? VqganConfig { get; init; }
         public int SaveEvery { get; init; }
@@ -99,7 +103,7 @@ public static class GenerateCommand
         {
             if (!Directory.Exists(s.Resume)) throw new DirectoryNotFoundException($"--resume '{s.Resume}' is not a folder.");
             var spec = JsonDocument.Parse(File.ReadAllText(Path.Combine(s.Resume, GuidedRun.RunFileName))).RootElement.GetProperty("generator");
-            clipModel = ClipModel.Load(clipPath);
+            clipModel = LoadClip(clipPath, s.ClipLoad, console);
             if (spec.GetProperty("Name").GetString() == "vqgan")
                 (vqganModel, vqganPath) = LoadVqgan(s);
             run = GuidedRun.Resume(s.Resume, clipModel, vqganModel);
@@ -108,7 +112,7 @@ public static class GenerateCommand
         else
         {
             recipe.Validate();   // the cheap checks before loading models: a typo in the prompt or size fails in milliseconds
-            clipModel = ClipModel.Load(clipPath);
+            clipModel = LoadClip(clipPath, s.ClipLoad, console);
             if (recipe.Generator.Equals("vqgan", StringComparison.OrdinalIgnoreCase)) (vqganModel, vqganPath) = LoadVqgan(s);
             run = recipe.CreateBestRun(clipModel, vqganModel, line => console.WriteLine(line));
             var options = run.Options;
@@ -121,6 +125,14 @@ public static class GenerateCommand
         {
             return StepAndSave(run, s, clipPath, vqganPath, console);
         }
+    }
+
+    /// <summary>Loads the CLIP and says which activation it runs and why (a CLIP file does not carry it).</summary>
+    public static ClipModel LoadClip(string path, ClipLoadOptions? options, IAnsiConsole console)
+    {
+        var model = ClipModel.Load(path, options: options);
+        console.WriteLine($"CLIP {Path.GetFileName(path)}: {ClipOptions.DescribeActivation(model.Config)}");
+        return model;
     }
 
     /// <summary>The CLIP file to load: <paramref name="clip"/> (--clip), else the shipped one; checked to exist.</summary>

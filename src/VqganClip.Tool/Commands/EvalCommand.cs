@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
+using VqganClip.Cli;
 using VqganClip.Cli.Commands;
 using VqganClip.Guidance;
 using VqganClip.Clipart;
@@ -43,6 +44,7 @@ public static class EvalCommand
         {
             generator, clip, vqgan, seed,
         };
+        var clipOptions = ClipOptions.AddTo(command);
         recipe.AddTo(command, includeGenerator: false);
         foreach (var o in new Option[] { threads, images, promptsFile, limit, classifier, markdown }) command.Options.Add(o);
         command.SetAction(parse =>
@@ -59,7 +61,7 @@ public static class EvalCommand
             var settings = recipe.Read(parse) with { Generator = kind, Seed = parse.GetValue(seed) };
             if (settings.Size is { } typedSize) RunRecipe.ParseSize(typedSize);   // a typo fails before any model loads
             bool guided = kind is not ("reference" or "reconstruction");
-            using var engine = guided ? EngineGenerator.Load(settings, parse.GetValue(clip), parse.GetValue(vqgan)) : null;
+            using var engine = guided ? EngineGenerator.Load(settings, parse.GetValue(clip), clipOptions.Read(parse), parse.GetValue(vqgan), console) : null;
             using var autoencoder = kind == "reconstruction" ? GenerateCommand.LoadVqgan(new GenerateCommand.GenerateSettings { Vqgan = parse.GetValue(vqgan) }).Item1 : null;
             Func<string, Tensor> generate = engine is not null ? engine.Generate
                 : autoencoder is not null ? Evaluator.ReconstructReference(autoencoder)
@@ -119,14 +121,14 @@ public static class EvalCommand
         private EngineGenerator(RunRecipe recipe, ClipModel clip, VqganModel? vqgan) =>
             (_recipe, _clip, _vqgan) = (recipe, clip, vqgan);
 
-        public static EngineGenerator Load(RunRecipe recipe, string? clipPath, string? vqganPath)
+        public static EngineGenerator Load(RunRecipe recipe, string? clipPath, ClipLoadOptions clipLoad, string? vqganPath, IAnsiConsole console)
         {
             TorchRuntime.EnsureInitialized();
             if (recipe.Steps <= 0) throw new ArgumentException($"--steps must be at least 1; got {recipe.Steps}.");
             recipe.Validate();
             clipPath = GenerateCommand.ClipPath(clipPath);
             var vqgan = recipe.Generator == "vqgan" ? GenerateCommand.LoadVqgan(new GenerateCommand.GenerateSettings { Vqgan = vqganPath }).Item1 : null;
-            var clip = ClipModel.Load(clipPath);
+            var clip = GenerateCommand.LoadClip(clipPath, clipLoad, console);
             try
             {
                 // every setting checked once, before the first picture
