@@ -1,0 +1,160 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using VqganClip.Tool.Commands;
+
+namespace VqganClip.Training.Tests.Training;
+
+/// <summary>
+/// The shipped models' recipes (recipes/*.rsp, run as <c>vqgan-clip train clip @recipes/clip-1-contrastive.rsp</c>)
+/// parse through the real <c>train</c> command tree with System.CommandLine's own response-file expansion, the
+/// same <c>root.Parse(args)</c> the executable runs. Nothing is invoked: no training starts.
+/// </summary>
+public class RecipeFileTests
+{
+    private static string RecipeDirectory => Path.Combine(TestSetup.RepoRoot, "recipes");
+
+    public static TheoryData<string> Recipes()
+    {
+        var data = new TheoryData<string>();
+        foreach (var path in Directory.GetFiles(RecipeDirectory, "*.rsp").Order(StringComparer.Ordinal))
+            data.Add(Path.GetFileName(path));
+        return data;
+    }
+
+    /// <summary>recipes/judge.rsp is for <c>train judge</c>, vqgan-*.rsp for <c>train vqgan</c>, clip-*.rsp for <c>train clip</c>.</summary>
+    private static string Subcommand(string file) => file.Split('-', '.')[0];
+
+    private static ParseResult Parse(string file, params string[] extra)
+    {
+        var root = new RootCommand("test") { TrainCommand.Create() };
+        return root.Parse(["train", Subcommand(file), "@" + Path.Combine(RecipeDirectory, file), .. extra]);
+    }
+
+    /// <summary>What the file should expand to: every line that is not blank or a '#' comment, split at spaces.</summary>
+    private static string[] ExpectedTokens(string file) =>
+        File.ReadAllLines(Path.Combine(RecipeDirectory, file))
+            .Select(line => line.Trim())
+            .Where(line => line.Length > 0 && !line.StartsWith('#'))
+            .SelectMany(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .ToArray();
+
+    [Fact]
+    public void Every_shipped_stage_has_a_recipe()
+    {
+        var files = Directory.GetFiles(RecipeDirectory, "*.rsp").Select(Path.GetFileName).Order(StringComparer.Ordinal);
+        Assert.Equal(
+            ["clip-1-contrastive.rsp", "clip-2-guided.rsp", "clip-3-guided.rsp", "judge.rsp", "vqgan-1.rsp", "vqgan-2.rsp"],
+            files);
+    }
+
+    [Theory]
+    [MemberData(nameof(Recipes))]
+    public void Recipe_parses_with_no_errors_one_option_per_line(string file)
+    {
+        var lines = File.ReadAllLines(Path.Combine(RecipeDirectory, file));
+        Assert.StartsWith("# ", lines[0]);
+        foreach (var line in lines.Where(l => !l.StartsWith('#')))
+            Assert.Matches(@"^--[a-z-]+ \S+$", line);   // one option and its value; comments only on lines of their own
+
+        var result = Parse(file);
+        Assert.Empty(result.Errors.Select(e => e.Message));
+        Assert.Empty(result.UnmatchedTokens);
+        Assert.Equal(Subcommand(file), result.CommandResult.Command.Name);
+        // The file expanded in place: the parser saw exactly its option lines, and each option once.
+        Assert.Equal(ExpectedTokens(file), result.Tokens.Skip(2).Select(t => t.Value));
+        var options = result.CommandResult.Children.OfType<OptionResult>().Where(o => !o.Implicit).ToList();
+        Assert.Equal(ExpectedTokens(file).Length / 2, options.Count);
+    }
+
+    [Fact]
+    public void Key_values_of_each_stage_arrive()
+    {
+        var judge = Parse("judge.rsp");
+        Assert.Equal(1, judge.GetValue<int>("--seed"));
+        Assert.Equal(4000, judge.GetValue<int>("--scenes"));
+        Assert.Equal(4, judge.GetValue<int>("--epochs"));
+
+        var vqgan1 = Parse("vqgan-1.rsp");
+        Assert.Equal(2000L, vqgan1.GetValue<long?>("--steps"));
+        Assert.Equal(1, vqgan1.GetValue<int>("--seed"));
+        Assert.Equal(1e-3, vqgan1.GetValue<double>("--lr"));
+        Assert.Equal(0.2, vqgan1.GetValue<double?>("--whole-fraction"));
+        Assert.Equal(250, vqgan1.GetValue<int>("--eval-every"));
+
+        var vqgan2 = Parse("vqgan-2.rsp");
+        Assert.Equal(1200L, vqgan2.GetValue<long?>("--steps"));
+        Assert.Equal(2, vqgan2.GetValue<int>("--seed"));
+        Assert.Equal(7e-4, vqgan2.GetValue<double>("--lr"));
+        Assert.Equal("data/clipart-vqgan.safetensors", vqgan2.GetValue<string>("--out"));   // the default, left out so --out FILE can follow
+
+        var clip1 = Parse("clip-1-contrastive.rsp");
+        Assert.Equal(10000L, clip1.GetValue<long?>("--steps"));
+        Assert.Equal(1, clip1.GetValue<int>("--seed"));
+        Assert.Equal(128, clip1.GetValue<int>("--batch"));
+        Assert.Equal(0, clip1.GetValue<int>("--guided-negatives"));
+
+        var clip2 = Parse("clip-2-guided.rsp");
+        Assert.Equal(1100L, clip2.GetValue<long?>("--steps"));
+        Assert.Equal(12, clip2.GetValue<int>("--seed"));
+        Assert.Equal(48, clip2.GetValue<int>("--guided-negatives"));
+        Assert.Equal(4, clip2.GetValue<int>("--kind-variants"));
+        Assert.Equal(1.0, clip2.GetValue<double>("--guided-weight"));   // the default: g2 did not set it
+
+        var clip3 = Parse("clip-3-guided.rsp");
+        Assert.Equal(900L, clip3.GetValue<long?>("--steps"));
+        Assert.Equal(13, clip3.GetValue<int>("--seed"));
+        Assert.Equal(1.5e-4, clip3.GetValue<double>("--lr"));
+        Assert.Equal(4.0, clip3.GetValue<double>("--guided-weight"));
+        Assert.Equal("data/clipart-clip.safetensors", clip3.GetValue<string>("--out"));      // likewise
+    }
+
+    [Fact]
+    public void Each_stage_starts_from_the_previous_stage_s_export()
+    {
+        // Paths inside a response file are plain tokens: like the --run folders, they are read relative to the
+        // folder the command runs in (the repository root), not to the recipe file.
+        var vqgan1 = Parse("vqgan-1.rsp");
+        var vqgan1Best = Path.Combine(vqgan1.GetValue<string>("--run")!, "best", Path.GetFileName(vqgan1.GetValue<string>("--out")!));
+        Assert.Equal(vqgan1Best.Replace('\\', '/'), Parse("vqgan-2.rsp").GetValue<string>("--init-from"));
+        Assert.Equal(Parse("clip-1-contrastive.rsp").GetValue<string>("--out"), Parse("clip-2-guided.rsp").GetValue<string>("--init"));
+        Assert.Equal(Parse("clip-2-guided.rsp").GetValue<string>("--out"), Parse("clip-3-guided.rsp").GetValue<string>("--init"));
+    }
+
+    [Fact]
+    public void Options_may_be_added_after_a_recipe_but_not_repeated()
+    {
+        // An option the file does not set can follow it: vqgan-clip train clip @recipes/clip-1-contrastive.rsp --print-every 100
+        var added = Parse("clip-1-contrastive.rsp", "--print-every", "100");
+        Assert.Empty(added.Errors);
+        Assert.Equal(100, added.GetValue<int>("--print-every"));
+        Assert.Equal(10000L, added.GetValue<long?>("--steps"));
+
+        // One the file sets cannot be given again (this System.CommandLine rejects a second value rather than
+        // letting the last one win): to change a stage's setting, copy its file.
+        var repeated = Parse("clip-1-contrastive.rsp", "--threads", "1");
+        Assert.Contains(repeated.Errors, e => e.Message.Contains("--threads"));
+    }
+
+    [Fact]
+    public void Comments_must_be_lines_of_their_own()
+    {
+        // What this System.CommandLine does with '#': a line starting with it is skipped, but after an option it is
+        // an ordinary token, so a trailing comment is a parse error (which is why the recipes never have one).
+        var path = Path.Combine(Path.GetTempPath(), $"recipe-{Guid.NewGuid():N}.rsp");
+        try
+        {
+            File.WriteAllLines(path, ["# a comment line", "   # an indented one", "", "--steps 5"]);
+            var root = new RootCommand("test") { TrainCommand.Create() };
+            var ok = root.Parse(["train", "vqgan", "@" + path]);
+            Assert.Empty(ok.Errors);
+            Assert.Equal(5L, ok.GetValue<long?>("--steps"));
+
+            File.WriteAllLines(path, ["--steps 5   # trailing"]);
+            Assert.NotEmpty(root.Parse(["train", "vqgan", "@" + path]).Errors);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
