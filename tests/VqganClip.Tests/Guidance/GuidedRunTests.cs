@@ -41,7 +41,8 @@ public class GuidedRunTests : IClassFixture<TinyModels>
         foreach (var seed in new long[] { 1, 2, 3 })
         {
             var generator = kind == "vqgan" ? new VqganLatentGenerator(_m.Vqgan, 128, 128) : _m.Make(kind);
-            using var run = GuidedRun.Create(generator, _m.Clip, Prompt, new GuidanceOptions { CutCount = 4, Seed = seed });
+            // the classic loop's plain crops: augmented views of a tiny random CLIP make the 1 % drop a matter of luck
+            using var run = GuidedRun.Create(generator, _m.Clip, Prompt, new GuidanceOptions { CutCount = 4, Seed = seed, CutMethod = CutMethod.Original });
             var start = run.Evaluate(cutCount: 16, seed: 99);
             run.Step(50);
             var end = run.Evaluate(cutCount: 16, seed: 99);

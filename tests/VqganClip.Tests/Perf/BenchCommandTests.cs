@@ -21,7 +21,7 @@ public class BenchCommandTests
     public void BenchCPrintsOneJsonObjectWithTheStepFiguresAndTheCountedWork()
     {
         var (console, output) = TestConsole();
-        Assert.Equal(0, Invoke(console, "bench", "--config", "C", "--steps", "2", "--warmup", "1", "--threads", "1", "--json", "--no-ceiling"));
+        Assert.Equal(0, Invoke(console, "bench", "loop", "--config", "C", "--steps", "2", "--warmup", "1", "--threads", "1", "--json", "--no-ceiling"));
         using var doc = JsonDocument.Parse(output.ToString());
         var o = doc.RootElement;
         Assert.Equal("C", o.GetProperty("config").GetString());
@@ -56,16 +56,16 @@ public class BenchCommandTests
     public void UnknownConfigurationAndMissingFilesAreOneLineErrors()
     {
         var (console, output) = TestConsole();
-        Assert.Equal(1, Invoke(console, "bench", "--config", "D"));
+        Assert.Equal(1, Invoke(console, "bench", "loop", "--config", "D"));
         Assert.Contains("Unknown benchmark configuration 'D'", output.ToString());
         Assert.Contains("A, B, C", output.ToString());
 
         (console, output) = TestConsole();
-        Assert.Equal(1, Invoke(console, "bench", "--config", "C", "--clip", "/nonexistent/clip.pt"));
+        Assert.Equal(1, Invoke(console, "bench", "loop", "--config", "C", "--clip", "/nonexistent/clip.pt"));
         Assert.Contains("/nonexistent/clip.pt", output.ToString());
 
         (console, output) = TestConsole();
-        Assert.Equal(1, Invoke(console, "bench", "--config", "C", "--steps", "0", "--no-ceiling"));
+        Assert.Equal(1, Invoke(console, "bench", "loop", "--config", "C", "--steps", "0", "--no-ceiling"));
         Assert.Contains("--steps", output.ToString());
     }
 

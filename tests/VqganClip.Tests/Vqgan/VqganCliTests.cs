@@ -6,7 +6,7 @@ using static VqganClip.Tests.Vqgan.VqganTestSupport;
 
 namespace VqganClip.Tests.Vqgan;
 
-/// <summary>What <c>inspect</c> says about VQGAN files, and <c>bench-vqgan</c> running on a tiny config.</summary>
+/// <summary>What <c>inspect</c> says about VQGAN files, and <c>bench vqgan</c> running on a tiny config.</summary>
 public sealed class VqganCliTests
 {
     public VqganCliTests() => EnsureTorch();
@@ -14,7 +14,7 @@ public sealed class VqganCliTests
     private static (int Code, string Text) Invoke(params string[] args)
     {
         var (console, output) = CliTestConsole.Create(240);
-        var root = new RootCommand("test") { InspectCommand.Create(console), BenchVqganCommand.Create(console) };
+        var root = new RootCommand("test") { InspectCommand.Create(console), BenchCommand.Create(console) };
         int code = CliApp.Run(root, args, console);
         return (code, output.ToString());
     }
@@ -63,19 +63,19 @@ public sealed class VqganCliTests
     [Fact]
     public void Bench_runs_on_a_small_config_and_prints_both_passes()
     {
-        var (code, text) = Invoke("bench-vqgan", "--config", Fixture("model.yaml"), "--sizes", "32", "--warmup", "0", "--iterations", "1");
+        var (code, text) = Invoke("bench", "vqgan", "--config", Fixture("model.yaml"), "--sizes", "32", "--warmup", "0", "--iterations", "1");
         Assert.True(code == 0, text);
         Assert.Contains("decode (no_grad)", text);
         Assert.Contains("decode + backward to latent", text);
         Assert.Contains("16x2x2", text);
 
         // the channels-last variant runs the same passes (libtorch accepts NHWC-strided weights and latents)
-        (code, text) = Invoke("bench-vqgan", "--config", Fixture("model.yaml"), "--sizes", "32", "--warmup", "0", "--iterations", "1", "--channels-last");
+        (code, text) = Invoke("bench", "vqgan", "--config", Fixture("model.yaml"), "--sizes", "32", "--warmup", "0", "--iterations", "1", "--channels-last");
         Assert.True(code == 0, text);
         Assert.Contains("channels-last", text);
         Assert.Contains("decode + backward to latent", text);
 
-        var (badCode, badText) = Invoke("bench-vqgan", "--sizes", "0");
+        var (badCode, badText) = Invoke("bench", "vqgan", "--sizes", "0");
         Assert.Equal(1, badCode);
         Assert.Contains("error:", badText);
     }
