@@ -30,5 +30,18 @@ internal static class HtmlProbe
         var other => string.Concat(((System.Collections.IEnumerable)other).Cast<object>()),
     };
 
+    /// <summary>
+    /// A plain value's text as the kernel writes it: text/plain for strings; numbers and other values the C# kernel
+    /// formats as text/html only, <c>&lt;div class="dni-plaintext"&gt;&lt;pre&gt;42&lt;/pre&gt;&lt;/div&gt;</c>.
+    /// </summary>
+    public static string PlainValue(IDictionary<string, object> data)
+    {
+        if (data.ContainsKey("text/plain")) return OutputText(data, "text/plain");
+        var html = OutputText(data, "text/html");
+        var pre = Regex.Match(html, "<div class=\"dni-plaintext\"><pre>(?<v>.*?)</pre></div>", RegexOptions.Singleline);
+        if (!pre.Success) throw new InvalidDataException($"Neither text/plain nor a dni-plaintext value: {html}");
+        return System.Net.WebUtility.HtmlDecode(pre.Groups["v"].Value);
+    }
+
     public static int Count(string text, string what) => Regex.Matches(text, Regex.Escape(what)).Count;
 }
