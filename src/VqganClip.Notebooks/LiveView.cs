@@ -1,3 +1,5 @@
+using VqganClip.Notebooks.Charts;
+
 namespace VqganClip.Notebooks;
 
 /// <summary>
@@ -10,6 +12,8 @@ namespace VqganClip.Notebooks;
 /// </summary>
 public sealed class LiveView
 {
+    private bool _carriesPlotlyJs;
+
     private LiveView(object value) => Value = value;
 
     /// <summary>Publishes a display (isUpdate false) or replaces the display with that id (true). Null outside a kernel.</summary>
@@ -26,7 +30,7 @@ public sealed class LiveView
     {
         ArgumentNullException.ThrowIfNull(value);
         var view = new LiveView(value);
-        Publisher?.Invoke(view.Id, value, false);
+        view.Publish(value, isUpdate: false);
         return view;
     }
 
@@ -35,6 +39,20 @@ public sealed class LiveView
     {
         ArgumentNullException.ThrowIfNull(value);
         Value = value;
-        Publisher?.Invoke(Id, value, true);
+        Publish(value, isUpdate: true);
+    }
+
+    /// <summary>
+    /// Publishes through <see cref="Publisher"/>. When this output carried plotly.js (it held the first chart of the
+    /// session) its replacement must carry it too, or the saved notebook ends with no copy and every chart draws blank
+    /// offline; the views' values are new objects each time, so the chart's own bookkeeping cannot know.
+    /// </summary>
+    private void Publish(object value, bool isUpdate)
+    {
+        if (Publisher is not { } publish) return;
+        if (_carriesPlotlyJs) PlotlyJs.IncludeInNextChart();
+        long before = PlotlyJs.CopiesEmitted;
+        publish(Id, value, isUpdate);
+        _carriesPlotlyJs = PlotlyJs.CopiesEmitted > before;
     }
 }
