@@ -78,7 +78,7 @@ public static class NotebookFormatters
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static void RegisterPlotlyNetCharts()
     {
-        Formatter.Register<GenericChart>((c, w) => w.Write(Styles.Open() + ChartHtml.Render(c, c) + Styles.Close), Html);
+        Formatter.Register<GenericChart>((c, w) => w.Write(Styles.Open() + ChartHtml.Render(c) + Styles.Close), Html);
         Formatter.Register<GenericChart>((c, w) => w.Write($"Plotly.NET chart ({GenericChart.getTraces(c).Length} traces)"), PlainText);
         Formatter.SetPreferredMimeTypesFor(typeof(GenericChart), Html, PlainText);
     }

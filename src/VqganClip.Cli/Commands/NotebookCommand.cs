@@ -5,7 +5,7 @@ using VqganClip.Cli.Notebook;
 namespace VqganClip.Cli.Commands;
 
 /// <summary>
-/// <c>vqgan-clip notebook run NOTEBOOK [--out executed.ipynb] [--html report.html]</c>: runs a notebook's C# cells
+/// <c>vqgan-clip notebook run NOTEBOOK [--out executed.ipynb] [--html report.html] [--threads N]</c>: runs a notebook's C# cells
 /// in order (see <see cref="NotebookRunner"/>), writes the executed notebook and/or a self-contained HTML report.
 /// Exit code 0 when every cell ran; 1 when a cell failed (the outputs are still written, with the error) or the
 /// notebook could not be read.
@@ -17,13 +17,17 @@ public static class NotebookCommand
         var notebook = new Argument<FileInfo>("notebook") { Description = "The notebook to run (.ipynb or .dib)." };
         var output = new Option<FileInfo?>("--out", "-o") { Description = "Write the executed notebook (with outputs) here (.ipynb or .dib)." };
         var html = new Option<FileInfo?>("--html") { Description = "Write a self-contained HTML report of the executed notebook here." };
+        var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: torch's choice)" };
 
-        var run = new Command("run", "Run a notebook's C# cells in order, as the Polyglot kernel would, and save the outputs.")
+        var run = new Command("run", "Run a notebook's C# cells in order in the .NET Interactive kernel (as Polyglot Notebooks and Jupyter do) and save the outputs.")
         {
-            notebook, output, html,
+            notebook, output, html, threads,
         };
-        run.SetAction((parse, cancellationToken) => RunAsync(
-            parse.GetRequiredValue(notebook), parse.GetValue(output), parse.GetValue(html), console ?? AnsiConsole.Console, cancellationToken));
+        run.SetAction((parse, cancellationToken) =>
+        {
+            if (parse.GetValue(threads) is { } n) VqganClip.Models.Runtime.TorchRuntime.SetThreads(n);
+            return RunAsync(parse.GetRequiredValue(notebook), parse.GetValue(output), parse.GetValue(html), console ?? AnsiConsole.Console, cancellationToken);
+        });
 
         return new Command("notebook", "Run the toolkit's Polyglot notebooks outside the editor.") { run };
     }

@@ -56,7 +56,24 @@ public static class NotebookFile
             return;
         }
         AddPolyglotMetadata(document);
+        AddCellIds(document);
         Jupyter.Write(document, stream, Kernels());
+    }
+
+    /// <summary>
+    /// Gives every cell an id where it has none (a notebook read from a .dib, or built in code). The .ipynb is written as
+    /// nbformat 4.5, whose schema requires cell ids; ids the notebook had are kept.
+    /// </summary>
+    public static void AddCellIds(InteractiveDocument document)
+    {
+        var used = new HashSet<string>(document.Elements.Select(e => e.Id).OfType<string>(), StringComparer.Ordinal);
+        for (int i = 0; i < document.Elements.Count; i++)
+        {
+            if (!string.IsNullOrEmpty(document.Elements[i].Id)) continue;
+            var id = $"cell-{i + 1}";
+            while (!used.Add(id)) id += "-" + Guid.NewGuid().ToString("N")[..4];
+            document.Elements[i].Id = id;
+        }
     }
 
     /// <summary>The notebook-level metadata Polyglot Notebooks writes, where the document lacks it.</summary>

@@ -1,13 +1,8 @@
 using System.Diagnostics;
 using System.Reflection;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Scripting;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
-using Microsoft.CodeAnalysis.Scripting;
+using Microsoft.DotNet.Interactive.Commands;
 using Microsoft.DotNet.Interactive.Documents;
-using Microsoft.DotNet.Interactive.Formatting;
-using VqganClip.Notebooks;
+using Microsoft.DotNet.Interactive.Events;
 using VqganClip.Notebooks.Charts;
 
 namespace VqganClip.Cli.Notebook;
@@ -19,11 +14,11 @@ public sealed record NotebookRunResult(InteractiveDocument Document, int CellsRu
 }
 
 /// <summary>
-/// Runs a notebook's C# cells in order in one shared Roslyn script state (CSharpScript.RunAsync, then
-/// ContinueWithAsync per cell), the way the .NET Interactive C# kernel does: variables and types carry over,
-/// <c>display(x)</c> and the trailing expression become outputs formatted by the toolkit's formatters, console
-/// text becomes stream outputs. The first failing cell stops the run; it gets an error output, and the cells
-/// after it lose their old outputs (they did not run).
+/// Runs a notebook's cells in order in one .NET Interactive kernel (<see cref="NotebookKernel"/>, the kernel of
+/// Polyglot Notebooks and Jupyter's .NET kernel), with the notebook's folder as the working directory, as Jupyter
+/// starts it: variables and types carry over, <c>display(x)</c> and the trailing expression become outputs formatted by
+/// the toolkit's formatters, console text becomes stream outputs. The first failing cell stops the run; it gets an
+/// error output naming the cell and line, and the cells after it lose their old outputs (they did not run).
 /// </summary>
 public sealed class NotebookRunner
 {
@@ -46,19 +41,26 @@ public sealed class NotebookRunner
 
     public async Task<NotebookRunResult> RunAsync(InteractiveDocument document, CancellationToken cancellationToken = default)
     {
-        NotebookFormatters.Register();
         PlotlyJs.IncludeInNextChart(); // a run is a fresh page: its first chart carries plotly.js, as in a new kernel
 
-        var options = ScriptEnvironment.Options(_baseDirectory);
-        CellOutputs? current = null;
-        var globals = new ScriptGlobals(v => current?.Displayed(v));
-        using var subscription = Formatter.SubscribeToDisplayedValues(v => current?.Displayed(v));
+        var cwd = Environment.CurrentDirectory;
+        Environment.CurrentDirectory = _baseDirectory;
+        try
+        {
+            using var kernel = NotebookKernel.Create();
+            await kernel.RunToolkitExtensionAsync(cancellationToken);
+            return await RunCellsAsync(kernel, document, cancellationToken);
+        }
+        finally
+        {
+            Environment.CurrentDirectory = cwd;
+        }
+    }
 
-        ScriptState<object>? state = null;
+    private async Task<NotebookRunResult> RunCellsAsync(NotebookKernel kernel, InteractiveDocument document, CancellationToken cancellationToken)
+    {
         int executionCount = 0;
         NotebookCellException? failure = null;
-        var (stdout, stderr, cwd) = (Console.Out, Console.Error, Environment.CurrentDirectory);
-
         for (int index = 0; index < document.Elements.Count; index++)
         {
             var cell = document.Elements[index];
@@ -72,50 +74,27 @@ public sealed class NotebookRunner
             }
 
             var outputs = new CellOutputs();
-            current = outputs;
             var watch = Stopwatch.StartNew();
             executionCount++;
             Exception? cause = null;
-            try
+            if (!IsCSharp(cell))
             {
-                if (!IsCSharp(cell))
-                    throw new NotebookCellException(cellNumber, 0, "",
-                        $"it is a '{cell.KernelName}' cell; the notebook runner runs C# cells only.", "UnsupportedKernel");
-
-                var code = CellDirectives.Rewrite(cell.Contents, cellNumber);
-                var cellOptions = options.WithFilePath(CellPath(cellNumber));
-                Console.SetOut(outputs.Out);
-                Console.SetError(outputs.Error);
-                Environment.CurrentDirectory = _baseDirectory;
-                try
-                {
-                    // Code goes in as a UTF-8 stream: emitting debug information (for the failing line of a
-                    // runtime error) needs source text that knows its encoding, which a plain string lacks.
-                    using var source = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(code));
-                    state = state is null
-                        ? await CSharpScript.Create(source, cellOptions, typeof(ScriptGlobals)).RunAsync(globals, cancellationToken)
-                        : await state.Script.ContinueWith(source, cellOptions).RunFromAsync(state, cancellationToken: cancellationToken);
-                }
-                finally
-                {
-                    Console.SetOut(stdout);
-                    Console.SetError(stderr);
-                    Environment.CurrentDirectory = cwd;
-                }
-
-                if (state.ReturnValue is { } value && EndsWithExpression(code))
-                    outputs.ReturnValue(value, executionCount);
+                failure = new NotebookCellException(cellNumber, 0, "",
+                    $"it is a '{cell.KernelName}' cell; the notebook runner runs C# cells only.", "UnsupportedKernel");
             }
-            catch (NotebookCellException e) { failure = e; }
-            catch (CompilationErrorException e) { failure = CompilationFailure(e, cell.Contents, cellNumber); }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            else
             {
-                cause = Unwrap(e);
-                failure = RuntimeFailure(cause, cell.Contents, cellNumber);
-            }
-            finally
-            {
-                current = null;
+                var cellPath = CellPath(cellNumber);
+                SubmissionLines.Prepare(kernel.CSharp, cellPath);
+                var command = new SubmitCode(CellDirectives.Rewrite(cell.Contents), kernel.CSharp.Name);
+                var result = await kernel.Root.SendAsync(command, cancellationToken);
+                cancellationToken.ThrowIfCancellationRequested();
+                foreach (var e in result.Events) outputs.Add(e, executionCount);
+                if (result.Events.OfType<CommandFailed>().LastOrDefault() is { } failed)
+                {
+                    cause = failed.Exception is null ? null : Unwrap(failed.Exception);
+                    failure = Failure(failed, cause, result.Events.OfType<DiagnosticsProduced>(), cell.Contents, cellNumber, cellPath);
+                }
             }
 
             if (failure is not null) outputs.Failed(failure, cause);
@@ -129,35 +108,34 @@ public sealed class NotebookRunner
         return new NotebookRunResult(document, executionCount, failure);
     }
 
-    /// <summary>The virtual file a cell compiles as (its stack-trace frames name it, which gives the failing line).</summary>
+    /// <summary>The file name a cell compiles under (its stack-trace frames name it, which gives the failing line).</summary>
     private string CellPath(int cellNumber) => Path.Combine(_baseDirectory, $"cell-{cellNumber}.csx");
 
-    /// <summary>Whether the cell ends with an expression without a semicolon (its value is the cell's result, as in the kernel).</summary>
-    private static bool EndsWithExpression(string code)
+    /// <summary>
+    /// A compile error names the first error diagnostic's line and up to three diagnostics; a runtime error names the
+    /// exception and the cell line it was thrown from; anything else (a directive the kernel refused) the kernel's message.
+    /// </summary>
+    private static NotebookCellException Failure(CommandFailed failed, Exception? cause, IEnumerable<DiagnosticsProduced> diagnostics,
+        string source, int cellNumber, string cellPath)
     {
-        var tree = CSharpSyntaxTree.ParseText(code, CSharpParseOptions.Default.WithKind(SourceCodeKind.Script));
-        var last = tree.GetCompilationUnitRoot().Members.LastOrDefault();
-        return last is GlobalStatementSyntax { Statement: ExpressionStatementSyntax { SemicolonToken.IsMissing: true } };
+        var errors = diagnostics.SelectMany(d => d.Diagnostics).Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error).ToList();
+        if (errors.Count > 0)
+        {
+            int line = errors[0].LinePositionSpan.Start.Line + 1;
+            var problem = string.Join("; ", errors.Take(3).Select(d => $"{d.Code}: {d.Message}"));
+            return new NotebookCellException(cellNumber, line, SourceLine(source, line), problem, "CompilationError");
+        }
+        if (cause is not null && !IsKernelException(cause))
+        {
+            int line = SubmissionLines.Of(cause, cellPath);
+            return new NotebookCellException(cellNumber, line, SourceLine(source, line), $"{cause.GetType().Name}: {cause.Message}", cause.GetType().Name, cause);
+        }
+        return new NotebookCellException(cellNumber, 0, "", failed.Message.Trim(), "Error", cause);
     }
 
-    private static NotebookCellException CompilationFailure(CompilationErrorException e, string source, int cellNumber)
-    {
-        var first = e.Diagnostics.FirstOrDefault(d => d.Severity == DiagnosticSeverity.Error) ?? e.Diagnostics.FirstOrDefault();
-        int line = first is null || !first.Location.IsInSource ? 0 : first.Location.GetLineSpan().StartLinePosition.Line + 1;
-        var problem = string.Join("; ", e.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(3)
-            .Select(d => $"{d.Id}: {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}"));
-        return new NotebookCellException(cellNumber, line, SourceLine(source, line), problem, "CompilationError", e);
-    }
-
-    private NotebookCellException RuntimeFailure(Exception e, string source, int cellNumber)
-    {
-        var cellFile = CellPath(cellNumber);
-        int line = new StackTrace(e, true).GetFrames()
-            .Where(f => string.Equals(f.GetFileName(), cellFile, StringComparison.Ordinal) && f.GetFileLineNumber() > 0)
-            .Select(f => f.GetFileLineNumber())
-            .FirstOrDefault();
-        return new NotebookCellException(cellNumber, line, SourceLine(source, line), $"{e.GetType().Name}: {e.Message}", e.GetType().Name, e);
-    }
+    /// <summary>Exceptions the kernel raises about the submission itself (not thrown by the cell's code).</summary>
+    private static bool IsKernelException(Exception e) =>
+        e.GetType().Namespace?.StartsWith("Microsoft.DotNet.Interactive", StringComparison.Ordinal) == true;
 
     private static Exception Unwrap(Exception e) => e switch
     {

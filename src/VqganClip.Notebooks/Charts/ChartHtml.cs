@@ -20,22 +20,22 @@ public static class ChartHtml
     public static string FigureJson(GenericChart chart) => GenericChart.toFigureJson(chart);
 
     /// <summary>A Plotly.NET chart's HTML fragment (hosts where Plotly.NET runs: the notebook runner, applications, tests).</summary>
-    public static string Render(GenericChart chart, object owner, int heightPx = 340, int maxWidthPx = 760) =>
-        Render(FigureJson(chart), owner, heightPx, maxWidthPx);
+    public static string Render(GenericChart chart, int heightPx = 340, int maxWidthPx = 760) =>
+        Render(FigureJson(chart), heightPx, maxWidthPx);
 
     /// <summary>A toolkit figure's HTML fragment.</summary>
-    public static string Render(PlotlyFigure figure, object owner, int maxWidthPx = 760) =>
-        Render(figure.ToJson(), owner, figure.Layout["height"]?.GetValue<int>() ?? 340, maxWidthPx);
+    public static string Render(PlotlyFigure figure, int maxWidthPx = 760) =>
+        Render(figure.ToJson(), figure.Layout["height"]?.GetValue<int>() ?? 340, maxWidthPx);
 
-    /// <summary>The HTML fragment for a figure given as plotly.js JSON ({data, layout}); <paramref name="owner"/> is the object being formatted (see <see cref="PlotlyJs.ShouldInclude"/>).</summary>
+    /// <summary>The HTML fragment for a figure given as plotly.js JSON ({data, layout}) (whether it carries plotly.js: <see cref="PlotlyJs.ShouldInclude"/>).</summary>
     /// <remarks>
     /// The chart fills its div (width 100%, up to <paramref name="maxWidthPx"/>): the drawing script drops the
     /// figure's fixed layout width, so charts placed side by side share the row instead of wrapping.
     /// </remarks>
-    public static string Render(string figureJson, object owner, int heightPx = 340, int maxWidthPx = 760)
+    public static string Render(string figureJson, int heightPx = 340, int maxWidthPx = 760)
     {
         var id = "vqc-chart-" + Guid.NewGuid().ToString("N")[..12];
-        var library = PlotlyJs.ShouldInclude(owner) ? PlotlyJs.ScriptElement() : "";
+        var library = PlotlyJs.ShouldInclude() ? PlotlyJs.ScriptElement() : "";
         return library +
                $"<div class=\"{ChartClass}\" id=\"{id}\" style=\"width:100%;max-width:{maxWidthPx}px;min-width:280px;height:{heightPx}px\"></div>" +
                $"<script type=\"application/json\" id=\"{id}-figure\">{figureJson.Replace("</", "<\\/", StringComparison.Ordinal)}</script>" +

@@ -103,20 +103,20 @@ public sealed class CodebookUsage
         return figure;
     }
 
-    public string ToHtmlFragment(object owner)
+    public string ToHtmlFragment()
     {
         var sb = new StringBuilder();
         sb.Append($"<div class=\"vqc-title\">{HtmlText.Encode(Title)}</div>");
         sb.Append($"<div class=\"vqc-caption\">{HtmlText.Encode(Summary())}</div>");
         sb.Append("<div class=\"vqc-row\"><div style=\"flex:1 1 480px;min-width:300px\">");
-        sb.Append(ChartHtml.Render(HistogramFigure(), owner));
+        sb.Append(ChartHtml.Render(HistogramFigure()));
         sb.Append("</div><div style=\"flex:1 1 320px;min-width:280px\">");
-        sb.Append(ChartHtml.Render(HeatmapFigure(), owner));
+        sb.Append(ChartHtml.Render(HeatmapFigure()));
         sb.Append("</div></div>");
         return sb.ToString();
     }
 
-    public string ToHtml() => Styles.Open() + ToHtmlFragment(this) + Styles.Close;
+    public string ToHtml() => Styles.Open() + ToHtmlFragment() + Styles.Close;
 
     public string Summary()
     {

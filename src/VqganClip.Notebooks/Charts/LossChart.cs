@@ -39,9 +39,9 @@ public sealed class LossChart
         return figure;
     }
 
-    public string ToHtmlFragment(object owner, int height = 340) => ChartHtml.Render(ToFigure(height), owner);
+    public string ToHtmlFragment(int height = 340) => ChartHtml.Render(ToFigure(height));
 
-    public string ToHtml() => Styles.Open() + ToHtmlFragment(this) + Styles.Close;
+    public string ToHtml() => Styles.Open() + ToHtmlFragment() + Styles.Close;
 
     public override string ToString()
     {

@@ -16,9 +16,13 @@ public sealed class PlotlyFigure
     public PlotlyFigure(string? title = null, int height = 340)
     {
         Layout["height"] = height;
+        Layout["font"] = new JsonObject { ["size"] = FontSize }; // readable on a projector
         Layout["margin"] = new JsonObject { ["l"] = 60, ["r"] = 20, ["t"] = title is null ? 30 : 60, ["b"] = 50 };
         if (title is not null) Layout["title"] = new JsonObject { ["text"] = title, ["x"] = 0.02 };
     }
+
+    /// <summary>The chart font size in pixels (plotly's default, 12, is small on a projector).</summary>
+    public const int FontSize = 14;
 
     public JsonArray Data { get; } = [];
     public JsonObject Layout { get; } = new();

@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 
 namespace VqganClip.Notebooks.Charts;
@@ -8,10 +7,10 @@ namespace VqganClip.Notebooks.Charts;
 public enum PlotlyJsInclusion
 {
     /// <summary>
-    /// The first chart formatted in this process carries the library, and so does every later formatting of the
-    /// object that first carried it (a live display that is updated keeps it, so the saved notebook still has
-    /// a copy). Every other chart waits for <c>window.Plotly</c>, which VS Code's notebook webview shares
-    /// between all outputs of a notebook.
+    /// The first chart formatted in this process carries the library; every other chart waits for
+    /// <c>window.Plotly</c>, which the notebook page (VS Code's webview, Jupyter's page) shares between all outputs, so
+    /// a saved notebook holds exactly one copy. A <see cref="LiveView"/> whose output carried it re-arms it for its
+    /// updates, which replace that output.
     /// </summary>
     OncePerSession,
 
@@ -33,8 +32,8 @@ public static class PlotlyJs
 
     private static readonly Lazy<(string Version, string Source)> Library = new(LoadLibrary);
     private static readonly object Gate = new();
-    private static readonly ConditionalWeakTable<object, object> Carriers = new();
     private static bool _included;
+    private static long _copiesEmitted;
 
     public static PlotlyJsInclusion Inclusion { get; set; } = PlotlyJsInclusion.OncePerSession;
 
@@ -54,23 +53,28 @@ public static class PlotlyJs
     /// <summary>The CDN address of the same version, used only as a last resort by a chart that finds no library on its page.</summary>
     public static string CdnUrl => $"https://cdn.plot.ly/plotly-{Version}.min.js";
 
-    /// <summary>Whether the output formatted for <paramref name="owner"/> should carry the library (see <see cref="PlotlyJsInclusion"/>).</summary>
-    public static bool ShouldInclude(object owner)
+    /// <summary>Whether the chart being formatted should carry the library (see <see cref="PlotlyJsInclusion"/>).</summary>
+    public static bool ShouldInclude()
     {
         switch (Inclusion)
         {
-            case PlotlyJsInclusion.EveryChart: return true;
+            case PlotlyJsInclusion.EveryChart: Interlocked.Increment(ref _copiesEmitted); return true;
             case PlotlyJsInclusion.Never: return false;
         }
         lock (Gate)
         {
-            if (Carriers.TryGetValue(owner, out _)) return true;
             if (_included) return false;
             _included = true;
-            Carriers.Add(owner, Gate);
+            _copiesEmitted++;
             return true;
         }
     }
+
+    /// <summary>
+    /// How many chart outputs have carried the library in this process. A live view compares it before and after
+    /// formatting: an output that carried the library must carry it again when it is replaced (see LiveView).
+    /// </summary>
+    public static long CopiesEmitted => Interlocked.Read(ref _copiesEmitted);
 
     /// <summary>Makes the next chart carry the library again (e.g. after clearing the output that carried it).</summary>
     public static void IncludeInNextChart()

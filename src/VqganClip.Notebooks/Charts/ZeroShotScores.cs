@@ -41,14 +41,18 @@ public sealed class ZeroShotScores
     {
         // Plotly stacks horizontal bar categories bottom-up: feed them worst first so the best is on top.
         var ascending = Ranked.Reverse().ToList();
-        return new PlotlyFigure(Title, Height(ascending.Count))
+        var figure = new PlotlyFigure(Title, Height(ascending.Count))
             .Add(PlotlyFigure.HorizontalBars(ascending.Select(s => s.Label), ascending.Select(s => s.Score), ascending.Select(s => HtmlText.Number(s.Score))))
             .AxisTitles("score", null);
+        // Whole captions as bar labels: a left margin wide enough for the longest, and plotly's automargin on top.
+        figure.Axis("yaxis")["automargin"] = true;
+        ((System.Text.Json.Nodes.JsonObject)figure.Layout["margin"]!)["l"] = LabelMargin(ascending.Max(s => s.Label.Length));
+        return figure;
     }
 
-    public string ToHtmlFragment(object owner) => ChartHtml.Render(ToFigure(), owner);
+    public string ToHtmlFragment() => ChartHtml.Render(ToFigure());
 
-    public string ToHtml() => Styles.Open() + ToHtmlFragment(this) + Styles.Close;
+    public string ToHtml() => Styles.Open() + ToHtmlFragment() + Styles.Close;
 
     public override string ToString()
     {
@@ -59,6 +63,9 @@ public sealed class ZeroShotScores
             sb.AppendLine($"  {label.PadRight(width)}  {HtmlText.Number(score)}");
         return sb.ToString().TrimEnd();
     }
+
+    /// <summary>Left margin in pixels for labels of this many characters at the chart font (about 8 px a character).</summary>
+    public static int LabelMargin(int characters) => Math.Clamp(20 + 8 * characters, 60, 480);
 
     /// <summary>Room for the title and axis plus a bar row per label.</summary>
     private static int Height(int labels) => Math.Clamp(150 + 30 * labels, 220, 900);

@@ -86,7 +86,7 @@ public sealed class ImageGridView
         }
         sb.Append("</div>");
         if (Images.Count > 0)
-            sb.Append($"<div class=\"vqc-caption\">{Images.Count} images, {Images[0].Width}×{Images[0].Height}{RangeNote()}</div>");
+            sb.Append($"<div class=\"vqc-caption\">{Images.Count} images, {Images[0].SizeNote(Images[0].Scale(CellWidth))}{RangeNote()}</div>");
         return sb.ToString();
     }
 

@@ -7,12 +7,15 @@ namespace VqganClip.Notebooks.Images;
 /// <summary>
 /// An image as a notebook shows it: PNG bytes, their size, the value range of the pixels it was made from
 /// (a range outside [0,1] means the display clipped), and an optional label.
-/// Formats as an inline &lt;img&gt; with a PNG data URI; small images are scaled up (pixelated) for display.
+/// Formats as an inline &lt;img&gt; with a PNG data URI. Small images are shown enlarged by a whole factor (a 64-pixel
+/// picture 4×), nearest neighbour, with their true size in the caption and in <c>data-width</c>/<c>data-height</c>. The
+/// enlargement is in the PNG itself, not only in CSS: Jupyter strips the style of untrusted outputs and browsers then
+/// smooth a small PNG into a blur.
 /// </summary>
 public sealed class NotebookImage
 {
-    /// <summary>Images narrower than this are shown scaled up by a whole factor.</summary>
-    public const int MinDisplayWidth = 128;
+    /// <summary>Images narrower than this are shown scaled up by a whole factor (64 px: 4×).</summary>
+    public const int MinDisplayWidth = 256;
 
     public NotebookImage(byte[] png, string? label = null, float min = float.NaN, float max = float.NaN)
     {
@@ -77,10 +80,19 @@ public sealed class NotebookImage
         return Width * factor;
     }
 
-    /// <summary>"256×256, range [0.000, 1.000]" (range omitted for PNG sources).</summary>
-    public string Caption()
+    /// <summary>The whole factor an image shown <paramref name="displayWidth"/> wide is enlarged by (1 when not enlarged).</summary>
+    public int Scale(int displayWidth) => Math.Max(1, displayWidth / Width);
+
+    /// <summary>The PNG enlarged by a whole factor, nearest neighbour (the PNG itself when the factor is 1).</summary>
+    public byte[] EnlargedPng(int scale) => scale <= 1 ? Png : RgbPixels.EnlargePng(Png, scale);
+
+    /// <summary>The true size, and the factor when shown enlarged: "64×64 px, shown 4×".</summary>
+    public string SizeNote(int scale = 1) => scale > 1 ? $"{Width}×{Height} px, shown {scale}×" : $"{Width}×{Height}";
+
+    /// <summary>"256×256, range [0.000, 1.000]" (range omitted for PNG sources; "64×64 px, shown 4×, ..." when enlarged).</summary>
+    public string Caption(int scale = 1)
     {
-        var size = $"{Width}×{Height}";
+        var size = SizeNote(scale);
         if (float.IsNaN(Min)) return size;
         var range = string.Format(CultureInfo.InvariantCulture, "range [{0:0.000}, {1:0.000}]", Min, Max);
         return Clipped ? $"{size}, {range}, clipped to [0,1]" : $"{size}, {range}";
@@ -91,15 +103,17 @@ public sealed class NotebookImage
     {
         int w = DisplayWidth(displayWidth);
         int h = (int)Math.Round((double)Height * w / Width);
+        int scale = Scale(w);
+        var src = "data:image/png;base64," + Convert.ToBase64String(EnlargedPng(scale));
         var alt = HtmlText.Encode(Label ?? $"image {Width}×{Height}");
         var sb = new System.Text.StringBuilder();
         sb.Append("<figure>");
-        sb.Append($"<img class=\"vqc-img\" src=\"{DataUri}\" width=\"{w}\" height=\"{h}\" alt=\"{alt}\" data-width=\"{Width}\" data-height=\"{Height}\">");
+        sb.Append($"<img class=\"vqc-img\" src=\"{src}\" width=\"{w}\" height=\"{h}\" alt=\"{alt}\" data-width=\"{Width}\" data-height=\"{Height}\" data-scale=\"{scale}\" style=\"image-rendering:pixelated\">");
         if (Label is not null || caption)
         {
             sb.Append("<figcaption>");
             if (Label is not null) sb.Append($"<div>{HtmlText.Encode(Label)}</div>");
-            if (caption) sb.Append($"<div class=\"vqc-caption\">{HtmlText.Encode(Caption())}</div>");
+            if (caption) sb.Append($"<div class=\"vqc-caption\">{HtmlText.Encode(Caption(scale))}</div>");
             sb.Append("</figcaption>");
         }
         sb.Append("</figure>");

@@ -36,6 +36,20 @@ public static class RgbPixels
         return data.ToArray();
     }
 
+    /// <summary>A PNG enlarged by a whole factor, each pixel becoming a scale×scale block (nearest neighbour).</summary>
+    public static byte[] EnlargePng(byte[] png, int scale)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(scale, 1);
+        using var source = SKBitmap.Decode(png) ?? throw new FormatException("Not a decodable PNG.");
+        using var enlarged = new SKBitmap(new SKImageInfo(source.Width * scale, source.Height * scale, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        using (var canvas = new SKCanvas(enlarged))
+        using (var image = SKImage.FromBitmap(source))
+            canvas.DrawImage(image, new SKRect(0, 0, enlarged.Width, enlarged.Height), new SKSamplingOptions(SKFilterMode.Nearest, SKMipmapMode.None));
+        using var data = enlarged.Encode(SKEncodedImageFormat.Png, 100)
+                         ?? throw new InvalidOperationException($"SkiaSharp could not encode a {enlarged.Width}x{enlarged.Height} PNG.");
+        return data.ToArray();
+    }
+
     /// <summary>Smallest and largest finite value (NaN, NaN when there is none).</summary>
     public static (float Min, float Max) Range(ReadOnlySpan<float> values)
     {

@@ -20,8 +20,15 @@ public static class GuidedRunViews
     }
 
     /// <summary>
-    /// Loss over steps from a run's history: one line per prompt (by label), one per regulariser, and the total.
-    /// A prompt absent from some steps (story phases) has gaps there.
+    /// The step number a loss record is charted at: 1 for the first step. A record's <see cref="LossRecord.Step"/> is
+    /// the run's step count when the step began (0 for the first), so after N steps the view says "step N" and the
+    /// chart's last point is step N too.
+    /// </summary>
+    public static int StepNumber(LossRecord record) => record.Step + 1;
+
+    /// <summary>
+    /// Loss over steps from a run's history: one line per prompt (by label), one per regulariser, and the total,
+    /// at step numbers 1..N (<see cref="StepNumber"/>). A prompt absent from some steps (story phases) has gaps there.
     /// </summary>
     public static LossChart LossChart(IEnumerable<LossRecord> history, string title = "Loss", bool logScale = false)
     {
@@ -29,12 +36,12 @@ public static class GuidedRunViews
         var series = new List<LossSeries>();
         foreach (var prompt in records.SelectMany(r => r.Prompts).Select(p => (p.Index, p.Label)).Distinct().OrderBy(p => p.Index))
         {
-            var points = records.SelectMany(r => r.Prompts.Where(p => p.Index == prompt.Index).Select(p => (r.Step, p.Value))).ToList();
+            var points = records.SelectMany(r => r.Prompts.Where(p => p.Index == prompt.Index).Select(p => (StepNumber(r), p.Value))).ToList();
             series.Add(new LossSeries(prompt.Label, points));
         }
         foreach (var name in records.SelectMany(r => r.Regularizers.Keys).Distinct())
-            series.Add(new LossSeries(name, records.Where(r => r.Regularizers.ContainsKey(name)).Select(r => (r.Step, r.Regularizers[name]))));
-        series.Add(new LossSeries(Charts.LossChart.TotalName, records.Select(r => (r.Step, r.Total))));
+            series.Add(new LossSeries(name, records.Where(r => r.Regularizers.ContainsKey(name)).Select(r => (StepNumber(r), r.Regularizers[name]))));
+        series.Add(new LossSeries(Charts.LossChart.TotalName, records.Select(r => (StepNumber(r), r.Total))));
         return new LossChart(series, title, logScale);
     }
 
@@ -54,7 +61,7 @@ public static class GuidedRunViews
             title ?? string.Join(" | ", run.Prompts.Select(p => p.Label).DefaultIfEmpty("Guided run")),
             image, run.StepCount, target, losses, latest?.Total,
             report is { StepsPerSecond: > 0 } ? report.StepsPerSecond : null,
-            Settings(run), LossChart(run.History), owner: run);
+            Settings(run), LossChart(run.History));
     }
 
     public static StepReportView View(this StepReport report)
@@ -62,7 +69,7 @@ public static class GuidedRunViews
         ArgumentNullException.ThrowIfNull(report);
         var loss = report.Loss;
         var terms = loss is null ? [] : loss.Prompts.Select(p => (p.Label, p.Value)).Concat(loss.Regularizers.Select(r => (r.Key, r.Value))).ToList();
-        return new StepReportView(loss?.Step ?? report.TotalSteps, report.Completed, report.Target, loss?.Total, terms,
+        return new StepReportView(report.TotalSteps, report.Completed, report.Target, loss?.Total, terms,
                                   loss?.LearningRate, report.StepsPerSecond, report.EtaSeconds, report.Image?.ToNotebookImage(), report.Cancelled);
     }
 
@@ -84,11 +91,11 @@ public static class GuidedRunViews
     /// <summary>Several runs in one chart (total loss) and one grid (current pictures).</summary>
     public static RunComparison Compare(params (string Name, GuidedRun Run)[] runs) =>
         new(runs.Select(r => (r.Name, (NotebookImage?)r.Run.CurrentImage().ToNotebookImage(r.Name),
-                              new LossSeries(r.Name, r.Run.History.Select(h => (h.Step, h.Total))))).ToList());
+                              new LossSeries(r.Name, r.Run.History.Select(h => (StepNumber(h), h.Total))))).ToList());
 
     /// <summary>
     /// Steps the run and hands a fresh <see cref="RunView"/> to <paramref name="update"/> every <paramref name="every"/>
-    /// steps. In a notebook: <c>var view = display(run); run.StepLive(200, 10, view.Update);</c>
+    /// steps. In a notebook: <c>var view = LiveView.Show(run.View()); run.StepLive(200, every: 10, view.Update);</c>
     /// </summary>
     public static StepReport StepLive(this GuidedRun run, int steps, int every, Action<object> update, CancellationToken cancellationToken = default)
     {

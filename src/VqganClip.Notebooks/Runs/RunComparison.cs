@@ -35,7 +35,7 @@ public sealed class RunComparison
     {
         var sb = new StringBuilder($"<div class=\"vqc-title\">{HtmlText.Encode(Title)}</div><div class=\"vqc-row\"><div>");
         sb.Append(Grid().ToHtmlFragment());
-        sb.Append("</div><div style=\"flex:1 1 420px;min-width:300px\">").Append(Chart().ToHtmlFragment(this, height: 320)).Append("</div></div>");
+        sb.Append("</div><div style=\"flex:1 1 420px;min-width:300px\">").Append(Chart().ToHtmlFragment(height: 320)).Append("</div></div>");
         return sb.ToString();
     }
 

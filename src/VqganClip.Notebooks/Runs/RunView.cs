@@ -16,7 +16,7 @@ namespace VqganClip.Notebooks.Runs;
 public sealed class RunView
 {
     public RunView(string title, NotebookImage? image, int step, int? targetStep, IReadOnlyList<(string Name, double Value)> latestLosses,
-                   double? total, double? stepsPerSecond, IReadOnlyList<(string Key, string Value)> settings, LossChart chart, object? owner = null)
+                   double? total, double? stepsPerSecond, IReadOnlyList<(string Key, string Value)> settings, LossChart chart)
     {
         Title = title;
         Image = image;
@@ -27,7 +27,6 @@ public sealed class RunView
         StepsPerSecond = stepsPerSecond;
         Settings = settings;
         Chart = chart;
-        Owner = owner ?? this;
     }
 
     public string Title { get; }
@@ -44,11 +43,6 @@ public sealed class RunView
     public IReadOnlyList<(string Key, string Value)> Settings { get; }
     public LossChart Chart { get; }
 
-    /// <summary>
-    /// The object this view stands for (the run): live displays create a new view per update, and the plotly.js
-    /// bookkeeping (<see cref="PlotlyJs.ShouldInclude"/>) must see the same owner each time.
-    /// </summary>
-    public object Owner { get; }
 
     public string Headline()
     {
@@ -65,7 +59,11 @@ public sealed class RunView
         sb.Append($"<div class=\"vqc-title\">{HtmlText.Encode(Title)} · {HtmlText.Encode(Headline())}</div>");
         sb.Append("<div class=\"vqc-row\">");
         if (Image is not null) sb.Append("<div>").Append(Image.ToHtmlFragment(Math.Min(Image.DisplayWidth(), 384))).Append("</div>");
-        sb.Append("<div style=\"flex:1 1 420px;min-width:300px\">").Append(Chart.ToHtmlFragment(Owner, height: 320)).Append("</div>");
+        // Before the first step there is nothing to chart: an empty chart would only show axes.
+        if (Chart.Series.Any(s => s.Steps.Count > 0))
+            sb.Append("<div style=\"flex:1 1 420px;min-width:300px\">").Append(Chart.ToHtmlFragment(height: 320)).Append("</div>");
+        else
+            sb.Append("<div class=\"vqc-caption\">No steps yet: the loss chart appears after the first step.</div>");
         sb.Append("</div><div class=\"vqc-row\">");
         if (LatestLosses.Count > 0)
         {

@@ -76,6 +76,18 @@ public class ChartFormatterTests
     }
 
     [Fact]
+    public void Zero_shot_bars_leave_room_for_whole_captions_in_a_projector_sized_font()
+    {
+        const string longest = "a small pink heart to the left of a big green tree on grass";
+        var figure = Assert.Single(HtmlProbe.Figures(new ZeroShotScores([longest, "a red star"], [0.6f, 0.4f]).ToDisplayString("text/html")));
+        var layout = figure.GetProperty("layout");
+        Assert.True(layout.GetProperty("yaxis").GetProperty("automargin").GetBoolean());
+        Assert.True(layout.GetProperty("margin").GetProperty("l").GetInt32() >= 8 * longest.Length, "left margin fits the longest caption");
+        Assert.Equal(PlotlyFigure.FontSize, layout.GetProperty("font").GetProperty("size").GetInt32());
+        Assert.True(PlotlyFigure.FontSize >= 14);
+    }
+
+    [Fact]
     public void A_clip_zero_shot_result_formats_one_chart_per_image()
     {
         var result = new VqganClip.Models.Clip.ZeroShotResult(["a cat", "a dog"], [[0.3f, 0.7f], [0.9f, 0.1f]], [[0.1f, 0.2f], [0.3f, 0.0f]]);

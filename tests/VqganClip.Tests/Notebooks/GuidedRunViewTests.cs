@@ -48,8 +48,9 @@ public class GuidedRunViewTests : IClassFixture<TinyClip>
         Assert.Equal(12, last.TotalSteps);
         Assert.Equal(3, updates.Count);
         var views = updates.Cast<RunView>().ToList();
-        Assert.All(views, v => Assert.Same(run, v.Owner));
         Assert.Equal([4, 8, 12], views.Select(v => v.Step));
+        // The chart of the view after step 8 ends at step 8, as its headline says.
+        Assert.Equal(8, views[1].Chart.Series[^1].Steps[^1]);
         Assert.Equal([(int?)12, 12, null], views.Select(v => v.TargetStep));
         var html = views[1].ToHtml();
         var image = Assert.Single(HtmlProbe.Images(html));
@@ -69,7 +70,8 @@ public class GuidedRunViewTests : IClassFixture<TinyClip>
         Assert.Equal(run.Prompts.Count + run.Regularizers.Count + 1, chart.Series.Count);
         var total = chart.Series[^1];
         Assert.Equal(LossChart.TotalName, total.Name);
-        Assert.Equal(Enumerable.Range(0, 6), total.Steps);
+        // Step numbers 1..6: after six steps the chart ends at step 6, as the view says "step 6".
+        Assert.Equal(Enumerable.Range(1, 6), total.Steps);
         Assert.Equal(run.History.Select(h => h.Total), total.Values);
 
         // run.History itself displays as the chart.
@@ -89,7 +91,7 @@ public class GuidedRunViewTests : IClassFixture<TinyClip>
         Assert.Contains("<td>CutCount</td><td>4</td>", runHtml);
 
         var reportHtml = report.ToDisplayString("text/html");
-        Assert.Contains("step 2 · 3/3 in this call", reportHtml);
+        Assert.Contains("step 3 · 3/3 in this call", reportHtml);
         Assert.Single(HtmlProbe.Images(reportHtml));
         Assert.Contains(run.Prompts[1].Label, report.ToDisplayString("text/plain"));
     }

@@ -23,10 +23,23 @@ public class ImageFormatterTests
         Assert.Equal(36, decoded.Width);
         Assert.Equal(20, decoded.Height);
         Assert.Contains("gradient", html);
-        Assert.Contains("36×20", html);
         Assert.Contains("range [0.000, 1.000]", html);
-        // Small images are shown scaled up by a whole factor (36 -> 144), pixelated.
-        Assert.Contains("width=\"144\" height=\"80\"", html);
+        // Small images are shown enlarged by the whole factor that reaches 256 px (36 -> 288: 8×), nearest neighbour,
+        // in the PNG itself, with their true size stated.
+        Assert.Equal(8, decoded.Scale);
+        Assert.Equal((288, 160), (decoded.Png.Width, decoded.Png.Height));
+        Assert.Contains("width=\"288\" height=\"160\"", html);
+        Assert.Contains("36×20 px, shown 8×", html);
+    }
+
+    [Fact]
+    public void A_64_pixel_picture_is_shown_4x_nearest_neighbour_with_its_true_size()
+    {
+        var html = NotebookImage.FromPixels(Gradient(3, 64, 64), 3, 64, 64).ToHtml();
+        var shown = Assert.Single(HtmlProbe.Images(html)); // HtmlProbe checks the PNG is 4×4 blocks of one colour
+        Assert.Equal((64, 64, 4), (shown.Width, shown.Height, shown.Scale));
+        Assert.Equal((256, 256), (shown.Png.Width, shown.Png.Height));
+        Assert.Contains("64×64 px, shown 4×", html);
     }
 
     [Fact]

@@ -178,27 +178,45 @@ public class NotebookRunnerErrorTests
         var result = await Run("var total = 20;", "int Twice(int x) => 2 * x;", "Twice(total) + 2");
         Assert.True(result.Succeeded, result.Failure?.Message);
         var value = Assert.IsType<ReturnValueElement>(Assert.Single(result.Document.Elements[2].Outputs));
-        Assert.Equal("42", value.Data["text/plain"]);
+        Assert.Equal("42", HtmlProbe.PlainValue(value.Data));
     }
 
     [Fact]
-    public async Task Other_nuget_packages_are_a_clear_error()
+    public async Task Other_nuget_packages_are_restored_by_the_kernel()
     {
-        var result = await Run("#r \"nuget: Newtonsoft.Json, 13.0.3\"\nvar x = 1;");
-        var failure = Assert.IsType<NotebookCellException>(result.Failure);
-        Assert.Equal((1, 1), (failure.CellNumber, failure.Line));
-        Assert.Contains("cannot fetch NuGet packages", failure.Problem);
-        Assert.Contains("Newtonsoft.Json", failure.Problem);
+        // Humanizer.Core 2.14.1 is a dependency of the kernel itself, so the restore needs no download.
+        var result = await Run("#r \"nuget: Humanizer.Core, 2.14.1\"", "Humanizer.StringHumanizeExtensions.Humanize(\"PascalCaseWords\")");
+        Assert.True(result.Succeeded, result.Failure?.Message);
+        var value = Assert.IsType<ReturnValueElement>(Assert.Single(result.Document.Elements[1].Outputs));
+        Assert.Equal("Pascal case words", HtmlProbe.OutputText(value.Data, "text/plain"));
     }
 
     [Fact]
-    public async Task Toolkit_references_and_package_sources_are_mapped_to_the_runner_assemblies()
+    public async Task The_kernel_imports_what_the_dotnet_interactive_tool_imports_and_no_more()
+    {
+        // System.IO is not among the C# kernel's default usings: a notebook that uses Path must say so, or it runs in the
+        // runner and fails in VS Code and Jupyter.
+        var result = await Run("var p = Path.Combine(\"a\", \"b\");");
+        var failure = Assert.IsType<NotebookCellException>(result.Failure);
+        Assert.Contains("CS0103", failure.Problem);
+        Assert.Equal((1, 1), (failure.CellNumber, failure.Line));
+    }
+
+    [Fact]
+    public async Task A_package_source_the_kernel_cannot_use_fails_as_in_the_kernel()
+    {
+        var result = await Run("#i \"nuget: ../packages\"");
+        Assert.Contains("Invalid URI", Assert.IsType<NotebookCellException>(result.Failure).Problem);
+    }
+
+    [Fact]
+    public async Task Toolkit_references_are_mapped_to_the_runner_assemblies()
     {
         var result = await Run(
-            "#i \"nuget: /tmp/packages\"\n#r \"nuget: VqganClip.Notebooks, 0.1.0\"\n#r \"../src/bin/VqganClip.Models.dll\"\n#!csharp\n" +
+            "#r \"nuget: VqganClip.Notebooks, 0.1.0\"\n#r \"../src/bin/VqganClip.Models.dll\"\n#!csharp\n" +
             "var grid = new VqganClip.Notebooks.Images.ImageGridView([]);\ngrid.Columns");
         Assert.True(result.Succeeded, result.Failure?.Message);
-        Assert.Equal("1", Assert.IsType<ReturnValueElement>(Assert.Single(result.Document.Elements[0].Outputs)).Data["text/plain"]);
+        Assert.Equal("1", HtmlProbe.PlainValue(Assert.IsType<ReturnValueElement>(Assert.Single(result.Document.Elements[0].Outputs)).Data));
     }
 
     [Fact]
@@ -232,6 +250,6 @@ public class NotebookRunnerErrorTests
         Assert.Equal(0, exit);
         Assert.Contains("All 1 code cells ran.", text.ToString());
         var result = Assert.IsType<ReturnValueElement>(Assert.Single(NotebookFile.Load(Path.Combine(dir, "done.ipynb")).Elements[0].Outputs));
-        Assert.Equal("2", HtmlProbe.OutputText(result.Data, "text/plain"));
+        Assert.Equal("2", HtmlProbe.PlainValue(result.Data));
     }
 }

@@ -35,7 +35,7 @@ public class ReportBrowserTests
         "torch.rand(1, 3, 48, 64).AsImage(\"noise\")",
         "torch.rand(6, 3, 24, 24).AsGrid(title: \"cutouts\")",
         "new LossChart(new[] { new LossSeries(\"a lighthouse\", new[] { 0, 10, 20, 30 }, new[] { 0.9, 0.7, 0.6, 0.55 }), new LossSeries(\"total\", new[] { 0, 10, 20, 30 }, new[] { 1.0, 0.8, 0.7, 0.6 }) })",
-        "new ZeroShotScores(new[] { \"cat\", \"dog\", \"car\" }, new[] { 0.7f, 0.2f, 0.1f })",
+        "new ZeroShotScores(new[] { \"a small pink heart to the left of a big green tree\", \"a red star above a blue house\", \"a boat\" }, new[] { 0.7f, 0.2f, 0.1f })",
         "CodebookUsage.FromIndices(torch.randint(0, 32, new long[] { 1, 6, 8 }), 32)",
     ];
 
@@ -110,6 +110,12 @@ public class ReportBrowserTests
         Assert.Equal(ChartCount, drawn);
         var lossTraces = await page.EvaluateAsync<int>("() => document.querySelectorAll('.vqc-chart')[0].querySelectorAll('.scatterlayer .trace').length");
         Assert.Equal(2, lossTraces);
+
+        // The zero-shot bars' captions are drawn whole: no tick label starts left of its chart.
+        var clipped = await page.EvaluateAsync<int>(@"() => { const chart = document.querySelectorAll('.vqc-chart')[1];
+            const left = chart.getBoundingClientRect().left;
+            return Array.from(chart.querySelectorAll('.ytick text')).filter(t => t.getBoundingClientRect().left < left - 0.5).length; }");
+        Assert.Equal(0, clipped);
 
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshotPath, FullPage = true });
         _output.WriteLine($"screenshot: {screenshotPath}");

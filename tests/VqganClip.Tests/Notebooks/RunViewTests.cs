@@ -14,17 +14,16 @@ public class RunViewTests
     private static NotebookImage Picture(int w, int h) =>
         NotebookImage.FromPixels(Enumerable.Range(0, 3 * w * h).Select(i => (i % 5) / 4f).ToArray(), 3, h, w);
 
-    private static RunView View(object owner, int step = 20) => new(
+    private static RunView View(int step = 20) => new(
         "a lighthouse", Picture(40, 30), step, targetStep: 50,
         latestLosses: [("a lighthouse", 0.81), ("tv", 0.02)], total: 0.83, stepsPerSecond: 2.5,
         settings: [("CutCount", "32"), ("Optimizer", "Adam")],
-        chart: new LossChart([new LossSeries("a lighthouse", [0, 10, 20], [0.9, 0.85, 0.81]), new LossSeries("total", [0, 10, 20], [0.95, 0.88, 0.83])]),
-        owner: owner);
+        chart: new LossChart([new LossSeries("a lighthouse", [0, 10, 20], [0.9, 0.85, 0.81]), new LossSeries("total", [0, 10, 20], [0.95, 0.88, 0.83])]));
 
     [Fact]
     public void Run_view_shows_the_picture_beside_the_loss_chart_with_step_speed_and_losses()
     {
-        var html = View(new object()).ToDisplayString("text/html");
+        var html = View().ToDisplayString("text/html");
         var image = Assert.Single(HtmlProbe.Images(html));
         Assert.Equal((40, 30), (image.Width, image.Height));
         var figure = Assert.Single(HtmlProbe.Figures(html));
@@ -33,23 +32,46 @@ public class RunViewTests
         Assert.Contains("<td>tv</td><td class=\"num\">0.02</td>", html);
         Assert.Contains("<td>Optimizer</td><td>Adam</td>", html);
         Assert.True(html.IndexOf("<img", StringComparison.Ordinal) < html.IndexOf(ChartHtml.ChartClass, StringComparison.Ordinal), "image first, chart beside it");
-        Assert.StartsWith("a lighthouse: step 20 / 50", View(new object()).ToDisplayString("text/plain"));
+        Assert.StartsWith("a lighthouse: step 20 / 50", View().ToDisplayString("text/plain"));
     }
 
     [Fact]
-    public void Views_of_the_same_run_keep_carrying_plotly_js_across_live_updates()
+    public void Before_the_first_step_the_view_shows_the_picture_and_no_empty_chart()
     {
-        var saved = PlotlyJs.Inclusion;
+        var view = new RunView("a lighthouse", Picture(64, 64), 0, null, [], null, null, [],
+            new LossChart([new LossSeries("a lighthouse", [], []), new LossSeries("total", [], [])]));
+        var html = view.ToDisplayString("text/html");
+        Assert.Single(HtmlProbe.Images(html));
+        Assert.Empty(HtmlProbe.Figures(html));
+        Assert.Contains("No steps yet", html);
+    }
+
+    [Fact]
+    public void A_live_view_that_carried_plotly_js_carries_it_in_its_updates_and_only_there()
+    {
+        var saved = (PlotlyJs.Inclusion, LiveView.Publisher);
+        var outputs = new Dictionary<string, string>(); // the page: one output per id, updates replace
         try
         {
             PlotlyJs.Inclusion = PlotlyJsInclusion.OncePerSession;
             PlotlyJs.IncludeInNextChart();
-            var run = new object();
-            Assert.Equal(1, PlotlyJs.CountLibraryCopies(View(run, 10).ToHtml()));
-            Assert.Equal(1, PlotlyJs.CountLibraryCopies(View(run, 20).ToHtml()));
-            Assert.Equal(0, PlotlyJs.CountLibraryCopies(View(new object(), 20).ToHtml()));
+            LiveView.Publisher = (id, value, isUpdate) =>
+            {
+                Assert.Equal(isUpdate, outputs.ContainsKey(id));
+                outputs[id] = value.ToDisplayString("text/html");
+            };
+            var live = LiveView.Show(View(10));
+            live.Update(View(20));
+            var other = LiveView.Show(View(30));
+            live.Update(View(40));
+            other.Update(View(50));
+
+            Assert.Equal(1, PlotlyJs.CountLibraryCopies(outputs[live.Id]));
+            Assert.Contains("step 40", outputs[live.Id]);
+            Assert.Equal(0, PlotlyJs.CountLibraryCopies(outputs[other.Id]));
+            Assert.Equal(1, PlotlyJs.CountLibraryCopies(string.Concat(outputs.Values)));
         }
-        finally { PlotlyJs.Inclusion = saved; }
+        finally { (PlotlyJs.Inclusion, LiveView.Publisher) = saved; }
     }
 
     [Fact]
