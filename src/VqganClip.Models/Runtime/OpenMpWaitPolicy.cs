@@ -5,9 +5,9 @@ namespace VqganClip.Models.Runtime;
 /// <summary>
 /// Makes libtorch's OpenMP threads sleep instead of spin while they wait for work. libtorch's CPU build runs its
 /// intra-op pool on OpenMP (the libgomp it ships), whose idle threads busy-wait by default. On a machine whose cores
-/// are busy with other work, a spinning thread takes the core the thread it waits for needs, and a guidance step on
-/// two threads took 4-12 times as long as on one (docs/performance.md, "Threads"). With passive waiting two threads
-/// are never slower than one by more than the cost of waking a thread.
+/// are busy with other work, a spinning thread takes the core the thread it waits for needs, and guidance steps on
+/// two threads took 15-30 times as long as on one (docs/performance.md, "Threads"). With passive waiting two threads
+/// were never slower than one there.
 /// libgomp reads <c>OMP_WAIT_POLICY</c> once, when it is loaded with libtorch, from the native environment; .NET's
 /// <see cref="Environment.SetEnvironmentVariable(string, string)"/> does not reach that on Linux, so libc's setenv()
 /// is called, before <see cref="NativeLoader"/> loads libtorch. A value the user already set is kept.
