@@ -64,10 +64,17 @@ public sealed record GuidanceOptions
     /// <summary>With a story prompt ('^' phases): switch phase every this many steps (0: stay in the first phase).</summary>
     public int PhaseSteps { get; init; }
 
+    /// <summary>
+    /// The most cutouts a step may take. Every cutout is a CLIP forward and backward pass, so time and memory grow with
+    /// the count: 1024 is 32 times the default's work per step, past anything the original notebooks used (32-128).
+    /// </summary>
+    public const int MaxCutCount = 1024;
+
     /// <summary>Checks ranges; throws an <see cref="ArgumentException"/> naming the setting.</summary>
     public void Validate()
     {
-        if (CutCount <= 0) throw new ArgumentException($"CutCount must be at least 1; got {CutCount}.");
+        if (CutCount <= 0 || CutCount > MaxCutCount)
+            throw new ArgumentException($"CutCount must be between 1 and {MaxCutCount}; got {CutCount}. Each cutout costs a CLIP forward and backward pass every step.");
         if (!(CutPower > 0) || double.IsInfinity(CutPower)) throw new ArgumentException($"CutPower must be a positive number; got {CutPower}.");
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ArgumentException($"LearningRate must be a positive number; got {LearningRate}.");
         OptimizerFactory.Canonical(Optimizer);

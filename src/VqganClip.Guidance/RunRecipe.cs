@@ -5,6 +5,7 @@ using VqganClip.Guidance.Optimization;
 using VqganClip.Guidance.Prompts;
 using VqganClip.Models.Clip;
 using VqganClip.Models.Images;
+using VqganClip.Models.Runtime;
 using VqganClip.Models.Vqgan;
 
 namespace VqganClip.Guidance;
@@ -153,6 +154,9 @@ public sealed record RunRecipe
 
         var kind = Generator.ToLowerInvariant();
         if (kind == "vqgan" && vqgan is null) throw new ArgumentException("The vqgan generator needs a VQGAN model.");
+        // before the generator allocates anything: a picture too large for memory would end the process natively
+        if (clip.Device.type == TorchSharp.DeviceType.CPU && AvailableMemory.Bytes() is long available)
+            StepMemory.EnsureFits(kind, width, height, vqgan, Strokes, available);
         var generator = CreateGenerator(kind, width, height, vqgan);
         // image/noise-only runs get a script of the extras alone
         script ??= new PromptScript("", new[] { (IReadOnlyList<PromptSpec>)extras.ToList() });

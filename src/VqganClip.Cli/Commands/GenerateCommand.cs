@@ -38,7 +38,7 @@ public static class GenerateCommand
         var output = new Option<string?>("--out") { Description = "Output PNG (default: the prompt's words, e.g. a-red-star.png, in the current folder; never overwrites: adds -2, -3, ...)" };
         var runDir = new Option<string?>("--run-dir") { Description = "Where to save the resumable run folder (default: OUT without extension + .run); always saved on Ctrl+C" };
         var resume = new Option<string?>("--resume") { Description = "Continue a saved run folder up to --steps total" };
-        var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads" };
+        var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: libtorch's, one per core; waiting threads sleep unless OMP_WAIT_POLICY says otherwise, see docs/performance.md)" };
 
         var command = new Command("generate", "Generate a picture from a text prompt by CLIP-guided optimisation") { prompt, clip, vqgan, vqganConfig, seed };
         var clipOptions = ClipOptions.AddTo(command);
@@ -112,9 +112,19 @@ public static class GenerateCommand
         else
         {
             recipe.Validate();   // the cheap checks before loading models: a typo in the prompt or size fails in milliseconds
+            WarnAboutUnknownWords(recipe.Prompt, clipPath, console);
             clipModel = LoadClip(clipPath, s.ClipLoad, console);
             if (recipe.Generator.Equals("vqgan", StringComparison.OrdinalIgnoreCase)) (vqganModel, vqganPath) = LoadVqgan(s);
-            run = recipe.CreateBestRun(clipModel, vqganModel, line => console.WriteLine(line));
+            try
+            {
+                run = recipe.CreateBestRun(clipModel, vqganModel, line => console.WriteLine(line));
+            }
+            catch (PictureTooLargeException e)
+            {
+                clipModel.Dispose();
+                vqganModel?.Dispose();
+                throw new ArgumentException(e.LargestSide > 0 ? $"{e.Message} Pass --size {e.LargestSide} or smaller." : e.Message, e);
+            }
             var options = run.Options;
             console.MarkupLineInterpolated($"Seed [bold]{options.Seed}[/], {run.Generator.Name} {run.Generator.Width}x{run.Generator.Height}, CLIP {clipModel.ImageSize}px, {run.Prompts.Count} prompt(s).");
         }
@@ -133,6 +143,21 @@ public static class GenerateCommand
         var model = ClipModel.Load(path, options: options);
         console.WriteLine($"CLIP {Path.GetFileName(path)}: {ClipOptions.DescribeActivation(model.Config)}");
         return model;
+    }
+
+    /// <summary>
+    /// Warns when the prompt uses words the CLIP never saw in training, which it has no idea of: the shipped CLIP
+    /// knows only the clipart world's captions, listed in the vocabulary file beside it (<see cref="PromptVocabulary"/>).
+    /// CLIPs without such a file are not checked.
+    /// </summary>
+    public static void WarnAboutUnknownWords(string? prompt, string clipPath, IAnsiConsole console)
+    {
+        if (string.IsNullOrWhiteSpace(prompt) || PromptVocabulary.Beside(clipPath) is not { } vocabulary) return;
+        var texts = PromptParser.Parse(prompt).Phases.SelectMany(p => p).Where(p => p.Source == PromptSource.Text).Select(p => p.Text);
+        var unknown = texts.SelectMany(vocabulary.UnknownWords).Distinct().ToList();
+        if (unknown.Count == 0) return;
+        console.MarkupLineInterpolated(
+            $"[yellow]warning:[/] the CLIP {Path.GetFileName(clipPath)} never saw {string.Join(", ", unknown.Select(w => $"'{w}'"))} in training, so those words guide towards nothing. It knows {vocabulary.Describe()}.");
     }
 
     /// <summary>The CLIP file to load: <paramref name="clip"/> (--clip), else the shipped one; checked to exist.</summary>
@@ -164,7 +189,10 @@ public static class GenerateCommand
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
         Console.CancelKeyPress += onCancel;
-        var outPath = Path.GetFullPath(s.Output ?? DefaultOutput(run.Script.Source, Directory.GetCurrentDirectory()));
+        // a resumed run writes where it first wrote, unless --out is given again
+        var outPath = Path.GetFullPath(s.Output
+            ?? (s.Resume is not null ? RunOutputFile.Read(s.Resume) : null)
+            ?? DefaultOutput(run.Script.Source, Directory.GetCurrentDirectory()));
         Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
         var snapshotStem = Path.Combine(Path.GetDirectoryName(outPath)!, Path.GetFileNameWithoutExtension(outPath));
         var written = new List<string>();
@@ -204,7 +232,10 @@ public static class GenerateCommand
         run.CurrentImage().Save(outPath, TextChunks(run, s, clipPath, vqganPath, run.StepCount));
         string? runDir = null;
         if (cancelled || s.RunDirectory is not null)
+        {
             runDir = run.Save(Path.GetFullPath(s.RunDirectory ?? snapshotStem + ".run"));
+            RunOutputFile.Write(runDir, outPath);
+        }
 
         if (cancelled) console.MarkupLineInterpolated($"[yellow]Stopped[/] at step {run.StepCount} of {s.Recipe.Steps}.");
         if (run.History.Count > 0)
@@ -212,7 +243,12 @@ public static class GenerateCommand
         if (written.Count > 0) console.MarkupLineInterpolated($"Snapshots: {written.Count} files {snapshotStem}-NNNN.png");
         console.MarkupLineInterpolated($"Image: [bold]{outPath}[/]");
         if (runDir is not null)
-            console.MarkupLineInterpolated($"Resumable run: [bold]{runDir}[/]  (continue with: vqgan-clip generate --resume \"{runDir}\" --steps {s.Recipe.Steps})");
+        {
+            console.MarkupLineInterpolated($"Resumable run: [bold]{runDir}[/]; continue with:");
+            // written as is, not through Spectre, which wraps at the console's width (80 when output is not a
+            // terminal): a command split over two lines runs without its last arguments when one line is copied
+            console.Profile.Out.Writer.WriteLine($"vqgan-clip generate --resume {Quote(runDir)} --steps {s.Recipe.Steps}");
+        }
         return cancelled ? 130 : 0;
     }
 

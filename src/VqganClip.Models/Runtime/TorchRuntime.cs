@@ -5,7 +5,7 @@ namespace VqganClip.Models.Runtime;
 
 /// <summary>
 /// The one place that prepares TorchSharp: makes its native library load on every Linux users have
-/// (see environment.md), picks the device, sets threads, and seeds every random generator.
+/// (see environment.md), lets its OpenMP threads sleep while they wait, picks the device, sets threads, and seeds every random generator.
 /// </summary>
 public static class TorchRuntime
 {
@@ -31,6 +31,7 @@ public static class TorchRuntime
             if (_initialized) return;
             if (_failure is not null)
                 throw new InvalidOperationException($"Preparing TorchSharp's native library failed: {_failure.Message} (set {GlibcxxCompat.DisableVariable}=1 to skip the fix).", _failure);
+            OpenMpWaitPolicy.Apply();   // before libtorch (and its libgomp) loads: libgomp reads it only then
             NativeLoader.Apply(typeof(torch).Assembly);
             _initialized = true;
             NativeLogLevel.Apply();

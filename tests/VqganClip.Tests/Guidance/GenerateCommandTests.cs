@@ -12,11 +12,11 @@ public class GenerateCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (IAnsiConsole Console, StringWriter Output) TestConsole() => CliTestConsole.Create(250);
+    private static (int Code, string Output) Generate(params string[] args) => GenerateAtWidth(250, args);
 
-    private static (int Code, string Output) Generate(params string[] args)
+    private static (int Code, string Output) GenerateAtWidth(int width, params string[] args)
     {
-        var (console, output) = TestConsole();
+        var (console, output) = CliTestConsole.Create(width);
         var root = new RootCommand("test") { GenerateCommand.Create(console) };
         int code = CliApp.Run(root, new[] { "generate" }.Concat(args).ToArray(), console);
         return (code, output.ToString());
@@ -74,6 +74,79 @@ public class GenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public void AResumedRunWritesToItsOriginalOutputUnlessOutIsGivenAgain()
+    {
+        var first = Path.Combine(_dir, "sub", "first.png");
+        var runDir = Path.Combine(_dir, "first.run");
+        Assert.Equal(0, Generate(new[] { "a tree" }.Concat(Common(first, "--steps", "2", "--run-dir", runDir)).ToArray()).Code);
+
+        // run from another folder, without --out: the picture goes back to sub/first.png, not into the current folder
+        var (code, text) = Generate("--resume", runDir, "--clip", TinyModels.ClipPath, "--steps", "3");
+        Assert.True(code == 0, text);
+        Assert.Contains("Image: " + first, text);
+        Assert.Equal("3", ImageIO.ReadPngText(first)["step"]);
+
+        var elsewhere = Path.Combine(_dir, "elsewhere.png");
+        (code, text) = Generate("--resume", runDir, "--clip", TinyModels.ClipPath, "--steps", "3", "--out", elsewhere);
+        Assert.True(code == 0, text);
+        Assert.Contains("Image: " + elsewhere, text);
+        Assert.True(File.Exists(elsewhere));
+    }
+
+    [Fact]
+    public void TheResumeCommandStaysOnOneLineInANarrowConsole()
+    {
+        var runDir = Path.Combine(_dir, "a-rather-long-folder-name-for-the-run.run");
+        var (code, text) = GenerateAtWidth(40, new[] { "a tree" }.Concat(Common(Path.Combine(_dir, "narrow.png"), "--steps", "1", "--run-dir", runDir)).ToArray());
+        Assert.True(code == 0, text);
+        var lines = text.ReplaceLineEndings("\n").Split('\n');
+        Assert.Contains($"vqgan-clip generate --resume \"{runDir}\" --steps 1", lines);
+    }
+
+    [Theory]
+    [InlineData("pixels")]
+    [InlineData("vqgan")]
+    public void APictureTooLargeForMemoryIsRefusedWithTheLargestThatFits(string generator)
+    {
+        var (code, text) = Generate("a tree", "--generator", generator, "--clip", TinyModels.ClipPath, "--vqgan", TinyModels.VqganPath,
+            "--vqgan-config", TinyModels.VqganConfigPath, "--size", "100000x100000", "--steps", "1", "--out", Path.Combine(_dir, "huge.png"));
+        Assert.Equal(1, code);
+        var said = System.Text.RegularExpressions.Regex.Match(text.ReplaceLineEndings(" "),
+            $@"error: A 100000x100000 picture needs about [0-9.]+ [KMGTPE]B of memory for a step of the {generator} generator, and [0-9.]+ [KMGT]?B is available: " +
+            @"the largest square picture that fits is about (\d+)x\1\. Pass --size \1 or smaller\.");
+        Assert.True(said.Success, text);
+        Assert.InRange(int.Parse(said.Groups[1].Value), 64, 100_000);
+        Assert.False(File.Exists(Path.Combine(_dir, "huge.png")));
+    }
+
+    [Fact]
+    public void PromptWordsTheClipNeverSawAreNamedInAWarning()
+    {
+        // a copy of the tiny CLIP (and its config) given the shipped CLIP's vocabulary file, as data/clipart-clip.safetensors has it
+        var folder = Directory.CreateDirectory(Path.Combine(_dir, "clip")).FullName;
+        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(TinyModels.ClipPath)!))
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        var clip = Path.Combine(folder, Path.GetFileName(TinyModels.ClipPath));
+        File.Copy(Path.Combine(TestSetup.RepoRoot, "data", "clipart-clip.vocab.txt"), Path.ChangeExtension(clip, ".vocab.txt"));
+        string[] Args(string prompt) => new[] { prompt, "--clip", clip, "--generator", "pixels", "--size", "40x40", "--cutn", "2", "--steps", "0", "--out", Path.Combine(_dir, "w.png") };
+
+        var (code, text) = Generate(Args("a photo of a cat"));
+        Assert.True(code == 0, text);
+        var oneLine = text.ReplaceLineEndings(" ");
+        Assert.Contains("warning: the CLIP openai.safetensors never saw 'photo', 'cat' in training, so those words guide towards nothing.", oneLine);
+        Assert.Contains("It knows objects: circle, square, triangle, star, heart, sun, moon, tree, house, cloud, flower, boat; colours: red, orange,", oneLine);
+
+        (code, text) = Generate(Args("a red star above a blue house"));
+        Assert.True(code == 0, text);
+        Assert.DoesNotContain("warning", text);
+
+        // a CLIP without a vocabulary file (OpenAI's) is not checked
+        (code, text) = Generate("a photo of a cat", "--clip", TinyModels.ClipPath, "--generator", "pixels", "--size", "40x40", "--steps", "0", "--out", Path.Combine(_dir, "o.png"));
+        Assert.True(code == 0, text);
+        Assert.DoesNotContain("warning", text);
+    }
+
+    [Fact]
     public void SeveralStartsKeepTheBestAndSayWhichTooManyTrialStepsAreNamed()
     {
         var output = Path.Combine(_dir, "starts.png");
@@ -115,6 +188,7 @@ public class GenerateCommandTests : IDisposable
     [InlineData("--image-prompt", "missing.png:0.5", "The image prompt 'missing.png' does not exist")]
     [InlineData("--starts", "0", "The number of starts must be at least 1")]
     [InlineData("--init", "blank", "The start 'blank' is not one of: codes, flat, noise")]
+    [InlineData("--cutn", "100000", "CutCount must be between 1 and 1024; got 100000.")]
     public void BadOptionsSayWhatIsWrong(string option, string value, string message)
     {
         var args = new[] { "a tree", "--clip", TinyModels.ClipPath, "--generator", "pixels", "--steps", "1", "--out", Path.Combine(_dir, "x.png") }.ToList();
