@@ -33,6 +33,7 @@ public sealed partial class GuidedRun : IDisposable
     private readonly List<LossRecord> _history = new();
     private readonly List<RenderedImage> _snapshots = new();
     private readonly int _scriptPromptCount;
+    private Tensor? _pixelMean, _pixelStd;   // CLIP's normalisation constants, made on first use (NormalizeForClip)
     private bool _disposed;
 
     /// <summary>Starts a run from a prompt string (see <see cref="PromptParser"/> for the syntax).</summary>
@@ -199,7 +200,8 @@ public sealed partial class GuidedRun : IDisposable
         var image = Generator.Render();
         var cuts = Cutouts.Cut(image, _rng);
         // each distinct cutout once: a picture no larger than CLIP's input makes every original cutout the whole picture
-        var embeds = DistinctCutouts.Encode(cuts, c => _clip.EncodeImage(_clip.Normalize(c))).to_type(ScalarType.Float32);
+        var embeds = DistinctCutouts.Encode(cuts, c => _clip.EncodeImage(NormalizeForClip(c)));
+        if (embeds.dtype != ScalarType.Float32) embeds = embeds.to_type(ScalarType.Float32);
 
         int phase = Script.PhaseAt(step, Options.PhaseSteps);
         var active = _phasePrompts[phase];
@@ -214,15 +216,19 @@ public sealed partial class GuidedRun : IDisposable
             terms.Add(t);
             regNames.Add(r.Name);
         }
-        var stacked = stack(terms);
-        var total = stacked.sum();
+        // one term (the classic loop's one prompt) is its own total: the sum of one value is that value, bit for bit
+        var stacked = terms.Count == 1 ? null : stack(terms);
+        var total = stacked is null ? terms[0] : stacked.sum();
 
         LossRecord? record = null;
         bool keepInHistory = step % Options.LossReadbackEvery == 0;
         if (wantReport || keepInHistory)
         {
-            var values = stacked.detach().to_type(ScalarType.Float64).cpu().data<double>().ToArray();
-            double totalValue = total.detach().cpu().to_type(ScalarType.Float64).item<double>();
+            // one read back for the terms and the total
+            var all = stacked is null ? total.detach().reshape(1) : cat(new[] { stacked.detach(), total.detach().reshape(1) });
+            var read = all.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+            var values = stacked is null ? read : read[..^1];
+            double totalValue = read[^1];
             var prompts = active.Select((pi, j) => new PromptLoss(pi, _prompts[pi].Label, values[j])).ToList();
             var regs = new Dictionary<string, double>();
             for (int j = 0; j < regNames.Count; j++) regs[regNames[j]] = values[active.Length + j];
@@ -249,14 +255,34 @@ public sealed partial class GuidedRun : IDisposable
         return (record, reportImage);
     }
 
-    /// <summary>Whether the step's loss and every parameter's gradient are finite.</summary>
+    /// <summary>Whether the step's loss and every parameter's gradient are finite (one read back for all of them).</summary>
     private static bool AllFinite(Tensor loss, IEnumerable<Tensor> parameters)
     {
         using var _ = no_grad();
-        if (!loss.isfinite().all().item<bool>()) return false;
+        using var scope = NewDisposeScope();
+        var finite = loss.isfinite().all();
         foreach (var p in parameters)
-            if (p.grad is { } g && !g.isfinite().all().item<bool>()) return false;
-        return true;
+            if (p.grad is { } g) finite = finite.logical_and(g.isfinite().all());
+        return finite.item<bool>();
+    }
+
+    /// <summary>
+    /// CLIP's input normalisation, <c>(pixels − mean) / std</c> exactly as <see cref="ClipModel.Normalize"/> computes it,
+    /// with the mean and std tensors made once per run instead of every step.
+    /// </summary>
+    internal Tensor NormalizeForClip(Tensor pixels01)
+    {
+        if (pixels01.dim() != 4 || pixels01.shape[1] != 3) return _clip.Normalize(pixels01);   // its checks and messages
+        if (_pixelMean is null || _pixelMean.dtype != pixels01.dtype || _pixelMean.device_type != pixels01.device_type
+            || _pixelMean.device_index != pixels01.device_index)
+        {
+            _pixelMean?.Dispose();
+            _pixelStd?.Dispose();
+            using var _ = no_grad();
+            _pixelMean = tensor(ClipModel.PixelMean, dtype: pixels01.dtype, device: pixels01.device).view(3, 1, 1).DetachFromDisposeScope();
+            _pixelStd = tensor(ClipModel.PixelStd, dtype: pixels01.dtype, device: pixels01.device).view(3, 1, 1).DetachFromDisposeScope();
+        }
+        return (pixels01 - _pixelMean) / _pixelStd!;
     }
 
     /// <summary>
@@ -331,6 +357,8 @@ public sealed partial class GuidedRun : IDisposable
         foreach (var p in _prompts) p.Dispose();
         foreach (var r in _regularizers) r.Dispose();
         _optimizer.Dispose();
+        _pixelMean?.Dispose();
+        _pixelStd?.Dispose();
         Generator.Dispose();
         _rng.Dispose();
     }

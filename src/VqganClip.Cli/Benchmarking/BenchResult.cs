@@ -30,6 +30,12 @@ public sealed record BenchResult
     public double? SgemmGflops { get; init; }
     public double? Conv3x3Gflops { get; init; }
     public IReadOnlyList<PhaseTiming>? Profile { get; init; }
+    /// <summary>Managed tensor handles the last step created (each a call into libtorch that returned a tensor; the backward's own operations run natively and are not counted).</summary>
+    public long TensorsPerStep { get; init; }
+    /// <summary>Median CPU seconds of the calling thread per timed step (<see cref="ThreadCpuTime"/>; with one thread, the step's work without waits).</summary>
+    public double? CpuSecondsMedian { get; init; }
+    /// <summary>The fixed cost of one call through TorchSharp (<see cref="OpOverhead"/>), when measured.</summary>
+    public OpOverhead.Figures? Overhead { get; init; }
 
     public double MedianSeconds => Median(StepSeconds);
     public double MinSeconds => StepSeconds.Min();
@@ -82,6 +88,7 @@ public sealed record BenchResult
             ["s_per_step_median"] = Round(MedianSeconds),
             ["s_per_step_min"] = Round(MinSeconds),
             ["s_per_step_max"] = Round(MaxSeconds),
+            ["thread_cpu_s_per_step_median"] = CpuSecondsMedian is double cpu ? Round(cpu) : null,
             ["peak_rss_mb"] = Round(PeakRssMb, 0),
             ["rss_mb_after_warmup"] = Round(RssMbAfterStep[Math.Min(WarmupSteps, RssMbAfterStep.Count - 1)], 0),
             ["rss_mb_final"] = Round(RssMbAfterStep[^1], 0),
@@ -96,7 +103,17 @@ public sealed record BenchResult
             ["fraction_of_sgemm"] = SgemmGflops is double g2 ? Round(AchievedGflops / g2) : null,
             ["ceiling_s_per_step"] = CeilingSeconds is double cs ? Round(cs) : null,
             ["fraction_of_ceiling"] = CeilingSeconds is double cs2 ? Round(cs2 / MedianSeconds) : null,
+            ["tensors_per_step"] = TensorsPerStep,
         };
+        if (Overhead is { } oh)
+            o["op_overhead_us"] = new JsonObject
+            {
+                ["add_new_tensor"] = Round(oh.AddNewTensorUs, 3),
+                ["add_in_place"] = Round(oh.AddInPlaceUs, 3),
+                ["add_recorded_for_autograd"] = Round(oh.AddWithGradUs, 3),
+                ["item"] = Round(oh.ItemUs, 3),
+                ["shape"] = Round(oh.ShapeUs, 3),
+            };
         if (Profile is not null)
         {
             var phases = new JsonArray();
@@ -115,6 +132,7 @@ public sealed record BenchResult
         var t = new Table().AddColumn("figure").AddColumn(new TableColumn("value").RightAligned());
         t.AddRow("s / step (median)", F(MedianSeconds, 3));
         t.AddRow("s / step (min .. max)", $"{F(MinSeconds, 3)} .. {F(MaxSeconds, 3)}");
+        if (CpuSecondsMedian is double cpu) t.AddRow("calling thread's CPU s / step (median)", F(cpu, 3));
         t.AddRow("peak RSS (MB)", F(PeakRssMb, 0));
         t.AddRow("RSS growth (%)", F(RssGrowthPercent, 2));
         t.AddRow("GFLOP / step (fwd + bwd)", $"{F(GflopPerStep, 2)} ({F(Flops.Total.Forward / 1e9, 2)} + {F(Flops.Total.Backward / 1e9, 2)})");
@@ -123,6 +141,15 @@ public sealed record BenchResult
         if (Conv3x3Gflops is double c) t.AddRow("machine conv3x3 GFLOP/s", F(c, 1));
         if (SgemmGflops is double g3) t.AddRow("fraction of sgemm", F(AchievedGflops / g3, 2));
         if (CeilingSeconds is double cs) t.AddRow("ceiling s / step (fraction reached)", $"{F(cs, 3)} ({F(cs / MedianSeconds, 2)})");
+        t.AddRow("tensors created / step", TensorsPerStep.ToString(CultureInfo.InvariantCulture));
+        if (Overhead is { } oh)
+        {
+            t.AddRow("µs / call: add, new tensor", F(oh.AddNewTensorUs, 2));
+            t.AddRow("µs / call: add_ in place", F(oh.AddInPlaceUs, 2));
+            t.AddRow("µs / call: add recorded for autograd", F(oh.AddWithGradUs, 2));
+            t.AddRow("µs / call: item", F(oh.ItemUs, 2));
+            t.AddRow("µs / call: shape", F(oh.ShapeUs, 2));
+        }
         console.Write(t);
         var parts = new Table().AddColumn("part").AddColumn(new TableColumn("GFLOP fwd").RightAligned()).AddColumn(new TableColumn("GFLOP bwd").RightAligned());
         foreach (var (part, f) in Flops.Parts) parts.AddRow(part, F(f.Forward / 1e9, 2), F(f.Backward / 1e9, 2));

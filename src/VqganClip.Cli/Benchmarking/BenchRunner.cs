@@ -18,7 +18,7 @@ public sealed record BenchOptions
     public int Steps { get; init; } = 10;
     public int WarmupSteps { get; init; } = 2;
     public int Threads { get; init; }
-    /// <summary>Measure the machine's sgemm and 3x3-convolution rates after the steps.</summary>
+    /// <summary>Measure the machine's sgemm and 3x3-convolution rates and the cost of one tensor call (<see cref="OpOverhead"/>) after the steps.</summary>
     public bool MeasureCeiling { get; init; } = true;
     /// <summary>After the timed steps, time each phase of a step separately (see <see cref="BenchRunner.ProfileSteps"/>).</summary>
     public int ProfileSteps { get; init; }
@@ -60,12 +60,16 @@ public static class BenchRunner
         var flops = StepFlops(clip.Config, vqgan.Config, generator.TokensY, generator.TokensX, encoded);
         var times = new List<double>();
         var rss = new List<double>();
+        var cpuTimes = new List<double>();
+        long tensors = 0;
         int total = options.WarmupSteps + options.Steps;
         for (int i = 0; i < total; i++)
         {
+            double? cpuStart = ThreadCpuTime.Seconds;
             var watch = Stopwatch.StartNew();
-            run.Step(1);
+            tensors = OpOverhead.TensorsCreated(() => run.Step(1));
             double seconds = watch.Elapsed.TotalSeconds;
+            if (i >= options.WarmupSteps && cpuStart is double c0 && ThreadCpuTime.Seconds is double c1) cpuTimes.Add(c1 - c0);
             rss.Add(ProcessMemory.ResidentMb);
             if (i >= options.WarmupSteps) times.Add(seconds);
             if (i < 3 || (i + 1) % 10 == 0 || i == total - 1)
@@ -81,11 +85,13 @@ public static class BenchRunner
         }
 
         double? gemm = null, conv = null;
+        OpOverhead.Figures? overhead = null;
         if (options.MeasureCeiling)
         {
-            log?.Invoke("measuring sgemm and 3x3 convolution rates");
+            log?.Invoke("measuring sgemm and 3x3 convolution rates, and the cost of one call");
             gemm = MachineCeiling.SgemmGflops();
             conv = MachineCeiling.Conv3x3Gflops();
+            overhead = OpOverhead.Measure();
         }
 
         return new BenchResult
@@ -103,6 +109,9 @@ public static class BenchRunner
             SgemmGflops = gemm,
             Conv3x3Gflops = conv,
             Profile = profile,
+            TensorsPerStep = tensors,
+            CpuSecondsMedian = cpuTimes.Count > 0 ? BenchResult.Median(cpuTimes) : null,
+            Overhead = overhead,
         };
     }
 

@@ -28,7 +28,7 @@ public sealed record BenchSetup
 
     public static IReadOnlyList<string> Names { get; } = new[] { "A", "B", "C" };
 
-    /// <summary>vqgan_imagenet_f16_16384's architecture (bench-vqgan's definition of its published YAML).</summary>
+    /// <summary>vqgan_imagenet_f16_16384's architecture (bench vqgan's definition of its published YAML).</summary>
     public static VqganConfig ImagenetF16_16384 => Commands.BenchVqganCommand.ImagenetF16_16384;
 
     /// <summary>

@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace VqganClip.Cli.Commands;
 
 /// <summary>
-/// <c>vqgan-clip bench-clip</c>: CLIP image-encoder throughput and peak memory on this machine, with random
+/// <c>vqgan-clip bench clip</c>: CLIP image-encoder throughput and peak memory on this machine, with random
 /// weights (no download): forward under no_grad, and forward + backward to the input pixels (what CLIP
 /// guidance does every step). A benchmark that prints figures, not a test.
 /// </summary>

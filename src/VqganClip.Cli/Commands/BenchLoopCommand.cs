@@ -5,10 +5,10 @@ using VqganClip.Cli.Benchmarking;
 namespace VqganClip.Cli.Commands;
 
 /// <summary>
-/// <c>vqgan-clip bench --config A|B|C [--steps N] [--threads T] [--json]</c>: seconds per step of the classic
+/// <c>vqgan-clip bench loop --config A|B|C [--steps N] [--threads T] [--json]</c>: seconds per step of the classic
 /// VQGAN+CLIP loop through the toolkit (random weights for A and B, the tiny fixture models for C), peak memory,
 /// the step's estimated FLOP and the GFLOP/s it reaches against this machine's measured sgemm and 3x3-convolution
-/// rates. A benchmark that prints figures, not a test. (<c>bench-clip</c> and <c>bench-vqgan</c> time the two
+/// rates. A benchmark that prints figures, not a test. (<c>bench clip</c> and <c>bench vqgan</c> time the two
 /// networks alone.)
 /// </summary>
 public static class BenchLoopCommand

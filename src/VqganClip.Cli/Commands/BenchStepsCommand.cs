@@ -11,7 +11,7 @@ using VqganClip.Models.Vqgan;
 namespace VqganClip.Cli.Commands;
 
 /// <summary>
-/// <c>vqgan-clip bench-steps</c>: runs the guidance loop for many steps with small models and prints the time per step
+/// <c>vqgan-clip bench steps</c>: runs the guidance loop for many steps with small models and prints the time per step
 /// and the resident memory at step 100 and at the end: memory must stay flat (growth under 5%) over thousands of steps.
 /// Defaults to the repository's tiny test fixtures. A benchmark that prints figures, not a test.
 /// </summary>
@@ -67,7 +67,7 @@ public static class BenchStepsCommand
         };
         using var run = GuidedRun.Create(generator, clip, "a red rose|a blue sky:-0.5", options);
         AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"bench-steps: {generatorName} {run.Generator.Width}x{run.Generator.Height}, CLIP {clip.ImageSize}px ({Path.GetFileName(clipPath)}), cutn {cutn} {options.CutMethod}, {TorchRuntime.Threads} threads, {steps} steps"));
+            $"bench steps: {generatorName} {run.Generator.Width}x{run.Generator.Height}, CLIP {clip.ImageSize}px ({Path.GetFileName(clipPath)}), cutn {cutn} {options.CutMethod}, {TorchRuntime.Threads} threads, {steps} steps"));
 
         var process = Process.GetCurrentProcess();
         var clock = Stopwatch.StartNew();

@@ -9,7 +9,7 @@ using VqganClip.Models.Vqgan;
 namespace VqganClip.Cli.Commands;
 
 /// <summary>
-/// <c>vqgan-clip bench-vqgan</c>: VQGAN decode time and peak memory with random weights (no download), for
+/// <c>vqgan-clip bench vqgan</c>: VQGAN decode time and peak memory with random weights (no download), for
 /// the full vqgan_imagenet_f16_16384 architecture by default: decode under no_grad, and decode + backward to
 /// the latent (what every VQGAN+CLIP step does). A benchmark that prints figures, not a test.
 /// </summary>

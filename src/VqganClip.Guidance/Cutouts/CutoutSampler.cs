@@ -22,7 +22,15 @@ public static class CutoutSampler
     /// <param name="ratios">Per cutout, how many picture pixels one output pixel spans (for the anti-alias pre-filter).</param>
     /// <param name="size">Output side S.</param>
     /// <returns>[n,3,S,S].</returns>
-    public static Tensor Sample(Tensor image, IReadOnlyList<double[,]> matrices, IReadOnlyList<double> ratios, int size)
+    public static Tensor Sample(Tensor image, IReadOnlyList<double[,]> matrices, IReadOnlyList<double> ratios, int size) =>
+        Sample(image, matrices, ratios, size, skipDivideForAffine: true);
+
+    /// <param name="skipDivideForAffine">
+    /// When every matrix is affine (last row 0, 0, 1, as for plain crops) the projective divide is by exactly 1 and
+    /// changes no bit, so it is left out (two operations fewer per pool level); false always divides (tests compare both).
+    /// </param>
+    internal static Tensor Sample(Tensor image, IReadOnlyList<double[,]> matrices, IReadOnlyList<double> ratios, int size,
+        bool skipDivideForAffine)
     {
         if (image.dim() != 4 || image.shape[0] != 1)
             throw new ArgumentException($"Cutouts are cut from one picture [1,C,H,W]; got [{string.Join(", ", image.shape)}].", nameof(image));
@@ -31,7 +39,7 @@ public static class CutoutSampler
         long h = image.shape[2], w = image.shape[3], c = image.shape[1];
 
         using var scope = NewDisposeScope();
-        var baseGrid = BaseGrid(size, image.device);                    // [S*S,3] (u, v, 1)
+        var baseGrid = BaseGrid(size, image.device);                    // [S*S,3] (u, v, 1); cached, not ours to dispose
         var groups = Enumerable.Range(0, n).GroupBy(i => PoolFactor(ratios[i])).OrderBy(g => g.Key).ToList();
         var outputs = new List<Tensor>();
         var order = new List<long>();
@@ -43,7 +51,9 @@ public static class CutoutSampler
             long hk = source.shape[2] * k, wk = source.shape[3] * k;     // picture pixels the pooled copy covers
             var m = MatrixTensor(idx.Select(i => matrices[i]).ToList(), image.device);   // [g,3,3]
             var pts = baseGrid.unsqueeze(0).matmul(m.transpose(1, 2));  // [g,S*S,3]
-            var xy = pts[.., .., ..2] / pts[.., .., 2..];                // projective divide
+            // projective divide; the third coordinate of an affine matrix is 0·u + 0·v + 1·1, exactly 1
+            bool affine = skipDivideForAffine && idx.All(i => IsAffine(matrices[i]));
+            var xy = affine ? pts[.., .., ..2] : pts[.., .., ..2] / pts[.., .., 2..];
             // continuous pixel coords -> grid_sample's normalised coords (align_corners=false) of the (pooled) source
             var scale = tensor(new float[] { 2f / wk, 2f / hk }, device: image.device);
             var grid = (xy * scale - 1).reshape(1, idx.Length * size, size, 2);
@@ -63,11 +73,27 @@ public static class CutoutSampler
         return all.contiguous().MoveToOuterDisposeScope();
     }
 
-    private static Tensor BaseGrid(int size, Device device)
+    private static bool IsAffine(double[,] m) => m[2, 0] == 0 && m[2, 1] == 0 && m[2, 2] == 1;
+
+    // The base grids of the sizes in use, built once per process (the same values every step: rebuilding one took
+    // a dozen tensor operations a step). Never disposed; a few sizes at most (CLIP input sizes), 12·S² bytes each.
+    private static readonly Dictionary<(int Size, DeviceType Type, int Index), Tensor> BaseGrids = new();
+
+    /// <summary>[S*S, 3] rows (u, v, 1) at the output pixel centres, shared: callers must not dispose or modify it.</summary>
+    internal static Tensor BaseGrid(int size, Device device)
     {
-        var coords = (arange(size, dtype: ScalarType.Float32) * 2 + 1) / size - 1;   // pixel centres in [-1,1]
-        var g = meshgrid(new[] { coords, coords }, indexing: "ij");                    // g[0]=v (rows), g[1]=u (cols)
-        return stack(new[] { g[1].reshape(-1), g[0].reshape(-1), ones(size * size) }, 1).to(device);
+        var key = (size, device.type, device.index);
+        lock (BaseGrids)
+        {
+            if (BaseGrids.TryGetValue(key, out var cached)) return cached;
+            using var _ = no_grad();
+            using var scope = NewDisposeScope();
+            var coords = (arange(size, dtype: ScalarType.Float32) * 2 + 1) / size - 1;   // pixel centres in [-1,1]
+            var g = meshgrid(new[] { coords, coords }, indexing: "ij");                    // g[0]=v (rows), g[1]=u (cols)
+            var grid = stack(new[] { g[1].reshape(-1), g[0].reshape(-1), ones(size * size) }, 1).to(device).DetachFromDisposeScope();
+            BaseGrids[key] = grid;
+            return grid;
+        }
     }
 
     private static Tensor MatrixTensor(IReadOnlyList<double[,]> matrices, Device device)

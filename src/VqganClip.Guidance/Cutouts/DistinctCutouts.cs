@@ -9,7 +9,8 @@ namespace VqganClip.Guidance.Cutouts;
 /// loss and gradient as encoding every copy. It matters when the picture is no larger than CLIP's input: the original
 /// cutouts are then all the whole picture (their size is drawn between min(side, cut size) and side), e.g. a 128x128
 /// picture with ViT-B/32's 224 input gives cutn identical cutouts.
-/// Finding equal ones costs two row reductions plus an exact comparison of candidates with equal signatures.
+/// Finding equal ones costs a row reduction (a second one only when two sums match) plus an exact comparison of
+/// candidates with equal signatures.
 /// </summary>
 public static class DistinctCutouts
 {
@@ -24,9 +25,10 @@ public static class DistinctCutouts
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         var flat = cuts.detach().reshape(n, -1);
-        // signatures: equal rows have (nearly: reductions may split rows differently) equal sums and norms
+        // signatures: equal rows have (nearly: reductions may split rows differently) equal sums and norms; the norms
+        // are only computed when two sums match (random cutouts of a larger picture never do: one reduction a step)
         var sums = flat.sum(1, type: ScalarType.Float64).data<double>().ToArray();
-        var norms = flat.norm(1).to_type(ScalarType.Float64).data<double>().ToArray();
+        double[]? norms = null;
         var first = new long[n];
         bool any = false;
         for (int i = 0; i < n; i++)
@@ -34,7 +36,9 @@ public static class DistinctCutouts
             first[i] = i;
             for (int j = 0; j < i; j++)
             {
-                if (first[j] != j || !Close(sums[i], sums[j]) || !Close(norms[i], norms[j])) continue;
+                if (first[j] != j || !Close(sums[i], sums[j])) continue;
+                norms ??= flat.norm(1).to_type(ScalarType.Float64).data<double>().ToArray();
+                if (!Close(norms[i], norms[j])) continue;
                 if (!flat[i].eq(flat[j]).all().item<bool>()) continue;
                 first[i] = j;
                 any = true;

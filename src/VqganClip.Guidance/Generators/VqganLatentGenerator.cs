@@ -142,7 +142,11 @@ public sealed class VqganLatentGenerator : ImageGeneratorBase
     public static Tensor Synthesize(VqganModel vqgan, Tensor z, bool snap = true)
     {
         using var scope = NewDisposeScope();
-        var zq = snap ? CodebookSnap.Snap(z.permute(0, 2, 3, 1), vqgan.Codebook).permute(0, 3, 1, 2) : z;
+        // Snapping works on [b, h, w, d] rows, so the snapped latent comes back with channels-last strides. The decoder
+        // is given a contiguous (NCHW) copy: fed channels-last, libtorch keeps every activation of the decoder
+        // channels-last, and its channels-last GroupNorm backward alone took a quarter of a step at config C
+        // (docs/performance.md). The copy is 1/f² of a picture's size and its backward a plain copy.
+        var zq = snap ? CodebookSnap.Snap(z.permute(0, 2, 3, 1), vqgan.Codebook).permute(0, 3, 1, 2).contiguous() : z.contiguous();
         var decoded = vqgan.Decode(zq);
         return GradientTricks.ClampWithGrad(decoded.add(1).div(2), 0, 1).MoveToOuterDisposeScope();
     }

@@ -45,12 +45,15 @@ public sealed class Prompt : IDisposable
     {
         using var scope = NewDisposeScope();
         var input = nn.functional.normalize(imageEmbeds.unsqueeze(1), dim: 2);          // [n,1,d]
-        var target = Embedding.to(imageEmbeds.device).unsqueeze(0);                      // [1,m,d]
+        var sameDevice = Embedding.device_type == imageEmbeds.device_type && Embedding.device_index == imageEmbeds.device_index;
+        var target = (sameDevice ? Embedding : Embedding.to(imageEmbeds.device)).unsqueeze(0);   // [1,m,d]
         var dists = SquaredSphericalDistance(input, target);                             // [n,m]
-        dists = dists * Math.Sign(Weight);
+        // multiplying by 1 changes no bit of the value or the gradient: the usual weight 1 skips both products
+        if (Weight <= 0) dists = dists * Math.Sign(Weight);
         if (!double.IsNegativeInfinity(Stop))
             dists = GradientTricks.ReplaceGrad(dists, dists.clamp_min(Stop));
-        return (dists.mean() * Math.Abs(Weight)).MoveToOuterDisposeScope();
+        var mean = dists.mean();
+        return (Math.Abs(Weight) == 1 ? mean : mean * Math.Abs(Weight)).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -8,7 +8,7 @@ using VqganClip.Models.Runtime;
 namespace VqganClip.Tool.Commands;
 
 /// <summary>
-/// <c>vqgan-clip bench-clipart</c>: throughput of the clipart world on this machine: sampling and
+/// <c>vqgan-clip bench clipart</c>: throughput of the clipart world on this machine: sampling and
 /// captioning, caption parsing, rendering (one thread, and batched to a tensor on all threads), and
 /// the judge (analytic checks, and with the kind classifier when one is found). Prints figures; not a test.
 /// </summary>
