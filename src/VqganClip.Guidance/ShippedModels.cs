@@ -40,13 +40,13 @@ public static class ShippedModels
     /// <summary>The shipped CLIP checkpoint, or an error that says what to pass instead.</summary>
     public static string RequireClip() => FindClip() ?? throw new FileNotFoundException(
         $"No CLIP model given and no shipped {ClipFileName} found in a data/ folder next to the program or above it " +
-        $"(searched from {AppContext.BaseDirectory} and {Directory.GetCurrentDirectory()}). Pass --clip FILE " +
+        $"(searched from {AppContext.BaseDirectory} and {Directory.GetCurrentDirectory()}). Give a CLIP file " +
         "(an OpenAI CLIP checkpoint: .pt, TorchScript .pt or .safetensors).", ClipFileName);
 
     /// <summary>The shipped VQGAN checkpoint and config, or an error that says what to pass instead.</summary>
     public static (string Checkpoint, string? Config) RequireVqgan() => FindVqgan() ?? throw new FileNotFoundException(
         $"No VQGAN model given and no shipped {VqganFileName} found in a data/ folder next to the program or above it. " +
-        "Pass --vqgan CKPT [--vqgan-config YAML] (a taming-transformers checkpoint), or choose --generator pixels|fourier|strokes, which need no VQGAN.",
+        "Give a VQGAN checkpoint (taming-transformers; with its YAML config), or choose the pixels, fourier or strokes generator, which need no VQGAN.",
         VqganFileName);
 
     private static string? Find(string fileName) =>

@@ -32,10 +32,10 @@ public sealed partial record AugmentOptions
         {
             var parts = item.Split('=', 2, StringSplitOptions.TrimEntries);
             if (parts.Length != 2 || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v) || v < 0)
-                throw new ArgumentException($"--augment item '{item}' is not KEY=NUMBER with a number of 0 or more (keys: {string.Join(", ", Keys.Keys)}).");
+                throw new ArgumentException($"Augmentation item '{item}' is not KEY=NUMBER with a number of 0 or more (keys: {string.Join(", ", Keys.Keys)}).");
             var key = parts[0].ToLowerInvariant();
             if (key is "flip" or "affine" or "perspective" or "color" && v > 1)
-                throw new ArgumentException($"--augment {key}={parts[1]}: a probability must be between 0 and 1.");
+                throw new ArgumentException($"Augmentation {key}={parts[1]}: a probability must be between 0 and 1.");
             o = key switch
             {
                 "flip" => o with { FlipProbability = v },
@@ -49,7 +49,7 @@ public sealed partial record AugmentOptions
                 "hue" => o with { Hue = v },
                 "saturation" => o with { Saturation = v },
                 "noise" => o with { NoiseFactor = v },
-                _ => throw new ArgumentException($"--augment key '{parts[0]}' is unknown; use one of: {string.Join(", ", Keys.Keys)}."),
+                _ => throw new ArgumentException($"Augmentation key '{parts[0]}' is unknown; use one of: {string.Join(", ", Keys.Keys)}."),
             };
         }
         return o;

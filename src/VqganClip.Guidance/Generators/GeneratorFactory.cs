@@ -25,7 +25,7 @@ public static class GeneratorFactory
         switch (spec.Name.ToLowerInvariant())
         {
             case "vqgan":
-                if (vqgan is null) throw new ArgumentException("The vqgan generator needs a VQGAN model (pass --vqgan CKPT, or a VqganModel when resuming).", nameof(vqgan));
+                if (vqgan is null) throw new ArgumentException("The vqgan generator needs a VQGAN model (a checkpoint given to the command, or a VqganModel when resuming in code).", nameof(vqgan));
                 return new VqganLatentGenerator(vqgan, spec.Width, spec.Height,
                     Enum.Parse<LatentInit>(S("init", nameof(LatentInit.RandomCodes)), ignoreCase: true),
                     clampToCodebookRange: bool.Parse(S("clampToCodebookRange", "true")),
