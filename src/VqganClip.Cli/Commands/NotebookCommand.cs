@@ -35,13 +35,7 @@ public static class NotebookCommand
     /// <summary>The command body (see the class summary for the exit codes).</summary>
     public static async Task<int> RunAsync(FileInfo notebook, FileInfo? output, FileInfo? html, IAnsiConsole console, CancellationToken cancellationToken)
     {
-        Microsoft.DotNet.Interactive.Documents.InteractiveDocument document;
-        try { document = NotebookFile.Load(notebook.FullName); }
-        catch (Exception e) when (UserErrors.IsUserError(e) || e is NotSupportedException)
-        {
-            UserErrors.Report(console, e);
-            return UserErrors.UserError;
-        }
+        var document = NotebookFile.Load(notebook.FullName);   // a missing or unreadable notebook: CliApp's one error path
 
         console.WriteLine($"Running {notebook.Name} ({document.Elements.Count} cells)");
         var baseDirectory = notebook.DirectoryName ?? Environment.CurrentDirectory;

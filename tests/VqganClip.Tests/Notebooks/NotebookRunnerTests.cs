@@ -228,11 +228,12 @@ public class NotebookRunnerErrorTests
     }
 
     [Fact]
-    public async Task A_missing_notebook_is_a_one_line_user_error_naming_the_path()
+    public void A_missing_notebook_is_a_one_line_user_error_naming_the_path()
     {
         var (console, text) = TestConsole.Create();
         var missing = new FileInfo(Path.Combine(Path.GetTempPath(), "no-such-notebook.ipynb"));
-        Assert.Equal(1, await NotebookCommand.RunAsync(missing, null, null, console, CancellationToken.None));
+        var root = new System.CommandLine.RootCommand { NotebookCommand.Create(console) };
+        Assert.Equal(1, VqganClip.Cli.CliApp.Run(root, ["notebook", "run", missing.FullName], console));
         Assert.Contains("error: No notebook", text.ToString());
         Assert.Contains("no-such-notebook.ipynb", text.ToString());
     }
