@@ -63,7 +63,7 @@ public sealed class ClipTrainer : ITrainer
             if (!File.Exists(guided.VqganPath))
             {
                 Dispose();
-                throw new FileNotFoundException($"--guided-vqgan: no VQGAN checkpoint at '{guided.VqganPath}'.", guided.VqganPath);
+                throw new FileNotFoundException($"Guided negatives: no VQGAN checkpoint at '{guided.VqganPath}'.", guided.VqganPath);
             }
             try { _pool = new GuidedNegativePool(Models.Vqgan.VqganModel.Load(guided.VqganPath), guided, options.Model.ImageResolution, options.Seed); }
             catch { Dispose(); throw; }
@@ -294,21 +294,21 @@ public sealed class ClipTrainer : ITrainer
     /// <summary>Copies an exported CLIP's weights into a fresh model of the same architecture (fine-tuning start).</summary>
     private static void LoadInitialWeights(ClipModel model, string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"--init: no CLIP file at '{path}'.", path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"The starting CLIP (InitFrom): no file at '{path}'.", path);
         using var source = ClipModel.Load(path);
         var target = model.state_dict();
         using var _ = no_grad();
         foreach (var (key, value) in source.state_dict())
         {
             if (!target.TryGetValue(key, out var slot))
-                throw new InvalidDataException($"--init: '{path}' has '{key}', which the training architecture lacks.");
+                throw new InvalidDataException($"The starting CLIP '{path}' has '{key}', which the training architecture lacks.");
             if (!slot.shape.SequenceEqual(value.shape))
-                throw new InvalidDataException($"--init: '{path}' has '{key}' of shape [{string.Join(", ", value.shape)}], the training architecture [{string.Join(", ", slot.shape)}].");
+                throw new InvalidDataException($"The starting CLIP '{path}' has '{key}' of shape [{string.Join(", ", value.shape)}], the training architecture [{string.Join(", ", slot.shape)}].");
             slot.copy_(value);
         }
         var missing = target.Keys.Except(source.state_dict().Keys).ToList();
         if (missing.Count > 0)
-            throw new InvalidDataException($"--init: '{path}' lacks {string.Join(", ", missing.Take(5).Select(k => $"'{k}'"))}{(missing.Count > 5 ? $" and {missing.Count - 5} more" : "")}, which the training architecture has.");
+            throw new InvalidDataException($"The starting CLIP '{path}' lacks {string.Join(", ", missing.Take(5).Select(k => $"'{k}'"))}{(missing.Count > 5 ? $" and {missing.Count - 5} more" : "")}, which the training architecture has.");
     }
 
     /// <summary>The contrastive loss on the first <paramref name="scenes"/> held-out scenes (whole images, one batch, no gradients).</summary>

@@ -34,15 +34,15 @@ public sealed record ClipTrainingOptions
 
     public void Validate()
     {
-        if (Steps <= 0) throw new ArgumentException($"--steps must be positive (got {Steps}).");
-        if (BatchSize < 2) throw new ArgumentException($"--batch must be at least 2 for a contrastive loss (got {BatchSize}).");
-        if (!(LearningRate > 0)) throw new ArgumentException($"--lr must be positive (got {LearningRate}).");
+        if (Steps <= 0) throw new ArgumentException($"Steps must be positive (got {Steps}).");
+        if (BatchSize < 2) throw new ArgumentException($"BatchSize must be at least 2 for a contrastive loss (got {BatchSize}).");
+        if (!(LearningRate > 0)) throw new ArgumentException($"LearningRate must be positive (got {LearningRate}).");
         if (WarmupSteps < 0) throw new ArgumentException($"warm-up steps must not be negative (got {WarmupSteps}).");
         if (Augment.MinScale is <= 0 or > 1) throw new ArgumentException($"crop scale must be in (0, 1] (got {Augment.MinScale}).");
         if (KindVariants < 1 || KindVariants > Clipart.Vocabulary.Kinds.Length)
-            throw new ArgumentException($"--kind-variants must be between 1 and {Clipart.Vocabulary.Kinds.Length} (got {KindVariants}).");
+            throw new ArgumentException($"KindVariants must be between 1 and {Clipart.Vocabulary.Kinds.Length} (got {KindVariants}).");
         if (BatchSize % KindVariants != 0)
-            throw new ArgumentException($"--batch ({BatchSize}) must be a multiple of --kind-variants ({KindVariants}).");
+            throw new ArgumentException($"BatchSize ({BatchSize}) must be a multiple of KindVariants ({KindVariants}).");
         GuidedNegatives?.Validate();
         Model.Validate();
     }

@@ -29,13 +29,13 @@ public sealed record GuidedNegativeOptions
 
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(VqganPath)) throw new ArgumentException("--guided-negatives needs a VQGAN checkpoint (--guided-vqgan).");
-        if (PoolSize < 1) throw new ArgumentException($"--guided-negatives (the pool size) must be positive (got {PoolSize}).");
-        if (Batch < 1 || Batch > PoolSize) throw new ArgumentException($"--guided-batch must be between 1 and the pool size {PoolSize} (got {Batch}).");
-        if (StepsPerAdvance < 1) throw new ArgumentException($"--guided-steps must be at least 1 (got {StepsPerAdvance}).");
-        if (MaxAge < 1) throw new ArgumentException($"--guided-max-age must be at least 1 (got {MaxAge}).");
-        if (!(LearningRate > 0)) throw new ArgumentException($"--guided-lr must be positive (got {LearningRate}).");
-        if (Cutouts < 1) throw new ArgumentException($"--guided-cutn must be at least 1 (got {Cutouts}).");
-        if (!(Weight >= 0)) throw new ArgumentException($"--guided-weight must not be negative (got {Weight}).");
+        if (string.IsNullOrWhiteSpace(VqganPath)) throw new ArgumentException("Guided negatives need a VQGAN checkpoint (VqganPath).");
+        if (PoolSize < 1) throw new ArgumentException($"PoolSize must be positive (got {PoolSize}).");
+        if (Batch < 1 || Batch > PoolSize) throw new ArgumentException($"Batch must be between 1 and the pool size {PoolSize} (got {Batch}).");
+        if (StepsPerAdvance < 1) throw new ArgumentException($"StepsPerAdvance must be at least 1 (got {StepsPerAdvance}).");
+        if (MaxAge < 1) throw new ArgumentException($"MaxAge must be at least 1 (got {MaxAge}).");
+        if (!(LearningRate > 0)) throw new ArgumentException($"LearningRate of the chains must be positive (got {LearningRate}).");
+        if (Cutouts < 1) throw new ArgumentException($"Cutouts must be at least 1 (got {Cutouts}).");
+        if (!(Weight >= 0)) throw new ArgumentException($"Weight must not be negative (got {Weight}).");
     }
 }

@@ -46,12 +46,12 @@ public sealed record VqganTrainingOptions
 
     public void Validate()
     {
-        if (Steps <= 0) throw new ArgumentException($"--steps must be positive (got {Steps}).");
-        if (BatchSize <= 0) throw new ArgumentException($"--batch must be positive (got {BatchSize}).");
-        if (!(LearningRate > 0)) throw new ArgumentException($"--lr must be positive (got {LearningRate}).");
+        if (Steps <= 0) throw new ArgumentException($"Steps must be positive (got {Steps}).");
+        if (BatchSize <= 0) throw new ArgumentException($"BatchSize must be positive (got {BatchSize}).");
+        if (!(LearningRate > 0)) throw new ArgumentException($"LearningRate must be positive (got {LearningRate}).");
         if (WarmupSteps < 0) throw new ArgumentException($"warm-up steps must not be negative (got {WarmupSteps}).");
-        if (FullImageFraction is < 0 or > 1 || double.IsNaN(FullImageFraction)) throw new ArgumentException($"--whole-fraction must be between 0 and 1 (got {FullImageFraction}).");
-        if (CropSize is < 0 or > 64 || CropSize % 4 != 0) throw new ArgumentException($"--crop must be 0 or a multiple of 4 up to 64 (got {CropSize}).");
+        if (FullImageFraction is < 0 or > 1 || double.IsNaN(FullImageFraction)) throw new ArgumentException($"FullImageFraction must be between 0 and 1 (got {FullImageFraction}).");
+        if (CropSize is < 0 or > 64 || CropSize % 4 != 0) throw new ArgumentException($"CropSize must be 0 or a multiple of 4 up to 64 (got {CropSize}).");
         if (RestartEvery < 0) throw new ArgumentException($"restart interval must not be negative (got {RestartEvery}).");
         if (Model.Kind != VqganKind.VQModel) throw new ArgumentException("The trainer builds taming VQModels only.");
         Model.Validate();

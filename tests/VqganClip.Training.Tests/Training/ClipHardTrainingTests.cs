@@ -46,7 +46,7 @@ public class ClipHardTrainingTests
         Assert.Throws<ArgumentOutOfRangeException>(() => ClipartBatches.ScenesWithKindVariants(1, 0, 10, 4));
         Assert.Throws<ArgumentOutOfRangeException>(() => ClipartBatches.ScenesWithKindVariants(1, 0, 26, 13));
         var e = Assert.Throws<ArgumentException>(() => (TinyClip() with { BatchSize = 16, KindVariants = 3 }).Validate());
-        Assert.Contains("--kind-variants", e.Message);
+        Assert.Contains("BatchSize (16) must be a multiple of KindVariants (3)", e.Message);
     }
 
     [Fact]

@@ -127,11 +127,11 @@ public class GuidedNegativeTests
     public void Guided_negative_settings_are_validated_by_name()
     {
         var e = Assert.Throws<ArgumentException>(() => (TinyClip() with { GuidedNegatives = Pool(4, 8, 1, 10) }).Validate());
-        Assert.Contains("--guided-batch", e.Message);
+        Assert.Contains("Batch must be between 1 and the pool size", e.Message);
         e = Assert.Throws<ArgumentException>(() => (TinyClip() with { GuidedNegatives = Pool(4, 2, 0, 10) }).Validate());
-        Assert.Contains("--guided-steps", e.Message);
+        Assert.Contains("StepsPerAdvance must be at least 1", e.Message);
         e = Assert.Throws<ArgumentException>(() => (TinyClip() with { GuidedNegatives = Pool(4, 2, 1, 10) with { LearningRate = 0 } }).Validate());
-        Assert.Contains("--guided-lr", e.Message);
+        Assert.Contains("LearningRate of the chains must be positive", e.Message);
     }
 
     private static float[] Similarities(ClipModel clip, Tensor images, string[] captions)
