@@ -31,9 +31,10 @@ public class GuidedNegativeTests
     [Fact]
     public void Guidance_chains_move_their_pictures_towards_their_captions() => SingleThreaded(() =>
     {
-        // a seeded random CLIP: unseeded, its weights (and so this test) depended on the tests that ran before
+        // A seeded random CLIP: unseeded, its weights (and so this test) depended on the tests that ran before. Seeds
+        // 2-7 all pass; seed 1's random CLIP happens to give these 24 steps no measurable progress.
         ClipModel clip;
-        using (VqganClip.Models.Runtime.TorchRuntime.Seed(1)) clip = new ClipModel(TinyClip().Model);
+        using (VqganClip.Models.Runtime.TorchRuntime.Seed(2)) clip = new ClipModel(TinyClip().Model);
         using var _ = clip;
         using var pool = new GuidedNegativePool(TinyVqganModel(), Pool(size: 2, batch: 2, steps: 6, maxAge: 1000, cutouts: 8), clip.ImageSize, seed: 1);
 
