@@ -85,7 +85,8 @@ public class StandInFileTests
         var path = dir.File("ViT-B-32.pt");
         File.WriteAllText(path, LfsPointer);
         var (console, output) = CliTestConsole.Create(400);
-        Assert.Equal(1, InspectCommand.Run(path, json: false, console));
+        var root = new System.CommandLine.RootCommand { InspectCommand.Create(console) };
+        Assert.Equal(1, VqganClip.Cli.CliApp.Run(root, ["inspect", path], console));
         Assert.Equal("error: " + LfsMessage(path), output.ToString().Trim());
     }
 
