@@ -38,7 +38,7 @@ public static class GenerateCommand
         var output = new Option<string?>("--out") { Description = "Output PNG (default: the prompt's words, e.g. a-red-star.png, in the current folder; never overwrites: adds -2, -3, ...)" };
         var runDir = new Option<string?>("--run-dir") { Description = "Where to save the resumable run folder (default: OUT without extension + .run); always saved on Ctrl+C" };
         var resume = new Option<string?>("--resume") { Description = "Continue a saved run folder up to --steps total" };
-        var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: libtorch's, one per core; waiting threads sleep unless OMP_WAIT_POLICY says otherwise, see docs/performance.md)" };
+        var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: libtorch's, one per core; waiting threads spin briefly then sleep unless OMP_WAIT_POLICY or GOMP_SPINCOUNT says otherwise, see docs/performance.md)" };
 
         var command = new Command("generate", "Generate a picture from a text prompt by CLIP-guided optimisation") { prompt, clip, vqgan, vqganConfig, seed };
         var clipOptions = ClipOptions.AddTo(command);
