@@ -9,8 +9,9 @@ namespace VqganClip.Models.Runtime;
 /// the core the thread it waits for needs, and guidance steps on two threads took 15-30 times as long as on one. Never
 /// spinning (OMP_WAIT_POLICY=PASSIVE) fixes that but costs every small operation a wake-up: config C at 2 threads went
 /// from 0.021 to 0.032 s a step on a quiet machine, A from 5.5 to 6.4 s. A short spin, <see cref="SpinCount"/>
-/// iterations, then sleep, keeps both: C at 2 threads 0.021 s quiet and 0.063 s with both cores busy (PASSIVE: 0.060;
-/// docs/performance.md, "Threads").
+/// iterations, then sleep, keeps both. 30,000 was not short enough: with both cores busy, 100 steps of the shipped
+/// models on 2 threads took 39-51 s against 23 s on 1 thread; with 3,000 they took 28 s (PASSIVE 23-25 s), and on the
+/// quiet machine 13.4-13.7 s (30,000: 11.7-14.1 s; PASSIVE 13.0-13.2 s); docs/performance.md, "Threads".
 /// libgomp reads these variables once, when it is loaded with libtorch, from the native environment; .NET's
 /// <see cref="Environment.SetEnvironmentVariable(string, string)"/> does not reach that on Linux, so libc's setenv()
 /// is called, before <see cref="NativeLoader"/> loads libtorch. A wait policy or spin count the user set is kept.
@@ -20,7 +21,7 @@ public static class OpenMpWaitPolicy
     public const string Variable = "OMP_WAIT_POLICY";
     public const string SpinVariable = "GOMP_SPINCOUNT";
     /// <summary>Spin iterations before a waiting thread sleeps (libgomp's default is 300,000).</summary>
-    public const string SpinCount = "30000";
+    public const string SpinCount = "3000";
 
     [DllImport("libc", EntryPoint = "setenv")]
     private static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
