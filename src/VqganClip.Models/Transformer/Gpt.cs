@@ -83,13 +83,14 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
             switch (module)
             {
                 case Linear linear:
-                    nn.init.normal_(linear.weight, 0.0, InitStd, generator);
+                    // Tensor.normal_, not nn.init.normal_: TorchSharp 0.107's init.normal_ ignores its generator
+                    linear.weight.normal_(0.0, InitStd, generator);
                     linear.bias?.zero_();
                     break;
                 case Embedding embedding:
                 {
                     using var weight = embedding.weight!; // a new handle to the parameter
-                    nn.init.normal_(weight, 0.0, InitStd, generator);
+                    weight.normal_(0.0, InitStd, generator);
                     break;
                 }
                 case LayerNorm norm:
