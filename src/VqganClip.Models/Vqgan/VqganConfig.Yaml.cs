@@ -61,6 +61,14 @@ public sealed partial record VqganConfig
         return config with { Source = source };
     }
 
+    /// <summary>
+    /// Reads one taming model mapping (<c>{target, params}</c>) that is already parsed, such as a Net2NetTransformer's
+    /// <c>first_stage_config</c> or <c>cond_stage_config</c>. <paramref name="at"/> names its place in the file for
+    /// messages, <paramref name="where"/> the file; the result's <see cref="Source"/> is <paramref name="source"/>.
+    /// </summary>
+    internal static VqganConfig FromYamlMapping(IDictionary<object, object?> model, string at, string where, string source) =>
+        ParseModel(model, at, where) with { Source = source };
+
     private static VqganConfig ParseModel(IDictionary<object, object?> model, string at, string where)
     {
         var target = Scalar(model, "target") ?? throw Missing(where, $"{at}.target");

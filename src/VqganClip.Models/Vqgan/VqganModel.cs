@@ -187,6 +187,31 @@ public sealed class VqganModel : nn.Module
             if (!VqganConfig.TryInferFromStateDict(stateDict, out config, out var problem))
                 throw new CheckpointFormatException(path, stateDict.Format, $"cannot infer the VQGAN configuration: {problem} Pass the model's taming YAML config.");
         }
+        return FromStateDictUnder(stateDict, prefix, config, device);
+    }
+
+    /// <summary>
+    /// As <see cref="FromStateDict"/>, for a VQGAN whose tensors sit under <paramref name="prefix"/> (for instance
+    /// <c>cond_stage_model.</c>, a Net2NetTransformer's separate conditioning VQGAN) rather than under one of the
+    /// <see cref="VqganCheckpointLayout.KnownPrefixes"/>.
+    /// </summary>
+    public static VqganModel FromStateDictUnder(StateDict stateDict, string prefix, VqganConfig? config = null, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(stateDict);
+        ArgumentNullException.ThrowIfNull(prefix);
+        string path = stateDict.SourcePath ?? "(state dict in memory)";
+        if (!stateDict.ContainsKey(prefix + "encoder.conv_in.weight") || !stateDict.ContainsKey(prefix + "decoder.conv_in.weight"))
+            throw new CheckpointFormatException(path, stateDict.Format,
+                $"no VQGAN tensors under '{prefix}' (looked for {prefix}encoder.conv_in.weight and {prefix}decoder.conv_in.weight).");
+        if (config is null)
+        {
+            // Inference looks for the known prefixes; give it this VQGAN's tensors with the prefix taken off.
+            var shapes = stateDict.Entries
+                .Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value.shape, StringComparer.Ordinal);
+            if (!VqganConfig.TryInferFromShapes(shapes, stateDict.Describe(), out config, out var problem))
+                throw new CheckpointFormatException(path, stateDict.Format, $"cannot infer the VQGAN configuration: {problem} Pass the model's taming YAML config.");
+        }
         config = config! with { StateDictPrefix = prefix };
         VqganWeights.CheckKind(stateDict, prefix, config, path);
 

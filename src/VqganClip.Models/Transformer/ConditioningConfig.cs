@@ -1,0 +1,72 @@
+using VqganClip.Models.Vqgan;
+
+namespace VqganClip.Models.Transformer;
+
+/// <summary>Which conditioning stage a Net2NetTransformer uses.</summary>
+public enum ConditioningKind
+{
+    /// <summary><c>__is_unconditional__</c> (or <c>unconditional: true</c>): <see cref="SosProvider"/> with <c>sos_token</c>.</summary>
+    Unconditional,
+
+    /// <summary><c>__is_first_stage__</c>: the first-stage VQGAN's codes of the conditioning input.</summary>
+    FirstStage,
+
+    /// <summary><c>taming.modules.util.Labelator</c>: the class id as one token (<see cref="Labelator"/>).</summary>
+    ClassLabel,
+
+    /// <summary>A separate VQGAN (<c>cond_stage_model.*</c> weights), e.g. S-FLCKR's segmentation VQGAN.</summary>
+    Vqgan,
+
+    /// <summary><c>taming.modules.misc.coord.CoordStage</c> (FacesHQ).</summary>
+    Coord,
+}
+
+/// <summary>A Net2NetTransformer's <c>cond_stage_config</c>.</summary>
+public sealed record ConditioningConfig
+{
+    /// <summary>The kind of stage.</summary>
+    public required ConditioningKind Kind { get; init; }
+
+    /// <summary><see cref="ConditioningKind.ClassLabel"/>: <c>n_classes</c>.</summary>
+    public int NClasses { get; init; }
+
+    /// <summary><see cref="ConditioningKind.Vqgan"/>: the conditioning VQGAN's configuration.</summary>
+    public VqganConfig? Vqgan { get; init; }
+
+    /// <summary><see cref="ConditioningKind.Coord"/>: <c>n_embed</c>.</summary>
+    public int CoordNEmbed { get; init; }
+
+    /// <summary><see cref="ConditioningKind.Coord"/>: <c>down_factor</c>.</summary>
+    public int CoordDownFactor { get; init; }
+
+    /// <summary>The YAML's target or marker (for <see cref="ConditioningKind.Vqgan"/>: VQModel or VQSegmentationModel).</summary>
+    public string? Target { get; init; }
+
+    /// <summary>Unconditional: an SOS token starts every sequence.</summary>
+    public static ConditioningConfig Unconditional { get; } = new() { Kind = ConditioningKind.Unconditional, Target = "__is_unconditional__" };
+
+    /// <summary>The first stage's codes.</summary>
+    public static ConditioningConfig FirstStage { get; } = new() { Kind = ConditioningKind.FirstStage, Target = VqganConditioningStage.FirstStageMarker };
+
+    /// <summary>Class-conditional with <paramref name="nClasses"/> classes.</summary>
+    public static ConditioningConfig ClassLabel(int nClasses) => new() { Kind = ConditioningKind.ClassLabel, NClasses = nClasses, Target = Labelator.UpstreamTarget };
+
+    /// <summary>A separate conditioning VQGAN.</summary>
+    public static ConditioningConfig SeparateVqgan(VqganConfig config, string? target = null) =>
+        new() { Kind = ConditioningKind.Vqgan, Vqgan = config, Target = target ?? config.Target ?? VqganConfig.VQModelTarget };
+
+    /// <summary>A coordinate stage.</summary>
+    public static ConditioningConfig Coord(int nEmbed, int downFactor) =>
+        new() { Kind = ConditioningKind.Coord, CoordNEmbed = nEmbed, CoordDownFactor = downFactor, Target = CoordStage.UpstreamTarget };
+
+    /// <summary>A one-line description.</summary>
+    public string Describe() => Kind switch
+    {
+        ConditioningKind.Unconditional => "unconditional (SOS token)",
+        ConditioningKind.FirstStage => "the first stage's codes (__is_first_stage__)",
+        ConditioningKind.ClassLabel => $"class label, {NClasses} classes (Labelator)",
+        ConditioningKind.Vqgan => $"a separate VQGAN ({Target}; n_embed {Vqgan?.NEmbed}, in_channels {Vqgan?.DdConfig.InChannels})",
+        ConditioningKind.Coord => $"coordinates (CoordStage, n_embed {CoordNEmbed}, down_factor {CoordDownFactor})",
+        _ => Kind.ToString(),
+    };
+}

@@ -1,0 +1,45 @@
+using System.Globalization;
+using static TorchSharp.torch;
+
+namespace VqganClip.Models.Transformer;
+
+/// <summary>
+/// How the next token is chosen from the GPT's last logits, as in taming's samplers: divide by
+/// <see cref="Temperature"/>, filter (<see cref="TopK"/>, then <see cref="TopP"/>; see <see cref="LogitFilters"/>),
+/// softmax, then draw with <c>torch.multinomial</c> (<see cref="Sample"/> true, from <see cref="Generator"/>) or take
+/// the most probable token (<c>torch.topk(probs, k=1)</c>, as upstream's greedy branch).
+/// </summary>
+public sealed record SamplingOptions
+{
+    /// <summary>Logits are divided by it before filtering; must be positive. 1 = unchanged.</summary>
+    public double Temperature { get; init; } = 1.0;
+
+    /// <summary>Keep only the k most likely tokens (null: all). Upstream's defaults: 100 in log_images, 250 in sample_fast.py.</summary>
+    public int? TopK { get; init; }
+
+    /// <summary>Nucleus: keep the smallest set of most likely tokens whose probability reaches top_p (null or 1: all).</summary>
+    public double? TopP { get; init; }
+
+    /// <summary>True: draw from the distribution (multinomial). False: greedy (argmax).</summary>
+    public bool Sample { get; init; } = true;
+
+    /// <summary>The generator the draws come from (torch's global CPU generator when null). Seed it for reproducible samples.</summary>
+    public Generator? Generator { get; init; }
+
+    /// <summary>Greedy decoding, optionally after a top-k filter (which does not change the argmax).</summary>
+    public static SamplingOptions Greedy => new() { Sample = false };
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the value for a bad temperature, top-k or top-p.</summary>
+    public void Validate()
+    {
+        if (double.IsNaN(Temperature) || double.IsInfinity(Temperature) || Temperature <= 0)
+            throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature,
+                $"temperature must be a positive number (got {Temperature.ToString(CultureInfo.InvariantCulture)}).");
+        LogitFilters.Validate(TopK, TopP);
+    }
+
+    /// <summary>A short description for logs and PNG text chunks.</summary>
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"{(Sample ? "sample" : "greedy")}, temperature {Temperature}, top_k {(TopK is { } k ? k.ToString(CultureInfo.InvariantCulture) : "off")}, top_p {(TopP is { } p ? p.ToString(CultureInfo.InvariantCulture) : "off")}");
+}
