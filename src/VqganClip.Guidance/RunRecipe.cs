@@ -15,8 +15,9 @@ namespace VqganClip.Guidance;
 /// settings of <see cref="GuidanceOptions"/>, in the words the command line and the notebooks use. It turns those
 /// words into a validated <see cref="GuidedRun"/> on models the caller loaded (<see cref="CreateRun"/>). The
 /// command line's <c>generate</c>, <c>eval</c> and notebooks build their runs through it, so they share one set of
-/// defaults: every guidance default is read from <see cref="GuidanceOptions.Default"/>; the few that only a recipe
-/// has (steps, generator, start, strokes) are defined here.
+/// defaults: every guidance default is read from <see cref="GuidanceOptions.Default"/>, every transformer default from
+/// <see cref="TransformerSettings.Default"/>; the few that only a recipe has (steps, generator, start, strokes) are
+/// defined here. The transformer generator is not a loop but <see cref="TransformerPipeline"/> (<see cref="RunTransformer"/>).
 /// </summary>
 public sealed record RunRecipe
 {
@@ -27,8 +28,19 @@ public sealed record RunRecipe
 
     /// <summary>What to draw: <c>text[:weight[:stop]]</c>, several separated by '|', story phases by '^'.</summary>
     public string? Prompt { get; init; }
-    /// <summary>One of <see cref="GeneratorFactory.Names"/>.</summary>
+    /// <summary>One of <see cref="GeneratorNames"/>.</summary>
+    // The default generator of generate, eval and notebooks: TransformerPipeline.GeneratorName here makes the
+    // transformer pipeline the default (eval's --generator reads its default from this property too).
     public string Generator { get; init; } = "vqgan";
+
+    /// <summary>The generators a recipe may name: the loop's (<see cref="GeneratorFactory.Names"/>) and the transformer pipeline's.</summary>
+    public static IReadOnlyList<string> GeneratorNames { get; } = [.. GeneratorFactory.Names, TransformerPipeline.GeneratorName];
+
+    /// <summary>The transformer pipeline's settings (with <see cref="Generator"/> "transformer"): the model, samples, filters, refinement.</summary>
+    public TransformerSettings Transformer { get; init; } = TransformerSettings.Default;
+
+    /// <summary>True when <see cref="Generator"/> names the transformer pipeline.</summary>
+    public bool IsTransformer => string.Equals(Generator?.Trim(), TransformerPipeline.GeneratorName, StringComparison.OrdinalIgnoreCase);
     /// <summary>WxH or N; null: <see cref="DefaultSize"/> of the CLIP.</summary>
     public string? Size { get; init; }
     /// <summary>Total optimisation steps.</summary>
@@ -111,10 +123,64 @@ public sealed record RunRecipe
         if (Starts < 1) throw new ArgumentException($"The number of starts must be at least 1; got {Starts}.");
         if (Starts > 1 && (TrialSteps < 1 || TrialSteps > Steps))
             throw new ArgumentException($"The trial steps of each start must be between 1 and the number of steps ({Steps}); got {TrialSteps}.");
-        if (!GeneratorFactory.Names.Contains(Generator.ToLowerInvariant()))
-            throw new ArgumentException($"The generator '{Generator}' is not one of: {string.Join(", ", GeneratorFactory.Names)}.");
+        if (!GeneratorNames.Contains(Generator.ToLowerInvariant()))
+            throw new ArgumentException($"The generator '{Generator}' is not one of: {string.Join(", ", GeneratorNames)}.");
         ParseInit(Init);   // a typo is an error with every generator, not only vqgan
         ToOptions(seed: 0).Validate();
+        if (IsTransformer) ValidateTransformer();
+    }
+
+    /// <summary>The transformer's settings, and the loop settings that have no meaning for it.</summary>
+    private void ValidateTransformer()
+    {
+        Transformer.Validate();
+        if (InitImage is not null)
+            throw new ArgumentException("A start picture (InitImage) does not apply to the transformer generator: it samples its pictures; refine one with the vqgan generator instead.");
+        if (Starts > 1)
+            throw new ArgumentException($"Starts ({Starts}) does not apply to the transformer generator: it samples Samples ({Transformer.Samples}) pictures and keeps the best.");
+        if (InitWeight != GuidanceOptions.Default.InitWeight)
+            throw new ArgumentException($"InitWeight ({InitWeight.ToString(CultureInfo.InvariantCulture)}) does not apply to the transformer generator: its refinement is anchored to the best sample by AnchorWeight ({Transformer.AnchorWeight.ToString(CultureInfo.InvariantCulture)}).");
+    }
+
+    /// <summary>
+    /// The transformer pipeline's request these settings describe: the prompt and the extras parsed, the size (null:
+    /// the model's own), the seed (null: a random one, chosen now and recorded), the transformer settings and the loop
+    /// options (ranking cutouts, refinement). Validates first.
+    /// </summary>
+    public TransformerRequest ToTransformerRequest()
+    {
+        if (string.IsNullOrWhiteSpace(Prompt) && ImagePrompts.Count == 0 && NoisePrompts.Count == 0)
+            throw new ArgumentException("Say what to draw: a text prompt such as \"a red star above a blue house\" (or an image or noise prompt).");
+        Validate();
+        var extras = ImagePrompts.Select(PromptParser.ParseImage).Concat(NoisePrompts.Select(PromptParser.ParseNoise)).ToList();
+        foreach (var img in extras.Where(p => p.Source == PromptSource.Image))
+            if (!File.Exists(img.Text)) throw new FileNotFoundException($"The image prompt '{img.Text}' does not exist.", img.Text);
+        var script = string.IsNullOrWhiteSpace(Prompt)
+            ? new PromptScript("", new[] { (IReadOnlyList<PromptSpec>)extras.ToList() })
+            : PromptParser.Parse(Prompt);
+        bool extrasInScript = string.IsNullOrWhiteSpace(Prompt);
+        int? width = null, height = null;
+        if (Size is not null) (width, height) = ParseSize(Size);
+        long seed = Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
+        return new TransformerRequest
+        {
+            Prompts = script,
+            ExtraPrompts = extrasInScript ? [] : extras,
+            Width = width,
+            Height = height,
+            Seed = seed,
+            Settings = Transformer,
+            Guidance = ToOptions(seed),
+        };
+    }
+
+    /// <summary>Runs the transformer pipeline (on models the caller loaded, in <paramref name="pipeline"/>) with these settings.</summary>
+    public TransformerResult RunTransformer(TransformerPipeline pipeline, Action<TransformerProgress>? onProgress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        if (!IsTransformer)
+            throw new ArgumentException($"The generator is '{Generator}', not {TransformerPipeline.GeneratorName}: make its run with CreateRun.");
+        return pipeline.Run(ToTransformerRequest(), onProgress, ct);
     }
 
     /// <summary>The <see cref="GuidanceOptions"/> these settings describe, with <paramref name="seed"/>.</summary>
@@ -153,6 +219,8 @@ public sealed record RunRecipe
         var options = ToOptions(Seed ?? Random.Shared.NextInt64(0, int.MaxValue));
 
         var kind = Generator.ToLowerInvariant();
+        if (IsTransformer)
+            throw new ArgumentException("The transformer generator is not a guided run: make a TransformerPipeline and call RunTransformer.");
         if (kind == "vqgan" && vqgan is null) throw new ArgumentException("The vqgan generator needs a VQGAN model.");
         // before the generator allocates anything: a picture too large for memory would end the process natively
         if (clip.Device.type == TorchSharp.DeviceType.CPU && AvailableMemory.Bytes() is long available)

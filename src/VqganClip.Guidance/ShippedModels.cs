@@ -2,7 +2,8 @@ namespace VqganClip.Guidance;
 
 /// <summary>
 /// Finds the models shipped with the toolkit in a <c>data/</c> folder: <c>clipart-clip.safetensors</c> (CLIP) and
-/// <c>clipart-vqgan.safetensors</c> with <c>clipart-vqgan.yaml</c> (VQGAN). Looks next to the executable, then in
+/// <c>clipart-vqgan.safetensors</c> with <c>clipart-vqgan.yaml</c> (VQGAN), <c>clipart-transformer.safetensors</c> with
+/// <c>clipart-transformer.yaml</c> (the transformer, its f8 VQGAN inside). Looks next to the executable, then in
 /// each parent folder of it and of the current directory, for <c>data/</c> (or the files themselves).
 /// </summary>
 public static class ShippedModels
@@ -10,6 +11,8 @@ public static class ShippedModels
     public const string ClipFileName = "clipart-clip.safetensors";
     public const string VqganFileName = "clipart-vqgan.safetensors";
     public const string VqganConfigFileName = "clipart-vqgan.yaml";
+    public const string TransformerFileName = "clipart-transformer.safetensors";
+    public const string TransformerConfigFileName = "clipart-transformer.yaml";
 
     /// <summary>Folders searched, in order (existing or not).</summary>
     public static IEnumerable<string> SearchFolders()
@@ -36,6 +39,22 @@ public static class ShippedModels
         var yaml = Path.Combine(Path.GetDirectoryName(ckpt)!, VqganConfigFileName);
         return (ckpt, File.Exists(yaml) ? yaml : null);
     }
+
+    /// <summary>The shipped transformer and its config (config null when the yaml is absent), or null.</summary>
+    public static (string Checkpoint, string? Config)? FindTransformer()
+    {
+        var ckpt = Find(TransformerFileName);
+        if (ckpt is null) return null;
+        var yaml = Path.Combine(Path.GetDirectoryName(ckpt)!, TransformerConfigFileName);
+        return (ckpt, File.Exists(yaml) ? yaml : null);
+    }
+
+    /// <summary>The shipped transformer and its config, or an error that says what to pass instead.</summary>
+    public static (string Checkpoint, string? Config) RequireTransformer() => FindTransformer() ?? throw new FileNotFoundException(
+        $"No transformer given and no shipped {TransformerFileName} found in a data/ folder next to the program or above it " +
+        $"(searched from {AppContext.BaseDirectory} and {Directory.GetCurrentDirectory()}). Give a taming Net2NetTransformer checkpoint " +
+        "(a last.ckpt or safetensors with first_stage_model.* and transformer.* tensors, with its *-project.yaml), or choose another generator.",
+        TransformerFileName);
 
     /// <summary>The shipped CLIP checkpoint, or an error that says what to pass instead.</summary>
     public static string RequireClip() => FindClip() ?? throw new FileNotFoundException(

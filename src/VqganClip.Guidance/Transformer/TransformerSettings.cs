@@ -1,0 +1,117 @@
+using System.Globalization;
+using VqganClip.Models.Transformer;
+using static TorchSharp.torch;
+
+namespace VqganClip.Guidance;
+
+/// <summary>
+/// The settings of the transformer pipeline (<see cref="TransformerPipeline"/>) and the one home of their defaults
+/// (<see cref="Default"/>), beside <see cref="GuidanceOptions"/>: the command line's <c>--samples</c>,
+/// <c>--temperature</c>, <c>--top-k</c>, <c>--top-p</c>, <c>--refine</c>, <c>--anchor-weight</c>, <c>--class</c> and
+/// the model files read their defaults from it, through <see cref="RunRecipe.Transformer"/>. The cutouts that rank the
+/// samples and the refinement's loop settings are the run's <see cref="GuidanceOptions"/>.
+/// </summary>
+public sealed record TransformerSettings
+{
+    /// <summary>The defaults, the same object for every caller.</summary>
+    public static TransformerSettings Default { get; } = new();
+
+    /// <summary>The most samples one picture may draw (each is a full token grid, a decode and a CLIP ranking).</summary>
+    public const int MaxSamples = 1024;
+
+    /// <summary>The transformer checkpoint (null: the shipped <see cref="ShippedModels.TransformerFileName"/>).</summary>
+    public string? Checkpoint { get; init; }
+
+    /// <summary>Its <c>*-project.yaml</c> (null: found beside the checkpoint, or inferred from the weights).</summary>
+    public string? Config { get; init; }
+
+    /// <summary>
+    /// A class-conditional model's class names, one a line (null: <c>&lt;checkpoint&gt;.classes.txt</c> beside it, or
+    /// ImageNet's 1000 names for a 1000-class model; see <see cref="ClassNames.For"/>).
+    /// </summary>
+    public string? ClassNamesFile { get; init; }
+
+    /// <summary>Token grids sampled (K); the one CLIP rates best is kept.</summary>
+    public int Samples { get; init; } = 16;
+
+    /// <summary>Logits are divided by it before filtering (1: the model's own distribution; lower: safer, less varied).</summary>
+    public double Temperature { get; init; } = 1.0;
+
+    /// <summary>Keep only the k most likely tokens at each step (upstream's <c>log_images</c> default, 100); null keeps all.</summary>
+    public int? TopK { get; init; } = 100;
+
+    /// <summary>Nucleus sampling: keep the most likely tokens whose probability reaches this (after top-k); null or 1 keeps all.</summary>
+    public double? TopP { get; init; }
+
+    /// <summary>Steps of the VQGAN+CLIP loop started from the best sample's codes (0: no refinement).</summary>
+    public int RefineSteps { get; init; }
+
+    /// <summary>
+    /// Weight of the refinement's anchor to its start latent: the loop's init-weight term
+    /// (<see cref="GuidanceOptions.InitWeight"/>, <c>weight/2 · MSE(z, z_start)</c> on the latent) with the best sample's
+    /// codebook entries as z_start. 0: no anchor.
+    /// </summary>
+    public double AnchorWeight { get; init; } = 1.0;
+
+    /// <summary>Let the anchor fade as 1/(2·step+1) (<see cref="GuidanceOptions.InitWeightDecay"/>); off by default, so it holds the whole refinement.</summary>
+    public bool AnchorDecay { get; init; }
+
+    /// <summary>A class-conditional model's class id (null: chosen by CLIP zero-shot over the class names).</summary>
+    public int? ClassId { get; init; }
+
+    /// <summary>How a class name is written for CLIP's text tower in the zero-shot choice ({0}: the name); CLIP's ImageNet template.</summary>
+    public string ClassPromptTemplate { get; init; } = "a photo of a {0}.";
+
+    /// <summary>Sample with the key/value cache (the same tokens, much faster; off only to compare).</summary>
+    public bool UseCache { get; init; } = true;
+
+    /// <summary>Samples drawn together in one batch (memory: the cache grows with it).</summary>
+    public int BatchSize { get; init; } = 16;
+
+    /// <summary>Side of the sliding window for grids larger than the GPT's block (null: the largest square window the block holds).</summary>
+    public int? Window { get; init; }
+
+    /// <summary>Cutouts of the fixed set each sample is measured on (as <see cref="BestOfStarts.EvaluationCutouts"/>).</summary>
+    public int RankingCutouts { get; init; } = BestOfStarts.EvaluationCutouts;
+
+    /// <summary>Seed of the fixed cutouts (the same for every sample, so the ranking compares pictures, not cutout luck).</summary>
+    public long RankingSeed { get; init; }
+
+    /// <summary>Checks ranges; throws an <see cref="ArgumentException"/> naming the setting.</summary>
+    public void Validate()
+    {
+        if (Samples < 1 || Samples > MaxSamples)
+            throw new ArgumentException($"Samples must be between 1 and {MaxSamples}; got {Samples}.");
+        if (!(Temperature > 0) || double.IsInfinity(Temperature))
+            throw new ArgumentException($"Temperature must be a positive number; got {Temperature.ToString(CultureInfo.InvariantCulture)}.");
+        if (TopK is { } k && k <= 0)
+            throw new ArgumentException($"TopK must be a positive number of tokens; got {k}. Leave it unset to keep every token.");
+        if (TopP is { } p && (double.IsNaN(p) || p <= 0 || p > 1))
+            throw new ArgumentException($"TopP must lie in (0, 1]; got {p.ToString(CultureInfo.InvariantCulture)}. 1 keeps every token.");
+        if (RefineSteps < 0) throw new ArgumentException($"RefineSteps must be 0 or more; got {RefineSteps}.");
+        if (!(AnchorWeight >= 0) || double.IsInfinity(AnchorWeight))
+            throw new ArgumentException($"AnchorWeight must be 0 or a positive number; got {AnchorWeight.ToString(CultureInfo.InvariantCulture)}.");
+        if (ClassId is { } c && c < 0) throw new ArgumentException($"ClassId must be a class id, 0 or more; got {c}.");
+        if (string.IsNullOrWhiteSpace(ClassPromptTemplate) || !ClassPromptTemplate.Contains("{0}", StringComparison.Ordinal))
+            throw new ArgumentException($"ClassPromptTemplate must contain {{0}} where the class name goes; got '{ClassPromptTemplate}'.");
+        if (BatchSize < 1) throw new ArgumentException($"BatchSize must be at least 1; got {BatchSize}.");
+        if (Window is { } w && w < 1) throw new ArgumentException($"Window must be a positive side in tokens; got {w}.");
+        if (RankingCutouts < 1 || RankingCutouts > GuidanceOptions.MaxCutCount)
+            throw new ArgumentException($"RankingCutouts must be between 1 and {GuidanceOptions.MaxCutCount}; got {RankingCutouts}.");
+    }
+
+    /// <summary>The sampler's options: these temperature and filters, multinomial draws from <paramref name="generator"/>.</summary>
+    public SamplingOptions ToSamplingOptions(Generator generator) => new()
+    {
+        Temperature = Temperature,
+        TopK = TopK,
+        TopP = TopP,
+        Sample = true,
+        Generator = generator,
+    };
+
+    /// <summary>One line for logs: "16 samples, temperature 1, top-k 100, top-p off, refine 0".</summary>
+    public string Describe() => string.Create(CultureInfo.InvariantCulture,
+        $"{Samples} samples, temperature {Temperature}, top-k {(TopK is { } k ? k.ToString(CultureInfo.InvariantCulture) : "off")}, top-p {(TopP is { } p ? p.ToString(CultureInfo.InvariantCulture) : "off")}, " +
+        $"refine {RefineSteps}{(RefineSteps > 0 ? $" (anchor {AnchorWeight}{(AnchorDecay ? ", fading" : "")})" : "")}{(ClassId is { } c ? $", class {c}" : "")}");
+}
