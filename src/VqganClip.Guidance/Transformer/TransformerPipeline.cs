@@ -352,7 +352,9 @@ public sealed class TransformerPipeline : IDisposable
 
     /// <summary>
     /// Pictures [B, 3, H, W] in [0, 1] of a sampling report's <see cref="TransformerProgress.Tokens"/>: the tokens so far
-    /// [B, t] with the rest of the grid at code 0, or a whole grid [B, h, w] (sliding window).
+    /// [B, t] with the rest of the grid at code 0, or a whole grid [B, h, w] (sliding window). Made to be called from the
+    /// progress callback, which runs inside the sampler's per-step dispose scope: the result belongs to no dispose
+    /// scope, the caller owns it and disposes it.
     /// </summary>
     public Tensor DecodePartial(Tensor tokens, int gridHeight, int gridWidth)
     {
@@ -365,7 +367,7 @@ public sealed class TransformerPipeline : IDisposable
             throw new ArgumentException($"{flat.shape[1]} tokens are more than the {gridHeight}x{gridWidth} grid holds.", nameof(tokens));
         if (flat.shape[1] < total)
             flat = cat(new[] { flat.to(ScalarType.Int64), zeros(new[] { batch, total - flat.shape[1] }, ScalarType.Int64, flat.device) }, 1);
-        return Decode(flat, gridHeight, gridWidth).MoveToOuterDisposeScope();
+        return Decode(flat, gridHeight, gridWidth).DetachFromDisposeScope();
     }
 
     /// <summary>

@@ -100,6 +100,50 @@ public sealed record TransformerSettings
             throw new ArgumentException($"RankingCutouts must be between 1 and {GuidanceOptions.MaxCutCount}; got {RankingCutouts}.");
     }
 
+    /// <summary>
+    /// The transformer checkpoint and config to load: <see cref="Checkpoint"/> and <see cref="Config"/>, else the shipped
+    /// model with its YAML; checked to exist.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">A file that does not exist, or no checkpoint given and none shipped.</exception>
+    public (string Checkpoint, string? Config) ResolveFiles()
+    {
+        string checkpoint;
+        string? config = Config;
+        if (Checkpoint is not null) checkpoint = Checkpoint;
+        else
+        {
+            var shipped = ShippedModels.RequireTransformer();
+            checkpoint = shipped.Checkpoint;
+            config ??= shipped.Config;
+        }
+        if (!File.Exists(checkpoint)) throw new FileNotFoundException($"Transformer checkpoint '{checkpoint}' does not exist.", checkpoint);
+        if (config is not null && !File.Exists(config)) throw new FileNotFoundException($"Transformer config '{config}' does not exist.", config);
+        return (checkpoint, config);
+    }
+
+    /// <summary>
+    /// The class names of <paramref name="model"/>, loaded from <paramref name="checkpoint"/>: <see cref="ClassNamesFile"/>,
+    /// else <see cref="ClassNames.For"/> (beside the checkpoint, or ImageNet's); null for a model without classes or
+    /// without known names.
+    /// </summary>
+    /// <exception cref="ArgumentException">A class names file for a model that is not class-conditional.</exception>
+    /// <exception cref="InvalidDataException">Names that do not name exactly the model's classes.</exception>
+    public ClassNames? LoadClassNames(Net2NetTransformer model, string checkpoint)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        if (model.CondStage is not Labelator labels)
+        {
+            if (ClassNamesFile is not null)
+                throw new ArgumentException($"ClassNamesFile applies to class-conditional transformers; '{Path.GetFileName(checkpoint)}' is {model.CondStage.Description}.");
+            return null;
+        }
+        if (ClassNamesFile is null) return ClassNames.For(checkpoint, labels.NClasses);
+        var names = ClassNames.Load(ClassNamesFile);
+        names.CheckCount(labels.NClasses);
+        return names;
+    }
+
     /// <summary>The sampler's options: these temperature and filters, multinomial draws from <paramref name="generator"/>.</summary>
     public SamplingOptions ToSamplingOptions(Generator generator) => new()
     {

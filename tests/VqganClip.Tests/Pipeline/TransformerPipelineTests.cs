@@ -1,0 +1,277 @@
+using VqganClip.Guidance;
+using VqganClip.Guidance.Prompts;
+using VqganClip.Models.Transformer;
+using static TorchSharp.torch;
+
+namespace VqganClip.Tests.Pipeline;
+
+/// <summary>
+/// The transformer pipeline on the class-conditional cin-tiny fixture and the tiny CLIP: conditioning, seeded batched
+/// sampling (direct and sliding window), ranking by the loop's prompt loss on fixed cutouts, refinement, progress.
+/// </summary>
+public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
+{
+    private readonly PipelineModels _m;
+    public TransformerPipelineTests(PipelineModels models) => _m = models;
+
+    /// <summary>Few cutouts and samples: the tiny models make every run a fraction of a second.</summary>
+    private static readonly TransformerSettings Fast = TransformerSettings.Default with { Samples = 6, BatchSize = 4, RankingCutouts = 8, ClassId = 2 };
+
+    private static readonly GuidanceOptions FastLoop = GuidanceOptions.Default with { CutCount = 4 };
+
+    private static TransformerRequest Request(string prompt, TransformerSettings settings, long seed = 7, int? width = null, int? height = null) => new()
+    {
+        Prompts = PromptParser.Parse(prompt),
+        Settings = settings,
+        Guidance = FastLoop,
+        Seed = seed,
+        Width = width,
+        Height = height,
+    };
+
+    [Fact]
+    public void Samples_are_ranked_by_the_loss_measured_on_fixed_cutouts_with_weights_and_negative_prompts()
+    {
+        using var pipeline = _m.CinPipeline();
+        const string prompt = "a photo of a cat.|a photo of a dog.:-0.5";
+        var result = pipeline.Run(Request(prompt, Fast));
+
+        Assert.Equal((32, 32, 8, 8), (result.Width, result.Height, result.GridHeight, result.GridWidth));
+        Assert.Null(result.Window);
+        Assert.Equal(6, result.Candidates.Count);
+        Assert.Equal(Enumerable.Range(0, 6), result.Candidates.Select(c => c.Rank));
+        Assert.Equal(Enumerable.Range(0, 6), result.Candidates.Select(c => c.Sample).Order());
+        var losses = result.Candidates.Select(c => c.Loss).ToList();
+        Assert.Equal(losses.Order(), losses);
+        Assert.True(losses[0] < losses[^1], "six samples of a random-weight model should not all measure the same");
+        Assert.Same(result.Best, result.Candidates[0]);
+        Assert.Equal(result.Best.Loss, result.Loss);
+        Assert.Same(result.Best.Image, result.Image);
+
+        var script = PromptParser.Parse(prompt);
+        foreach (var c in result.Candidates)
+        {
+            Assert.Equal(64, c.Codes.Count);
+            Assert.All(c.Codes, code => Assert.InRange(code, 0, 47));
+            // each prompt's term, the negative one pushing away (a negative loss)
+            Assert.Equal(2, c.Prompts.Count);
+            Assert.True(c.Prompts[0].Value > 0 && c.Prompts[1].Value < 0, $"terms {c.Prompts[0].Value}, {c.Prompts[1].Value}");
+            Assert.Equal(c.Loss, c.Prompts.Sum(p => p.Value), 12);
+            // the picture is the first stage's decoding of the codes, and measuring it again gives its loss
+            using var codes = c.CodesTensor();
+            using var decoded = _m.Cin.DecodeToImage(codes.reshape(1, -1), 8, 8);
+            using var expected = decoded.add(1).div(2).clamp(0, 1);
+            using var image = c.Image.ToTensor();
+            Assert.True((image - expected).abs().max().item<float>() < 1e-6, "the candidate's picture is not its decoded codes");
+            var (again, _) = pipeline.Measure(image, script, settings: Fast, guidance: FastLoop);
+            Assert.Equal(c.Loss, again, 6);
+        }
+    }
+
+    [Fact]
+    public void The_ranking_loss_is_the_loops_evaluation_of_the_same_picture()
+    {
+        using var pipeline = _m.CinPipeline();
+        var request = Request("a photo of a cat.|a photo of a dog.:-0.5", Fast with { Samples = 2 });
+        var result = pipeline.Run(request);
+        // a guided run started from the best codes, evaluated on the same number of cutouts with the same seed
+        var generator = pipeline.StartGenerator(result.Best.Codes, result.Width, result.Height);
+        using var run = new GuidedRun(generator, _m.Clip, request.Prompts, FastLoop with { Seed = 7 });
+        var record = run.Evaluate(Fast.RankingCutouts, Fast.RankingSeed);
+        Assert.Equal(result.Best.Loss, record.Total, 5);
+        Assert.Equal(result.Best.Prompts.Select(p => p.Value), record.Prompts.Select(p => p.Value), new ToleranceComparer(1e-5));
+    }
+
+    [Fact]
+    public void Seeded_runs_give_identical_codes_with_or_without_the_cache_and_another_seed_other_codes()
+    {
+        using var pipeline = _m.CinPipeline();
+        var first = pipeline.Run(Request("a photo of a cat.", Fast, seed: 11));
+        var again = pipeline.Run(Request("a photo of a cat.", Fast, seed: 11));
+        var uncached = pipeline.Run(Request("a photo of a cat.", Fast with { UseCache = false }, seed: 11));
+        var other = pipeline.Run(Request("a photo of a cat.", Fast, seed: 12));
+        static IEnumerable<long[]> Codes(TransformerResult r) => r.Candidates.OrderBy(c => c.Sample).Select(c => c.Codes.ToArray());
+        Assert.Equal(Codes(first), Codes(again));
+        Assert.Equal(Codes(first), Codes(uncached));
+        Assert.NotEqual(Codes(first), Codes(other));
+        Assert.Equal(first.Candidates.Select(c => c.Loss), again.Candidates.Select(c => c.Loss));
+    }
+
+    [Fact]
+    public void The_codes_are_the_samplers_own_for_the_class_batched_and_seeded()
+    {
+        using var pipeline = _m.CinPipeline();
+        var settings = Fast with { Samples = 3, BatchSize = 3, ClassId = 4, TopK = 10, Temperature = 0.9 };
+        var result = pipeline.Run(Request("a photo of a fish.", settings, seed: 5));
+        Assert.Equal(TransformerConditioningKind.Class, result.Conditioning.Kind);
+        Assert.Equal(new long[] { 4 }, result.Conditioning.Tokens);
+        Assert.False(result.Conditioning.ClassChosenByClip);
+        Assert.Equal("elephant", result.Conditioning.ClassName);
+
+        using var generator = new Generator(5);
+        using var c = full(new long[] { 3, 1 }, 4L, ScalarType.Int64);
+        using var direct = _m.Cin.Sample(c, 64, new SamplingOptions { Temperature = 0.9, TopK = 10, Generator = generator });
+        var expected = Enumerable.Range(0, 3).Select(i => direct[i].data<long>().ToArray());
+        Assert.Equal(expected, result.Candidates.OrderBy(x => x.Sample).Select(x => x.Codes.ToArray()));
+    }
+
+    [Fact]
+    public void Refinement_starts_from_the_best_codes_changes_the_picture_and_records_its_loss_history()
+    {
+        using var pipeline = _m.CinPipeline();
+        var settings = Fast with { Samples = 3, RefineSteps = 4, AnchorWeight = 0.5 };
+        var progress = new List<TransformerProgress>();
+        var result = pipeline.Run(Request("a photo of a cat.", settings), p => { if (p.Stage == TransformerStage.Refining) progress.Add(p); });
+
+        Assert.Equal(4, result.RefineSteps);
+        Assert.Equal(4, result.RefineHistory.Count);
+        Assert.Equal(new[] { 0, 1, 2, 3 }, result.RefineHistory.Select(r => r.Step));
+        Assert.All(result.RefineHistory, r => Assert.True(double.IsFinite(r.Total)));
+        // the anchor is the loop's init-weight term on the latent, holding for the whole refinement
+        Assert.NotNull(result.RefineOptions);
+        Assert.Equal(0.5, result.RefineOptions!.InitWeight);
+        Assert.False(result.RefineOptions.InitWeightDecay);
+        Assert.Contains("init", result.RefineHistory[^1].Regularizers.Keys);
+        Assert.Equal(0.0, result.RefineHistory[0].Regularizers["init"]);   // step 0: the latent is its start
+        Assert.True(result.RefineHistory[^1].Regularizers["init"] > 0, "the latent moved, so the anchor pulls");
+
+        using var best = result.Best.Image.ToTensor();
+        using var final = result.Image.ToTensor();
+        Assert.True((final - best).abs().max().item<float>() > 1e-3, "refinement did not change the picture");
+        Assert.Equal(4, result.Image.Step);
+        Assert.NotEqual(result.Best.Loss, result.Loss);
+        Assert.Equal(Enumerable.Range(1, 4), progress.Select(p => p.Completed));
+        Assert.All(progress, p => Assert.NotNull(p.Refine));
+
+        // the refinement's start picture is the best sample's
+        using var generator = pipeline.StartGenerator(result.Best.Codes, 32, 32);
+        using var start = generator.Render().detach();
+        Assert.True((start - best).abs().max().item<float>() < 1e-5, "the start latent does not render the best sample");
+        Assert.True(generator.Parameters[0].requires_grad, "the latent is what the loop optimises");
+        Assert.All(_m.Cin.parameters(), p => Assert.False(p.requires_grad));
+    }
+
+    [Fact]
+    public void Without_an_anchor_weight_the_refinement_has_no_anchor_term()
+    {
+        using var pipeline = _m.CinPipeline();
+        var result = pipeline.Run(Request("a photo of a cat.", Fast with { Samples = 1, RefineSteps = 2, AnchorWeight = 0 }));
+        Assert.DoesNotContain("init", result.RefineHistory[^1].Regularizers.Keys);
+    }
+
+    [Fact]
+    public void The_class_is_chosen_by_CLIP_zero_shot_over_the_names_when_not_given()
+    {
+        using var pipeline = _m.CinPipeline();
+        // the prompt is class 6's zero-shot text itself: its text embedding is that class's, distance 0
+        var chosen = pipeline.ChooseConditioning(PromptParser.Parse("a photo of a guitar."), Fast with { ClassId = null });
+        Assert.Equal(TransformerConditioningKind.Class, chosen.Kind);
+        Assert.True(chosen.ClassChosenByClip);
+        Assert.Equal(6, chosen.ClassId);
+        Assert.Equal("guitar", chosen.ClassName);
+        Assert.Equal(new long[] { 6 }, chosen.Tokens);
+        Assert.Equal(5, chosen.ClassScores.Count);
+        Assert.Equal(0.0, chosen.ClassScores[0].Loss, 5);
+        Assert.Equal(chosen.ClassScores.Select(s => s.Loss).Order(), chosen.ClassScores.Select(s => s.Loss));
+
+        // a negative prompt pushes away: the same text with weight -1 makes guitar the worst class
+        var script = PromptParser.Parse("a photo of a guitar.:-1");
+        var prompts = new List<Prompt>();
+        var encoder = new PromptEncoder(_m.Clip);
+        using var rng = new Generator(0);
+        prompts.Add(encoder.Encode(script.Phases[0][0], new VqganClip.Guidance.Cutouts.OriginalCutouts(32, 1, 1.0), rng, 32, 32));
+        var scores = pipeline.ZeroShot(prompts);
+        Assert.Equal(10, scores.Count);
+        Assert.Equal(6, scores[^1].ClassId);
+        Assert.NotEqual(6, scores[0].ClassId);
+        foreach (var p in prompts) p.Dispose();
+
+        // a run without ClassId samples the chosen class
+        var result = pipeline.Run(Request("a photo of a guitar.", Fast with { Samples = 1, ClassId = null }));
+        Assert.Equal(6, result.Conditioning.ClassId);
+        Assert.True(result.Conditioning.ClassChosenByClip);
+    }
+
+    [Fact]
+    public void An_unconditional_model_samples_after_its_SOS_token()
+    {
+        using var pipeline = new TransformerPipeline(_m.Unconditional, _m.Clip);
+        var result = pipeline.Run(Request("a photo of a cat.", Fast with { Samples = 2, ClassId = null }, seed: 3));
+        Assert.Equal(TransformerConditioningKind.Unconditional, result.Conditioning.Kind);
+        Assert.Equal(new long[] { 5 }, result.Conditioning.Tokens);
+        using var generator = new Generator(3);
+        using var sos = full(new long[] { 2, 1 }, 5L, ScalarType.Int64);
+        using var direct = _m.Unconditional.Sample(sos, 64, new SamplingOptions { TopK = 100, Generator = generator });
+        Assert.Equal(Enumerable.Range(0, 2).Select(i => direct[i].data<long>().ToArray()), result.Candidates.OrderBy(c => c.Sample).Select(c => c.Codes.ToArray()));
+    }
+
+    [Fact]
+    public void A_grid_larger_than_the_block_is_sampled_with_the_sliding_window()
+    {
+        using var pipeline = _m.CinPipeline();
+        Assert.Equal(8, pipeline.WindowSide);
+        Assert.Equal((32, 32), pipeline.DefaultSize);
+        var reports = new List<(int Completed, int Row, bool EndOfRow, long[] Shape)>();
+        var settings = Fast with { Samples = 2, BatchSize = 2, ClassId = 1 };
+        var result = pipeline.Run(Request("a photo of a cat.", settings, seed: 9, width: 40, height: 48),
+            p => { if (p.Stage == TransformerStage.Sampling) reports.Add((p.Completed, p.Row, p.EndOfRow, p.Tokens!.shape)); });
+        Assert.Equal((12, 10, 8), (result.GridHeight, result.GridWidth, result.Window));
+        Assert.Equal(120, result.Best.Codes.Count);
+        Assert.Equal(120, reports.Count);
+        Assert.Equal(12, reports.Count(r => r.EndOfRow));
+        Assert.All(reports, r => Assert.Equal(new long[] { 2, 12, 10 }, r.Shape));
+
+        using var generator = new Generator(9);
+        using var start = zeros(new long[] { 2, 12, 10 }, ScalarType.Int64);
+        using var c = full(new long[] { 2, 1 }, 1L, ScalarType.Int64);
+        using var direct = _m.Cin.SampleSlidingWindow(start, c, new SamplingOptions { TopK = 100, Generator = generator }, window: 8);
+        Assert.Equal(Enumerable.Range(0, 2).Select(i => direct[i].reshape(-1).data<long>().ToArray()),
+            result.Candidates.OrderBy(x => x.Sample).Select(x => x.Codes.ToArray()));
+    }
+
+    [Fact]
+    public void Progress_reports_every_token_row_sample_and_partial_pictures_decode()
+    {
+        using var pipeline = _m.CinPipeline();
+        var sampling = new List<TransformerProgress>();
+        var ranking = new List<TransformerProgress>();
+        Tensor? partial = null;
+        var result = pipeline.Run(Request("a photo of a cat.", Fast with { Samples = 5, BatchSize = 3 }), p =>
+        {
+            if (p.Stage == TransformerStage.Ranking) ranking.Add(p);
+            if (p.Stage != TransformerStage.Sampling) return;
+            sampling.Add(p with { Tokens = null });
+            Assert.Equal(new long[] { p.BatchSamples, p.Completed }, p.Tokens!.shape);
+            if (p.Batch == 0 && p.Row == 3 && p.EndOfRow) partial = pipeline.DecodePartial(p.Tokens, p.GridHeight, p.GridWidth);
+        });
+        Assert.Equal(2 * 64, sampling.Count);
+        Assert.Equal(new[] { 3, 2 }, sampling.Where(p => p.Completed == 1).Select(p => p.BatchSamples));
+        Assert.Equal(16, sampling.Count(p => p.EndOfRow));
+        Assert.All(sampling, p => Assert.Equal(2, p.Batches));
+        Assert.Equal(Enumerable.Range(1, 5), ranking.Select(p => p.Completed));
+        Assert.All(ranking, p => Assert.Equal(-1, p.Candidate!.Rank));
+        Assert.NotNull(partial);
+        using (partial)
+        {
+            Assert.Equal(new long[] { 3, 3, 32, 32 }, partial!.shape);
+            // the first four rows are the sample's: its picture's top half (f4: 16 pixels) matches where the receptive field allows
+            Assert.True(partial.min().item<float>() >= 0 && partial.max().item<float>() <= 1);
+        }
+        Assert.True(result.TokensPerSecond > 0);
+    }
+
+    [Fact]
+    public void A_cancelled_run_stops_while_sampling()
+    {
+        using var pipeline = _m.CinPipeline();
+        using var cts = new CancellationTokenSource();
+        Assert.ThrowsAny<OperationCanceledException>(() => pipeline.Run(Request("a photo of a cat.", Fast),
+            p => { if (p.Completed == 10) cts.Cancel(); }, cts.Token));
+    }
+
+    private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;
+        public int GetHashCode(double obj) => 0;
+    }
+}
