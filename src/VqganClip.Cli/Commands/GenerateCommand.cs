@@ -13,6 +13,7 @@ using VqganClip.Models.Clip;
 using VqganClip.Models.Images;
 using VqganClip.Models.IO;
 using VqganClip.Models.Runtime;
+using VqganClip.Models.Transformer;
 using VqganClip.Models.Vqgan;
 
 namespace VqganClip.Cli.Commands;
@@ -20,7 +21,8 @@ namespace VqganClip.Cli.Commands;
 /// <summary>
 /// <c>vqgan-clip generate "prompt"</c>: runs CLIP-guided generation with a live progress bar; Ctrl+C stops cleanly
 /// and saves the picture and a resumable run folder. The PNG carries the prompt, seed and every setting (tEXt chunks,
-/// including a <c>command</c> line that reproduces it).
+/// including a <c>command</c> line that reproduces it). <c>--generator transformer</c> samples pictures with a taming
+/// transformer instead, keeps the one CLIP rates best and optionally refines it (<see cref="TransformerPipeline"/>).
 /// </summary>
 public static class GenerateCommand
 {
@@ -93,6 +95,11 @@ public static class GenerateCommand
         if (recipe.Steps < 0) throw new ArgumentException($"--steps must be 0 or more; got {recipe.Steps}.");
         if (s.SaveEvery < 0) throw new ArgumentException($"--save-every must be 0 or more; got {s.SaveEvery}.");
 
+        if (recipe.IsTransformer)
+        {
+            if (s.Resume is not null) throw new ArgumentException("--resume continues a saved guided run; the transformer generator makes no resumable run (drop --generator transformer to resume).");
+            return RunTransformer(s, console);
+        }
         var clipPath = ClipPath(s.Clip);
 
         GuidedRun run;
@@ -135,6 +142,179 @@ public static class GenerateCommand
         {
             return StepAndSave(run, s, clipPath, vqganPath, console);
         }
+    }
+
+    /// <summary>
+    /// <c>--generator transformer</c>: loads the CLIP and the transformer, samples, ranks and refines
+    /// (<see cref="RunRecipe.RunTransformer"/>) with a progress bar, prints the conditioning and the ranking, and writes
+    /// the picture with every setting in its text chunks.
+    /// </summary>
+    private static int RunTransformer(GenerateSettings s, IAnsiConsole console)
+    {
+        var recipe = s.Recipe;
+        if (s.RunDirectory is not null || s.SaveEvery > 0)
+            throw new ArgumentException("--run-dir and --save-every belong to the guided loop; the transformer generator makes no resumable run (its refinement is --refine N steps).");
+        recipe.Validate();   // the cheap checks before loading models
+        var request = recipe.ToTransformerRequest();
+        var clipPath = ClipPath(s.Clip);
+        WarnAboutUnknownWords(recipe.Prompt, clipPath, console);
+        var (model, transformerPath, names) = LoadTransformer(recipe.Transformer, console);
+        using (model)
+        using (var clip = LoadClip(clipPath, s.ClipLoad, console))
+        using (var pipeline = new TransformerPipeline(model, clip, names))
+        {
+            var grid = pipeline.PlanGrid(request.Width, request.Height, request.Settings.Window);
+            console.MarkupLineInterpolated(
+                $"Seed [bold]{request.Seed}[/], transformer {grid.Width}x{grid.Height} ({grid.GridHeight}x{grid.GridWidth} tokens{(grid.Window is int w ? $", sliding window {w}" : "")}), {request.Settings.Describe()}.");
+
+            using var cts = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
+            Console.CancelKeyPress += onCancel;
+            TransformerResult? result = null;
+            try
+            {
+                console.Progress()
+                    .AutoClear(false)
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                    .Start(ctx =>
+                    {
+                        int k = request.Settings.Samples, batches = (k + request.Settings.BatchSize - 1) / request.Settings.BatchSize;
+                        var sampling = ctx.AddTask($"sampling {k} x {grid.Tokens} tokens", maxValue: (double)batches * grid.Tokens);
+                        var ranking = ctx.AddTask($"ranking {k} samples", maxValue: k);
+                        var refining = request.Settings.RefineSteps > 0 ? ctx.AddTask($"refining {request.Settings.RefineSteps} steps", maxValue: request.Settings.RefineSteps) : null;
+                        result = pipeline.Run(request, p =>
+                        {
+                            switch (p.Stage)
+                            {
+                                case TransformerStage.Sampling:
+                                    sampling.Value = (double)p.Batch * p.Total + p.Completed;
+                                    break;
+                                case TransformerStage.Ranking:
+                                    sampling.Value = sampling.MaxValue;
+                                    ranking.Value = p.Completed;
+                                    break;
+                                case TransformerStage.Refining when refining is not null:
+                                    refining.Value = p.Completed;
+                                    refining.Description = string.Create(CultureInfo.InvariantCulture, $"refining {p.Refine?.TotalSteps}/{p.Total}  loss {p.Refine?.Total:F4}");
+                                    break;
+                            }
+                        }, cts.Token);
+                    });
+            }
+            catch (OperationCanceledException) when (cts.IsCancellationRequested)
+            {
+                console.MarkupLine("[yellow]Stopped[/] before the samples were ranked: no picture written.");
+                return 130;
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
+
+            foreach (var warning in result!.Warnings) console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+            console.MarkupLineInterpolated($"Conditioning: {result.Conditioning.Describe()}.");
+            if (result.Conditioning.ClassChosenByClip && result.Conditioning.ClassScores.Count > 1)
+                console.WriteLine("  next: " + string.Join(", ", result.Conditioning.ClassScores.Skip(1).Select(c => FormattableString.Invariant($"{c.ClassId} '{c.Name}' {c.Loss:F4}"))));
+            console.WriteLine(FormattableString.Invariant(
+                $"Ranked {result.Candidates.Count} samples ({result.TokensPerSecond:F0} tokens/s): {result.DescribeRanking()}."));
+            if (result.RefineSteps > 0)
+                console.WriteLine(FormattableString.Invariant(
+                    $"Refined sample {result.Best.Sample} for {result.RefineSteps} steps: loss {result.Best.Loss:F4} -> {result.Loss:F4} on the ranking's cutouts."));
+
+            var outPath = Path.GetFullPath(s.Output ?? DefaultOutput(request.Prompts.Source, Directory.GetCurrentDirectory()));
+            Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
+            result.Image.Save(outPath, TransformerTextChunks(result, request, s, clipPath, transformerPath));
+            if (result.Cancelled) console.MarkupLineInterpolated($"[yellow]Stopped[/] refining at step {result.RefineSteps} of {request.Settings.RefineSteps}.");
+            console.MarkupLineInterpolated($"Image: [bold]{outPath}[/]");
+            return result.Cancelled ? 130 : 0;
+        }
+    }
+
+    /// <summary>
+    /// The transformer of <paramref name="settings"/> (<see cref="TransformerSettings.ResolveFiles"/>: --transformer,
+    /// else the shipped one) and its class names; says what it loaded. A file that is not a transformer is a user error
+    /// naming --transformer.
+    /// </summary>
+    public static (Net2NetTransformer Model, string Checkpoint, ClassNames? Names) LoadTransformer(TransformerSettings settings, IAnsiConsole console)
+    {
+        var (checkpoint, config) = settings.ResolveFiles();
+        Net2NetTransformer model;
+        try
+        {
+            model = Net2NetTransformer.Load(checkpoint, config);
+        }
+        catch (CheckpointFormatException e) when (e.Problem.Contains("It is a VQGAN", StringComparison.Ordinal))
+        {
+            throw new ArgumentException(
+                $"--transformer '{checkpoint}' is a VQGAN (first-stage) checkpoint, not a transformer: give it as --vqgan with --generator vqgan, or give a taming Net2NetTransformer checkpoint.", e);
+        }
+        catch (CheckpointFormatException e)
+        {
+            throw new ArgumentException($"--transformer: {e.Message}", e);
+        }
+        try
+        {
+            var names = settings.LoadClassNames(model, checkpoint);
+            console.WriteLine($"Transformer {Path.GetFileName(checkpoint)}: {model.CondStage.Description}{(names is null ? "" : $" ({names.Count} names from {names.Source})")}, {model.Config.Gpt.Describe()}");
+            return (model, checkpoint, names);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>PNG tEXt chunks of a transformer picture: prompt, seed, model files, every setting, the ranking, and a command line that reproduces it.</summary>
+    public static Dictionary<string, string> TransformerTextChunks(TransformerResult result, TransformerRequest request, GenerateSettings s, string clipPath, string transformerPath)
+    {
+        var t = result.Settings;
+        var o = result.RefineOptions ?? request.Guidance;
+        var image = request.ExtraPrompts.Where(p => p.Source == PromptSource.Image).Select(p => p.ToString()).ToList();
+        var noise = request.ExtraPrompts.Where(p => p.Source == PromptSource.Noise).Select(p => p.ToString()).ToList();
+        var chunks = new Dictionary<string, string>
+        {
+            ["Software"] = "vqgan-clip generate",
+            ["prompt"] = request.Prompts.Source,
+            ["seed"] = result.Seed.ToString(CultureInfo.InvariantCulture),
+            ["generator"] = TransformerPipeline.GeneratorName,
+            ["size"] = $"{result.Width}x{result.Height}",
+            ["grid"] = $"{result.GridHeight}x{result.GridWidth}" + (result.Window is int w ? $" (sliding window {w})" : ""),
+            ["clip"] = Path.GetFileName(clipPath),
+            ["transformer"] = Path.GetFileName(transformerPath),
+            ["conditioning"] = result.Conditioning.Describe(),
+            ["transformer_settings"] = JsonSerializer.Serialize(t, new JsonSerializerOptions(GuidedRun.Json) { WriteIndented = false }),
+            ["candidates"] = JsonSerializer.Serialize(result.Candidates.Select(c => new { sample = c.Sample, loss = c.Loss })),
+            ["loss"] = result.Loss.ToString("R", CultureInfo.InvariantCulture),
+            ["step"] = result.RefineSteps.ToString(CultureInfo.InvariantCulture),
+            ["options"] = JsonSerializer.Serialize(o, new JsonSerializerOptions(GuidedRun.Json) { WriteIndented = false }),
+        };
+        if (t.Config is not null) chunks["transformer_config"] = Path.GetFileName(t.Config);
+        if (result.Conditioning.ClassId is int classId) chunks["class"] = classId.ToString(CultureInfo.InvariantCulture);
+        if (result.Conditioning.Caption is { } caption) chunks["caption"] = caption;
+        if (image.Count > 0) chunks["image_prompts"] = string.Join(" | ", image);
+        if (noise.Count > 0) chunks["noise_prompts"] = string.Join(" | ", noise);
+
+        var cmd = new StringBuilder("vqgan-clip generate ");
+        cmd.Append(Quote(request.Prompts.Source));
+        cmd.Append(" --generator ").Append(TransformerPipeline.GeneratorName);
+        if (t.Checkpoint is not null) cmd.Append(" --transformer ").Append(Quote(t.Checkpoint));
+        if (t.Config is not null) cmd.Append(" --transformer-config ").Append(Quote(t.Config));
+        if (t.ClassNamesFile is not null) cmd.Append(" --class-names ").Append(Quote(t.ClassNamesFile));
+        cmd.Append(CultureInfo.InvariantCulture, $" --size {result.Width}x{result.Height} --samples {t.Samples} --temperature {t.Temperature:R}");
+        if (t.TopK is int k) cmd.Append(CultureInfo.InvariantCulture, $" --top-k {k}");
+        if (t.TopP is double p) cmd.Append(CultureInfo.InvariantCulture, $" --top-p {p:R}");
+        cmd.Append(CultureInfo.InvariantCulture, $" --refine {t.RefineSteps} --anchor-weight {t.AnchorWeight:R}");
+        if (t.ClassId is int id) cmd.Append(CultureInfo.InvariantCulture, $" --class {id}");
+        cmd.Append(CultureInfo.InvariantCulture, $" --cutn {o.CutCount} --cut-pow {o.CutPower:R} --cut-method {o.CutMethod.ToString().ToLowerInvariant()}");
+        cmd.Append(CultureInfo.InvariantCulture, $" --lr {o.LearningRate:R} --optimizer {o.Optimizer} --schedule {o.Schedule} --seed {result.Seed}");
+        if (!string.IsNullOrWhiteSpace(s.Recipe.Augment)) cmd.Append(" --augment ").Append(Quote(s.Recipe.Augment));
+        if (o.TotalVariationWeight > 0) cmd.Append(CultureInfo.InvariantCulture, $" --tv {o.TotalVariationWeight:R}");
+        if (o.PhaseSteps > 0) cmd.Append(CultureInfo.InvariantCulture, $" --phase-steps {o.PhaseSteps}");
+        foreach (var ip in image) cmd.Append(" --image-prompt ").Append(Quote(ip));
+        foreach (var np in noise) cmd.Append(" --noise-prompt ").Append(np);
+        chunks["command"] = cmd.ToString();
+        return chunks;
     }
 
     /// <summary>Loads the CLIP and says which activation it runs and why (a CLIP file does not carry it).</summary>

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using VqganClip.Guidance;
-using VqganClip.Guidance.Generators;
 using VqganClip.Guidance.Optimization;
 
 namespace VqganClip.Cli.Commands;
@@ -13,8 +12,9 @@ namespace VqganClip.Cli.Commands;
 public sealed class RecipeOptions
 {
     private static RunRecipe D => RunRecipe.Default;
+    private static TransformerSettings T => TransformerSettings.Default;
 
-    public Option<string> Generator { get; } = new("--generator") { Description = string.Join(" | ", GeneratorFactory.Names), DefaultValueFactory = _ => D.Generator };
+    public Option<string> Generator { get; } = new("--generator") { Description = string.Join(" | ", RunRecipe.GeneratorNames) + " (transformer: sample pictures with a taming transformer, keep the one CLIP rates best)", DefaultValueFactory = _ => D.Generator };
     public Option<string?> Size { get; } = new("--size") { Description = "Picture size WxH (or N for square); default: the CLIP's input size for small CLIPs (64x64 with the shipped models), else 256x256" };
     public Option<int> Steps { get; } = new("--steps") { Description = "Total optimisation steps", DefaultValueFactory = _ => D.Steps };
     public Option<int> CutCount { get; } = new("--cutn") { Description = "Cutouts per step", DefaultValueFactory = _ => D.CutCount };
@@ -33,12 +33,25 @@ public sealed class RecipeOptions
     public Option<int> PhaseSteps { get; } = new("--phase-steps") { Description = "With '^' story phases: steps per phase", DefaultValueFactory = _ => D.PhaseSteps };
     public Option<int> Strokes { get; } = new("--strokes") { Description = "Number of strokes (strokes generator)", DefaultValueFactory = _ => D.Strokes };
 
+    // The transformer generator's options (TransformerSettings); --steps, --starts and --init do not apply to it.
+    public Option<string?> Transformer { get; } = new("--transformer") { Description = $"Transformer generator: a taming Net2NetTransformer checkpoint (default: the shipped data/{ShippedModels.TransformerFileName})" };
+    public Option<string?> TransformerConfig { get; } = new("--transformer-config") { Description = "Its *-project.yaml (default: found beside the checkpoint, else read from the weights)" };
+    public Option<string?> ClassNames { get; } = new("--class-names") { Description = "A class-conditional transformer's class names, one a line, line 1 for class 0 (default: CHECKPOINT.classes.txt beside it, or ImageNet's 1000)" };
+    public Option<int> Samples { get; } = new("--samples") { Description = "Transformer: token grids sampled; the one CLIP rates best is kept", DefaultValueFactory = _ => T.Samples };
+    public Option<double> Temperature { get; } = new("--temperature") { Description = "Transformer: sampling temperature (lower: safer, less varied)", DefaultValueFactory = _ => T.Temperature };
+    public Option<int?> TopK { get; } = new("--top-k") { Description = "Transformer: keep the K most likely tokens at each step (a K as large as the vocabulary keeps all)", DefaultValueFactory = _ => T.TopK };
+    public Option<double?> TopP { get; } = new("--top-p") { Description = "Transformer: nucleus sampling, keep the most likely tokens up to this probability, in (0, 1] (default: off)", DefaultValueFactory = _ => T.TopP };
+    public Option<int> Refine { get; } = new("--refine") { Description = "Transformer: refine the best sample for N steps of the VQGAN+CLIP loop (0: none)", DefaultValueFactory = _ => T.RefineSteps };
+    public Option<double> AnchorWeight { get; } = new("--anchor-weight") { Description = "Transformer: weight of the refinement's anchor to the best sample's latent (the loop's init weight)", DefaultValueFactory = _ => T.AnchorWeight };
+    public Option<int?> ClassId { get; } = new("--class") { Description = "Class-conditional transformer: the class id (default: chosen by CLIP zero-shot over the class names)" };
+
     /// <summary>The options in the order <c>--help</c> lists them (<see cref="Generator"/> first; callers may leave it out).</summary>
     public IEnumerable<Option> All(bool includeGenerator = true)
     {
         if (includeGenerator) yield return Generator;
         foreach (var o in new Option[] { Size, Steps, CutCount, CutPower, CutMethod, Augment, LearningRate, Optimizer, Schedule,
-                     Init, Starts, TrialSteps, InitImage, InitWeight, TotalVariation, PhaseSteps, Strokes })
+                     Init, Starts, TrialSteps, InitImage, InitWeight, TotalVariation, PhaseSteps, Strokes,
+                     Transformer, TransformerConfig, ClassNames, Samples, Temperature, TopK, TopP, Refine, AnchorWeight, ClassId })
             yield return o;
     }
 
@@ -69,5 +82,18 @@ public sealed class RecipeOptions
         TotalVariation = parse.GetValue(TotalVariation),
         PhaseSteps = parse.GetValue(PhaseSteps),
         Strokes = parse.GetValue(Strokes),
+        Transformer = T with
+        {
+            Checkpoint = parse.GetValue(Transformer),
+            Config = parse.GetValue(TransformerConfig),
+            ClassNamesFile = parse.GetValue(ClassNames),
+            Samples = parse.GetValue(Samples),
+            Temperature = parse.GetValue(Temperature),
+            TopK = parse.GetValue(TopK),
+            TopP = parse.GetValue(TopP),
+            RefineSteps = parse.GetValue(Refine),
+            AnchorWeight = parse.GetValue(AnchorWeight),
+            ClassId = parse.GetValue(ClassId),
+        },
     };
 }

@@ -9,6 +9,7 @@ using VqganClip.Clipart.Judge;
 using VqganClip.Guidance.Running;
 using VqganClip.Models.Clip;
 using VqganClip.Models.Runtime;
+using VqganClip.Models.Transformer;
 using VqganClip.Models.Vqgan;
 using static TorchSharp.torch;
 
@@ -18,7 +19,8 @@ namespace VqganClip.Tool.Commands;
 /// <c>vqgan-clip eval</c>: generates a picture for each of the fixed clipart prompts (or a prompt file) with
 /// <c>generate</c>'s default settings and grades it with the independent judge (colour masses and centroids plus a
 /// separately trained object classifier; it never sees the guiding CLIP). <c>--generator vqgan|pixels|fourier|strokes</c>
-/// chooses the "X + CLIP" generator; <c>--generator reference</c> draws each prompt's canonical scene (the judge's ceiling),
+/// chooses the "X + CLIP" generator, <c>--generator transformer</c> the transformer pipeline (sample, rank with CLIP,
+/// optionally refine: <see cref="TransformerPipeline"/>); <c>--generator reference</c> draws each prompt's canonical scene (the judge's ceiling),
 /// <c>--generator reconstruction</c> passes that drawing through the VQGAN (the ceiling of any VQGAN-latent picture).
 /// Every prompt gets the same seed (<c>--seed</c>), so a report is reproducible.
 /// </summary>
@@ -26,8 +28,8 @@ public static class EvalCommand
 {
     public static Command Create(IAnsiConsole? console = null)
     {
-        var generator = new Option<string>("--generator", "-g") { Description = "vqgan | pixels | fourier | strokes (X + CLIP, generate's default settings), reference (draws the prompt's scene: the judge's ceiling) or reconstruction (that drawing through the VQGAN: the VQGAN's ceiling)", DefaultValueFactory = _ => "vqgan" };
-        generator.AcceptOnlyFromAmong("vqgan", "pixels", "fourier", "strokes", "reference", "reconstruction");
+        var generator = new Option<string>("--generator", "-g") { Description = "vqgan | pixels | fourier | strokes (X + CLIP, generate's default settings), transformer (sample with the transformer, CLIP keeps the best), reference (draws the prompt's scene: the judge's ceiling) or reconstruction (that drawing through the VQGAN: the VQGAN's ceiling)", DefaultValueFactory = _ => RunRecipe.Default.Generator };
+        generator.AcceptOnlyFromAmong([.. RunRecipe.GeneratorNames, "reference", "reconstruction"]);
         var recipe = new RecipeOptions();
         var clip = new Option<string?>("--clip") { Description = "CLIP checkpoint that guides (default: the shipped data/clipart-clip.safetensors)" };
         var vqgan = new Option<string?>("--vqgan") { Description = "VQGAN checkpoint (default: the shipped data/clipart-vqgan.safetensors)" };
@@ -109,21 +111,29 @@ public static class EvalCommand
     }
 
     /// <summary>
-    /// Prompt -> picture with <c>generate</c>'s settings (<see cref="RunRecipe.CreateBestRun"/>) on models loaded once
-    /// for all prompts.
+    /// Prompt -> picture with <c>generate</c>'s settings (<see cref="RunRecipe.CreateBestRun"/>, or for the transformer
+    /// <see cref="RunRecipe.RunTransformer"/>) on models loaded once for all prompts.
     /// </summary>
     private sealed class EngineGenerator : IDisposable
     {
         private readonly RunRecipe _recipe;
         private readonly ClipModel _clip;
         private readonly VqganModel? _vqgan;
+        private readonly Net2NetTransformer? _transformer;
+        private readonly TransformerPipeline? _pipeline;
+        private readonly string? _transformerPath;
 
         private EngineGenerator(RunRecipe recipe, ClipModel clip, VqganModel? vqgan) =>
             (_recipe, _clip, _vqgan) = (recipe, clip, vqgan);
 
+        private EngineGenerator(RunRecipe recipe, ClipModel clip, Net2NetTransformer transformer, TransformerPipeline pipeline, string transformerPath)
+            : this(recipe, clip, null) =>
+            (_transformer, _pipeline, _transformerPath) = (transformer, pipeline, transformerPath);
+
         public static EngineGenerator Load(RunRecipe recipe, string? clipPath, ClipLoadOptions clipLoad, string? vqganPath, IAnsiConsole console)
         {
             TorchRuntime.EnsureInitialized();
+            if (recipe.IsTransformer) return LoadTransformer(recipe, clipPath, clipLoad, console);
             if (recipe.Steps <= 0) throw new ArgumentException($"--steps must be at least 1; got {recipe.Steps}.");
             recipe.Validate();
             clipPath = GenerateCommand.ClipPath(clipPath);
@@ -143,9 +153,41 @@ public static class EvalCommand
             return new EngineGenerator(recipe, clip, vqgan);
         }
 
+        /// <summary>The transformer pipeline on the --transformer model (or the shipped one); every setting checked on a probe prompt first.</summary>
+        private static EngineGenerator LoadTransformer(RunRecipe recipe, string? clipPath, ClipLoadOptions clipLoad, IAnsiConsole console)
+        {
+            recipe.Validate();
+            clipPath = GenerateCommand.ClipPath(clipPath);
+            var (model, checkpoint, names) = GenerateCommand.LoadTransformer(recipe.Transformer, console);
+            ClipModel? clip = null;
+            TransformerPipeline? pipeline = null;
+            try
+            {
+                clip = GenerateCommand.LoadClip(clipPath, clipLoad, console);
+                pipeline = new TransformerPipeline(model, clip, names);
+                // every setting checked once, before the first picture: the size, the class, the conditioning
+                var probe = (recipe with { Prompt = "a red circle" }).ToTransformerRequest();
+                pipeline.PlanGrid(probe.Width, probe.Height, probe.Settings.Window);
+                pipeline.ChooseConditioning(probe.Prompts, probe.Settings, guidance: probe.Guidance);
+                return new EngineGenerator(recipe, clip, model, pipeline, checkpoint);
+            }
+            catch
+            {
+                pipeline?.Dispose();
+                clip?.Dispose();
+                model.Dispose();
+                throw;
+            }
+        }
+
         public string Describe()
         {
             var s = _recipe;
+            if (_pipeline is not null)
+            {
+                var grid = _pipeline.PlanGrid(s.Size is null ? null : RunRecipe.ParseSize(s.Size).Width, s.Size is null ? null : RunRecipe.ParseSize(s.Size).Height, s.Transformer.Window);
+                return FormattableString.Invariant($"{Path.GetFileName(_transformerPath)} ({_transformer!.CondStage.Description}), {s.Transformer.Describe()}, {s.CutMethod} ranking cutouts, seed {s.Seed}, {grid.Width}x{grid.Height}");
+            }
             var (width, height) = s.Size is null ? RunRecipe.DefaultSize(_clip) : RunRecipe.ParseSize(s.Size);
             var size = FormattableString.Invariant($"{width}x{height}");
             return FormattableString.Invariant($"{s.Steps} steps{(s.Generator == "vqgan" ? $", init {s.Init}" : "")}{(s.Starts > 1 ? $" (best of {s.Starts} starts after {s.TrialSteps})" : "")}, {s.CutCount} {s.CutMethod} cutouts{(s.Augment is null ? "" : $" ({s.Augment})")}, {s.Optimizer} lr {s.LearningRate}, seed {s.Seed}, {size}");
@@ -154,6 +196,7 @@ public static class EvalCommand
         public Tensor Generate(string prompt)
         {
             var recipe = _recipe with { Prompt = prompt };
+            if (_pipeline is not null) return recipe.RunTransformer(_pipeline).Image.ToTensor();
             using var run = recipe.CreateBestRun(_clip, _vqgan);
             run.Step(Math.Max(0, recipe.Steps - run.StepCount));
             return run.CurrentImage().ToTensor();
@@ -161,6 +204,8 @@ public static class EvalCommand
 
         public void Dispose()
         {
+            _pipeline?.Dispose();
+            _transformer?.Dispose();
             _clip.Dispose();
             _vqgan?.Dispose();
         }
