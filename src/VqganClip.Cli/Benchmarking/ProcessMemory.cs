@@ -9,6 +9,13 @@ public static class ProcessMemory
 
     public static double PeakResidentMb => ReadKb("VmHWM:") / 1024.0;
 
+    /// <summary>Resets VmHWM to the current resident set (Linux: 5 written to /proc/self/clear_refs), so a pass can report its own peak.</summary>
+    public static void ResetPeak()
+    {
+        try { File.WriteAllText("/proc/self/clear_refs", "5"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
     private static long ReadKb(string field)
     {
         try
