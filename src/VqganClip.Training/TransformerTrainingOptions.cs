@@ -8,7 +8,7 @@ namespace VqganClip.Training;
 /// </summary>
 public sealed record TransformerTrainingOptions
 {
-    public long Steps { get; init; } = 3000;
+    public long Steps { get; init; } = 2400;
     public int BatchSize { get; init; } = 32;
     public double LearningRate { get; init; } = 1e-3;
     public long WarmupSteps { get; init; } = 100;
@@ -28,8 +28,8 @@ public sealed record TransformerTrainingOptions
 
     /// <summary>GPT depth, heads and width (taming's n_layer, n_head, n_embd).</summary>
     public int Layers { get; init; } = 6;
-    public int Heads { get; init; } = 6;
-    public int Width { get; init; } = 192;
+    public int Heads { get; init; } = 5;
+    public int Width { get; init; } = 160;
 
     /// <summary>Caption tokens in the prefix (captions are padded to it; the clipart world's longest is about 20).</summary>
     public int CaptionLength { get; init; } = 24;
