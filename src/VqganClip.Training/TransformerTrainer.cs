@@ -127,6 +127,12 @@ public sealed class TransformerTrainer : ITrainer
 
         using var scope = NewDisposeScope();
         var (specs, captions) = ClipartBatches.Scenes(Options.Seed, Step, Options.BatchSize);
+        if (Options.CaptionDropout > 0)
+        {
+            var drop = new Random(ClipartBatches.StepSeed(Options.Seed ^ 0xCA97, Step));
+            for (int i = 0; i < captions.Length; i++)
+                if (drop.NextDouble() < Options.CaptionDropout) captions[i] = "";
+        }
         var (logits, target) = Forward(specs, captions);
         var loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), target.reshape(-1));
 

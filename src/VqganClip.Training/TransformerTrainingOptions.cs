@@ -34,6 +34,10 @@ public sealed record TransformerTrainingOptions
     /// <summary>Caption tokens in the prefix (captions are padded to it; the clipart world's longest is about 20).</summary>
     public int CaptionLength { get; init; } = 24;
 
+    /// <summary>Fraction of training scenes whose caption is replaced by an empty one (all padding), so the same model
+    /// also samples unconditionally (an empty prompt) and can be compared against its captioned samples.</summary>
+    public double CaptionDropout { get; init; } = 0.1;
+
     /// <summary>Dropout of embeddings, residuals and attention (taming's embd/resid/attn_pdrop); every step draws
     /// new scenes, so the default is none.</summary>
     public double Dropout { get; init; } = 0.0;
@@ -49,6 +53,7 @@ public sealed record TransformerTrainingOptions
         if (Layers <= 0 || Heads <= 0 || Width <= 0) throw new ArgumentException($"Layers, heads and width must be positive (got {Layers}, {Heads}, {Width}).");
         if (Width % Heads != 0) throw new ArgumentException($"The width ({Width}) must be a multiple of the heads ({Heads}).");
         if (CaptionLength <= 0) throw new ArgumentException($"CaptionLength must be positive (got {CaptionLength}).");
+        if (CaptionDropout is < 0 or >= 1 || double.IsNaN(CaptionDropout)) throw new ArgumentException($"CaptionDropout must be in [0, 1) (got {CaptionDropout}).");
         if (Dropout is < 0 or >= 1 || double.IsNaN(Dropout)) throw new ArgumentException($"Dropout must be in [0, 1) (got {Dropout}).");
     }
 
@@ -67,6 +72,7 @@ public sealed record TransformerTrainingOptions
         ["width"] = Width,
         ["caption_length"] = CaptionLength,
         ["dropout"] = Dropout,
+        ["caption_dropout"] = CaptionDropout,
     };
 
     public static TransformerTrainingOptions FromJson(JsonObject json)
@@ -87,6 +93,7 @@ public sealed record TransformerTrainingOptions
             Width = Get<int>("width"),
             CaptionLength = Get<int>("caption_length"),
             Dropout = Get<double>("dropout"),
+            CaptionDropout = Get<double>("caption_dropout"),
         };
     }
 }
