@@ -8,7 +8,7 @@ namespace VqganClip.Training;
 /// </summary>
 public sealed record TransformerTrainingOptions
 {
-    public long Steps { get; init; } = 2400;
+    public long Steps { get; init; } = 1800;
     public int BatchSize { get; init; } = 32;
     public double LearningRate { get; init; } = 1e-3;
     public long WarmupSteps { get; init; } = 100;
