@@ -41,6 +41,8 @@ public static class NotebookFormatters
         Add<VqganClip.Guidance.Running.StepReport>(r => r.View().ToHtml(), r => r.View().ToString());
         Add<VqganClip.Guidance.Running.RenderedImage>(i => i.ToNotebookImage().ToHtml(), i => i.ToNotebookImage().ToString());
         Add<IReadOnlyList<VqganClip.Guidance.Running.LossRecord>>(h => GuidedRunViews.LossChart(h).ToHtml(), h => GuidedRunViews.LossChart(h).ToString());
+        Add<TableView>(t => t.ToHtml(), t => t.ToString());
+        Add<SideBySide>(s => s.ToHtml(), s => s.ToString());
         Add<ModelSummary>(m => m.ToHtml(), m => m.ToString());
         Add<CheckpointTable>(t => t.ToHtml(), t => t.ToString());
         Add<StateDict>(d => CheckpointTable.FromStateDict(d).ToHtml(), d => CheckpointTable.FromStateDict(d).ToString());

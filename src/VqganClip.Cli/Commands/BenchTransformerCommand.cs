@@ -148,7 +148,8 @@ public static class BenchTransformerCommand
         int steps = settings.Tokens ?? side * side;
         if (condLength + steps - 1 > model.Transformer.BlockSize)
             throw new ArgumentException($"--tokens {steps} do not fit the GPT's block of {model.Transformer.BlockSize} after {condLength} conditioning tokens (at most {positions}).");
-        var rows = TimeRows(model.Transformer, conditioning, steps, settings.Batches, log);
+        // image positions draw image codes only (a caption model's vocabulary also holds its caption tokens)
+        var rows = TimeRows(model.Transformer, conditioning, steps, settings.Batches, log, model.ImageTokensOnly(null).TokenLimit);
         return new ModelFigures(Path.GetFileName(path), $"{model.CondStage.Description}; {model.Config.Gpt.Describe()}",
             model.Config.Gpt.ParameterCount, condLength, rows, Note: settings.Tokens is null ? $"the whole {side}x{side} grid per sample" : null);
     }
@@ -188,12 +189,12 @@ public static class BenchTransformerCommand
         gpt.SetRequiresGrad(false);   // frozen: sampling only
         gpt.eval();
         using var conditioning = zeros(new long[] { 1, 1 }, ScalarType.Int64);
-        var rows = TimeRows(gpt, conditioning, settings.RandomTokens, settings.Batches, log);
+        var rows = TimeRows(gpt, conditioning, settings.RandomTokens, settings.Batches, log, tokenLimit: null);
         return new ModelFigures($"random GPT {fits.NLayer}x{fits.NEmbd}", fits.Describe(), fits.ParameterCount, 1, rows, Note: note);
     }
 
     /// <summary>Every batch with and without the cache: one untimed token first (pages the weights in), then <paramref name="steps"/> timed tokens.</summary>
-    private static List<Row> TimeRows(Gpt gpt, Tensor conditioning, int steps, IReadOnlyList<int> batches, Action<string>? log)
+    private static List<Row> TimeRows(Gpt gpt, Tensor conditioning, int steps, IReadOnlyList<int> batches, Action<string>? log, int? tokenLimit)
     {
         var rows = new List<Row>();
         foreach (int batch in batches)
@@ -203,10 +204,10 @@ public static class BenchTransformerCommand
                 using var scope = NewDisposeScope();
                 var c = conditioning.expand(batch, -1).contiguous();
                 ProcessMemory.ResetPeak();
-                using (var warm = new Generator(1)) GptSampler.Sample(gpt, c, 1, new SamplingOptions { Generator = warm }, useCache: cache);
+                using (var warm = new Generator(1)) GptSampler.Sample(gpt, c, 1, new SamplingOptions { Generator = warm, TokenLimit = tokenLimit }, useCache: cache);
                 using var draws = new Generator(2);
                 var clock = Stopwatch.StartNew();
-                var tokens = GptSampler.Sample(gpt, c, steps, new SamplingOptions { Generator = draws, TopK = 100 }, useCache: cache);
+                var tokens = GptSampler.Sample(gpt, c, steps, new SamplingOptions { Generator = draws, TopK = 100, TokenLimit = tokenLimit }, useCache: cache);
                 tokens.sum().item<long>();
                 clock.Stop();
                 var row = new Row(batch, cache, steps, clock.Elapsed.TotalSeconds, ProcessMemory.PeakResidentMb);

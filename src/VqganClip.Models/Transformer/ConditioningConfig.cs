@@ -19,6 +19,9 @@ public enum ConditioningKind
 
     /// <summary><c>taming.modules.misc.coord.CoordStage</c> (FacesHQ).</summary>
     Coord,
+
+    /// <summary>Ours, not taming's: a caption's CLIP BPE tokens as a prefix (<see cref="CaptionConditioning"/>).</summary>
+    Caption,
 }
 
 /// <summary>A Net2NetTransformer's <c>cond_stage_config</c>.</summary>
@@ -38,6 +41,12 @@ public sealed record ConditioningConfig
 
     /// <summary><see cref="ConditioningKind.Coord"/>: <c>down_factor</c>.</summary>
     public int CoordDownFactor { get; init; }
+
+    /// <summary><see cref="ConditioningKind.Caption"/>: the first caption token's GPT id (the first stage's codebook size).</summary>
+    public int CaptionOffset { get; init; }
+
+    /// <summary><see cref="ConditioningKind.Caption"/>: caption tokens in the prefix.</summary>
+    public int CaptionContextLength { get; init; }
 
     /// <summary>The YAML's target or marker (for <see cref="ConditioningKind.Vqgan"/>: VQModel or VQSegmentationModel).</summary>
     public string? Target { get; init; }
@@ -59,6 +68,10 @@ public sealed record ConditioningConfig
     public static ConditioningConfig Coord(int nEmbed, int downFactor) =>
         new() { Kind = ConditioningKind.Coord, CoordNEmbed = nEmbed, CoordDownFactor = downFactor, Target = CoordStage.UpstreamTarget };
 
+    /// <summary>A caption prefix of <paramref name="contextLength"/> tokens whose ids start at <paramref name="offset"/>.</summary>
+    public static ConditioningConfig Caption(int offset, int contextLength) =>
+        new() { Kind = ConditioningKind.Caption, CaptionOffset = offset, CaptionContextLength = contextLength, Target = CaptionConditioning.Target };
+
     /// <summary>A one-line description.</summary>
     public string Describe() => Kind switch
     {
@@ -67,6 +80,7 @@ public sealed record ConditioningConfig
         ConditioningKind.ClassLabel => $"class label, {NClasses} classes (Labelator)",
         ConditioningKind.Vqgan => $"a separate VQGAN ({Target}; n_embed {Vqgan?.NEmbed}, in_channels {Vqgan?.DdConfig.InChannels})",
         ConditioningKind.Coord => $"coordinates (CoordStage, n_embed {CoordNEmbed}, down_factor {CoordDownFactor})",
+        ConditioningKind.Caption => $"a caption ({CaptionConditioning.Target}, {CaptionContextLength} tokens from id {CaptionOffset})",
         _ => Kind.ToString(),
     };
 }

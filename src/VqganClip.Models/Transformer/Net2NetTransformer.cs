@@ -39,7 +39,8 @@ public sealed class Net2NetTransformer : nn.Module
     /// <paramref name="condStage"/>. The parts must match <paramref name="config"/>. For a trainer: a trained VQGAN
     /// and <c>new Gpt(config.Gpt)</c>.
     /// </summary>
-    public Net2NetTransformer(TransformerConfig config, VqganModel firstStage, Gpt transformer, VqganModel? condStage = null)
+    /// <param name="captionStage">For <see cref="ConditioningKind.Caption"/>: the caption stage (its token table is saved as <c>cond_stage_model.bpe_ids</c>).</param>
+    public Net2NetTransformer(TransformerConfig config, VqganModel firstStage, Gpt transformer, VqganModel? condStage = null, CaptionConditioning? captionStage = null)
         : base(nameof(Net2NetTransformer))
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -57,6 +58,17 @@ public sealed class Net2NetTransformer : nn.Module
         if (config.Conditioning.Kind != ConditioningKind.Vqgan && condStage is not null)
             throw new ArgumentException($"A conditioning VQGAN was passed but the configuration's conditioning is {config.Conditioning.Describe()}.", nameof(condStage));
 
+        if (config.Conditioning.Kind == ConditioningKind.Caption)
+        {
+            if (captionStage is null) throw new ArgumentException("The configuration names a caption conditioning stage; pass it.", nameof(captionStage));
+            if (captionStage.Offset != config.Conditioning.CaptionOffset || captionStage.ContextLength != config.Conditioning.CaptionContextLength)
+                throw new ArgumentException($"The caption stage (offset {captionStage.Offset}, {captionStage.ContextLength} tokens) is not the one the configuration describes ({config.Conditioning.Describe()}).", nameof(captionStage));
+            if (captionStage.VocabularyNeeded > config.Gpt.VocabSize)
+                throw new ArgumentException($"The caption stage needs {captionStage.VocabularyNeeded} GPT tokens (codes, {captionStage.KnownTokens} caption tokens, unknown, padding) but vocab_size is {config.Gpt.VocabSize}.", nameof(captionStage));
+        }
+        else if (captionStage is not null)
+            throw new ArgumentException($"A caption stage was passed but the configuration's conditioning is {config.Conditioning.Describe()}.", nameof(captionStage));
+
         Config = config;
         first_stage_model = firstStage;
         cond_stage_model = condStage;
@@ -69,12 +81,14 @@ public sealed class Net2NetTransformer : nn.Module
             ConditioningKind.FirstStage => new VqganConditioningStage(firstStage, isFirstStage: true),
             ConditioningKind.Vqgan => new VqganConditioningStage(condStage!, isFirstStage: false, config.Conditioning.Target),
             ConditioningKind.Coord => new CoordStage(config.Conditioning.CoordNEmbed, config.Conditioning.CoordDownFactor),
+            ConditioningKind.Caption => captionStage!,
             _ => throw new ArgumentException($"Unknown conditioning kind {config.Conditioning.Kind}.", nameof(config)),
         };
 
         // upstream's attribute order; a shared first stage is registered once (upstream's state_dict repeats it under cond_stage_model.)
         register_module("first_stage_model", first_stage_model);
         if (cond_stage_model is not null) register_module("cond_stage_model", cond_stage_model);
+        if (captionStage is not null) register_module("cond_stage_model", captionStage);
         register_module("transformer", transformer);
         FreezeStages();
     }
@@ -239,7 +253,16 @@ public sealed class Net2NetTransformer : nn.Module
     /// </summary>
     public Tensor Sample(Tensor cIndices, int steps, SamplingOptions? options = null, Tensor? prefix = null, bool useCache = true,
         SamplingStepCallback? onStep = null) =>
-        GptSampler.Sample(transformer, cIndices, steps, options, prefix, useCache, onStep);
+        GptSampler.Sample(transformer, cIndices, steps, ImageTokensOnly(options), prefix, useCache, onStep);
+
+    /// <summary>The options with <see cref="SamplingOptions.TokenLimit"/> at the codebook size when the GPT's vocabulary
+    /// is larger (conditioning tokens after the codes), so only image codes are drawn for image positions.</summary>
+    public SamplingOptions ImageTokensOnly(SamplingOptions? options)
+    {
+        options ??= new SamplingOptions();
+        int codes = first_stage_model.Config.NEmbed;
+        return options.TokenLimit is null && transformer.Config.VocabSize > codes ? options with { TokenLimit = codes } : options;
+    }
 
     /// <summary>
     /// The sliding-window sampler (<see cref="SlidingWindowSampler"/>) over a code grid [B, H, W] larger than the
@@ -247,14 +270,15 @@ public sealed class Net2NetTransformer : nn.Module
     /// </summary>
     public Tensor SampleSlidingWindow(Tensor codes, Tensor conditioning, SamplingOptions? options = null, int window = SlidingWindowSampler.DefaultWindow,
         Action<SlidingWindowStep, Tensor>? onStep = null) =>
-        SlidingWindowSampler.Sample(transformer, codes, conditioning, options, window, onStep);
+        SlidingWindowSampler.Sample(transformer, codes, conditioning, ImageTokensOnly(options), window, onStep);
 
     /// <summary>
     /// Loads a Net2NetTransformer checkpoint: a Lightning <c>last.ckpt</c> (or any torch.save / safetensors file with
     /// the same names: <c>first_stage_model.*</c>, <c>cond_stage_model.*</c>, <c>transformer.*</c>). Configuration:
     /// <paramref name="configYaml"/> when given; otherwise a YAML found beside the checkpoint (same name, a
     /// <c>*-project.yaml</c> beside it or in <c>../configs/</c> as in a Lightning log folder; see
-    /// <see cref="VqganConfigDiscovery"/>); otherwise read from the weights with <paramref name="hints"/> for what
+    /// <see cref="VqganConfigDiscovery"/>); otherwise the YAML a file written by <see cref="Save"/> carries in its
+    /// metadata; otherwise read from the weights with <paramref name="hints"/> for what
     /// they cannot tell (n_head; unconditional or class-conditional). Frozen, eval mode, on <paramref name="device"/>
     /// (<see cref="TorchRuntime.DefaultDevice"/> when null).
     /// </summary>
@@ -271,7 +295,8 @@ public sealed class Net2NetTransformer : nn.Module
             throw new FileNotFoundException($"Transformer config '{configYaml}' does not exist.", configYaml);
         // What the file is comes first (names only, no tensor data): a VQGAN's own YAML beside a VQGAN checkpoint
         // should not be the error a user sees.
-        var names = Checkpoint.Inspect(checkpoint).Tensors.Select(t => t.Name).ToList();
+        var info = Checkpoint.Inspect(checkpoint);
+        var names = info.Tensors.Select(t => t.Name).ToList();
         if (!names.Contains(TransformerPrefix + "tok_emb.weight"))
             throw new CheckpointFormatException(checkpoint, Checkpoint.DetectFormat(checkpoint), DescribeNotTransformer(names));
         var configPath = configYaml ?? VqganConfigDiscovery.FindBeside(checkpoint);
@@ -286,6 +311,11 @@ public sealed class Net2NetTransformer : nn.Module
             {
                 throw new InvalidDataException($"The config found beside the checkpoint is not usable for a transformer: {e.Message} Pass the right one explicitly.", e);
             }
+        }
+        else if (info.Metadata.TryGetValue(ConfigMetadataKey, out var embedded))
+        {
+            // files written by Save carry their project YAML in the safetensors header
+            config = TransformerConfig.FromYaml(embedded) with { Source = $"the config stored in {checkpoint}" };
         }
 
         // A Lightning checkpoint also holds the first stage's loss (LPIPS, discriminator): not needed here.
@@ -325,9 +355,15 @@ public sealed class Net2NetTransformer : nn.Module
                 condStage = VqganModel.FromStateDictUnder(stateDict, CondStagePrefix, config.Conditioning.Vqgan, target);
                 parts.Add(condStage);
             }
+            CaptionConditioning? captionStage = null;
+            if (config.Conditioning.Kind == ConditioningKind.Caption)
+            {
+                captionStage = CaptionConditioning.FromStateDict(stateDict, CondStagePrefix, config.Conditioning);
+                parts.Add(captionStage);
+            }
             var gpt = Gpt.FromStateDict(stateDict, TransformerPrefix, config.Gpt, device: target);
             parts.Add(gpt);
-            return new Net2NetTransformer(config, firstStage, gpt, condStage);
+            return new Net2NetTransformer(config, firstStage, gpt, condStage, captionStage);
         }
         catch
         {
@@ -335,6 +371,32 @@ public sealed class Net2NetTransformer : nn.Module
             throw;
         }
     }
+
+    /// <summary>
+    /// Writes the model as one safetensors file with taming's names (<c>first_stage_model.*</c>, <c>cond_stage_model.*</c>,
+    /// <c>transformer.*</c>) and its project YAML beside it (same stem, <c>.yaml</c>), which <see cref="Load"/> finds;
+    /// the YAML is also stored in the file's metadata, so the file loads on its own.
+    /// </summary>
+    /// <param name="metadata">String metadata stored in the file's header (producer, step, ...).</param>
+    public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var yaml = Config.ToYaml();
+        var header = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>())
+        {
+            ["format"] = "pt",
+            ["target"] = TransformerConfig.Net2NetTarget,
+            [ConfigMetadataKey] = yaml,
+        };
+        SafeTensors.Write(full, state_dict().Select(kv => (kv.Key, kv.Value.detach().contiguous())), header);
+        File.WriteAllText(Path.ChangeExtension(full, ".yaml"), yaml);
+    }
+
+    /// <summary>The safetensors metadata key under which <see cref="Save"/> stores the project YAML, so the file alone
+    /// loads (n_head and the conditioning cannot be read from weights).</summary>
+    public const string ConfigMetadataKey = "taming_project_yaml";
 
     /// <summary>The tensors a Net2NetTransformer reads (its first stage's loss tensors are skipped).</summary>
     public static bool IsNet2NetTensorName(string name)

@@ -26,6 +26,14 @@ public sealed record SamplingOptions
     /// <summary>The generator the draws come from (torch's global CPU generator when null). Seed it for reproducible samples.</summary>
     public Generator? Generator { get; init; }
 
+    /// <summary>
+    /// Only tokens below this id may be drawn (null: the whole vocabulary). When a GPT's vocabulary also holds
+    /// conditioning tokens (the toolkit's caption tokens follow the image codes), image positions must draw image
+    /// codes: <see cref="Net2NetTransformer.Sample"/> sets it to the first stage's codebook size when the vocabulary is
+    /// larger. Applied before temperature and filters (logits at or above it become -inf).
+    /// </summary>
+    public int? TokenLimit { get; init; }
+
     /// <summary>Greedy decoding, optionally after a top-k filter (which does not change the argmax).</summary>
     public static SamplingOptions Greedy => new() { Sample = false };
 
@@ -36,6 +44,8 @@ public sealed record SamplingOptions
             throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature,
                 $"temperature must be a positive number (got {Temperature.ToString(CultureInfo.InvariantCulture)}).");
         LogitFilters.Validate(TopK, TopP);
+        if (TokenLimit is <= 0)
+            throw new ArgumentOutOfRangeException(nameof(TokenLimit), TokenLimit, $"the token limit must be positive (got {TokenLimit}).");
     }
 
     /// <summary>A short description for logs and PNG text chunks.</summary>

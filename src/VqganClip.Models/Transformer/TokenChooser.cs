@@ -18,6 +18,8 @@ public static class TokenChooser
         using var scope = torch.NewDisposeScope();
         // upstream divides (logits / temperature), it does not multiply by the inverse
         var scaled = logits / options.Temperature;
+        if (options.TokenLimit is { } limit && limit < logits.shape[^1])
+            scaled = scaled.index_fill(-1, torch.arange(limit, logits.shape[^1], dtype: ScalarType.Int64, device: logits.device), double.NegativeInfinity);
         var filtered = LogitFilters.TopKTopP(scaled, options.TopK, options.TopP);
         return torch.nn.functional.softmax(filtered, -1).MoveToOuterDisposeScope();
     }

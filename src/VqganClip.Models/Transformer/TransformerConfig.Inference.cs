@@ -40,7 +40,18 @@ public sealed partial record TransformerConfig
             return false;
         }
 
-        if (!TryInferConditioning(stateDict, shapes, hints?.Conditioning, source, out var conditioning, out problem))
+        ConditioningConfig? conditioning;
+        if (hints?.Conditioning is null && stateDict.ContainsKey(Net2NetTransformer.CondStagePrefix + CaptionConditioning.TableName))
+        {
+            // a caption model: its prefix is the unmasked part of the mask (the trainer sets n_unmasked to it)
+            if (gpt.NUnmasked <= 0)
+            {
+                problem = "the weights hold a caption table (cond_stage_model.bpe_ids) but the mask has no unmasked prefix to tell the caption length; pass the model's YAML.";
+                return false;
+            }
+            conditioning = ConditioningConfig.Caption(firstStage!.NEmbed, gpt.NUnmasked);
+        }
+        else if (!TryInferConditioning(stateDict, shapes, hints?.Conditioning, source, out conditioning, out problem))
             return false;
 
         var candidate = new TransformerConfig
@@ -54,6 +65,7 @@ public sealed partial record TransformerConfig
                 ConditioningKind.ClassLabel => "class_label",
                 ConditioningKind.Unconditional or ConditioningKind.FirstStage => "image",
                 ConditioningKind.Coord => "coord",
+                ConditioningKind.Caption => "caption",
                 _ => "depth",
             },
             Source = $"inferred from {source}",

@@ -151,6 +151,9 @@ public sealed partial record TransformerConfig
             case CoordStage.UpstreamTarget:
                 p = p ?? throw fields.Missing(pAt);
                 return ConditioningConfig.Coord(fields.RequiredInt(p, "n_embed", pAt), fields.RequiredInt(p, "down_factor", pAt));
+            case CaptionConditioning.Target:
+                p = p ?? throw fields.Missing(pAt);
+                return ConditioningConfig.Caption(fields.RequiredInt(p, "offset", pAt), fields.RequiredInt(p, "context_length", pAt));
             case VqganConfig.VQModelTarget:
             case VqganConfig.GumbelVQTarget:
             case VQSegmentationModelTarget:
@@ -165,7 +168,7 @@ public sealed partial record TransformerConfig
             default:
                 throw fields.Invalid(
                     $"{at}.target '{target}' is not supported; supported conditioning stages are {Labelator.UpstreamTarget}, {SosProvider.UpstreamTarget}, " +
-                    $"{CoordStage.UpstreamTarget}, a VQGAN ({VqganConfig.VQModelTarget}, {VQSegmentationModelTarget}, {VqganConfig.GumbelVQTarget}), " +
+                    $"{CoordStage.UpstreamTarget}, {CaptionConditioning.Target} (the toolkit's own), a VQGAN ({VqganConfig.VQModelTarget}, {VQSegmentationModelTarget}, {VqganConfig.GumbelVQTarget}), " +
                     $"{VqganConditioningStage.FirstStageMarker} and {UnconditionalMarker}.");
         }
     }

@@ -65,6 +65,13 @@ public sealed partial record TransformerConfig
                 sb.Append($"        n_embed: {Conditioning.CoordNEmbed}\n");
                 sb.Append($"        down_factor: {Conditioning.CoordDownFactor}\n");
                 break;
+            case ConditioningKind.Caption:
+                sb.Append("    cond_stage_config:\n");
+                sb.Append($"      target: {CaptionConditioning.Target}\n");
+                sb.Append("      params:\n");
+                sb.Append($"        context_length: {Conditioning.CaptionContextLength}\n");
+                sb.Append($"        offset: {Conditioning.CaptionOffset}\n");
+                break;
             case ConditioningKind.Vqgan:
                 sb.Append("    cond_stage_config:\n");
                 AppendModel(sb, Conditioning.Vqgan!);

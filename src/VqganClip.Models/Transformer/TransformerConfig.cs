@@ -82,6 +82,12 @@ public sealed partial record TransformerConfig
                 if (Conditioning.CoordNEmbed > vocab)
                     throw Bad($"CoordStage n_embed = {Conditioning.CoordNEmbed} but the GPT's vocab_size is {vocab}.");
                 break;
+            case ConditioningKind.Caption:
+                if (Conditioning.CaptionContextLength <= 0 || Conditioning.CaptionContextLength >= Gpt.BlockSize)
+                    throw Bad($"the caption context_length must be in [1, block_size = {Gpt.BlockSize}) (got {Conditioning.CaptionContextLength}).");
+                if (Conditioning.CaptionOffset < FirstStage.NEmbed || Conditioning.CaptionOffset >= vocab)
+                    throw Bad($"the caption offset must be in [n_embed = {FirstStage.NEmbed}, vocab_size = {vocab}) so caption tokens follow the image codes (got {Conditioning.CaptionOffset}).");
+                break;
         }
         if (double.IsNaN(PKeep) || PKeep <= 0 || PKeep > 1)
             throw Bad($"pkeep must be in (0, 1] (got {PKeep.ToString(CultureInfo.InvariantCulture)}).");

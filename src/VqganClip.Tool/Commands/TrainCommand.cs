@@ -14,5 +14,6 @@ public static class TrainCommand
         TrainJudgeCommand.Create(),
         TrainVqganCommand.Create(),
         TrainClipCommand.Create(),
+        TrainTransformerCommand.Create(),
     };
 }

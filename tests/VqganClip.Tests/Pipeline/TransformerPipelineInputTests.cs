@@ -125,7 +125,7 @@ public sealed class TransformerPipelineInputTests : IClassFixture<PipelineModels
         public string Description => "captions (test stage, 3 tokens)";
         public Tensor Encode(Tensor conditioning) => throw new InvalidOperationException("the pipeline encodes captions through ITextConditioning");
 
-        public Tensor EncodeText(IReadOnlyList<string> captions)
+        public Tensor EncodeText(IReadOnlyList<string> captions, Device? device = null)
         {
             Seen.AddRange(captions);
             var rows = captions.Select(c => c.Split(' ').Take(3).Select(w => (long)(Array.IndexOf(Known, w) + 1)).Concat(Enumerable.Repeat(0L, 3)).Take(3)).SelectMany(x => x).ToArray();

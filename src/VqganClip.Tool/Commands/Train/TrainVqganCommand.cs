@@ -32,11 +32,13 @@ public static class TrainVqganCommand
         var evalScenes = new Option<int>("--eval-scenes") { Description = "Held-out scenes of the periodic evaluations (the final one uses 1000)", DefaultValueFactory = _ => 200 };
         var initFrom = new Option<string?>("--init-from") { Description = "Start from an exported model's weights (same architecture) instead of random ones" };
         var standardVq = new Option<bool>("--standard-vq-loss") { Description = "VQ-VAE's loss (beta on the commitment term) instead of taming's legacy one (beta on the codebook term); the exported model is the same either way" };
+        var architecture = new Option<string>("--architecture") { Description = "f4 (the shipped 16x16-latent VQGAN) or f8 (8x8 latent, the clipart transformer's first stage); a resumed run keeps its own", DefaultValueFactory = _ => "f4" };
+        architecture.AcceptOnlyFromAmong([.. ClipartVqganArchitecture.Names]);
         var printEvery = new Option<int>("--print-every") { Description = "Steps between log lines when output is redirected", DefaultValueFactory = _ => 10 };
 
         var command = new Command("vqgan", "Train the clipart VQGAN (taming VQModel) and export it as safetensors + taming YAML")
         {
-            steps, batch, lr, seed, crop, wholeFraction, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery, initFrom, standardVq,
+            steps, batch, lr, seed, crop, wholeFraction, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery, initFrom, standardVq, architecture,
         };
         command.SetAction(parse =>
         {
@@ -60,7 +62,7 @@ public static class TrainVqganCommand
                     Seed = parse.GetValue(seed),
                     CropSize = parse.GetValue(crop) ?? defaults.CropSize,
                     FullImageFraction = parse.GetValue(wholeFraction) ?? defaults.FullImageFraction,
-                    Model = defaults.Model with { LegacyLoss = !parse.GetValue(standardVq) },
+                    Model = ClipartVqganArchitecture.Named(parse.GetValue(architecture)!) with { LegacyLoss = !parse.GetValue(standardVq) },
                 };
                 trainer = new VqganTrainer(options, renderThreads);
                 if (parse.GetValue(initFrom) is { } init) trainer.InitializeFrom(init);

@@ -1,0 +1,245 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using VqganClip.Clipart;
+using VqganClip.Clipart.Judge;
+using VqganClip.Guidance.Optimization;
+using VqganClip.Models.Runtime;
+using VqganClip.Models.Transformer;
+using VqganClip.Models.Vqgan;
+using static TorchSharp.torch;
+
+namespace VqganClip.Training;
+
+/// <summary>
+/// Trains VQGAN's second stage on clipart scenes: taming's GPT (<see cref="Gpt"/>) over the codes of a frozen
+/// first-stage VQGAN, conditioned on the scene's caption through <see cref="CaptionConditioning"/>, with taming's
+/// Net2NetTransformer objective: logits of <c>cat(c, z)[:, :-1]</c>, those from the last caption position on,
+/// cross-entropy against the codes <c>z</c>. AdamW (minGPT's betas 0.9/0.95, decay on Linear weights only),
+/// warm-up and cosine decay, gradient-norm clip. Every step draws new scenes, so there is no epoch and no
+/// overfitting to watch for; the held-out evaluation reports cross-entropy, token accuracy, and how often a
+/// sampled picture satisfies its caption (the independent judge).
+/// </summary>
+public sealed class TransformerTrainer : ITrainer
+{
+    public const string CheckpointKind = "transformer";
+
+    private readonly Net2NetTransformer _model;
+    private readonly CaptionConditioning _captions;
+    private readonly AdamW _optimizer;
+    private readonly ISchedule _schedule;
+    private readonly Parameter[] _parameters;
+    private readonly int _renderThreads;
+    private readonly SceneJudge? _judge;
+
+    /// <summary>A fresh run: seeds torch, loads the frozen first stage, builds the GPT with taming's initialisation.</summary>
+    /// <param name="captionWords">Every word the captions can contain (their BPE tokens become the caption vocabulary).</param>
+    /// <param name="judge">Grades sampled pictures in <see cref="Evaluate"/>; null skips that figure.</param>
+    public TransformerTrainer(TransformerTrainingOptions options, IEnumerable<string> captionWords, int renderThreads = 0, SceneJudge? judge = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(captionWords);
+        options.Validate();
+        TorchRuntime.EnsureInitialized();
+        Options = options;
+        _renderThreads = renderThreads;
+        _judge = judge;
+
+        var firstStage = VqganModel.Load(options.FirstStage);
+        try
+        {
+            var (_, h, w) = firstStage.LatentShape(SceneLayout.Size, SceneLayout.Size);
+            _captions = CaptionConditioning.FromWords(captionWords, firstStage.Config.NEmbed, options.CaptionLength);
+            var gptConfig = new GptConfig
+            {
+                VocabSize = _captions.VocabularyNeeded,
+                BlockSize = options.CaptionLength + h * w,
+                NLayer = options.Layers,
+                NHead = options.Heads,
+                NEmbd = options.Width,
+                // taming's n_unmasked: the caption prefix sees itself both ways; the image codes stay causal
+                NUnmasked = options.CaptionLength,
+                EmbdPdrop = options.Dropout,
+                ResidPdrop = options.Dropout,
+                AttnPdrop = options.Dropout,
+            };
+            var config = new TransformerConfig
+            {
+                Gpt = gptConfig,
+                FirstStage = firstStage.Config,
+                Conditioning = ConditioningConfig.Caption(_captions.Offset, _captions.ContextLength),
+                FirstStageKey = "image",
+                CondStageKey = "caption",
+                Source = "clipart transformer trainer",
+            };
+            using var init = new Generator((ulong)options.Seed);
+            _model = new Net2NetTransformer(config, firstStage, new Gpt(gptConfig, init), captionStage: _captions);
+        }
+        catch
+        {
+            firstStage.Dispose();
+            throw;
+        }
+        _model.Transformer.train();
+        _parameters = _model.Transformer.parameters().ToArray();
+        foreach (var p in _parameters) p.requires_grad = true;
+
+        // minGPT's configure_optimizers: decay Linear weights; not biases, LayerNorm weights, embeddings or pos_emb.
+        var (decay, noDecay) = _model.Transformer.OptimizerGroups();
+        _optimizer = optim.AdamW(
+            [new AdamW.ParamGroup(decay.Select(d => d.Parameter), new AdamW.Options { weight_decay = options.WeightDecay }),
+             new AdamW.ParamGroup(noDecay.Select(d => d.Parameter), new AdamW.Options { weight_decay = 0 })],
+            lr: options.LearningRate, beta1: 0.9, beta2: 0.95);
+        _schedule = Schedules.WarmupCosine(checked((int)options.WarmupSteps), checked((int)options.Steps));
+    }
+
+    /// <summary>Continues a run from a checkpoint folder; <paramref name="steps"/> extends or shortens its plan.</summary>
+    public static TransformerTrainer Resume(string checkpointDirectory, IEnumerable<string> captionWords, long? steps = null, int renderThreads = 0, SceneJudge? judge = null)
+    {
+        var (step, json) = TrainingCheckpoint.ReadState(checkpointDirectory, CheckpointKind);
+        var options = TransformerTrainingOptions.FromJson(json);
+        if (steps is not null) options = options with { Steps = steps.Value };
+        var trainer = new TransformerTrainer(options, captionWords, renderThreads, judge);
+        try
+        {
+            TrainingCheckpoint.LoadModel(checkpointDirectory, trainer._model.Transformer);
+            TrainingCheckpoint.LoadOptimizer(checkpointDirectory, trainer._optimizer);
+            trainer.Step = step;
+            return trainer;
+        }
+        catch
+        {
+            trainer.Dispose();
+            throw;
+        }
+    }
+
+    public TransformerTrainingOptions Options { get; }
+    public Net2NetTransformer Model => _model;
+    public string Kind => CheckpointKind;
+    public long Step { get; private set; }
+    public long TotalSteps => Options.Steps;
+    public string PrimaryMetric => "neg_ce";
+
+    public IReadOnlyDictionary<string, double> TrainStep()
+    {
+        double lr = _schedule.LearningRate(checked((int)Step), Options.LearningRate);
+        foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
+
+        using var scope = NewDisposeScope();
+        var (specs, captions) = ClipartBatches.Scenes(Options.Seed, Step, Options.BatchSize);
+        if (Options.CaptionDropout > 0)
+        {
+            var drop = new Random(ClipartBatches.StepSeed(Options.Seed ^ 0xCA97, Step));
+            for (int i = 0; i < captions.Length; i++)
+                if (drop.NextDouble() < Options.CaptionDropout) captions[i] = "";
+        }
+        var (logits, target) = Forward(specs, captions);
+        var loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), target.reshape(-1));
+
+        _optimizer.zero_grad();
+        loss.backward();
+        double gradNorm = nn.utils.clip_grad_norm_(_parameters, Options.GradClip > 0 ? Options.GradClip : double.MaxValue);
+        float lossValue = loss.item<float>();
+        bool skipped = !double.IsFinite(gradNorm) || !float.IsFinite(lossValue);
+        if (skipped) _optimizer.zero_grad();
+        else _optimizer.step();
+        Step++;
+
+        double accuracy;
+        using (no_grad()) accuracy = logits.argmax(-1).eq(target).to(ScalarType.Float32).mean().item<float>();
+        return new Dictionary<string, double>
+        {
+            ["loss"] = lossValue,
+            ["token_accuracy"] = accuracy,
+            ["lr"] = lr,
+            ["grad_norm"] = gradNorm,
+            ["skipped"] = skipped ? 1 : 0,
+        };
+    }
+
+    /// <summary>Renders, encodes and conditions a batch; returns taming's training-forward logits and targets.</summary>
+    private (Tensor Logits, Tensor Target) Forward(IReadOnlyList<SceneSpec> specs, IReadOnlyList<string> captions)
+    {
+        Tensor z;
+        using (no_grad())
+        {
+            using var pixels = ClipartBatches.Render(specs, _renderThreads);
+            using var x = pixels * 2 - 1;
+            z = _model.EncodeToZ(x).Indices;
+        }
+        using var c = _captions.EncodeText(captions);
+        return _model.ForwardTokens(z, c);
+    }
+
+    public IReadOnlyDictionary<string, double> Evaluate(int heldOutScenes)
+    {
+        _model.Transformer.eval();
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            var (specs, captions) = ClipartBatches.HeldOut(heldOutScenes);
+            double lossSum = 0, correct = 0, tokens = 0;
+            const int batch = 64;
+            for (int start = 0; start < specs.Length; start += batch)
+            {
+                int n = Math.Min(batch, specs.Length - start);
+                using var inner = NewDisposeScope();
+                var (logits, target) = Forward(specs[start..(start + n)], captions[start..(start + n)]);
+                lossSum += nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), target.reshape(-1), reduction: nn.Reduction.Sum).item<float>();
+                correct += logits.argmax(-1).eq(target).sum().item<long>();
+                tokens += target.numel();
+            }
+            var metrics = new Dictionary<string, double>
+            {
+                ["ce"] = lossSum / tokens,
+                ["neg_ce"] = -lossSum / tokens,
+                ["token_accuracy"] = correct / tokens,
+            };
+            if (_judge is not null) metrics["satisfied"] = JudgeSamples(captions.Take(Math.Min(64, captions.Length)).ToArray());
+            return metrics;
+        }
+        finally
+        {
+            _model.Transformer.train();
+        }
+    }
+
+    /// <summary>Fraction of held-out captions whose sampled picture (top-k 16, temperature 1, seeded) the judge accepts.</summary>
+    private double JudgeSamples(string[] captions)
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator((ulong)ClipartBatches.StepSeed(Options.Seed ^ 0x5A3F, 0));
+        var c = _captions.EncodeText(captions);
+        var (_, h, w) = _model.FirstStage.LatentShape(SceneLayout.Size, SceneLayout.Size);
+        var codes = _model.Sample(c, h * w, new SamplingOptions { TopK = 16, Temperature = 1.0, Generator = generator });
+        var pictures = ((_model.DecodeToImage(codes, h, w) + 1) / 2).clamp(0, 1);
+        int satisfied = 0;
+        int threads = get_num_threads();
+        set_num_threads(1);
+        try
+        {
+            for (int i = 0; i < captions.Length; i++)
+                if (_judge!.Judge(pictures[i], CaptionParser.Parse(captions[i])).Satisfied) satisfied++;
+        }
+        finally { set_num_threads(threads); }
+        return (double)satisfied / captions.Length;
+    }
+
+    public void SaveCheckpoint(string directory) =>
+        TrainingCheckpoint.Save(directory, CheckpointKind, Step, Options.ToJson(), _model.Transformer, _optimizer);
+
+    /// <summary>Writes <paramref name="path"/> (.safetensors with taming's Net2NetTransformer names: first_stage_model.*,
+    /// cond_stage_model.bpe_ids, transformer.*) and its project YAML beside it (same stem, .yaml).</summary>
+    public void Export(string path) => _model.Save(path, new Dictionary<string, string>
+    {
+        ["producer"] = "vqgan-clip train transformer",
+        ["step"] = Step.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    });
+
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        _model.Dispose();
+    }
+}

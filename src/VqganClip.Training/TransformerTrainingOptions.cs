@@ -1,0 +1,99 @@
+using System.Text.Json.Nodes;
+
+namespace VqganClip.Training;
+
+/// <summary>
+/// Settings of a clipart transformer training run (VQGAN's second stage: taming's GPT over the first stage's codes,
+/// conditioned on the caption; saved in its checkpoints, a resumed run keeps them).
+/// </summary>
+public sealed record TransformerTrainingOptions
+{
+    public long Steps { get; init; } = 1800;
+    public int BatchSize { get; init; } = 32;
+    public double LearningRate { get; init; } = 1e-3;
+    public long WarmupSteps { get; init; } = 100;
+
+    /// <summary>AdamW's decoupled weight decay, on the Linear weights only (minGPT's rule: never on biases,
+    /// LayerNorm weights or the embeddings).</summary>
+    public double WeightDecay { get; init; } = 0.01;
+
+    /// <summary>Global gradient-norm clip (0 = none); minGPT trains with 1.0.</summary>
+    public double GradClip { get; init; } = 1.0;
+
+    /// <summary>Seeds the weights and the training scenes (see <see cref="ClipartBatches.StepSeed"/>).</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>The frozen first stage: a taming VQGAN file (safetensors + YAML beside it, or a Lightning checkpoint).</summary>
+    public string FirstStage { get; init; } = "";
+
+    /// <summary>GPT depth, heads and width (taming's n_layer, n_head, n_embd).</summary>
+    public int Layers { get; init; } = 6;
+    public int Heads { get; init; } = 5;
+    public int Width { get; init; } = 160;
+
+    /// <summary>Caption tokens in the prefix (captions are padded to it; the clipart world's longest is about 20).</summary>
+    public int CaptionLength { get; init; } = 24;
+
+    /// <summary>Fraction of training scenes whose caption is replaced by an empty one (all padding), so the same model
+    /// also samples unconditionally (an empty prompt) and can be compared against its captioned samples.</summary>
+    public double CaptionDropout { get; init; } = 0.1;
+
+    /// <summary>Dropout of embeddings, residuals and attention (taming's embd/resid/attn_pdrop); every step draws
+    /// new scenes, so the default is none.</summary>
+    public double Dropout { get; init; } = 0.0;
+
+    public void Validate()
+    {
+        if (Steps <= 0) throw new ArgumentException($"Steps must be positive (got {Steps}).");
+        if (BatchSize <= 0) throw new ArgumentException($"BatchSize must be positive (got {BatchSize}).");
+        if (!(LearningRate > 0)) throw new ArgumentException($"LearningRate must be positive (got {LearningRate}).");
+        if (WarmupSteps < 0) throw new ArgumentException($"warm-up steps must not be negative (got {WarmupSteps}).");
+        if (WeightDecay < 0) throw new ArgumentException($"WeightDecay must not be negative (got {WeightDecay}).");
+        if (string.IsNullOrWhiteSpace(FirstStage)) throw new ArgumentException("The first stage (a trained VQGAN file) is missing.");
+        if (Layers <= 0 || Heads <= 0 || Width <= 0) throw new ArgumentException($"Layers, heads and width must be positive (got {Layers}, {Heads}, {Width}).");
+        if (Width % Heads != 0) throw new ArgumentException($"The width ({Width}) must be a multiple of the heads ({Heads}).");
+        if (CaptionLength <= 0) throw new ArgumentException($"CaptionLength must be positive (got {CaptionLength}).");
+        if (CaptionDropout is < 0 or >= 1 || double.IsNaN(CaptionDropout)) throw new ArgumentException($"CaptionDropout must be in [0, 1) (got {CaptionDropout}).");
+        if (Dropout is < 0 or >= 1 || double.IsNaN(Dropout)) throw new ArgumentException($"Dropout must be in [0, 1) (got {Dropout}).");
+    }
+
+    public JsonObject ToJson() => new()
+    {
+        ["steps"] = Steps,
+        ["batch_size"] = BatchSize,
+        ["learning_rate"] = LearningRate,
+        ["warmup_steps"] = WarmupSteps,
+        ["weight_decay"] = WeightDecay,
+        ["grad_clip"] = GradClip,
+        ["seed"] = Seed,
+        ["first_stage"] = FirstStage,
+        ["layers"] = Layers,
+        ["heads"] = Heads,
+        ["width"] = Width,
+        ["caption_length"] = CaptionLength,
+        ["dropout"] = Dropout,
+        ["caption_dropout"] = CaptionDropout,
+    };
+
+    public static TransformerTrainingOptions FromJson(JsonObject json)
+    {
+        T Get<T>(string key) => (json[key] ?? throw new InvalidDataException($"Transformer training options: '{key}' is missing.")).GetValue<T>();
+        return new TransformerTrainingOptions
+        {
+            Steps = Get<long>("steps"),
+            BatchSize = Get<int>("batch_size"),
+            LearningRate = Get<double>("learning_rate"),
+            WarmupSteps = Get<long>("warmup_steps"),
+            WeightDecay = Get<double>("weight_decay"),
+            GradClip = Get<double>("grad_clip"),
+            Seed = Get<int>("seed"),
+            FirstStage = Get<string>("first_stage"),
+            Layers = Get<int>("layers"),
+            Heads = Get<int>("heads"),
+            Width = Get<int>("width"),
+            CaptionLength = Get<int>("caption_length"),
+            Dropout = Get<double>("dropout"),
+            CaptionDropout = Get<double>("caption_dropout"),
+        };
+    }
+}
