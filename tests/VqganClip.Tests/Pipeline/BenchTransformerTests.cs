@@ -65,6 +65,16 @@ public sealed class BenchTransformerTests : IClassFixture<PipelineModels>
     }
 
     [Fact]
+    public void A_caption_model_is_timed_after_its_caption_prefix()
+    {
+        var (code, text) = Bench("--transformer", _m.CaptionCheckpoint, "--no-random", "--batches", "1", "--tokens", "5", "--json", "--threads", "1");
+        Assert.True(code == 0, text);
+        var model = Assert.Single(JsonNode.Parse(text.Trim())!["models"]!.AsArray())!;
+        Assert.Equal(6, model["conditioning_tokens"]!.GetValue<int>());
+        Assert.Equal(2, model["rows"]!.AsArray().Count);
+    }
+
+    [Fact]
     public void The_random_GPT_is_the_cIN_transformers_size_by_default_and_bad_numbers_are_named()
     {
         var cin = BenchTransformerCommand.CinTransformer;

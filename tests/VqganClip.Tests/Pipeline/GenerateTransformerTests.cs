@@ -98,6 +98,18 @@ public sealed class GenerateTransformerTests : IClassFixture<PipelineModels>, ID
         Assert.Contains("Conditioning: unconditional (SOS token 5).", text);
         Assert.Contains("transformer 48x40 (10x12 tokens, sliding window 8)", text);
         Assert.Equal("10x12 (sliding window 8)", ImageIO.ReadPngText(uncond)["grid"]);
+
+        // a caption model (its YAML found beside it) reads the prompt's text; words it does not know are named
+        var caption = Path.Combine(_dir, "caption.png");
+        (code, text) = Generate("a red star on the left|a purple star", "--generator", "transformer", "--transformer", _m.CaptionCheckpoint,
+            "--clip", TinyModels.ClipPath, "--samples", "2", "--seed", "1", "--out", caption);
+        Assert.True(code == 0, text);
+        Assert.Contains("Conditioning: caption 'a red star on the left'.", text);
+        Assert.Equal("a red star on the left", ImageIO.ReadPngText(caption)["caption"]);
+        (code, text) = Generate("a green star", "--generator", "transformer", "--transformer", _m.CaptionCheckpoint,
+            "--clip", TinyModels.ClipPath, "--samples", "1", "--seed", "1", "--out", Path.Combine(_dir, "green.png"));
+        Assert.True(code == 0, text);
+        Assert.Contains("warning: The transformer's caption stage does not know 'green': those words condition on nothing.", text);
     }
 
     [Theory]
@@ -108,6 +120,7 @@ public sealed class GenerateTransformerTests : IClassFixture<PipelineModels>, ID
     [InlineData("top-p-zero", "error: TopP must lie in (0, 1]; got 0.")]
     [InlineData("class", "error: ClassId 12 is outside the model's classes: it knows 10 (ids 0 to 9).")]
     [InlineData("class-unconditional", "error: ClassId (1) applies to class-conditional transformers; this one is unconditional")]
+    [InlineData("class-caption", "error: ClassId (1) applies to class-conditional transformers; this one is conditioned on captions")]
     [InlineData("names-unconditional", "error: ClassNamesFile applies to class-conditional transformers; 'uncond-tiny.safetensors' is unconditional")]
     [InlineData("no-names", "error: The transformer is class-conditional (10 classes) but its classes have no names, so CLIP cannot choose one: set ClassId")]
     [InlineData("run-dir", "error: --run-dir and --save-every belong to the guided loop")]
@@ -124,6 +137,7 @@ public sealed class GenerateTransformerTests : IClassFixture<PipelineModels>, ID
             "top-p-zero" => Cin("--top-p", "0"),
             "class" => Cin("--class", "12"),
             "class-unconditional" => ["--generator", "transformer", "--transformer", _m.UnconditionalCheckpoint, "--transformer-config", _m.UnconditionalConfig, "--clip", TinyModels.ClipPath, "--class", "1"],
+            "class-caption" => ["--generator", "transformer", "--transformer", _m.CaptionCheckpoint, "--clip", TinyModels.ClipPath, "--class", "1"],
             "names-unconditional" => ["--generator", "transformer", "--transformer", _m.UnconditionalCheckpoint, "--transformer-config", _m.UnconditionalConfig, "--clip", TinyModels.ClipPath, "--class-names", _m.NamesFile],
             "no-names" => Cin(),
             "run-dir" => Cin("--class", "1", "--run-dir", Path.Combine(_dir, "x.run")),

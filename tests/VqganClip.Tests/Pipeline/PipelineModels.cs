@@ -2,6 +2,7 @@ using VqganClip.Guidance;
 using VqganClip.Models.Clip;
 using VqganClip.Models.IO;
 using VqganClip.Models.Transformer;
+using VqganClip.Models.Vqgan;
 using VqganClip.Tests.Guidance;
 using VqganClip.Tests.Transformer;
 using static TorchSharp.torch;
@@ -37,7 +38,15 @@ public sealed class PipelineModels : IDisposable
         Unconditional = BuildUnconditional(Cin.Config);
         SafeTensors.Write(UnconditionalCheckpoint, Unconditional.state_dict().Select(kv => (kv.Key, kv.Value)));
         File.WriteAllText(UnconditionalConfig, Unconditional.Config.ToYaml());
+
+        // a caption-conditioned model (the toolkit's CaptionConditioning: 6 caption tokens after the 48 codes) on the same first stage, random GPT
+        CaptionCheckpoint = Path.Combine(Folder, "caption-tiny.safetensors");
+        Caption = BuildCaption();
+        Caption.Save(CaptionCheckpoint);
     }
+
+    /// <summary>The words the caption model's stage knows.</summary>
+    public static readonly string[] CaptionWords = ["a", "red", "blue", "star", "circle", "on", "the", "left"];
 
     public string Folder { get; }
     public string Checkpoint { get; }
@@ -48,6 +57,8 @@ public sealed class PipelineModels : IDisposable
     public ClipModel Clip { get; }
     public Net2NetTransformer Cin { get; }
     public Net2NetTransformer Unconditional { get; }
+    public string CaptionCheckpoint { get; }
+    public Net2NetTransformer Caption { get; }
 
     public static ClassNames ClassNames => VqganClip.Models.Transformer.ClassNames.Of(Names);
 
@@ -60,9 +71,31 @@ public sealed class PipelineModels : IDisposable
         return Net2NetTransformer.FromStateDict(sd, config, device: CPU);
     }
 
+    private static Net2NetTransformer BuildCaption()
+    {
+        using var sd = VqganClip.Models.IO.Checkpoint.Load(Fixture(TransformerTestSupport.Cin, "last.safetensors"));
+        var firstStage = VqganModel.FromStateDictUnder(sd, Net2NetTransformer.FirstStagePrefix, device: CPU);
+        const int context = 6;
+        var stage = CaptionConditioning.FromWords(CaptionWords, firstStage.Config.NEmbed, context);
+        var gpt = new GptConfig { VocabSize = stage.VocabularyNeeded, BlockSize = context + 64, NLayer = 2, NHead = 2, NEmbd = 32, NUnmasked = context };
+        var config = new TransformerConfig
+        {
+            Gpt = gpt,
+            FirstStage = firstStage.Config,
+            Conditioning = ConditioningConfig.Caption(stage.Offset, context),
+            CondStageKey = "caption",
+        };
+        using var init = new Generator(5);
+        var model = new Net2NetTransformer(config, firstStage, new Gpt(gpt, init), captionStage: stage);
+        model.Transformer.SetRequiresGrad(false);
+        model.eval();
+        return model;
+    }
+
     public void Dispose()
     {
         Cin.Dispose();
+        Caption.Dispose();
         Unconditional.Dispose();
         Clip.Dispose();
         try { Directory.Delete(Folder, recursive: true); } catch (IOException) { }

@@ -206,6 +206,31 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
     }
 
     [Fact]
+    public void A_caption_model_is_conditioned_on_the_first_positive_text_prompt_and_draws_image_codes_only()
+    {
+        using var pipeline = new TransformerPipeline(_m.Caption, _m.Clip);
+        var stage = (CaptionConditioning)_m.Caption.CondStage;
+        Assert.Equal(TransformerConditioningKind.Caption, pipeline.ConditioningKind);
+        Assert.Equal(6, pipeline.ConditioningLength);
+        Assert.Equal(8, pipeline.WindowSide);
+        var result = pipeline.Run(Request("a blue circle:-0.5|a red star on the left", Fast with { Samples = 3, ClassId = null }, seed: 4));
+        Assert.Equal(TransformerConditioningKind.Caption, result.Conditioning.Kind);
+        Assert.Equal("a red star on the left", result.Conditioning.Caption);
+        Assert.Equal(stage.EncodeIds("a red star on the left"), result.Conditioning.Tokens);
+        Assert.Empty(result.Warnings);
+        Assert.All(result.Candidates, c => Assert.All(c.Codes, code => Assert.InRange(code, 0, 47)));   // the vocabulary also holds caption tokens
+
+        using var generator = new Generator(4);
+        using var prefix = tensor(stage.EncodeIds("a red star on the left")).unsqueeze(0).expand(3, -1).contiguous();
+        using var direct = _m.Caption.Sample(prefix, 64, new SamplingOptions { TopK = 100, Generator = generator });
+        Assert.Equal(Enumerable.Range(0, 3).Select(i => direct[i].data<long>().ToArray()), result.Candidates.OrderBy(c => c.Sample).Select(c => c.Codes.ToArray()));
+
+        var unknown = pipeline.Run(Request("a red cat", Fast with { Samples = 1, ClassId = null }));
+        Assert.Equal(["cat"], unknown.Conditioning.UnknownWords);
+        Assert.Contains("The transformer's caption stage does not know 'cat': those words condition on nothing.", unknown.Warnings);
+    }
+
+    [Fact]
     public void A_grid_larger_than_the_block_is_sampled_with_the_sliding_window()
     {
         using var pipeline = _m.CinPipeline();
