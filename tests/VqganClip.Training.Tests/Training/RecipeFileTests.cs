@@ -21,8 +21,18 @@ public class RecipeFileTests
         return data;
     }
 
-    /// <summary>recipes/judge.rsp is for <c>train judge</c>, vqgan-*.rsp for <c>train vqgan</c>, clip-*.rsp for <c>train clip</c>.</summary>
-    private static string Subcommand(string file) => file.Split('-', '.')[0];
+    /// <summary>
+    /// The <c>train</c> subcommand a recipe is for, read from its own "vqgan-clip train X @recipes/FILE" comment line,
+    /// so the instruction a reader copies is the one tested (transformer-1 and -2 are <c>train vqgan</c> stages).
+    /// </summary>
+    private static string Subcommand(string file)
+    {
+        var match = File.ReadAllLines(Path.Combine(RecipeDirectory, file))
+            .Select(line => System.Text.RegularExpressions.Regex.Match(line, @"^#.*vqgan-clip train ([a-z]+) @recipes/" + System.Text.RegularExpressions.Regex.Escape(file) + "$"))
+            .FirstOrDefault(m => m.Success);
+        Assert.True(match is not null, $"recipes/{file} has no 'vqgan-clip train X @recipes/{file}' line saying how to run it");
+        return match!.Groups[1].Value;
+    }
 
     private static ParseResult Parse(string file, params string[] extra)
     {
@@ -43,7 +53,8 @@ public class RecipeFileTests
     {
         var files = Directory.GetFiles(RecipeDirectory, "*.rsp").Select(Path.GetFileName).Order(StringComparer.Ordinal);
         Assert.Equal(
-            ["clip-1-contrastive.rsp", "clip-2-guided.rsp", "clip-3-guided.rsp", "judge.rsp", "vqgan-1.rsp", "vqgan-2.rsp"],
+            ["clip-1-contrastive.rsp", "clip-2-guided.rsp", "clip-3-guided.rsp", "judge.rsp",
+             "transformer-1-vqgan-f8.rsp", "transformer-2-vqgan-f8-whole.rsp", "transformer-3-gpt.rsp", "vqgan-1.rsp", "vqgan-2.rsp"],
             files);
     }
 
@@ -118,6 +129,15 @@ public class RecipeFileTests
         Assert.Equal(vqgan1Best.Replace('\\', '/'), Parse("vqgan-2.rsp").GetValue<string>("--init-from"));
         Assert.Equal(Parse("clip-1-contrastive.rsp").GetValue<string>("--out"), Parse("clip-2-guided.rsp").GetValue<string>("--init"));
         Assert.Equal(Parse("clip-2-guided.rsp").GetValue<string>("--out"), Parse("clip-3-guided.rsp").GetValue<string>("--init"));
+
+        // The transformer: stage 2 continues stage 1's run (a longer plan, whole scenes), stage 3 reads their export.
+        var f8 = Parse("transformer-1-vqgan-f8.rsp");
+        var f8Whole = Parse("transformer-2-vqgan-f8-whole.rsp");
+        Assert.Equal("f8", f8.GetValue<string>("--architecture"));
+        Assert.Equal(f8.GetValue<string>("--run"), f8Whole.GetValue<string>("--resume"));
+        Assert.True(f8Whole.GetValue<long?>("--steps") > f8.GetValue<long?>("--steps"));
+        Assert.Equal(f8.GetValue<string>("--out"), f8Whole.GetValue<string>("--out"));
+        Assert.Equal(f8Whole.GetValue<string>("--out"), Parse("transformer-3-gpt.rsp").GetValue<string>("--first-stage"));
     }
 
     [Fact]
