@@ -42,13 +42,13 @@ public static class GenerateCommand
         var resume = new Option<string?>("--resume") { Description = "Continue a saved run folder up to --steps total" };
         var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: libtorch's, one per core; waiting threads spin briefly then sleep unless OMP_WAIT_POLICY or GOMP_SPINCOUNT says otherwise, see docs/performance.md)" };
 
-        var command = new Command("generate", "Generate a picture from a text prompt by CLIP-guided optimisation") { prompt, clip, vqgan, vqganConfig, seed };
+        var command = new Command("generate", "Generate a picture from a text prompt: on the shipped models the transformer samples pictures and CLIP keeps the best; with other models or loop options, CLIP-guided optimisation (VQGAN+CLIP and the other X+CLIP generators)") { prompt, clip, vqgan, vqganConfig, seed };
         var clipOptions = ClipOptions.AddTo(command);
         recipe.AddTo(command);
         foreach (var o in new Option[] { imagePrompts, noisePrompts, saveEvery, output, runDir, resume, threads }) command.Options.Add(o);
         command.SetAction(parse => Run(new GenerateSettings
         {
-            Recipe = recipe.Read(parse) with
+            Recipe = recipe.Read(parse, userModels: parse.GetValue(clip) is not null || parse.GetValue(vqgan) is not null || parse.GetValue(resume) is not null) with
             {
                 Prompt = parse.GetValue(prompt),
                 Seed = parse.GetValue(seed),

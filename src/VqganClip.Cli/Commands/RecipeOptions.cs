@@ -14,7 +14,11 @@ public sealed class RecipeOptions
     private static RunRecipe D => RunRecipe.Default;
     private static TransformerSettings T => TransformerSettings.Default;
 
-    public Option<string> Generator { get; } = new("--generator") { Description = string.Join(" | ", RunRecipe.GeneratorNames) + " (transformer: sample pictures with a taming transformer, keep the one CLIP rates best)", DefaultValueFactory = _ => D.Generator };
+    public Option<string?> Generator { get; } = new("--generator") { Description = string.Join(" | ", RunRecipe.GeneratorNames) + " (transformer: sample pictures with a taming transformer, keep the one CLIP rates best). " + DefaultGeneratorHelp };
+
+    /// <summary>How the generator is chosen when --generator is not given (<see cref="RunRecipe.DefaultGenerator"/>).</summary>
+    public const string DefaultGeneratorHelp =
+        "Default: transformer on the shipped models; vqgan (the loop) when --clip, --vqgan, --resume, --init-image or a loop-only option (--steps, --init, --starts, --trial-steps, --init-weight, --phase-steps, --strokes) is given";
     public Option<string?> Size { get; } = new("--size") { Description = "Picture size WxH (or N for square); default: the CLIP's input size for small CLIPs (64x64 with the shipped models), else 256x256" };
     public Option<int> Steps { get; } = new("--steps") { Description = "Total optimisation steps", DefaultValueFactory = _ => D.Steps };
     public Option<int> CutCount { get; } = new("--cutn") { Description = "Cutouts per step", DefaultValueFactory = _ => D.CutCount };
@@ -61,10 +65,22 @@ public sealed class RecipeOptions
         foreach (var o in All(includeGenerator)) command.Options.Add(o);
     }
 
-    /// <summary>The recipe the parsed options describe (prompt and seed are the caller's).</summary>
-    public RunRecipe Read(ParseResult parse) => D with
+    /// <summary>Options that only the loop reads: given one of them, the user means the loop (<see cref="RunRecipe.DefaultGenerator"/>).</summary>
+    public IEnumerable<Option> LoopOnly() => [Steps, Init, Starts, TrialSteps, InitImage, InitWeight, PhaseSteps, Strokes];
+
+    /// <summary>
+    /// The generator <paramref name="parse"/> names, else the default for it: the transformer pipeline on the shipped
+    /// models, the loop when <paramref name="userModels"/> (the caller's --clip, --vqgan or --resume) or a loop-only option was given.
+    /// </summary>
+    public string ChooseGenerator(ParseResult parse, bool userModels, Option<string?>? generatorOption = null) =>
+        parse.GetValue(generatorOption ?? Generator) is { } named
+            ? named
+            : RunRecipe.DefaultGenerator(shippedModelsOnly: !userModels && !LoopOnly().Any(o => parse.GetResult(o) is { Implicit: false }));
+
+    /// <summary>The recipe the parsed options describe (prompt and seed are the caller's); <paramref name="userModels"/>: see <see cref="ChooseGenerator"/>.</summary>
+    public RunRecipe Read(ParseResult parse, bool userModels = false) => D with
     {
-        Generator = parse.GetValue(Generator) ?? D.Generator,
+        Generator = ChooseGenerator(parse, userModels),
         Size = parse.GetValue(Size),
         Steps = parse.GetValue(Steps),
         CutCount = parse.GetValue(CutCount),

@@ -28,7 +28,7 @@ public static class EvalCommand
 {
     public static Command Create(IAnsiConsole? console = null)
     {
-        var generator = new Option<string>("--generator", "-g") { Description = "vqgan | pixels | fourier | strokes (X + CLIP, generate's default settings), transformer (sample with the transformer, CLIP keeps the best), reference (draws the prompt's scene: the judge's ceiling) or reconstruction (that drawing through the VQGAN: the VQGAN's ceiling)", DefaultValueFactory = _ => RunRecipe.Default.Generator };
+        var generator = new Option<string?>("--generator", "-g") { Description = "vqgan | pixels | fourier | strokes (X + CLIP, generate's default settings), transformer (sample with the transformer, CLIP keeps the best), reference (draws the prompt's scene: the judge's ceiling) or reconstruction (that drawing through the VQGAN: the VQGAN's ceiling). " + RecipeOptions.DefaultGeneratorHelp.Replace("--resume, ", "") };
         generator.AcceptOnlyFromAmong([.. RunRecipe.GeneratorNames, "reference", "reconstruction"]);
         var recipe = new RecipeOptions();
         var clip = new Option<string?>("--clip") { Description = "CLIP checkpoint that guides (default: the shipped data/clipart-clip.safetensors)" };
@@ -59,7 +59,7 @@ public static class EvalCommand
             foreach (var p in list) CaptionParser.Parse(p);   // a prompt outside the clipart grammar is named before any model loads
 
             if (parse.GetValue(threads) is int t) TorchRuntime.SetThreads(t);
-            var kind = parse.GetValue(generator)!;
+            var kind = recipe.ChooseGenerator(parse, userModels: parse.GetValue(clip) is not null || parse.GetValue(vqgan) is not null, generator);
             var settings = recipe.Read(parse) with { Generator = kind, Seed = parse.GetValue(seed) };
             if (settings.Size is { } typedSize) RunRecipe.ParseSize(typedSize);   // a typo fails before any model loads
             bool guided = kind is not ("reference" or "reconstruction");

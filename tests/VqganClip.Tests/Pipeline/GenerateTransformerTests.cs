@@ -160,7 +160,7 @@ public sealed class GenerateTransformerTests : IClassFixture<PipelineModels>, ID
         var parse = command.Parse([]);
         var read = recipe.Read(parse);
         Assert.Equal(TransformerSettings.Default, read.Transformer);
-        Assert.Equal(RunRecipe.Default.Generator, read.Generator);   // RunRecipe.Generator's initial value is the one place to change it
+        Assert.Equal(RunRecipe.DefaultGenerator(shippedModelsOnly: true), read.Generator);
 
         var given = recipe.Read(command.Parse(["--generator", "transformer", "--samples", "4", "--temperature", "0.7", "--top-k", "9", "--top-p", "0.8",
             "--refine", "6", "--anchor-weight", "2", "--class", "3", "--transformer", "t.ckpt", "--transformer-config", "t.yaml", "--class-names", "n.txt"]));
@@ -198,5 +198,24 @@ public sealed class GenerateTransformerTests : IClassFixture<PipelineModels>, ID
         }
         if (any || word.Length > 0) words.Add(word.ToString());
         return words;
+    }
+
+    [Fact]
+    public void The_transformer_is_the_default_on_the_shipped_models_and_the_loop_with_the_user_s_models_or_loop_options()
+    {
+        Assert.NotNull(ShippedModels.FindTransformer());   // the repository ships data/clipart-transformer.safetensors
+        var recipe = new RecipeOptions();
+        var command = new Command("x");
+        recipe.AddTo(command);
+        string Chosen(bool userModels, params string[] args) => recipe.Read(command.Parse(args), userModels).Generator;
+
+        Assert.Equal("transformer", Chosen(false));
+        Assert.Equal("transformer", Chosen(false, "--samples", "4", "--refine", "10", "--lr", "0.05", "--cutn", "16"));   // the pipeline's own and its refinement's
+        Assert.Equal("vqgan", Chosen(true));                                   // --clip, --vqgan or --resume of the user's
+        foreach (var loopOnly in new[] { "--steps 100", "--init flat", "--starts 3", "--trial-steps 10", "--init-image a.png", "--init-weight 0.5", "--phase-steps 50", "--strokes 16" })
+            Assert.Equal("vqgan", Chosen(false, loopOnly.Split(' ')));
+        Assert.Equal("pixels", Chosen(false, "--generator", "pixels"));       // a named generator is never overridden
+        Assert.Equal("transformer", Chosen(true, "--generator", "transformer"));
+        Assert.Equal("vqgan", RunRecipe.Default.Generator);                    // a recipe built in code runs the loop on the models it is given
     }
 }

@@ -35,7 +35,7 @@ internal static class TeachingNotebookExpectations
         ["07-train-your-own.ipynb"] = (39, 4),     // 8 scenes, 6+6 reconstructions, 1 probe, 3×6 comparison; 2 training charts + 2 zero-shot bars
         // scene + decoded codes, 2×8 row-by-row live grid, 3×4 temperature/top-k, 3×4 captions, 8 ranked samples,
         // sliding window live picture + 6 moments, refinement live view + 5 snapshots; codebook usage (2), refinement live chart, loss chart beside the snapshots
-        ["08-transformer-stage.ipynb"] = (63, 4),
+        ["08-transformer-stage.ipynb"] = (72, 4),
     };
 
     public static void AssertExecuted(string name, string executedPath)

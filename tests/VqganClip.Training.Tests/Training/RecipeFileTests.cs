@@ -54,7 +54,7 @@ public class RecipeFileTests
         var files = Directory.GetFiles(RecipeDirectory, "*.rsp").Select(Path.GetFileName).Order(StringComparer.Ordinal);
         Assert.Equal(
             ["clip-1-contrastive.rsp", "clip-2-guided.rsp", "clip-3-guided.rsp", "judge.rsp",
-             "transformer-1-vqgan-f8.rsp", "transformer-2-vqgan-f8-whole.rsp", "transformer-3-gpt.rsp", "vqgan-1.rsp", "vqgan-2.rsp"],
+             "transformer-1-vqgan-f8.rsp", "transformer-2-vqgan-f8-whole.rsp", "transformer-3-gpt.rsp", "transformer-4-gpt-longer.rsp", "vqgan-1.rsp", "vqgan-2.rsp"],
             files);
     }
 
@@ -138,6 +138,10 @@ public class RecipeFileTests
         Assert.True(f8Whole.GetValue<long?>("--steps") > f8.GetValue<long?>("--steps"));
         Assert.Equal(f8.GetValue<string>("--out"), f8Whole.GetValue<string>("--out"));
         Assert.Equal(f8Whole.GetValue<string>("--out"), Parse("transformer-3-gpt.rsp").GetValue<string>("--first-stage"));
+        var gpt = Parse("transformer-3-gpt.rsp");
+        var gptLonger = Parse("transformer-4-gpt-longer.rsp");
+        Assert.Equal(gpt.GetValue<string>("--run"), gptLonger.GetValue<string>("--resume"));
+        Assert.True(gptLonger.GetValue<long?>("--steps") > gpt.GetValue<long?>("--steps"));
     }
 
     [Fact]
