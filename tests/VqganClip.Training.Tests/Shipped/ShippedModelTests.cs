@@ -49,8 +49,16 @@ public sealed class ShippedModelTests : IDisposable
         Assert.NotNull(vqgan);
         Assert.Equal(DataFile(ShippedModels.VqganFileName), vqgan.Value.Checkpoint);
         Assert.Equal(DataFile(ShippedModels.VqganConfigFileName), vqgan.Value.Config);
-        long total = new DirectoryInfo(Path.Combine(TestSetup.RepoRoot, "data")).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
-        Assert.True(total < 25L * 1024 * 1024, $"data/ holds {total / 1048576.0:F1} MiB; the budget is 25 MB");
+        var transformer = ShippedModels.FindTransformer();
+        Assert.NotNull(transformer);
+        Assert.Equal(DataFile(ShippedModels.TransformerFileName), transformer.Value.Checkpoint);
+        const long MB = 1000L * 1000;
+        var files = new DirectoryInfo(Path.Combine(TestSetup.RepoRoot, "data")).EnumerateFiles("*", SearchOption.AllDirectories).ToList();
+        long total = files.Sum(f => f.Length);
+        Assert.True(total < 60 * MB, $"data/ holds {total / (double)MB:F1} MB; the budget is 60 MB in all");
+        // The transformer's budget (its issue: under 25 MB for what it ships): the GPT with its own f8 first stage inside, and its YAML.
+        long transformerBytes = files.Where(f => f.Name.StartsWith("clipart-transformer.", StringComparison.Ordinal)).Sum(f => f.Length);
+        Assert.True(transformerBytes < 25 * MB, $"the transformer's files hold {transformerBytes / (double)MB:F1} MB; its budget is 25 MB");
     }
 
     [Fact]
