@@ -43,8 +43,12 @@ public sealed record TransformerSettings
     /// <summary>Nucleus sampling: keep the most likely tokens whose probability reaches this (after top-k); null or 1 keeps all.</summary>
     public double? TopP { get; init; }
 
-    /// <summary>Steps of the VQGAN+CLIP loop started from the best sample's codes (0: no refinement).</summary>
-    public int RefineSteps { get; init; }
+    /// <summary>
+    /// Steps of the VQGAN+CLIP loop started from the best sample's codes (0: no refinement). 50, measured on the
+    /// shipped models' eval (48 prompts): 0 steps 6/48 in 2.4 s a picture, 30 steps 8/48 in 5.1 s, 50 steps
+    /// 10/48 in 8.2 s, 60 steps 10/48 in 11.4 s: refinement helps, and 50 is the longest within 10 s a picture.
+    /// </summary>
+    public int RefineSteps { get; init; } = 50;
 
     /// <summary>
     /// Weight of the refinement's anchor to its start latent: the loop's init-weight term

@@ -15,7 +15,7 @@ public sealed class TransformerPipelineInputTests : IClassFixture<PipelineModels
     private readonly PipelineModels _m;
     public TransformerPipelineInputTests(PipelineModels models) => _m = models;
 
-    private static readonly TransformerSettings Fast = TransformerSettings.Default with { Samples = 2, RankingCutouts = 4, ClassId = 1 };
+    private static readonly TransformerSettings Fast = TransformerSettings.Default with { Samples = 2, RankingCutouts = 4, ClassId = 1, RefineSteps = 0 };
 
     private TransformerResult Run(TransformerPipeline pipeline, TransformerSettings settings, string prompt = "a photo of a cat.", int? width = null, int? height = null) =>
         pipeline.Run(new TransformerRequest { Prompts = PromptParser.Parse(prompt), Settings = settings, Width = width, Height = height });

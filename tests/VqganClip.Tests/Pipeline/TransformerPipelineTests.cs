@@ -15,7 +15,7 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
     public TransformerPipelineTests(PipelineModels models) => _m = models;
 
     /// <summary>Few cutouts and samples: the tiny models make every run a fraction of a second.</summary>
-    private static readonly TransformerSettings Fast = TransformerSettings.Default with { Samples = 6, BatchSize = 4, RankingCutouts = 8, ClassId = 2 };
+    private static readonly TransformerSettings Fast = TransformerSettings.Default with { Samples = 6, BatchSize = 4, RankingCutouts = 8, ClassId = 2, RefineSteps = 0 };
 
     private static readonly GuidanceOptions FastLoop = GuidanceOptions.Default with { CutCount = 4 };
 
