@@ -199,6 +199,14 @@ public static class GenerateCommand
                                     break;
                             }
                         }, cts.Token);
+                        // Progress reports come every few refinement steps: a finished run shows its bars full.
+                        sampling.Value = sampling.MaxValue;
+                        ranking.Value = ranking.MaxValue;
+                        if (refining is not null && result is { Cancelled: false })
+                        {
+                            refining.Value = refining.MaxValue;
+                            refining.Description = string.Create(CultureInfo.InvariantCulture, $"refined {result.RefineSteps} steps");
+                        }
                     });
             }
             catch (OperationCanceledException) when (cts.IsCancellationRequested)
