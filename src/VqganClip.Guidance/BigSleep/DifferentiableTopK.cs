@@ -28,7 +28,7 @@ public static class DifferentiableTopK
             bool isLast = i == k - 1;
             var (values, indices) = (x / temperature).softmax(-1).topk(1, dim: -1);
             var picked = zeros_like(x).scatter(-1, indices, values);
-            // upstream concatenates the k vectors and sums them; adding in the same order gives the same sum
+            // upstream concatenates the k vectors and sums them; each entry is non-zero in at most one, so the sum is exact either way
             total = total is null ? picked : total + picked;
             if (!isLast) x = x.scatter(-1, indices, full_like(values, double.NegativeInfinity));
         }
