@@ -19,7 +19,7 @@ public sealed class BigGanModel : nn.Module
 {
 #pragma warning disable IDE1006
     private readonly Linear embeddings;
-    private readonly Generator generator;
+    private readonly BigGanGenerator generator;
 #pragma warning restore IDE1006
 
     /// <summary>Builds the network for <paramref name="config"/> with random weights, frozen, in eval mode.</summary>
@@ -30,7 +30,7 @@ public sealed class BigGanModel : nn.Module
         config.Validate();
         Config = config;
         embeddings = nn.Linear(config.NumClasses, config.ZDim, hasBias: false);
-        generator = new Generator(config);
+        generator = new BigGanGenerator(config);
         register_module("embeddings", embeddings);
         register_module("generator", generator);
         foreach (var parameter in parameters()) parameter.requires_grad = false;
@@ -42,7 +42,7 @@ public sealed class BigGanModel : nn.Module
     public BigGanConfig Config { get; }
 
     /// <summary>The generator (upstream's <c>generator</c> module).</summary>
-    public Generator Generator => generator;
+    public BigGanGenerator Generator => generator;
 
     /// <summary>The class embedding (upstream's <c>embeddings</c>, weight [z_dim, num_classes]).</summary>
     public Linear Embeddings => embeddings;

@@ -35,7 +35,7 @@ public class BigSleepPerBlockParityTests
         using var model = Load();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var generator = manual_seed(3);
+        using var generator = new TorchSharp.torch.Generator(3);
         var z = randn(1, model.Config.ZDim, generator: generator);
         var cls = rand(1, model.Config.NumClasses, generator: generator);
         var shared = model.Forward(z, cls, 0.5);

@@ -5,11 +5,11 @@ using static TorchSharp.torch;
 namespace VqganClip.Models.BigGan;
 
 /// <summary>
-/// upstream's <c>Generator</c>: <c>gen_z</c> (SN-linear 2·z_dim → 4·4·16·ch), <c>layers</c> (the GenBlocks of
+/// upstream's <c>Generator</c> (renamed: <c>Generator</c> would clash with <c>torch.Generator</c>): <c>gen_z</c> (SN-linear 2·z_dim → 4·4·16·ch), <c>layers</c> (the GenBlocks of
 /// config.layers with a SelfAttn inserted at attention_layer_position, so module indices shift by one after it),
 /// <c>bn</c> (unconditional BigGANBatchNorm), relu, <c>conv_to_rgb</c> (SN-conv 3×3 ch→ch), first 3 channels, tanh.
 /// </summary>
-public sealed class Generator : nn.Module
+public sealed class BigGanGenerator : nn.Module
 {
 #pragma warning disable IDE1006
     private readonly SNLinear gen_z;
@@ -19,7 +19,7 @@ public sealed class Generator : nn.Module
 #pragma warning restore IDE1006
     private readonly BigGanConfig _config;
 
-    public Generator(BigGanConfig config) : base(nameof(Generator))
+    public BigGanGenerator(BigGanConfig config) : base(nameof(BigGanGenerator))
     {
         _config = config;
         long ch = config.ChannelWidth;
