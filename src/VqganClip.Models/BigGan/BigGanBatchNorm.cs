@@ -54,6 +54,7 @@ public sealed class BigGanBatchNorm : nn.Module
             register_buffer("running_means", running_means);
             register_buffer("running_vars", running_vars);
         }
+        ModuleTensors.DetachFromDisposeScopes(this);
     }
 
     public long NumFeatures { get; }

@@ -33,8 +33,13 @@ public sealed class BigGanModel : nn.Module
         generator = new BigGanGenerator(config);
         register_module("embeddings", embeddings);
         register_module("generator", generator);
+        ModuleTensors.DetachFromDisposeScopes(this);
         foreach (var parameter in parameters()) parameter.requires_grad = false;
-        if (device is not null) this.to(device);
+        if (device is not null)
+        {
+            this.to(device);
+            ModuleTensors.DetachFromDisposeScopes(this);
+        }
         eval();
     }
 
@@ -165,7 +170,11 @@ public sealed class BigGanModel : nn.Module
         try
         {
             BigGanWeights.Copy(stateDict, model, path);
-            if (device is not null) model.to(device);
+            if (device is not null)
+            {
+                model.to(device);
+                ModuleTensors.DetachFromDisposeScopes(model);
+            }
             model.FoldSpectralNorms();
             return model;
         }

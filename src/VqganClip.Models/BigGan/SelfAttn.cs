@@ -29,6 +29,7 @@ public sealed class SelfAttn : nn.Module<Tensor, Tensor>
         register_module("snconv1x1_o_conv", snconv1x1_o_conv);
         gamma = new Parameter(zeros(1));
         register_parameter("gamma", gamma);
+        ModuleTensors.DetachFromDisposeScopes(this);
     }
 
     public long InChannels { get; }

@@ -46,6 +46,7 @@ public abstract class SpectralNormLayer : nn.Module<Tensor, Tensor>
         weight_v = F.normalize(randn(fanIn), dim: 0, eps: eps);
         register_buffer("weight_u", weight_u);
         register_buffer("weight_v", weight_v);
+        ModuleTensors.DetachFromDisposeScopes(this);
     }
 
     // Field names are the state-dict names.

@@ -165,3 +165,33 @@ public class BigGanLoadTests
         public int GetHashCode(BigGanConfig obj) => obj.ToJson().GetHashCode();
     }
 }
+
+/// <summary>A model loaded inside a caller's dispose scope outlives it (parameters, buffers and folded weights alike).</summary>
+public class BigGanDisposeScopeTests
+{
+    static BigGanDisposeScopeTests() => TransformerTestSupport.EnsureTorch();
+
+    [Fact]
+    public void A_model_loaded_inside_a_dispose_scope_still_works_after_it()
+    {
+        BigGanModel model;
+        using (NewDisposeScope())
+        {
+            model = LoadDeep();
+            using var z0 = zeros(1, 16);
+            using var c0 = zeros(1, 10);
+            using var noGrad0 = no_grad();
+            model.Forward(z0, c0, 0.5).Dispose();
+        }
+        using (model)
+        {
+            using var z = zeros(1, 16);
+            using var c = zeros(1, 10);
+            using var noGrad = no_grad();
+            using var image = model.Forward(z, c, 0.5);
+            Assert.True(image.isfinite().all().item<bool>());
+            foreach (var (_, layer) in model.SpectralNormLayers())
+                Assert.False(layer.WeightU.IsInvalid);
+        }
+    }
+}
