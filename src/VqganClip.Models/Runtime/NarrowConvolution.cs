@@ -21,7 +21,7 @@ namespace VqganClip.Models.Runtime;
 /// the extra output channels dropped. The forward values are the same (each output channel is its own dot
 /// product), the gradient takes the correct path, the cost is about the same; parameters and state dicts are
 /// untouched. (Turning oneDNN off fixes it too, but makes every convolution 2-4x slower.) Used by the VQGAN's
-/// encoder, decoder and quant convolutions and by the ModifiedResNet's stem and Bottlenecks.
+/// encoder, decoder and quant convolutions, by the ModifiedResNet's stem and Bottlenecks, and by BigGAN's spectral-norm convolutions.
 /// </summary>
 internal static class NarrowConvolution
 {
@@ -43,6 +43,24 @@ internal static class NarrowConvolution
         var paddedBias = conv.bias is null ? null : F.pad(conv.bias, new long[] { 0, extra });
         // The convolution's own geometry (stride, padding, dilation), so the padded one computes the same thing.
         var output = F.conv2d(x, paddedWeight, paddedBias, strides: conv.stride, padding: conv.padding, dilation: conv.dilation);
+        return output.narrow(1, 0, filters).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// F.conv2d(<paramref name="x"/>, <paramref name="weight"/>, <paramref name="bias"/>, stride 1, zero padding
+    /// <paramref name="padding"/>) with the same remedy, for layers that compute their weight (spectral norm).
+    /// </summary>
+    public static Tensor Forward(Tensor x, Tensor weight, Tensor? bias, long padding)
+    {
+        long filters = weight.shape[0];
+        if (filters >= SafeOutputChannels || !is_grad_enabled() || x.device_type != DeviceType.CPU || x.dtype != ScalarType.Float32)
+            return F.conv2d(x, weight, bias, padding: new[] { padding, padding });
+
+        using var scope = NewDisposeScope();
+        long extra = SafeOutputChannels - filters;
+        var paddedWeight = F.pad(weight, new long[] { 0, 0, 0, 0, 0, 0, 0, extra });
+        var paddedBias = bias is null ? null : F.pad(bias, new long[] { 0, extra });
+        var output = F.conv2d(x, paddedWeight, paddedBias, padding: new[] { padding, padding });
         return output.narrow(1, 0, filters).contiguous().MoveToOuterDisposeScope();
     }
 }
