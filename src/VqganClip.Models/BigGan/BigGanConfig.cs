@@ -103,6 +103,14 @@ public sealed partial record BigGanConfig
             throw new ArgumentException($"{where}: output_dim is {OutputDim} but the layers make {ComputedOutputDim}x{ComputedOutputDim} images (4 doubled at each of the {Layers.Count(l => l.UpSample)} up-sampling layers).");
     }
 
+    /// <summary>Equal when every config.json value is equal (layers compared entry by entry); <see cref="Source"/> is provenance and not compared.</summary>
+    public bool Equals(BigGanConfig? other) =>
+        other is not null && OutputDim == other.OutputDim && ZDim == other.ZDim && ClassEmbedDim == other.ClassEmbedDim
+        && ChannelWidth == other.ChannelWidth && NumClasses == other.NumClasses && Layers.SequenceEqual(other.Layers)
+        && AttentionLayerPosition == other.AttentionLayerPosition && Eps.Equals(other.Eps) && NStats == other.NStats;
+
+    public override int GetHashCode() => HashCode.Combine(OutputDim, ZDim, ChannelWidth, NumClasses, Layers.Count, AttentionLayerPosition, NStats);
+
     /// <summary>A one-line summary.</summary>
     public string Describe() =>
         $"BigGAN-deep {OutputDim}x{OutputDim}: z_dim {ZDim}, channel_width {ChannelWidth}, {NumClasses} classes, {Layers.Count} GenBlocks " +

@@ -122,7 +122,8 @@ public sealed class BigGanModel : nn.Module
     /// <exception cref="FileNotFoundException">The weights or the named config do not exist.</exception>
     /// <exception cref="CheckpointFormatException">Truncated or unreadable file, not a BigGAN, no configuration, or
     /// tensors that disagree with the configuration (the message names the tensor and both shapes).</exception>
-    /// <exception cref="FormatException">The config JSON lacks a key or has a wrong value (named).</exception>
+    /// <exception cref="FormatException">The config JSON is not JSON, lacks a key or has a value of the wrong type (named).</exception>
+    /// <exception cref="ArgumentException">The config's values cannot describe a BigGAN-deep (<see cref="BigGanConfig.Validate"/>, named).</exception>
     public static BigGanModel Load(string path, string? configJson = null, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(path);
