@@ -12,6 +12,17 @@ public enum CutMethod
     Original,
     /// <summary>Crops plus flips, affine, perspective, colour jitter and noise (<see cref="AugmentedCutouts"/>).</summary>
     Augmented,
+    /// <summary>Big Sleep's crops: sizes around 0.8 of the picture, nearest resize (<see cref="BigSleep.BigSleepCutouts"/>).</summary>
+    BigSleep,
+}
+
+/// <summary>How a prompt scores the cutouts' CLIP embeddings.</summary>
+public enum PromptLossKind
+{
+    /// <summary>The VQGAN+CLIP notebooks' squared spherical distance, times the weight (<see cref="Prompts.Prompt.Loss"/>).</summary>
+    Spherical,
+    /// <summary>Big Sleep's <c>−100 · cos(text, image)</c> averaged over the cutouts, times the weight (a negative weight, Big Sleep's "min" prompt, gives <c>+100 · cos</c>).</summary>
+    Cosine,
 }
 
 /// <summary>
@@ -32,6 +43,8 @@ public sealed record GuidanceOptions
     /// <summary>Cutout size bias (<c>cut_pow</c>): &gt;1 favours small crops, &lt;1 large ones.</summary>
     public double CutPower { get; init; } = 1.0;
     public CutMethod CutMethod { get; init; } = CutMethod.Augmented;
+    /// <summary>How each prompt's loss is computed from the cutouts' embeddings (<see cref="PromptLossKind"/>).</summary>
+    public PromptLossKind PromptLoss { get; init; } = PromptLossKind.Spherical;
     /// <summary>Augmentation settings for <see cref="CutMethod.Augmented"/>.</summary>
     public AugmentOptions Augment { get; init; } = new();
 
@@ -69,6 +82,17 @@ public sealed record GuidanceOptions
     /// the count: 1024 is 32 times the default's work per step, past anything the original notebooks used (32-128).
     /// </summary>
     public const int MaxCutCount = 1024;
+
+    /// <summary>
+    /// The cutout maker these options describe, for a CLIP of input side <paramref name="cutSize"/>, with
+    /// <paramref name="count"/> cutouts (null: <see cref="CutCount"/>): <see cref="CustomCutouts"/> when given.
+    /// </summary>
+    public ICutouts CreateCutouts(int cutSize, int? count = null) => CustomCutouts ?? CutMethod switch
+    {
+        CutMethod.Augmented => new AugmentedCutouts(cutSize, count ?? CutCount, CutPower, Augment),
+        CutMethod.BigSleep => new BigSleep.BigSleepCutouts(cutSize, count ?? CutCount),
+        _ => new OriginalCutouts(cutSize, count ?? CutCount, CutPower),
+    };
 
     /// <summary>Checks ranges; throws an <see cref="ArgumentException"/> naming the setting.</summary>
     public void Validate()

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using TorchSharp;
+using VqganClip.Guidance.BigSleep;
 using VqganClip.Guidance.Cutouts;
 using VqganClip.Guidance.Generators;
 using VqganClip.Guidance.Losses;
@@ -65,9 +66,7 @@ public sealed partial class GuidedRun : IDisposable
         ExtraPrompts = extraPrompts;
         _rng = TorchRuntime.Seed(options.Seed);
         _schedule = options.CustomSchedule ?? Schedules.Parse(options.Schedule);
-        Cutouts = options.CustomCutouts ?? (options.CutMethod == CutMethod.Augmented
-            ? new AugmentedCutouts(clip.ImageSize, options.CutCount, options.CutPower, options.Augment)
-            : new OriginalCutouts(clip.ImageSize, options.CutCount, options.CutPower));
+        Cutouts = options.CreateCutouts(clip.ImageSize);
 
         if (saved is null && !generator.IsInitialized) generator.Initialize(_rng);
 
@@ -98,6 +97,7 @@ public sealed partial class GuidedRun : IDisposable
         if (options.TotalVariationWeight > 0) _regularizers.Add(new TotalVariationLoss(options.TotalVariationWeight));
         if (options.InitWeight > 0) _regularizers.Add(new InitAnchorLoss(options.InitWeight, options.InitWeightDecay, options.InitAnchorSpace));
         if (regularizers is not null) _regularizers.AddRange(regularizers);
+        _regularizers.AddRange(generator.CreateOwnLosses());
         if (saved is null && _regularizers.Count > 0)
         {
             using var _ = no_grad();
@@ -206,7 +206,7 @@ public sealed partial class GuidedRun : IDisposable
         int phase = Script.PhaseAt(step, Options.PhaseSteps);
         var active = _phasePrompts[phase];
         var terms = new List<Tensor>(active.Length + _regularizers.Count);
-        foreach (var i in active) terms.Add(_prompts[i].Loss(embeds));
+        foreach (var i in active) terms.Add(_prompts[i].Loss(embeds, Options.PromptLoss));
         var context = new LossContext(image, Generator, step);
         var regNames = new List<string>();
         foreach (var r in _regularizers)
@@ -235,9 +235,11 @@ public sealed partial class GuidedRun : IDisposable
             record = new LossRecord(step, totalValue, prompts, regs, lr, phase);
             if (keepInHistory) _history.Add(record);
         }
-        if (Options.SnapshotEvery > 0 && step % Options.SnapshotEvery == 0)
-            _snapshots.Add(RenderedImage.FromTensor(image, step));
-        var reportImage = wantReport ? RenderedImage.FromTensor(image, step) : null;
+        bool snapshot = Options.SnapshotEvery > 0 && step % Options.SnapshotEvery == 0;
+        // a generator that keeps an average of its parameters (Big Sleep's EMA) shows and saves that average's picture
+        var shown = snapshot || wantReport ? ShownImage(image) : image;
+        if (snapshot) _snapshots.Add(RenderedImage.FromTensor(shown, step));
+        var reportImage = wantReport ? RenderedImage.FromTensor(shown, step) : null;
 
         total.backward();
         // A non-finite loss or gradient (an overflow in some cutout) would turn the parameters into NaN for good
@@ -253,6 +255,13 @@ public sealed partial class GuidedRun : IDisposable
         }
         StepCount = step + 1;
         return (record, reportImage);
+    }
+
+    /// <summary>The picture to show for a step whose optimised picture is <paramref name="image"/>: the generator's display render, if it has one.</summary>
+    private Tensor ShownImage(Tensor image)
+    {
+        using var _ = no_grad();
+        return Generator.RenderForDisplay() ?? image;
     }
 
     /// <summary>Whether the step's loss and every parameter's gradient are finite (one read back for all of them).</summary>
@@ -299,13 +308,14 @@ public sealed partial class GuidedRun : IDisposable
         int n = cutCount > 0 ? cutCount : Cutouts.Count;
         ICutouts cutouts = n == Cutouts.Count ? Cutouts
             : Cutouts is AugmentedCutouts a ? new AugmentedCutouts(a.CutSize, n, a.CutPower, a.Options)
+            : Cutouts is BigSleepCutouts b ? new BigSleepCutouts(b.CutSize, n, b.Resize, b.CenterBias, b.CenterFocus)
             : new OriginalCutouts(Cutouts.CutSize, n, Options.CutPower);
-        var image = Generator.Render();
+        var image = Generator.RenderForDisplay() ?? Generator.Render();
         var embeds = _clip.EncodeImage(_clip.Normalize(cutouts.Cut(image, rng))).to_type(ScalarType.Float32);
         int step = StepCount, phase = Script.PhaseAt(step, Options.PhaseSteps);
         var prompts = new List<PromptLoss>();
         foreach (var i in _phasePrompts[phase])
-            prompts.Add(new PromptLoss(i, _prompts[i].Label, _prompts[i].Loss(embeds).to_type(ScalarType.Float64).item<double>()));
+            prompts.Add(new PromptLoss(i, _prompts[i].Label, _prompts[i].Loss(embeds, Options.PromptLoss).to_type(ScalarType.Float64).item<double>()));
         var regs = new Dictionary<string, double>();
         var context = new LossContext(image, Generator, step);
         foreach (var r in _regularizers)
@@ -319,7 +329,7 @@ public sealed partial class GuidedRun : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        return Generator.Render().detach().cpu().MoveToOuterDisposeScope();
+        return (Generator.RenderForDisplay() ?? Generator.Render()).detach().cpu().MoveToOuterDisposeScope();
     }
 
     /// <summary>The current picture in managed memory (PNG on demand).</summary>

@@ -1,8 +1,10 @@
 using System.Globalization;
+using VqganClip.Guidance.BigSleep;
 using VqganClip.Guidance.Cutouts;
 using VqganClip.Guidance.Generators;
 using VqganClip.Guidance.Optimization;
 using VqganClip.Guidance.Prompts;
+using VqganClip.Models.BigGan;
 using VqganClip.Models.Clip;
 using VqganClip.Models.Images;
 using VqganClip.Models.Runtime;
@@ -84,6 +86,29 @@ public sealed record RunRecipe
     public IReadOnlyList<string> NoisePrompts { get; init; } = [];
     /// <summary>Strokes of the strokes generator.</summary>
     public int Strokes { get; init; } = 32;
+    /// <summary>How a prompt scores the cutouts: spherical (the VQGAN+CLIP notebooks) | cosine (Big Sleep's −100·cos) (<see cref="PromptLossKind"/>).</summary>
+    public string PromptLoss { get; init; } = G.PromptLoss.ToString().ToLowerInvariant();
+    /// <summary>The biggan generator's <c>max_classes</c>: each latent row's class vector keeps its K largest classes (null: all, through a sigmoid).</summary>
+    public int? MaxClasses { get; init; }
+    /// <summary>The biggan generator's moving-average decay; the average's picture is shown and saved (null: none).</summary>
+    public double? EmaDecay { get; init; } = BigSleepDefaults.CliEmaDecay;
+
+    /// <summary>
+    /// The defaults for <paramref name="generator"/>: <see cref="Default"/>, except for Big Sleep's generator
+    /// ("biggan"), whose defaults are Big Sleep's (<see cref="BigSleepDefaults"/>): Adam at 0.07, its 128 cutouts
+    /// (sizes around 0.8 of the picture, nearest resize) and its −100·cos prompt loss.
+    /// </summary>
+    public static RunRecipe DefaultsFor(string? generator) =>
+        string.Equals(generator?.Trim(), BigSleepGenerator.GeneratorName, StringComparison.OrdinalIgnoreCase) ? BigSleepRecipe : Default;
+
+    private static readonly RunRecipe BigSleepRecipe = new()
+    {
+        Generator = BigSleepGenerator.GeneratorName,
+        LearningRate = BigSleepDefaults.LearningRate,
+        CutMethod = "bigsleep",
+        CutCount = BigSleepDefaults.CutoutCount,
+        PromptLoss = "cosine",
+    };
 
     /// <summary>
     /// The picture size when none is given: a small CLIP's own input size (the shipped clipart CLIP sees 64x64, so
@@ -118,7 +143,16 @@ public sealed record RunRecipe
     {
         "original" => Guidance.CutMethod.Original,
         "augmented" => Guidance.CutMethod.Augmented,
-        _ => throw new ArgumentException($"The cut method '{text}' is not one of: original, augmented."),
+        "bigsleep" => Guidance.CutMethod.BigSleep,
+        _ => throw new ArgumentException($"The cut method '{text}' is not one of: original, augmented, bigsleep."),
+    };
+
+    /// <summary>The prompt loss word as a <see cref="PromptLossKind"/>.</summary>
+    public static PromptLossKind ParsePromptLoss(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "spherical" => PromptLossKind.Spherical,
+        "cosine" => PromptLossKind.Cosine,
+        _ => throw new ArgumentException($"The prompt loss '{text}' is not one of: spherical, cosine."),
     };
 
     /// <summary>
@@ -136,6 +170,8 @@ public sealed record RunRecipe
         if (!GeneratorNames.Contains(Generator.ToLowerInvariant()))
             throw new ArgumentException($"The generator '{Generator}' is not one of: {string.Join(", ", GeneratorNames)}.");
         ParseInit(Init);   // a typo is an error with every generator, not only vqgan
+        if (MaxClasses is { } k && k < 1) throw new ArgumentException($"The number of classes kept (max classes) must be at least 1; got {k}.");
+        if (EmaDecay is { } d && !(d >= 0 && d < 1)) throw new ArgumentException($"The EMA decay must be in [0, 1); got {d.ToString(CultureInfo.InvariantCulture)}.");
         ToOptions(seed: 0).Validate();
         if (IsTransformer) ValidateTransformer();
     }
@@ -199,6 +235,7 @@ public sealed record RunRecipe
         CutCount = CutCount,
         CutPower = CutPower,
         CutMethod = ParseCutMethod(CutMethod),
+        PromptLoss = ParsePromptLoss(PromptLoss),
         Augment = new AugmentOptions().With(Augment),
         Optimizer = OptimizerFactory.Canonical(Optimizer),
         LearningRate = LearningRate,
@@ -210,10 +247,10 @@ public sealed record RunRecipe
     };
 
     /// <summary>
-    /// A new run on models the caller loaded and owns (<paramref name="vqgan"/> only for the vqgan generator), with
-    /// no step done. Validates everything first.
+    /// A new run on models the caller loaded and owns (<paramref name="vqgan"/> only for the vqgan generator,
+    /// <paramref name="biggan"/> only for the biggan generator), with no step done. Validates everything first.
     /// </summary>
-    public GuidedRun CreateRun(ClipModel clip, VqganModel? vqgan)
+    public GuidedRun CreateRun(ClipModel clip, VqganModel? vqgan, BigGanModel? biggan = null)
     {
         ArgumentNullException.ThrowIfNull(clip);
         if (string.IsNullOrWhiteSpace(Prompt) && ImagePrompts.Count == 0 && NoisePrompts.Count == 0)
@@ -225,17 +262,19 @@ public sealed record RunRecipe
             if (!File.Exists(img.Text)) throw new FileNotFoundException($"The image prompt '{img.Text}' does not exist.", img.Text);
         if (InitImage is not null && !File.Exists(InitImage))
             throw new FileNotFoundException($"The start picture '{InitImage}' does not exist.", InitImage);
-        var (width, height) = Size is null ? DefaultSize(clip) : ParseSize(Size);
+        var kind = Generator.ToLowerInvariant();
+        if (kind == BigSleepGenerator.GeneratorName && biggan is null) throw new ArgumentException("The biggan generator needs a BigGAN model.");
+        var (width, height) = kind == BigSleepGenerator.GeneratorName ? BigGanSize(biggan!)
+            : Size is null ? DefaultSize(clip) : ParseSize(Size);
         var options = ToOptions(Seed ?? Random.Shared.NextInt64(0, int.MaxValue));
 
-        var kind = Generator.ToLowerInvariant();
         if (IsTransformer)
             throw new ArgumentException("The transformer generator is not a guided run: make a TransformerPipeline and call RunTransformer.");
         if (kind == "vqgan" && vqgan is null) throw new ArgumentException("The vqgan generator needs a VQGAN model.");
         // before the generator allocates anything: a picture too large for memory would end the process natively
         if (clip.Device.type == TorchSharp.DeviceType.CPU && AvailableMemory.Bytes() is long available)
             StepMemory.EnsureFits(kind, width, height, vqgan, Strokes, available);
-        var generator = CreateGenerator(kind, width, height, vqgan);
+        var generator = CreateGenerator(kind, width, height, vqgan, biggan);
         // image/noise-only runs get a script of the extras alone
         script ??= new PromptScript("", new[] { (IReadOnlyList<PromptSpec>)extras.ToList() });
         return new GuidedRun(generator, clip, script, options, script.Phases[0].SequenceEqual(extras) ? null : extras);
@@ -246,18 +285,26 @@ public sealed record RunRecipe
     /// (<see cref="BestOfStarts"/>; seeds Seed, Seed+1, ...). The run returned may have steps done.
     /// <paramref name="report"/> hears one line about the starts.
     /// </summary>
-    public GuidedRun CreateBestRun(ClipModel clip, VqganModel? vqgan, Action<string>? report = null)
+    public GuidedRun CreateBestRun(ClipModel clip, VqganModel? vqgan, Action<string>? report = null, BigGanModel? biggan = null)
     {
         Validate();
-        if (Starts == 1) return CreateRun(clip, vqgan);
+        if (Starts == 1) return CreateRun(clip, vqgan, biggan);
         long seed = Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
-        var (best, candidates) = BestOfStarts.Choose(k => (this with { Seed = seed + k }).CreateRun(clip, vqgan), Starts, TrialSteps);
+        var (best, candidates) = BestOfStarts.Choose(k => (this with { Seed = seed + k }).CreateRun(clip, vqgan, biggan), Starts, TrialSteps);
         report?.Invoke(FormattableString.Invariant(
             $"{Starts} starts after {TrialSteps} steps: {string.Join(", ", candidates.Select(c => FormattableString.Invariant($"seed {c.Seed} {c.Loss:F3}")))}; kept seed {best.Options.Seed}."));
         return best;
     }
 
-    private IImageGenerator CreateGenerator(string kind, int width, int height, VqganModel? vqgan)
+    /// <summary>A BigGAN draws at the size it was trained for: a different <see cref="Size"/> is an error that says so.</summary>
+    private (int Width, int Height) BigGanSize(BigGanModel biggan)
+    {
+        if (Size is not null && ParseSize(Size) is var (w, h) && (w != biggan.ImageSize || h != biggan.ImageSize))
+            throw new ArgumentException($"The biggan generator draws at its model's size, {biggan.ImageSize}x{biggan.ImageSize}; the size {Size} cannot be drawn (leave the size out, or choose another generator).");
+        return (biggan.ImageSize, biggan.ImageSize);
+    }
+
+    private IImageGenerator CreateGenerator(string kind, int width, int height, VqganModel? vqgan, BigGanModel? biggan)
     {
         TorchSharp.torch.Tensor? init = InitImage is null ? null : ImageIO.Load(InitImage);
         try
@@ -268,6 +315,7 @@ public sealed record RunRecipe
                 "pixels" => new PixelGenerator(width, height, initImage: init),
                 "fourier" when init is null => new FourierGenerator(width, height),
                 "strokes" when init is null => new StrokeGenerator(width, height, Strokes),
+                BigSleepGenerator.GeneratorName when init is null => new BigSleepGenerator(biggan!, MaxClasses, EmaDecay),
                 _ => throw new ArgumentException($"A start picture works with the vqgan and pixels generators, not {kind}."),
             };
         }

@@ -13,6 +13,7 @@ public static class ShippedModels
     public const string VqganConfigFileName = "clipart-vqgan.yaml";
     public const string TransformerFileName = "clipart-transformer.safetensors";
     public const string TransformerConfigFileName = "clipart-transformer.yaml";
+    public const string BigGanFileName = "clipart-biggan.safetensors";
 
     /// <summary>Folders searched, in order (existing or not).</summary>
     public static IEnumerable<string> SearchFolders()
@@ -55,6 +56,16 @@ public static class ShippedModels
         $"(searched from {AppContext.BaseDirectory} and {Directory.GetCurrentDirectory()}). Give a taming Net2NetTransformer checkpoint " +
         "(a last.ckpt or safetensors with first_stage_model.* and transformer.* tensors, with its *-project.yaml), or choose another generator.",
         TransformerFileName);
+
+    /// <summary>The shipped clipart BigGAN (its config is stored in the file), or null.</summary>
+    public static string? FindBigGan() => Find(BigGanFileName);
+
+    /// <summary>The shipped BigGAN, or an error that says what to pass instead.</summary>
+    public static string RequireBigGan() => FindBigGan() ?? throw new FileNotFoundException(
+        $"No BigGAN given and no shipped {BigGanFileName} found in a data/ folder next to the program or above it " +
+        $"(searched from {AppContext.BaseDirectory} and {Directory.GetCurrentDirectory()}). Give a BigGAN-deep file or folder " +
+        "(pytorch-pretrained-BigGAN's pytorch_model.bin with its config.json, or a .safetensors), or choose another generator.",
+        BigGanFileName);
 
     /// <summary>The shipped CLIP checkpoint, or an error that says what to pass instead.</summary>
     public static string RequireClip() => FindClip() ?? throw new FileNotFoundException(

@@ -9,6 +9,7 @@ using VqganClip.Guidance.Generators;
 using VqganClip.Guidance.Optimization;
 using VqganClip.Guidance.Prompts;
 using VqganClip.Guidance.Running;
+using VqganClip.Models.BigGan;
 using VqganClip.Models.Clip;
 using VqganClip.Models.Images;
 using VqganClip.Models.IO;
@@ -33,6 +34,7 @@ public static class GenerateCommand
         var clip = new Option<string?>("--clip") { Description = "CLIP checkpoint (default: the shipped data/clipart-clip.safetensors)" };
         var vqgan = new Option<string?>("--vqgan") { Description = "VQGAN checkpoint (default: the shipped data/clipart-vqgan.safetensors)" };
         var vqganConfig = new Option<string?>("--vqgan-config") { Description = "VQGAN config YAML (when the checkpoint does not carry it)" };
+        var biggan = BigGanOption();
         var seed = new Option<long?>("--seed") { Description = "Random seed (default: a random one, printed and stored in the PNG)" };
         var imagePrompts = new Option<string[]>("--image-prompt") { Description = "Image prompt FILE[:WEIGHT[:STOP]] (repeatable)", AllowMultipleArgumentsPerToken = false };
         var noisePrompts = new Option<string[]>("--noise-prompt") { Description = "Noise prompt SEED[:WEIGHT] (repeatable)" };
@@ -42,13 +44,14 @@ public static class GenerateCommand
         var resume = new Option<string?>("--resume") { Description = "Continue a saved run folder up to --steps total" };
         var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: libtorch's, one per core; waiting threads spin briefly then sleep unless OMP_WAIT_POLICY or GOMP_SPINCOUNT says otherwise, see docs/performance.md)" };
 
-        var command = new Command("generate", "Generate a picture from a text prompt: on the shipped models the transformer samples pictures and CLIP keeps the best; with other models or loop options, CLIP-guided optimisation (VQGAN+CLIP and the other X+CLIP generators)") { prompt, clip, vqgan, vqganConfig, seed };
+        var command = new Command("generate", "Generate a picture from a text prompt: on the shipped models the transformer samples pictures and CLIP keeps the best; with other models or loop options, CLIP-guided optimisation (VQGAN+CLIP and the other X+CLIP generators)") { prompt, clip, vqgan, vqganConfig, biggan, seed };
         var clipOptions = ClipOptions.AddTo(command);
         recipe.AddTo(command);
         foreach (var o in new Option[] { imagePrompts, noisePrompts, saveEvery, output, runDir, resume, threads }) command.Options.Add(o);
         command.SetAction(parse => Run(new GenerateSettings
         {
-            Recipe = recipe.Read(parse, userModels: parse.GetValue(clip) is not null || parse.GetValue(vqgan) is not null || parse.GetValue(resume) is not null) with
+            Recipe = recipe.Read(parse, userModels: parse.GetValue(clip) is not null || parse.GetValue(vqgan) is not null || parse.GetValue(resume) is not null,
+                implied: parse.GetValue(biggan) is null ? null : BigSleepGenerator.GeneratorName) with
             {
                 Prompt = parse.GetValue(prompt),
                 Seed = parse.GetValue(seed),
@@ -59,6 +62,7 @@ public static class GenerateCommand
             ClipLoad = clipOptions.Read(parse),
             Vqgan = parse.GetValue(vqgan),
             VqganConfig = parse.GetValue(vqganConfig),
+            BigGan = parse.GetValue(biggan),
             SaveEvery = parse.GetValue(saveEvery),
             Output = parse.GetValue(output),
             RunDirectory = parse.GetValue(runDir),
@@ -77,6 +81,8 @@ public static class GenerateCommand
         public ClipLoadOptions? ClipLoad { get; init; }
         public string? Vqgan { get; init; }
         public string? VqganConfig { get; init; }
+        /// <summary>The biggan generator's BigGAN: a file or a folder (null: the shipped one).</summary>
+        public string? BigGan { get; init; }
         public int SaveEvery { get; init; }
         /// <summary>Output PNG; null: <see cref="DefaultOutput"/> (a new file named after the prompt).</summary>
         public string? Output { get; init; }
@@ -106,14 +112,21 @@ public static class GenerateCommand
         ClipModel clipModel;
         VqganModel? vqganModel = null;
         string? vqganPath = null;
+        BigGanModel? bigganModel = null;
+        string? bigganPath = null;
         if (s.Resume is not null)
         {
             if (!Directory.Exists(s.Resume)) throw new DirectoryNotFoundException($"--resume '{s.Resume}' is not a folder.");
             var spec = JsonDocument.Parse(File.ReadAllText(Path.Combine(s.Resume, GuidedRun.RunFileName))).RootElement.GetProperty("generator");
             clipModel = LoadClip(clipPath, s.ClipLoad, console);
-            if (spec.GetProperty("Name").GetString() == "vqgan")
+            var savedGenerator = spec.GetProperty("Name").GetString();
+            if (savedGenerator == "vqgan")
                 (vqganModel, vqganPath) = LoadVqgan(s);
-            run = GuidedRun.Resume(s.Resume, clipModel, vqganModel);
+            if (savedGenerator == BigSleepGenerator.GeneratorName)
+                (bigganModel, bigganPath) = LoadBigGan(s.BigGan);
+            var bigganForResume = bigganModel;
+            run = GuidedRun.Resume(s.Resume, clipModel, vqganModel,
+                generatorFactory: bigganForResume is null ? null : g => GeneratorFactory.Create(g, device: clipModel.Device, biggan: bigganForResume));
             console.MarkupLineInterpolated($"Resuming [bold]{s.Resume}[/] at step {run.StepCount}.");
         }
         else
@@ -122,15 +135,18 @@ public static class GenerateCommand
             WarnAboutUnknownWords(recipe.Prompt, clipPath, console);
             clipModel = LoadClip(clipPath, s.ClipLoad, console);
             if (recipe.Generator.Equals("vqgan", StringComparison.OrdinalIgnoreCase)) (vqganModel, vqganPath) = LoadVqgan(s);
+            if (recipe.Generator.Equals(BigSleepGenerator.GeneratorName, StringComparison.OrdinalIgnoreCase)) (bigganModel, bigganPath) = LoadBigGan(s.BigGan);
             try
             {
-                run = recipe.CreateBestRun(clipModel, vqganModel, line => console.WriteLine(line));
+                run = recipe.CreateBestRun(clipModel, vqganModel, line => console.WriteLine(line), bigganModel);
             }
-            catch (PictureTooLargeException e)
+            catch (Exception e) when (e is PictureTooLargeException or ArgumentException)
             {
                 clipModel.Dispose();
                 vqganModel?.Dispose();
-                throw new ArgumentException(e.LargestSide > 0 ? $"{e.Message} Pass --size {e.LargestSide} or smaller." : e.Message, e);
+                bigganModel?.Dispose();
+                if (e is not PictureTooLargeException tooLarge) throw;
+                throw new ArgumentException(tooLarge.LargestSide > 0 ? $"{e.Message} Pass --size {tooLarge.LargestSide} or smaller." : e.Message, e);
             }
             var options = run.Options;
             console.MarkupLineInterpolated($"Seed [bold]{options.Seed}[/], {run.Generator.Name} {run.Generator.Width}x{run.Generator.Height}, CLIP {clipModel.ImageSize}px, {run.Prompts.Count} prompt(s).");
@@ -138,9 +154,10 @@ public static class GenerateCommand
 
         using (clipModel)
         using (vqganModel)
+        using (bigganModel)
         using (run)
         {
-            return StepAndSave(run, s, clipPath, vqganPath, console);
+            return StepAndSave(run, s, clipPath, vqganPath ?? bigganPath, console);
         }
     }
 
@@ -356,6 +373,30 @@ public static class GenerateCommand
         return path;
     }
 
+    /// <summary>The --biggan option of generate and eval.</summary>
+    public static Option<string?> BigGanOption() => new("--biggan")
+    {
+        Description = $"BigGAN-deep for the biggan generator (Big Sleep): a pytorch_model.bin (with config.json beside it), a .safetensors, or a folder holding one (default: the shipped data/{ShippedModels.BigGanFileName}); implies --generator biggan",
+    };
+
+    /// <summary>
+    /// The BigGAN at <paramref name="path"/> (--biggan: a file, or a folder holding <c>pytorch_model.bin</c> or one
+    /// <c>.safetensors</c>), else the shipped one; checked to exist. Returns the model and the file it came from.
+    /// </summary>
+    public static (BigGanModel, string) LoadBigGan(string? path)
+    {
+        var file = path ?? ShippedModels.RequireBigGan();
+        if (Directory.Exists(file))
+        {
+            var inside = new[] { "pytorch_model.bin" }.Select(n => Path.Combine(file, n)).Where(File.Exists)
+                .Concat(Directory.EnumerateFiles(file, "*.safetensors").Order(StringComparer.Ordinal)).ToList();
+            file = inside.Count > 0 ? inside[0]
+                : throw new FileNotFoundException($"--biggan '{path}' is a folder without a pytorch_model.bin or .safetensors file.", path);
+        }
+        else if (!File.Exists(file)) throw new FileNotFoundException($"BigGAN file '{file}' does not exist.", file);
+        return (BigGanModel.Load(file), file);
+    }
+
     /// <summary>The VQGAN of the settings (--vqgan, else the shipped one with its YAML), checked to exist, and its path.</summary>
     public static (VqganModel, string) LoadVqgan(GenerateSettings s)
     {
@@ -372,7 +413,7 @@ public static class GenerateCommand
         return (VqganModel.Load(ckpt, yaml), ckpt);
     }
 
-    private static int StepAndSave(GuidedRun run, GenerateSettings s, string clipPath, string? vqganPath, IAnsiConsole console)
+    private static int StepAndSave(GuidedRun run, GenerateSettings s, string clipPath, string? modelPath, IAnsiConsole console)
     {
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
@@ -404,7 +445,7 @@ public static class GenerateCommand
                             if (s.SaveEvery > 0 && r.Loss is { } loss && r.Image is { } img && loss.Step % s.SaveEvery == 0)
                             {
                                 var path = string.Create(CultureInfo.InvariantCulture, $"{snapshotStem}-{loss.Step:D4}.png");
-                                img.Save(path, TextChunks(run, s, clipPath, vqganPath, loss.Step));
+                                img.Save(path, TextChunks(run, s, clipPath, modelPath, loss.Step));
                                 written.Add(path);
                             }
                         });
@@ -417,7 +458,7 @@ public static class GenerateCommand
         }
 
         bool cancelled = last?.Cancelled == true || cts.IsCancellationRequested;
-        run.CurrentImage().Save(outPath, TextChunks(run, s, clipPath, vqganPath, run.StepCount));
+        run.CurrentImage().Save(outPath, TextChunks(run, s, clipPath, modelPath, run.StepCount));
         string? runDir = null;
         if (cancelled || s.RunDirectory is not null)
         {
@@ -468,7 +509,7 @@ public static class GenerateCommand
     }
 
     /// <summary>PNG tEXt chunks: the prompt, seed and every setting, and a command line that reproduces the picture.</summary>
-    public static Dictionary<string, string> TextChunks(GuidedRun run, GenerateSettings s, string clipPath, string? vqganPath, int step)
+    public static Dictionary<string, string> TextChunks(GuidedRun run, GenerateSettings s, string clipPath, string? modelPath, int step)
     {
         var o = run.Options;
         var image = run.ExtraPrompts.Where(p => p.Source == PromptSource.Image).Select(p => p.ToString()).ToList();
@@ -485,7 +526,8 @@ public static class GenerateCommand
             ["clip"] = Path.GetFileName(clipPath),
             ["options"] = JsonSerializer.Serialize(o, new JsonSerializerOptions(GuidedRun.Json) { WriteIndented = false }),
         };
-        if (vqganPath is not null) chunks["vqgan"] = Path.GetFileName(vqganPath);
+        // the generator's own model: the VQGAN of the vqgan generator, the BigGAN of the biggan generator
+        if (modelPath is not null) chunks[run.Generator is BigSleepGenerator ? "biggan" : "vqgan"] = Path.GetFileName(modelPath);
         if (image.Count > 0) chunks["image_prompts"] = string.Join(" | ", image);
         if (noise.Count > 0) chunks["noise_prompts"] = string.Join(" | ", noise);
         if (s.Recipe.InitImage is not null) chunks["init_image"] = s.Recipe.InitImage;
@@ -499,7 +541,15 @@ public static class GenerateCommand
         if (o.InitWeight > 0) cmd.Append(CultureInfo.InvariantCulture, $" --init-weight {o.InitWeight:R}");
         if (o.TotalVariationWeight > 0) cmd.Append(CultureInfo.InvariantCulture, $" --tv {o.TotalVariationWeight:R}");
         if (o.PhaseSteps > 0) cmd.Append(CultureInfo.InvariantCulture, $" --phase-steps {o.PhaseSteps}");
+        if (o.PromptLoss != GuidanceOptions.Default.PromptLoss || run.Generator is BigSleepGenerator)
+            cmd.Append(" --prompt-loss ").Append(o.PromptLoss.ToString().ToLowerInvariant());
         if (run.Generator.Name == "strokes") cmd.Append(" --strokes ").Append(run.Generator.Settings["strokes"]);
+        if (run.Generator is BigSleepGenerator bigSleep)
+        {
+            if (modelPath is not null) cmd.Append(" --biggan ").Append(Quote(modelPath));
+            if (bigSleep.MaxClasses is int k) cmd.Append(CultureInfo.InvariantCulture, $" --max-classes {k}");
+            cmd.Append(CultureInfo.InvariantCulture, $" --ema-decay {bigSleep.EmaDecay ?? 0:R}");
+        }
         if (s.Recipe.InitImage is null && run.Generator is VqganLatentGenerator { Init: not LatentInit.RandomCodes and not LatentInit.Image } latent)
             cmd.Append(" --init ").Append(latent.Init == LatentInit.Flat ? "flat" : "noise");
         foreach (var p in image) cmd.Append(" --image-prompt ").Append(Quote(p));

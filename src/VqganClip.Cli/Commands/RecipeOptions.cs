@@ -12,20 +12,22 @@ namespace VqganClip.Cli.Commands;
 public sealed class RecipeOptions
 {
     private static RunRecipe D => RunRecipe.Default;
+    private static RunRecipe B => RunRecipe.DefaultsFor(Guidance.Generators.BigSleepGenerator.GeneratorName);
     private static TransformerSettings T => TransformerSettings.Default;
 
     public Option<string?> Generator { get; } = new("--generator") { Description = string.Join(" | ", RunRecipe.GeneratorNames) + " (transformer: sample pictures with a taming transformer, keep the one CLIP rates best). " + DefaultGeneratorHelp };
 
     /// <summary>How the generator is chosen when --generator is not given (<see cref="RunRecipe.DefaultGenerator"/>).</summary>
     public const string DefaultGeneratorHelp =
-        "Default: transformer on the shipped models; vqgan (the loop) when --clip, --vqgan, --resume, --init-image or a loop-only option (--steps, --init, --starts, --trial-steps, --init-weight, --phase-steps, --strokes) is given";
+        "Default: transformer on the shipped models; biggan when --biggan is given; vqgan (the loop) when --clip, --vqgan, --resume, --init-image or a loop-only option (--steps, --init, --starts, --trial-steps, --init-weight, --phase-steps, --strokes) is given";
     public Option<string?> Size { get; } = new("--size") { Description = "Picture size WxH (or N for square); default: the CLIP's input size for small CLIPs (64x64 with the shipped models), else 256x256" };
     public Option<int> Steps { get; } = new("--steps") { Description = "Total optimisation steps", DefaultValueFactory = _ => D.Steps };
-    public Option<int> CutCount { get; } = new("--cutn") { Description = "Cutouts per step", DefaultValueFactory = _ => D.CutCount };
+    public Option<int> CutCount { get; } = new("--cutn") { Description = $"Cutouts per step (biggan: {B.CutCount}, Big Sleep's)", DefaultValueFactory = _ => D.CutCount };
     public Option<double> CutPower { get; } = new("--cut-pow") { Description = "Cutout size power (>1: smaller crops)", DefaultValueFactory = _ => D.CutPower };
-    public Option<string> CutMethod { get; } = new("--cut-method") { Description = "augmented (generate.py's affine, perspective, colour jitter, noise) | original (the first notebook's plain crops)", DefaultValueFactory = _ => D.CutMethod };
+    public Option<string> CutMethod { get; } = new("--cut-method") { Description = "augmented (generate.py's affine, perspective, colour jitter, noise) | original (the first notebook's plain crops) | bigsleep (Big Sleep's: sizes around 0.8 of the picture, nearest resize; biggan's default)", DefaultValueFactory = _ => D.CutMethod };
     public Option<string?> Augment { get; } = new("--augment") { Description = "With --cut-method augmented: KEY=VALUE,... (flip, affine, degrees, translate, shear, perspective, distortion, color, hue, saturation, noise)" };
-    public Option<double> LearningRate { get; } = new("--lr") { Description = "Learning rate", DefaultValueFactory = _ => D.LearningRate };
+    public Option<double> LearningRate { get; } = new("--lr") { Description = $"Learning rate (biggan: {B.LearningRate}, Big Sleep's)", DefaultValueFactory = _ => D.LearningRate };
+    public Option<string> PromptLoss { get; } = new("--prompt-loss") { Description = "spherical (the VQGAN+CLIP notebooks' squared spherical distance) | cosine (Big Sleep's -100 cos; biggan's default)", DefaultValueFactory = _ => D.PromptLoss };
     public Option<string> Optimizer { get; } = new("--optimizer") { Description = string.Join(" | ", OptimizerFactory.Names), DefaultValueFactory = _ => D.Optimizer };
     public Option<string> Schedule { get; } = new("--schedule") { Description = "constant | cosine:STEPS[:MIN] | warmup:STEPS", DefaultValueFactory = _ => D.Schedule };
     public Option<string> Init { get; } = new("--init") { Description = "How the vqgan generator's latent starts without --init-image: codes (random codebook entries, the original) | flat (a blank white canvas) | noise", DefaultValueFactory = _ => D.Init };
@@ -36,6 +38,8 @@ public sealed class RecipeOptions
     public Option<double> TotalVariation { get; } = new("--tv") { Description = "Total-variation weight (smoothness)", DefaultValueFactory = _ => D.TotalVariation };
     public Option<int> PhaseSteps { get; } = new("--phase-steps") { Description = "With '^' story phases: steps per phase", DefaultValueFactory = _ => D.PhaseSteps };
     public Option<int> Strokes { get; } = new("--strokes") { Description = "Number of strokes (strokes generator)", DefaultValueFactory = _ => D.Strokes };
+    public Option<int?> MaxClasses { get; } = new("--max-classes") { Description = "biggan: each latent's class vector keeps its K largest classes (Big Sleep's max_classes; default: all, through a sigmoid)" };
+    public Option<double> EmaDecay { get; } = new("--ema-decay") { Description = "biggan: decay of the moving average of the latents whose picture is shown and saved (0: the live picture)", DefaultValueFactory = _ => D.EmaDecay ?? 0 };
 
     // The transformer generator's options (TransformerSettings); --steps, --starts and --init do not apply to it.
     public Option<string?> Transformer { get; } = new("--transformer") { Description = $"Transformer generator: a taming Net2NetTransformer checkpoint (default: the shipped data/{ShippedModels.TransformerFileName})" };
@@ -53,8 +57,8 @@ public sealed class RecipeOptions
     public IEnumerable<Option> All(bool includeGenerator = true)
     {
         if (includeGenerator) yield return Generator;
-        foreach (var o in new Option[] { Size, Steps, CutCount, CutPower, CutMethod, Augment, LearningRate, Optimizer, Schedule,
-                     Init, Starts, TrialSteps, InitImage, InitWeight, TotalVariation, PhaseSteps, Strokes,
+        foreach (var o in new Option[] { Size, Steps, CutCount, CutPower, CutMethod, Augment, LearningRate, PromptLoss, Optimizer, Schedule,
+                     Init, Starts, TrialSteps, InitImage, InitWeight, TotalVariation, PhaseSteps, Strokes, MaxClasses, EmaDecay,
                      Transformer, TransformerConfig, ClassNames, Samples, Temperature, TopK, TopP, Refine, AnchorWeight, ClassId })
             yield return o;
     }
@@ -72,15 +76,35 @@ public sealed class RecipeOptions
     /// The generator <paramref name="parse"/> names, else the default for it: the transformer pipeline on the shipped
     /// models, the loop when <paramref name="userModels"/> (the caller's --clip, --vqgan or --resume) or a loop-only option was given.
     /// </summary>
-    public string ChooseGenerator(ParseResult parse, bool userModels, Option<string?>? generatorOption = null) =>
+    /// <param name="implied">A generator the user's model options name (e.g. biggan for --biggan), chosen when --generator is not given.</param>
+    public string ChooseGenerator(ParseResult parse, bool userModels, Option<string?>? generatorOption = null, string? implied = null) =>
         parse.GetValue(generatorOption ?? Generator) is { } named
             ? named
-            : RunRecipe.DefaultGenerator(shippedModelsOnly: !userModels && !LoopOnly().Any(o => parse.GetResult(o) is { Implicit: false }));
+            : implied ?? RunRecipe.DefaultGenerator(shippedModelsOnly: !userModels && !LoopOnly().Any(o => parse.GetResult(o) is { Implicit: false }));
 
-    /// <summary>The recipe the parsed options describe (prompt and seed are the caller's); <paramref name="userModels"/>: see <see cref="ChooseGenerator"/>.</summary>
-    public RunRecipe Read(ParseResult parse, bool userModels = false) => D with
+    /// <summary>
+    /// The recipe the parsed options describe (prompt and seed are the caller's) for <paramref name="generator"/> (null:
+    /// <see cref="ChooseGenerator"/> with <paramref name="userModels"/>). An option not given takes the generator's
+    /// default (<see cref="RunRecipe.DefaultsFor"/>: Big Sleep's for biggan).
+    /// </summary>
+    public RunRecipe Read(ParseResult parse, bool userModels = false, string? generator = null, string? implied = null)
     {
-        Generator = ChooseGenerator(parse, userModels),
+        generator ??= ChooseGenerator(parse, userModels, implied: implied);
+        var defaults = RunRecipe.DefaultsFor(generator);
+        T Given<T>(Option<T> option, T fallback) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : fallback;
+        return ReadValues(parse) with
+        {
+            Generator = generator,
+            CutCount = Given(CutCount, defaults.CutCount),
+            CutMethod = Given(CutMethod, defaults.CutMethod),
+            LearningRate = Given(LearningRate, defaults.LearningRate),
+            PromptLoss = Given(PromptLoss, defaults.PromptLoss),
+        };
+    }
+
+    /// <summary>Every option's value as parsed (its own default when not given).</summary>
+    private RunRecipe ReadValues(ParseResult parse) => D with
+    {
         Size = parse.GetValue(Size),
         Steps = parse.GetValue(Steps),
         CutCount = parse.GetValue(CutCount),
@@ -88,6 +112,9 @@ public sealed class RecipeOptions
         CutMethod = parse.GetValue(CutMethod)!,
         Augment = parse.GetValue(Augment),
         LearningRate = parse.GetValue(LearningRate),
+        PromptLoss = parse.GetValue(PromptLoss)!,
+        MaxClasses = parse.GetValue(MaxClasses),
+        EmaDecay = parse.GetValue(EmaDecay),
         Optimizer = parse.GetValue(Optimizer)!,
         Schedule = parse.GetValue(Schedule)!,
         Init = parse.GetValue(Init)!,

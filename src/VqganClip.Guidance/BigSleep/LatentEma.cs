@@ -25,8 +25,9 @@ public sealed class LatentEma : IDisposable
         Decay = decay;
         using (no_grad())
         {
-            _biased = zeros_like(initial).detach();
-            _average = zeros_like(initial).detach();
+            // kept across steps: out of any dispose scope the caller has open
+            _biased = zeros_like(initial).detach().DetachFromDisposeScope();
+            _average = zeros_like(initial).detach().DetachFromDisposeScope();
         }
         Accumulator = 1f;
         Update(initial);
@@ -37,8 +38,8 @@ public sealed class LatentEma : IDisposable
         Decay = decay;
         using (no_grad())
         {
-            _biased = biased.detach().clone();
-            _average = _biased / (1f - accumulator);
+            _biased = biased.detach().clone().DetachFromDisposeScope();
+            _average = (_biased / (1f - accumulator)).DetachFromDisposeScope();
         }
         Accumulator = accumulator;
         Updates = updates;

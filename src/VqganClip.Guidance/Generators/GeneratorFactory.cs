@@ -1,5 +1,6 @@
 using System.Globalization;
 using TorchSharp;
+using VqganClip.Models.BigGan;
 using VqganClip.Models.Vqgan;
 using static TorchSharp.torch;
 
@@ -14,10 +15,10 @@ public sealed record GeneratorSpec(string Name, int Width, int Height, IReadOnly
 /// <summary>Builds the built-in generators by name (the command line's <c>--generator</c> and resuming saved runs).</summary>
 public static class GeneratorFactory
 {
-    public static IReadOnlyList<string> Names { get; } = new[] { "vqgan", "pixels", "fourier", "strokes" };
+    public static IReadOnlyList<string> Names { get; } = new[] { "vqgan", "pixels", "fourier", "strokes", BigSleepGenerator.GeneratorName };
 
-    /// <summary>Creates a built-in generator from a spec; <paramref name="vqgan"/> is required for "vqgan".</summary>
-    public static IImageGenerator Create(GeneratorSpec spec, VqganModel? vqgan = null, Device? device = null)
+    /// <summary>Creates a built-in generator from a spec; <paramref name="vqgan"/> is required for "vqgan", <paramref name="biggan"/> for "biggan".</summary>
+    public static IImageGenerator Create(GeneratorSpec spec, VqganModel? vqgan = null, Device? device = null, BigGanModel? biggan = null)
     {
         string S(string key, string dflt) => spec.Settings.TryGetValue(key, out var v) ? v : dflt;
         double D(string key, double dflt) => double.Parse(S(key, dflt.ToString("R", CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
@@ -38,6 +39,15 @@ public static class GeneratorFactory
             case "strokes":
                 var bg = S("background", "1,1,1").Split(',').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
                 return new StrokeGenerator(spec.Width, spec.Height, I("strokes", 32), I("samplesPerStroke", 16), D("softness", 0.75), bg, device);
+            case BigSleepGenerator.GeneratorName:
+                if (biggan is null) throw new ArgumentException("The biggan generator needs a BigGAN model (a file given to the command, or a BigGanModel when resuming in code).", nameof(biggan));
+                if (biggan.ImageSize != spec.Width || biggan.ImageSize != spec.Height)
+                    throw new ArgumentException($"The saved biggan run drew {spec.Width}x{spec.Height} pictures but this BigGAN draws {biggan.ImageSize}x{biggan.ImageSize}: resume it with the same model.", nameof(biggan));
+                var maxClasses = S("maxClasses", "");
+                var emaDecay = S("emaDecay", "");
+                return new BigSleepGenerator(biggan,
+                    maxClasses.Length == 0 ? null : int.Parse(maxClasses, CultureInfo.InvariantCulture),
+                    emaDecay.Length == 0 ? null : double.Parse(emaDecay, CultureInfo.InvariantCulture), device);
             default:
                 throw new ArgumentException($"Unknown generator '{spec.Name}'. Built-in generators: {string.Join(", ", Names)}; for your own, pass a generator factory.", nameof(spec));
         }

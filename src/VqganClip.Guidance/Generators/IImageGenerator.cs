@@ -34,6 +34,19 @@ public interface IImageGenerator : IDisposable
     /// <summary>Called after every optimizer step (under no_grad): clamps parameters back into range, etc.</summary>
     void PostStep() { }
 
+    /// <summary>
+    /// The picture to show and save [1,3,H,W] in [0,1] when it is not <see cref="Render"/>'s, else null. Big Sleep's
+    /// generator shows the picture of an exponential moving average of its latents while the optimizer works on the
+    /// live ones. Called under no_grad.
+    /// </summary>
+    Tensor? RenderForDisplay() => null;
+
+    /// <summary>
+    /// Loss terms that belong to the generator's parameterisation (Big Sleep's latent-statistics and class losses),
+    /// new instances for one run, which owns them; recorded beside the prompt losses under their names.
+    /// </summary>
+    IEnumerable<Losses.IRegularizer> CreateOwnLosses() => [];
+
     /// <summary>Settings (besides parameters) needed to rebuild an equivalent generator, e.g. for resuming a saved run.</summary>
     IReadOnlyDictionary<string, string> Settings { get; }
 

@@ -61,14 +61,27 @@ public abstract class ImageGeneratorBase : IImageGenerator
 
     public virtual void PostStep() { }
 
+    /// <inheritdoc cref="IImageGenerator.RenderForDisplay"/>
+    public virtual Tensor? RenderForDisplay() => null;
+
+    /// <inheritdoc cref="IImageGenerator.CreateOwnLosses"/>
+    public virtual IEnumerable<Losses.IRegularizer> CreateOwnLosses() => [];
+
     public StateDict StateDict()
     {
         var sd = new StateDict("generator");
         sd.Metadata["generator"] = Name;
         foreach (var (name, p) in _parameters)
             sd.Add(name, p.detach().cpu().clone());
+        SaveExtraState(sd);
         return sd;
     }
+
+    /// <summary>Adds what the generator needs to continue besides its parameters (copies), e.g. a moving average.</summary>
+    protected virtual void SaveExtraState(StateDict state) { }
+
+    /// <summary>Restores what <see cref="SaveExtraState"/> added (after the parameters are loaded); a state without it starts afresh.</summary>
+    protected virtual void LoadExtraState(StateDict state) { }
 
     public void LoadState(StateDict state)
     {
@@ -83,6 +96,7 @@ public abstract class ImageGeneratorBase : IImageGenerator
                 p.copy_(t);
             }
         }
+        LoadExtraState(state);
         IsInitialized = true;
     }
 

@@ -41,8 +41,16 @@ public sealed class Prompt : IDisposable
     /// <c>2·arcsin(|x−y|/2)²</c>; multiplied by sign(weight); the stop keeps the value but cuts the gradient where
     /// the (signed) distance is below it; mean over all pairs times |weight|. Returns a scalar.
     /// </summary>
-    public Tensor Loss(Tensor imageEmbeds)
+    public Tensor Loss(Tensor imageEmbeds) => Loss(imageEmbeds, PromptLossKind.Spherical);
+
+    /// <summary>
+    /// The loss of <paramref name="kind"/>: <see cref="PromptLossKind.Spherical"/> as <see cref="Loss(Tensor)"/>;
+    /// <see cref="PromptLossKind.Cosine"/> Big Sleep's <c>−100 · weight · mean cos(target, image)</c> over every pair
+    /// (its <c>sim_txt_to_img</c>; a "min" prompt, weight −1, gives <c>+100 · cos</c>). The stop does not apply to it.
+    /// </summary>
+    public Tensor Loss(Tensor imageEmbeds, PromptLossKind kind)
     {
+        if (kind == PromptLossKind.Cosine) return CosineLoss(imageEmbeds);
         using var scope = NewDisposeScope();
         var input = nn.functional.normalize(imageEmbeds.unsqueeze(1), dim: 2);          // [n,1,d]
         var sameDevice = Embedding.device_type == imageEmbeds.device_type && Embedding.device_index == imageEmbeds.device_index;
@@ -54,6 +62,15 @@ public sealed class Prompt : IDisposable
             dists = GradientTricks.ReplaceGrad(dists, dists.clamp_min(Stop));
         var mean = dists.mean();
         return (Math.Abs(Weight) == 1 ? mean : mean * Math.Abs(Weight)).MoveToOuterDisposeScope();
+    }
+
+    private Tensor CosineLoss(Tensor imageEmbeds)
+    {
+        using var scope = NewDisposeScope();
+        var input = nn.functional.normalize(imageEmbeds, dim: 1);                          // [n,d]
+        var target = Embedding.to(imageEmbeds.device);                                     // [m,d], normalised
+        var cos = input.matmul(target.t()).mean();
+        return (cos * (-BigSleep.BigSleepDefaults.LossCoefficient * Weight)).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -577,10 +577,7 @@ public sealed class TransformerPipeline : IDisposable
     }
 
     /// <summary>The fixed cutouts the samples are measured on: the run's cut method, power and augmentations, <paramref name="count"/> of them.</summary>
-    private ICutouts RankingCutouts(GuidanceOptions options, int count) =>
-        options.CustomCutouts ?? (options.CutMethod == CutMethod.Augmented
-            ? new AugmentedCutouts(Clip.ImageSize, count, options.CutPower, options.Augment)
-            : new OriginalCutouts(Clip.ImageSize, count, options.CutPower));
+    private ICutouts RankingCutouts(GuidanceOptions options, int count) => options.CreateCutouts(Clip.ImageSize, count);
 
     private List<Prompt> EncodePrompts(IEnumerable<PromptSpec> specs, ICutouts cutouts, long seed, TransformerGrid grid)
     {

@@ -6,7 +6,9 @@ using VqganClip.Guidance;
 using VqganClip.Clipart;
 using VqganClip.Clipart.Eval;
 using VqganClip.Clipart.Judge;
+using VqganClip.Guidance.Generators;
 using VqganClip.Guidance.Running;
+using VqganClip.Models.BigGan;
 using VqganClip.Models.Clip;
 using VqganClip.Models.Runtime;
 using VqganClip.Models.Transformer;
@@ -33,6 +35,7 @@ public static class EvalCommand
         var recipe = new RecipeOptions();
         var clip = new Option<string?>("--clip") { Description = "CLIP checkpoint that guides (default: the shipped data/clipart-clip.safetensors)" };
         var vqgan = new Option<string?>("--vqgan") { Description = "VQGAN checkpoint (default: the shipped data/clipart-vqgan.safetensors)" };
+        var biggan = GenerateCommand.BigGanOption();
         var seed = new Option<long>("--seed") { Description = "Seed of every picture", DefaultValueFactory = _ => 0 };
         var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads" };
         var images = new Option<DirectoryInfo?>("--images") { Description = "Also save each picture here (NN-prompt.png)" };
@@ -44,7 +47,7 @@ public static class EvalCommand
         console ??= AnsiConsole.Console;
         var command = new Command("eval", "Generate an image per clipart prompt and grade it with the independent judge (generate's settings and defaults)")
         {
-            generator, clip, vqgan, seed,
+            generator, clip, vqgan, biggan, seed,
         };
         var clipOptions = ClipOptions.AddTo(command);
         recipe.AddTo(command, includeGenerator: false);
@@ -59,11 +62,12 @@ public static class EvalCommand
             foreach (var p in list) CaptionParser.Parse(p);   // a prompt outside the clipart grammar is named before any model loads
 
             if (parse.GetValue(threads) is int t) TorchRuntime.SetThreads(t);
-            var kind = recipe.ChooseGenerator(parse, userModels: parse.GetValue(clip) is not null || parse.GetValue(vqgan) is not null, generator);
-            var settings = recipe.Read(parse) with { Generator = kind, Seed = parse.GetValue(seed) };
+            var kind = recipe.ChooseGenerator(parse, userModels: parse.GetValue(clip) is not null || parse.GetValue(vqgan) is not null, generator,
+                implied: parse.GetValue(biggan) is null ? null : BigSleepGenerator.GeneratorName);
+            var settings = recipe.Read(parse, generator: kind) with { Seed = parse.GetValue(seed) };
             if (settings.Size is { } typedSize) RunRecipe.ParseSize(typedSize);   // a typo fails before any model loads
             bool guided = kind is not ("reference" or "reconstruction");
-            using var engine = guided ? EngineGenerator.Load(settings, parse.GetValue(clip), clipOptions.Read(parse), parse.GetValue(vqgan), console) : null;
+            using var engine = guided ? EngineGenerator.Load(settings, parse.GetValue(clip), clipOptions.Read(parse), parse.GetValue(vqgan), parse.GetValue(biggan), console) : null;
             using var autoencoder = kind == "reconstruction" ? GenerateCommand.LoadVqgan(new GenerateCommand.GenerateSettings { Vqgan = parse.GetValue(vqgan) }).Item1 : null;
             Func<string, Tensor> generate = engine is not null ? engine.Generate
                 : autoencoder is not null ? Evaluator.ReconstructReference(autoencoder)
@@ -119,18 +123,19 @@ public static class EvalCommand
         private readonly RunRecipe _recipe;
         private readonly ClipModel _clip;
         private readonly VqganModel? _vqgan;
+        private readonly BigGanModel? _biggan;
         private readonly Net2NetTransformer? _transformer;
         private readonly TransformerPipeline? _pipeline;
         private readonly string? _transformerPath;
 
-        private EngineGenerator(RunRecipe recipe, ClipModel clip, VqganModel? vqgan) =>
-            (_recipe, _clip, _vqgan) = (recipe, clip, vqgan);
+        private EngineGenerator(RunRecipe recipe, ClipModel clip, VqganModel? vqgan, BigGanModel? biggan = null) =>
+            (_recipe, _clip, _vqgan, _biggan) = (recipe, clip, vqgan, biggan);
 
         private EngineGenerator(RunRecipe recipe, ClipModel clip, Net2NetTransformer transformer, TransformerPipeline pipeline, string transformerPath)
             : this(recipe, clip, null) =>
             (_transformer, _pipeline, _transformerPath) = (transformer, pipeline, transformerPath);
 
-        public static EngineGenerator Load(RunRecipe recipe, string? clipPath, ClipLoadOptions clipLoad, string? vqganPath, IAnsiConsole console)
+        public static EngineGenerator Load(RunRecipe recipe, string? clipPath, ClipLoadOptions clipLoad, string? vqganPath, string? bigganPath, IAnsiConsole console)
         {
             TorchRuntime.EnsureInitialized();
             if (recipe.IsTransformer) return LoadTransformer(recipe, clipPath, clipLoad, console);
@@ -138,19 +143,21 @@ public static class EvalCommand
             recipe.Validate();
             clipPath = GenerateCommand.ClipPath(clipPath);
             var vqgan = recipe.Generator == "vqgan" ? GenerateCommand.LoadVqgan(new GenerateCommand.GenerateSettings { Vqgan = vqganPath }).Item1 : null;
+            var biggan = recipe.Generator == BigSleepGenerator.GeneratorName ? GenerateCommand.LoadBigGan(bigganPath).Item1 : null;
             var clip = GenerateCommand.LoadClip(clipPath, clipLoad, console);
             try
             {
                 // every setting checked once, before the first picture
-                using var probe = (recipe with { Prompt = "a red circle", Starts = 1 }).CreateRun(clip, vqgan);
+                using var probe = (recipe with { Prompt = "a red circle", Starts = 1 }).CreateRun(clip, vqgan, biggan);
             }
             catch
             {
                 clip.Dispose();
                 vqgan?.Dispose();
+                biggan?.Dispose();
                 throw;
             }
-            return new EngineGenerator(recipe, clip, vqgan);
+            return new EngineGenerator(recipe, clip, vqgan, biggan);
         }
 
         /// <summary>The transformer pipeline on the --transformer model (or the shipped one); every setting checked on a probe prompt first.</summary>
@@ -188,16 +195,16 @@ public static class EvalCommand
                 var grid = _pipeline.PlanGrid(s.Size is null ? null : RunRecipe.ParseSize(s.Size).Width, s.Size is null ? null : RunRecipe.ParseSize(s.Size).Height, s.Transformer.Window);
                 return FormattableString.Invariant($"{Path.GetFileName(_transformerPath)} ({_transformer!.CondStage.Description}), {s.Transformer.Describe()}, {s.CutMethod} ranking cutouts, seed {s.Seed}, {grid.Width}x{grid.Height}");
             }
-            var (width, height) = s.Size is null ? RunRecipe.DefaultSize(_clip) : RunRecipe.ParseSize(s.Size);
+            var (width, height) = _biggan is not null ? (_biggan.ImageSize, _biggan.ImageSize) : s.Size is null ? RunRecipe.DefaultSize(_clip) : RunRecipe.ParseSize(s.Size);
             var size = FormattableString.Invariant($"{width}x{height}");
-            return FormattableString.Invariant($"{s.Steps} steps{(s.Generator == "vqgan" ? $", init {s.Init}" : "")}{(s.Starts > 1 ? $" (best of {s.Starts} starts after {s.TrialSteps})" : "")}, {s.CutCount} {s.CutMethod} cutouts{(s.Augment is null ? "" : $" ({s.Augment})")}, {s.Optimizer} lr {s.LearningRate}, seed {s.Seed}, {size}");
+            return FormattableString.Invariant($"{s.Steps} steps{(s.Generator == "vqgan" ? $", init {s.Init}" : "")}{(s.Starts > 1 ? $" (best of {s.Starts} starts after {s.TrialSteps})" : "")}, {s.CutCount} {s.CutMethod} cutouts{(s.Augment is null ? "" : $" ({s.Augment})")}, {s.Optimizer} lr {s.LearningRate}, {s.PromptLoss} prompt loss{(_biggan is not null ? $", EMA {s.EmaDecay ?? 0}{(s.MaxClasses is int k ? $", {k} classes" : "")}" : "")}, seed {s.Seed}, {size}");
         }
 
         public Tensor Generate(string prompt)
         {
             var recipe = _recipe with { Prompt = prompt };
             if (_pipeline is not null) return recipe.RunTransformer(_pipeline).Image.ToTensor();
-            using var run = recipe.CreateBestRun(_clip, _vqgan);
+            using var run = recipe.CreateBestRun(_clip, _vqgan, biggan: _biggan);
             run.Step(Math.Max(0, recipe.Steps - run.StepCount));
             return run.CurrentImage().ToTensor();
         }
@@ -208,6 +215,7 @@ public static class EvalCommand
             _transformer?.Dispose();
             _clip.Dispose();
             _vqgan?.Dispose();
+            _biggan?.Dispose();
         }
     }
 }
