@@ -54,6 +54,55 @@ public class GenerateCommandTests : IDisposable
         Assert.Equal(ImageIO.Load(outPath).data<float>().ToArray(), ImageIO.Load(again).data<float>().ToArray());
     }
 
+    /// <summary>The biggan-deep-tiny fixture as a user has it: pytorch_model.bin with its config.json, in a folder.</summary>
+    private string BigGanFolder()
+    {
+        var folder = Path.Combine(_dir, "biggan-deep-tiny");
+        Directory.CreateDirectory(folder);
+        foreach (var name in new[] { "pytorch_model.bin", "config.json" })
+            File.Copy(TestSetup.Fixtures("biggan-deep-tiny", name), Path.Combine(folder, name));
+        return folder;
+    }
+
+    [Fact]
+    public void BigganDrawsWithBigSleepsDefaultsAndResumes()
+    {
+        var biggan = BigGanFolder();
+        var straight = Path.Combine(_dir, "sleep.png");
+        string[] Args(string output, params string[] more) =>
+            new[] { "a red rose", "--clip", TinyModels.ClipPath, "--biggan", biggan, "--cutn", "3", "--seed", "2", "--out", output }.Concat(more).ToArray();
+        var (code, text) = Generate(Args(straight, "--steps", "4"));
+        Assert.True(code == 0, text);
+        var chunks = ImageIO.ReadPngText(straight);
+        Assert.Equal("biggan", chunks["generator"]);   // --biggan alone chooses the generator
+        Assert.Equal("32x32", chunks["size"]);
+        Assert.Equal("pytorch_model.bin", chunks["biggan"]);
+        Assert.Contains("\"LearningRate\":0.07", chunks["options"]);   // Big Sleep's defaults where none is given
+        Assert.Contains("\"CutMethod\":\"BigSleep\"", chunks["options"]);
+        Assert.Contains("--prompt-loss cosine", chunks["command"]);
+        Assert.Contains("--ema-decay 0.5", chunks["command"]);
+
+        // a run folder resumes to the same picture, the moving average included
+        var first = Path.Combine(_dir, "sleep-first.png");
+        var runDir = Path.Combine(_dir, "sleep.run");
+        Assert.Equal(0, Generate(Args(first, "--steps", "2", "--run-dir", runDir)).Code);
+        var resumed = Path.Combine(_dir, "sleep-resumed.png");
+        (code, text) = Generate("--resume", runDir, "--clip", TinyModels.ClipPath, "--biggan", biggan, "--steps", "4", "--out", resumed);
+        Assert.True(code == 0, text);
+        Assert.Equal(ImageIO.Load(straight).data<float>().ToArray(), ImageIO.Load(resumed).data<float>().ToArray());
+
+        // a given option wins over Big Sleep's default; a size the BigGAN cannot draw and a file that is not a BigGAN are named
+        var mine = Path.Combine(_dir, "sleep-lr.png");
+        Assert.Equal(0, Generate(Args(mine, "--steps", "1", "--lr", "0.2")).Code);
+        Assert.Contains("\"LearningRate\":0.2", ImageIO.ReadPngText(mine)["options"]);
+        (code, text) = Generate(Args(Path.Combine(_dir, "big.png"), "--steps", "1", "--size", "64"));
+        Assert.NotEqual(0, code);
+        Assert.Contains("draws at its model's size, 32x32", text);
+        (code, text) = Generate(new[] { "a red rose", "--clip", TinyModels.ClipPath, "--biggan", TinyModels.VqganPath, "--steps", "1", "--out", Path.Combine(_dir, "v.png") });
+        Assert.NotEqual(0, code);
+        Assert.Contains("not a BigGAN", text);
+    }
+
     [Fact]
     public void ARunFolderResumesToTheSamePictureAsAStraightRun()
     {
