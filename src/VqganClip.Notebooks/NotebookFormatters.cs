@@ -30,6 +30,7 @@ public static class NotebookFormatters
         Add<ImageGridView>(g => g.ToHtml(), g => g.ToString());
         Add<LossChart>(c => c.ToHtml(), c => c.ToString());
         Add<ZeroShotScores>(s => s.ToHtml(), s => s.ToString());
+        Add<PlotlyFigure>(ClassVectorCharts.ToHtml, f => $"plotly figure ({f.Data.Count} traces)");
         Add<VqganClip.Models.Clip.ZeroShotResult>(
             r => string.Concat(Enumerable.Range(0, r.Probabilities.Length).Select(i => ZeroShotScores.FromResult(r, i).ToHtml())),
             r => string.Join("\n", Enumerable.Range(0, r.Probabilities.Length).Select(i => ZeroShotScores.FromResult(r, i).ToString())));

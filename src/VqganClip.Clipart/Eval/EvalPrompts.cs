@@ -62,4 +62,19 @@ public static class EvalPrompts
         "a purple moon on the left at night",
         "a small white cloud at the top in the sky",
     ];
+
+    /// <summary>
+    /// The fixed prompts that name one object (with its colour, position or size, some with a background), in their
+    /// order in <see cref="Fixed"/>: what a generator of single objects, such as a class-conditional BigGAN trained on
+    /// single-object scenes, is graded on.
+    /// </summary>
+    public static IReadOnlyList<string> SingleObject { get; } = Fixed.Where(p => CaptionParser.Parse(p).Objects.Count == 1).ToList();
+
+    /// <summary>A named prompt set: "all" (<see cref="Fixed"/>) or "single" (<see cref="SingleObject"/>).</summary>
+    public static IReadOnlyList<string> Named(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "all" => Fixed,
+        "single" => SingleObject,
+        _ => throw new ArgumentException($"The prompt set '{name}' is not one of: all, single."),
+    };
 }

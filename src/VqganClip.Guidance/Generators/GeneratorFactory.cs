@@ -44,7 +44,8 @@ public static class GeneratorFactory
                 if (biggan.ImageSize != spec.Width || biggan.ImageSize != spec.Height)
                     throw new ArgumentException($"The saved biggan run drew {spec.Width}x{spec.Height} pictures but this BigGAN draws {biggan.ImageSize}x{biggan.ImageSize}: resume it with the same model.", nameof(biggan));
                 var maxClasses = S("maxClasses", "");
-                var emaDecay = S("emaDecay", "");
+                // a spec without the key gets Big Sleep's command-line average; an empty value means none
+                var emaDecay = S("emaDecay", Guidance.BigSleep.BigSleepDefaults.CliEmaDecay.ToString("R", CultureInfo.InvariantCulture));
                 return new BigSleepGenerator(biggan,
                     maxClasses.Length == 0 ? null : int.Parse(maxClasses, CultureInfo.InvariantCulture),
                     emaDecay.Length == 0 ? null : double.Parse(emaDecay, CultureInfo.InvariantCulture), device);

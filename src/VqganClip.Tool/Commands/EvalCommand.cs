@@ -40,6 +40,7 @@ public static class EvalCommand
         var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads" };
         var images = new Option<DirectoryInfo?>("--images") { Description = "Also save each picture here (NN-prompt.png)" };
         var promptsFile = new Option<FileInfo?>("--prompts") { Description = "Text file with one prompt per line (default: the fixed evaluation prompts)" };
+        var promptSet = new Option<string>("--set") { Description = "The fixed prompts to use: all (48) | single (the 32 that name one object: a single-object generator such as biggan is graded on these)", DefaultValueFactory = _ => "all" };
         var limit = new Option<int?>("--limit") { Description = "Only the first N prompts" };
         var classifier = new Option<string?>("--classifier") { Description = $"Judge classifier (default: {ObjectClassifier.DefaultRelativePath} found upward)" };
         var markdown = new Option<FileInfo?>("--report") { Description = "Also write the report as Markdown to this file" };
@@ -51,12 +52,12 @@ public static class EvalCommand
         };
         var clipOptions = ClipOptions.AddTo(command);
         recipe.AddTo(command, includeGenerator: false);
-        foreach (var o in new Option[] { threads, images, promptsFile, limit, classifier, markdown }) command.Options.Add(o);
+        foreach (var o in new Option[] { threads, images, promptsFile, promptSet, limit, classifier, markdown }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             IEnumerable<string> prompts = parse.GetValue(promptsFile) is { } file
                 ? File.ReadAllLines(file.FullName).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#'))
-                : EvalPrompts.Fixed;
+                : EvalPrompts.Named(parse.GetValue(promptSet)!);
             if (parse.GetValue(limit) is int n) prompts = prompts.Take(n);
             var list = prompts.ToList();
             foreach (var p in list) CaptionParser.Parse(p);   // a prompt outside the clipart grammar is named before any model loads

@@ -22,6 +22,17 @@ public class EvaluatorTests
     }
 
     [Fact]
+    public void The_single_object_set_is_every_fixed_prompt_with_one_object_in_order()
+    {
+        Assert.Equal(32, EvalPrompts.SingleObject.Count);
+        Assert.All(EvalPrompts.SingleObject, p => Assert.Single(CaptionParser.Parse(p).Objects));
+        Assert.Equal(EvalPrompts.Fixed.Where(EvalPrompts.SingleObject.Contains), EvalPrompts.SingleObject);
+        Assert.Same(EvalPrompts.Fixed, EvalPrompts.Named("all"));
+        Assert.Same(EvalPrompts.SingleObject, EvalPrompts.Named(" Single "));
+        Assert.Contains("not one of: all, single", Assert.Throws<ArgumentException>(() => EvalPrompts.Named("singles")).Message);
+    }
+
+    [Fact]
     public void Reference_renders_satisfy_every_fixed_prompt()
     {
         var report = Evaluator.Run(Evaluator.RenderReference, EvalPrompts.Fixed, ClipartTestData.Judge);
