@@ -241,7 +241,8 @@ public static class BenchBigGanCommand
             .AddColumn("CLIP").AddColumn(new TableColumn("cutouts").RightAligned()).AddColumn(new TableColumn("s / step").RightAligned())
             .AddColumn(new TableColumn("BigGAN fwd+bwd (s)").RightAligned()).AddColumn(new TableColumn("CLIP + rest (s)").RightAligned())
             .AddColumn(new TableColumn("peak RSS (MB)").RightAligned());
-        string clipShort = figures.Clip;
+        // the CLIP's short name in the table (its full description is in the line above)
+        string clipShort = figures.Clip.Split(" (")[0];
         foreach (var r in figures.Rows)
             table.AddRow(r.Size.ToString(CultureInfo.InvariantCulture), FormattableString.Invariant($"{r.BigGanParameters / 1e6:F1} M"), clipShort,
                 r.Cutouts.ToString(CultureInfo.InvariantCulture), r.MedianSeconds.ToString("F2", CultureInfo.InvariantCulture),
