@@ -37,5 +37,16 @@ public class BigGanPublishedSizesTests
         using var model = new BigGanModel(config);
         long count = model.parameters().Sum(p => p.numel());
         Assert.Equal(millions, Math.Round(count / 1e6, 1));
+        Assert.Equal(config, BigGanConfig.Published(size));   // the library's copy of the published configs
+    }
+
+    [Fact]
+    public void Published_rejects_an_unpublished_size_and_keeps_the_layer_plan_at_another_width()
+    {
+        var e = Assert.Throws<ArgumentException>(() => BigGanConfig.Published(64));
+        Assert.StartsWith("BigGAN-deep was published at 128, 256, 512 px, not 64.", e.Message);
+        var narrow = BigGanConfig.Published(256, channelWidth: 4);
+        Assert.Equal(BigGanConfig.Published(256).Layers, narrow.Layers);
+        Assert.Equal(4, narrow.ChannelWidth);
     }
 }
