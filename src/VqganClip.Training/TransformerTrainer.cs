@@ -229,13 +229,35 @@ public sealed class TransformerTrainer : ITrainer
     public void SaveCheckpoint(string directory) =>
         TrainingCheckpoint.Save(directory, CheckpointKind, Step, Options.ToJson(), _model.Transformer, _optimizer);
 
-    /// <summary>Writes <paramref name="path"/> (.safetensors with taming's Net2NetTransformer names: first_stage_model.*,
-    /// cond_stage_model.bpe_ids, transformer.*) and its project YAML beside it (same stem, .yaml).</summary>
-    public void Export(string path) => _model.Save(path, new Dictionary<string, string>
+    /// <summary>
+    /// Writes <paramref name="path"/> (.safetensors with taming's Net2NetTransformer names: cond_stage_model.bpe_ids,
+    /// transformer.*) and its project YAML beside it (same stem, .yaml); the first stage goes to its own VQGAN file beside
+    /// them (the first stage's file name, .safetensors + .yaml), which the project YAML names as
+    /// <c>first_stage_config.params.ckpt_path</c>. Two files, so neither grows past what a repository should track and the
+    /// first stage also loads as a plain VQGAN.
+    /// </summary>
+    public void Export(string path)
     {
-        ["producer"] = "vqgan-clip train transformer",
-        ["step"] = Step.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    });
+        var full = Path.GetFullPath(path);
+        var step = Step.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var firstStageName = FirstStageFileName(Options.FirstStage, full);
+        VqganTrainer.Export(_model.FirstStage, Path.Combine(Path.GetDirectoryName(full)!, firstStageName), Step,
+            $"vqgan-clip train transformer (its frozen first stage, from {Path.GetFileName(Options.FirstStage)})");
+        _model.Save(full, new Dictionary<string, string>
+        {
+            ["producer"] = "vqgan-clip train transformer",
+            ["step"] = step,
+        }, firstStageFile: firstStageName);
+    }
+
+    /// <summary>The first stage's file name beside an export: the first stage's own name as .safetensors, unless that is the export's name.</summary>
+    public static string FirstStageFileName(string firstStage, string exportPath)
+    {
+        var name = Path.GetFileNameWithoutExtension(firstStage) + ".safetensors";
+        return string.Equals(name, Path.GetFileName(exportPath), StringComparison.Ordinal)
+            ? Path.GetFileNameWithoutExtension(firstStage) + "-first-stage.safetensors"
+            : name;
+    }
 
     public void Dispose()
     {

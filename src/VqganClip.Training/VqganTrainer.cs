@@ -179,14 +179,14 @@ public sealed class VqganTrainer : ITrainer
     /// (same stem, .yaml), which <see cref="VqganModel.Load"/> finds.</summary>
     public void Export(string path) => Export(_model, path, Step);
 
-    public static void Export(VqganModel model, string path, long step)
+    public static void Export(VqganModel model, string path, long step, string producer = "vqgan-clip train vqgan")
     {
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         var metadata = new Dictionary<string, string>
         {
             ["format"] = "pt",
-            ["producer"] = "vqgan-clip train vqgan",
+            ["producer"] = producer,
             ["target"] = VqganConfig.VQModelTarget,
             ["step"] = step.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };

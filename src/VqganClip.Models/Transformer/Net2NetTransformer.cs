@@ -320,14 +320,50 @@ public sealed class Net2NetTransformer : nn.Module
 
         // A Lightning checkpoint also holds the first stage's loss (LPIPS, discriminator): not needed here.
         using var stateDict = Checkpoint.Load(checkpoint, IsNet2NetTensorName);
+        if (config?.FirstStage.CkptPath is { } ckptPath && !stateDict.ContainsKey(FirstStagePrefix + "encoder.conv_in.weight"))
+        {
+            // The first stage lives in its own file, named by first_stage_config.params.ckpt_path (taming's VQModel
+            // loads it at construction).
+            var firstStagePath = ResolveFirstStagePath(ckptPath, configPath, checkpoint);
+            using var firstStageWeights = Checkpoint.Load(firstStagePath, VqganCheckpointLayout.IsVqganTensorName);
+            return FromStateDict(stateDict, config, hints, device, firstStageWeights);
+        }
         return FromStateDict(stateDict, config, hints, device);
     }
+
+    /// <summary>
+    /// Where <c>first_stage_config.params.ckpt_path</c> points: an absolute path as is; a relative one beside the YAML
+    /// that names it (or beside the checkpoint when the YAML came from its metadata), then from the working directory
+    /// (taming's convention, which resolves against the directory main.py runs in).
+    /// </summary>
+    private static string ResolveFirstStagePath(string ckptPath, string? configPath, string checkpoint)
+    {
+        if (Path.IsPathRooted(ckptPath))
+            return File.Exists(ckptPath) ? ckptPath : throw MissingFirstStage(ckptPath, new[] { ckptPath }, checkpoint);
+        var tried = new List<string>();
+        foreach (var folder in new[] { configPath is null ? null : Path.GetDirectoryName(Path.GetFullPath(configPath)), Path.GetDirectoryName(Path.GetFullPath(checkpoint)), Directory.GetCurrentDirectory() })
+        {
+            if (folder is null) continue;
+            var candidate = Path.Combine(folder, ckptPath);
+            if (tried.Contains(candidate)) continue;
+            tried.Add(candidate);
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw MissingFirstStage(ckptPath, tried, checkpoint);
+    }
+
+    private static FileNotFoundException MissingFirstStage(string ckptPath, IEnumerable<string> tried, string checkpoint) =>
+        new($"Transformer checkpoint '{checkpoint}' holds no first stage, and its first_stage_config.params.ckpt_path " +
+            $"'{ckptPath}' was not found (looked at {string.Join(", ", tried)}). Put the first-stage VQGAN file there.", ckptPath);
 
     /// <summary>
     /// Builds a transformer from a state dict in memory (tensors copied; the state dict stays the caller's), with
     /// <paramref name="config"/> or, when null, the configuration inferred from the tensors and <paramref name="hints"/>.
     /// </summary>
-    public static Net2NetTransformer FromStateDict(StateDict stateDict, TransformerConfig? config = null, TransformerLoadHints? hints = null, Device? device = null)
+    /// <param name="firstStageWeights">The first stage's own checkpoint (its tensors at the top level or under a known VQGAN
+    /// prefix) when <paramref name="stateDict"/> holds none: a model saved with its first stage in a separate file.</param>
+    public static Net2NetTransformer FromStateDict(StateDict stateDict, TransformerConfig? config = null, TransformerLoadHints? hints = null, Device? device = null,
+        StateDict? firstStageWeights = null)
     {
         ArgumentNullException.ThrowIfNull(stateDict);
         TorchRuntime.EnsureInitialized();
@@ -339,15 +375,25 @@ public sealed class Net2NetTransformer : nn.Module
             if (!TransformerConfig.TryInferFromStateDict(stateDict, hints, out config, out var problem))
                 throw new CheckpointFormatException(path, stateDict.Format, $"cannot read the transformer's configuration from the weights: {problem}");
         }
-        if (!stateDict.ContainsKey(FirstStagePrefix + "encoder.conv_in.weight"))
+        string? firstStagePrefix = FirstStagePrefix;
+        var firstStageSource = stateDict;
+        if (firstStageWeights is not null && !stateDict.ContainsKey(FirstStagePrefix + "encoder.conv_in.weight"))
+        {
+            firstStageSource = firstStageWeights;
+            firstStagePrefix = VqganCheckpointLayout.FindPrefix(firstStageWeights)
+                ?? throw new CheckpointFormatException(firstStageWeights.SourcePath ?? "(first stage in memory)", firstStageWeights.Format,
+                    "the transformer's first stage file is not a VQGAN: " + VqganCheckpointLayout.DescribeNotVqgan(firstStageWeights.Keys));
+        }
+        else if (!stateDict.ContainsKey(FirstStagePrefix + "encoder.conv_in.weight"))
             throw new CheckpointFormatException(path, stateDict.Format,
-                $"it holds transformer.* tensors but no first stage ({FirstStagePrefix}encoder.conv_in.weight): a Net2NetTransformer needs its VQGAN to decode.");
+                $"it holds transformer.* tensors but no first stage ({FirstStagePrefix}encoder.conv_in.weight), and its configuration names no " +
+                "first_stage_config.params.ckpt_path: a Net2NetTransformer needs its VQGAN to decode.");
 
         var target = device ?? TorchRuntime.DefaultDevice;
         var parts = new List<IDisposable>();
         try
         {
-            var firstStage = VqganModel.FromStateDictUnder(stateDict, FirstStagePrefix, config!.FirstStage, target);
+            var firstStage = VqganModel.FromStateDictUnder(firstStageSource, firstStagePrefix, config!.FirstStage with { StateDictPrefix = firstStagePrefix }, target);
             parts.Add(firstStage);
             VqganModel? condStage = null;
             if (config.Conditioning.Kind == ConditioningKind.Vqgan)
@@ -378,19 +424,25 @@ public sealed class Net2NetTransformer : nn.Module
     /// the YAML is also stored in the file's metadata, so the file loads on its own.
     /// </summary>
     /// <param name="metadata">String metadata stored in the file's header (producer, step, ...).</param>
-    public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <param name="firstStageFile">When given, the first stage is not written into <paramref name="path"/>: the YAML's
+    /// <c>first_stage_config.params.ckpt_path</c> names this file (a path relative to <paramref name="path"/>'s folder,
+    /// e.g. a VQGAN safetensors beside it), which must exist when the model is loaded. Keeps each file small and lets the
+    /// first stage be loaded as a VQGAN on its own.</param>
+    public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null, string? firstStageFile = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var yaml = Config.ToYaml();
+        var config = firstStageFile is null ? Config : Config with { FirstStage = Config.FirstStage with { CkptPath = firstStageFile } };
+        var yaml = config.ToYaml();
         var header = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>())
         {
             ["format"] = "pt",
             ["target"] = TransformerConfig.Net2NetTarget,
             [ConfigMetadataKey] = yaml,
         };
-        SafeTensors.Write(full, state_dict().Select(kv => (kv.Key, kv.Value.detach().contiguous())), header);
+        var tensors = state_dict().Where(kv => firstStageFile is null || !kv.Key.StartsWith(FirstStagePrefix, StringComparison.Ordinal));
+        SafeTensors.Write(full, tensors.Select(kv => (kv.Key, kv.Value.detach().contiguous())), header);
         File.WriteAllText(Path.ChangeExtension(full, ".yaml"), yaml);
     }
 

@@ -127,6 +127,7 @@ public sealed partial record VqganConfig
             NEmbed = RequiredInt(parameters, "n_embed", where, $"{at}.params"),
             DdConfig = ddConfig,
             Remap = NullableScalar(parameters, "remap"),
+            CkptPath = NullableScalar(parameters, "ckpt_path"),
             // VQModel/GumbelVQ don't pass unknown_index on; the quantizers' default is "random".
             SaneIndexShape = !gumbel && Bool(parameters, "sane_index_shape", false, where, $"{at}.params"),
             KlWeight = gumbel ? Double(parameters, "kl_weight", 1e-8, where, $"{at}.params") : 1e-8,

@@ -30,6 +30,7 @@ public sealed partial record VqganConfig
         sb.Append("  params:\n");
         sb.Append($"    embed_dim: {config.EmbedDim}\n");
         sb.Append($"    n_embed: {config.NEmbed}\n");
+        if (config.CkptPath is not null) sb.Append($"    ckpt_path: {config.CkptPath}\n");
         sb.Append("    ddconfig:\n");
         sb.Append($"      double_z: {B(d.DoubleZ)}\n");
         sb.Append($"      z_channels: {d.ZChannels}\n");

@@ -41,6 +41,13 @@ public sealed partial record VqganConfig
     /// </summary>
     public string? Remap { get; init; }
 
+    /// <summary>
+    /// <c>ckpt_path</c>: a checkpoint whose weights this model takes at construction (taming's <c>VQModel.__init__</c>
+    /// calls <c>init_from_ckpt</c>), as the YAML names it, or null. A Net2NetTransformer's <c>first_stage_config</c> uses it
+    /// when the first stage's weights live in their own file (see <c>Net2NetTransformer.Load</c>).
+    /// </summary>
+    public string? CkptPath { get; init; }
+
     /// <summary><c>unknown_index</c> for remapping: "random", "extra" or an integer.</summary>
     public string RemapUnknownIndex { get; init; } = "random";
 

@@ -98,6 +98,49 @@ public sealed class CaptionConditioningTests
     }
 
     [Fact]
+    public void A_model_saved_with_its_first_stage_in_its_own_file_reloads_identically()
+    {
+        using var model = CaptionModel();
+        var dir = TempDir();
+        var path = Path.Combine(dir, "split.safetensors");
+        var firstStagePath = Path.Combine(dir, "first-stage.safetensors");
+        SafeTensors.Write(firstStagePath, model.FirstStage.state_dict().Select(kv => (kv.Key, kv.Value.detach().contiguous())));
+        model.Save(path, firstStageFile: "first-stage.safetensors");
+
+        Assert.DoesNotContain(Checkpoint.Inspect(path).Tensors, t => t.Name.StartsWith(Net2NetTransformer.FirstStagePrefix, StringComparison.Ordinal));
+        Assert.Contains("ckpt_path: first-stage.safetensors", File.ReadAllText(Path.ChangeExtension(path, ".yaml")));
+
+        using var c = ((ITextConditioning)model.CondStage).EncodeText(["a blue circle on the left", "a red star"]);
+        using var z = randint(0, 48, [2, 64], dtype: ScalarType.Int64);
+        using var logits = model.ForwardTokens(z, c).Logits;
+        using var picture = model.DecodeToImage(z, 8, 8);
+        // with the YAML beside it, and alone (the YAML in its metadata), from another working directory
+        var bare = Path.Combine(dir, "bare.safetensors");
+        File.Copy(path, bare);
+        foreach (var file in new[] { path, bare })
+        {
+            using var loaded = Net2NetTransformer.Load(file);
+            Assert.Equal("first-stage.safetensors", loaded.Config.FirstStage.CkptPath);
+            using var again = loaded.ForwardTokens(z, c).Logits;
+            AssertIdentical(logits, again, $"logits of {Path.GetFileName(file)}");
+            using var decoded = loaded.DecodeToImage(z, 8, 8);
+            AssertIdentical(picture, decoded, $"pictures of {Path.GetFileName(file)}");
+        }
+
+        // the first stage missing: the error names ckpt_path and where it looked
+        File.Move(firstStagePath, firstStagePath + ".moved");
+        var missing = Assert.Throws<FileNotFoundException>(() => Net2NetTransformer.Load(path));
+        Assert.Contains("ckpt_path 'first-stage.safetensors' was not found", missing.Message);
+        Assert.Contains(firstStagePath, missing.Message);
+
+        // something that is not a VQGAN in its place
+        using (var notVqgan = zeros(3)) SafeTensors.Write(firstStagePath, [("logit_scale", notVqgan)]);
+        var wrong = Assert.Throws<CheckpointFormatException>(() => Net2NetTransformer.Load(path));
+        Assert.Contains("first stage file is not a VQGAN", wrong.Message);
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
     public void Sampling_draws_only_image_codes_even_where_caption_tokens_are_likelier()
     {
         using var model = CaptionModel();

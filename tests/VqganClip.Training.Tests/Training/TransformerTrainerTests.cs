@@ -1,0 +1,63 @@
+using VqganClip.Clipart;
+using VqganClip.Models.IO;
+using VqganClip.Models.Transformer;
+using VqganClip.Models.Vqgan;
+using static TorchSharp.torch;
+using static VqganClip.Training.Tests.Training.TrainingTestSupport;
+
+namespace VqganClip.Training.Tests.Training;
+
+/// <summary>The transformer trainer's export: the GPT's file and its first stage's own file, which the YAML names.</summary>
+public sealed class TransformerTrainerTests
+{
+    private static readonly string[] Words = ["a", "red", "blue", "circle", "star", "on", "left", "right"];
+
+    [Fact]
+    public void The_export_writes_the_first_stage_beside_the_transformer_and_reloads_identically() => SingleThreaded(() =>
+    {
+        var dir = TempDirectory();
+        try
+        {
+            var firstStagePath = Path.Combine(dir, "runs", "tiny-vqgan.safetensors");
+            using (var vqgan = new VqganTrainer(TinyVqgan(steps: 1), renderThreads: 1))
+            {
+                vqgan.TrainStep();
+                vqgan.Export(firstStagePath);
+            }
+            var options = new TransformerTrainingOptions
+            {
+                FirstStage = firstStagePath, Steps = 2, BatchSize = 2, WarmupSteps = 1, Layers = 1, Heads = 1, Width = 16,
+            };
+            using var trainer = new TransformerTrainer(options, Words, renderThreads: 1);
+            trainer.TrainStep();
+            var path = Path.Combine(dir, "data", "tiny-transformer.safetensors");
+            trainer.Export(path);
+
+            var firstStageCopy = Path.Combine(dir, "data", "tiny-vqgan.safetensors");
+            Assert.True(File.Exists(firstStageCopy), "the first stage is written beside the transformer");
+            Assert.True(File.Exists(Path.ChangeExtension(firstStageCopy, ".yaml")));
+            Assert.Contains("ckpt_path: tiny-vqgan.safetensors", File.ReadAllText(Path.ChangeExtension(path, ".yaml")));
+            Assert.DoesNotContain(SafeTensors.ReadHeader(path).Tensors, t => t.Name.StartsWith(Net2NetTransformer.FirstStagePrefix, StringComparison.Ordinal));
+
+            using var original = VqganModel.Load(firstStagePath);
+            using var loaded = Net2NetTransformer.Load(path);
+            var reloaded = loaded.FirstStage.state_dict();
+            foreach (var (name, tensor) in original.state_dict())
+                Assert.True(Same(tensor, reloaded[name]), $"first stage tensor {name} changed on the way through the export");
+            var trained = trainer.Model.Transformer.state_dict();
+            foreach (var (name, tensor) in loaded.Transformer.state_dict())
+                Assert.True(Same(trained[name], tensor), $"GPT tensor {name} differs after reloading");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    });
+
+    [Theory]
+    [InlineData("runs/clipart-vqgan-f8.safetensors", "clipart-transformer.safetensors", "clipart-vqgan-f8.safetensors")]
+    [InlineData("runs/last.ckpt", "data/model.safetensors", "last.safetensors")]
+    [InlineData("runs/model.ckpt", "data/model.safetensors", "model-first-stage.safetensors")]
+    public void The_first_stage_file_is_named_after_the_first_stage_unless_that_is_the_exports_name(string firstStage, string export, string expected) =>
+        Assert.Equal(expected, TransformerTrainer.FirstStageFileName(firstStage, export));
+}
