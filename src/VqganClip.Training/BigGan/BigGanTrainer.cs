@@ -199,7 +199,7 @@ public sealed class BigGanTrainer : ITrainer
     }
 
     /// <summary>A copy of G_ema with standing statistics accumulated and spectral norms folded, in eval mode (cached per step).</summary>
-    private BigGanModel Prepared()
+    internal BigGanModel Prepared()
     {
         if (_prepared is { } p && p.Step == Step) return p.Model;
         _prepared?.Model.Dispose();
@@ -328,6 +328,18 @@ public static class StandingStatistics
 public static class BigGanClassAccuracy
 {
     public sealed record Result(int Samples, double Accuracy, double ColourAccuracy, double Truncation);
+
+    /// <summary>One sample per class, class id order ([120, 3, 64, 64] in [0, 1]; a grid of 12 kinds × 10 colours when saved as 10 a row).</summary>
+    public static Tensor OnePerClass(BigGanModel model, double truncation, int seed = 20_240_601)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var scope = NewDisposeScope();
+        using var generator = new torch.Generator((ulong)seed);
+        var ids = Enumerable.Range(0, model.Config.NumClasses).ToArray();
+        var z = BigGanInputs.TruncatedNoise(ids.Length, model.Config.ZDim, truncation, generator);
+        using var _ = no_grad();
+        return ((model.Forward(z, BigGanInputs.OneHot(ids, ids.Length), truncation) + 1) / 2).clamp(0, 1).MoveToOuterDisposeScope();
+    }
 
     public static Result Run(BigGanModel model, int samples, double truncation, SceneJudge judge, int seed = 20_240_601)
     {

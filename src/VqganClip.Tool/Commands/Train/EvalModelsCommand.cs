@@ -25,10 +25,11 @@ public static class EvalModelsCommand
         var scenes = new Option<int>("--scenes") { Description = "Held-out scenes (CLIP: groups of 100)", DefaultValueFactory = _ => 1000 };
         var biggan = new Option<string?>("--biggan") { Description = $"Clipart BigGAN to evaluate (default {TrainBigGanCommand.DefaultOutput}, skipped when absent; 'none' to skip)" };
         var truncation = new Option<double>("--truncation") { Description = "BigGAN: truncation of the samples", DefaultValueFactory = _ => new BigGanTrainingOptions().EvalTruncation };
+        var grid = new Option<string?>("--biggan-grid") { Description = "BigGAN: also write one sample per class (class id order, 10 colours a row) to this image file" };
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads (0 = torch's default)", DefaultValueFactory = _ => 1 };
         var command = new Command("eval-models", "Print the shipped clipart models' held-out figures: VQGAN PSNR, CLIP top-1 caption retrieval, BigGAN class accuracy")
         {
-            vqgan, clip, biggan, truncation, scenes, threads,
+            vqgan, clip, biggan, truncation, grid, scenes, threads,
         };
         command.SetAction(parse =>
         {
@@ -62,6 +63,12 @@ public static class EvalModelsCommand
                 using var model = BigGanModel.Load(bigganPath);
                 var judge = new SceneJudge(ObjectClassifier.LoadDefault());
                 int samples = (count + ClipartClasses.Count - 1) / ClipartClasses.Count * ClipartClasses.Count;
+                if (parse.GetValue(grid) is { } gridPath)
+                {
+                    using var pictures = BigGanClassAccuracy.OnePerClass(model, parse.GetValue(truncation));
+                    using var sheet = VqganClip.Models.Images.ImageGrid.Make(pictures.unbind(0), columns: 10);
+                    VqganClip.Models.Images.ImageIO.Save(sheet, gridPath);
+                }
                 var r = BigGanClassAccuracy.Run(model, samples, parse.GetValue(truncation), judge);
                 AnsiConsole.WriteLine($"BigGAN {bigganPath}: class accuracy {r.Accuracy:P1} (the judge accepts \"a <colour> <kind>\" for {r.Samples} samples, " +
                                       $"every class {r.Samples / ClipartClasses.Count} times, truncation {r.Truncation}); colour and presence alone {r.ColourAccuracy:P1}");
