@@ -11,22 +11,22 @@ public class BigSleepPerBlockParityTests
     static BigSleepPerBlockParityTests() => TransformerTestSupport.EnsureTorch();
 
     // The fixture has only model.safetensors; its config is the one in the manifest (the same as biggan-deep-tiny's config.json).
-    private static BigGanModel Load() => BigGanModel.Load(Fixture(BigSleep, "model.safetensors"), Fixture(Deep, "config.json"));
+    private static BigGanModel Load() => BigGanModel.Load(Fixture(BigGanTestSupport.BigSleep, "model.safetensors"), Fixture(Deep, "config.json"));
 
     [Fact]
     public void Per_block_image_and_gradients_match_big_sleep()
     {
         using var model = Load();
-        using var io = Io(BigSleep);
+        using var io = Io(BigGanTestSupport.BigSleep);
         using var scope = NewDisposeScope();
         Assert.Equal(io["inputs.normu"].shape[0], model.NumLatents);
         var normu = io["inputs.normu"].clone().requires_grad_(true);
         var cls = io["inputs.cls"].clone().requires_grad_(true);
         var image01 = (model.ForwardPerBlock(normu, cls.sigmoid(), 1.0) + 1) / 2;
-        AssertClose(io["outputs.image01"], image01, "image01", Tolerance(BigSleep));
+        AssertClose(io["outputs.image01"], image01, "image01", Tolerance(BigGanTestSupport.BigSleep));
         (image01 * io["inputs.readout"]).sum().backward();
-        AssertClose(io["outputs.grad_normu"], normu.grad!, "grad_normu", Tolerance(BigSleep));
-        AssertClose(io["outputs.grad_cls"], cls.grad!, "grad_cls", Tolerance(BigSleep));
+        AssertClose(io["outputs.grad_normu"], normu.grad!, "grad_normu", Tolerance(BigGanTestSupport.BigSleep));
+        AssertClose(io["outputs.grad_cls"], cls.grad!, "grad_cls", Tolerance(BigGanTestSupport.BigSleep));
     }
 
     [Fact]
