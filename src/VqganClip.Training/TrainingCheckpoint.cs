@@ -12,7 +12,8 @@ namespace VqganClip.Training;
 /// <list type="bullet">
 /// <item><c>state.json</c>: kind, step, the run's options (the run resumes with them), format version;</item>
 /// <item><c>model.safetensors</c>: every parameter and buffer, float32, exact;</item>
-/// <item><c>optimizer.bin</c>: TorchSharp's Adam state (step counts, first and second moments);</item>
+/// <item><c>optimizer.bin</c>: TorchSharp's Adam state (step counts, first and second moments); a trainer with more
+/// optimizers (a GAN's D) adds <c>optimizer-NAME.bin</c>;</item>
 /// <item><c>trainer.safetensors</c>: trainer-specific tensors (e.g. codebook usage counts), optional.</item>
 /// </list>
 /// Random state needs no file: batches and augmentations are functions of (seed, step), see <see cref="ClipartBatches"/>.
@@ -28,7 +29,8 @@ public static class TrainingCheckpoint
 
     /// <summary>Writes a checkpoint folder, replacing any checkpoint already there.</summary>
     public static void Save(string directory, string kind, long step, JsonObject options, nn.Module model,
-        OptimizerHelper optimizer, IEnumerable<(string Name, Tensor Tensor)>? trainerTensors = null)
+        OptimizerHelper optimizer, IEnumerable<(string Name, Tensor Tensor)>? trainerTensors = null,
+        IEnumerable<(string Name, OptimizerHelper Optimizer)>? moreOptimizers = null)
     {
         var full = Path.GetFullPath(directory);
         var temp = full + ".writing";
@@ -47,6 +49,8 @@ public static class TrainingCheckpoint
         File.WriteAllText(Path.Combine(temp, StateFile), state.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         SafeTensors.Write(Path.Combine(temp, ModelFile), model.state_dict().Select(kv => (kv.Key, kv.Value)));
         optimizer.save_state_dict(Path.Combine(temp, OptimizerFile));
+        foreach (var (name, more) in moreOptimizers ?? [])
+            more.save_state_dict(Path.Combine(temp, OptimizerFileOf(name)));
         if (trainerTensors is not null)
             SafeTensors.Write(Path.Combine(temp, TrainerFile), trainerTensors.Select(t => (t.Name, t.Tensor)));
 
@@ -109,9 +113,16 @@ public static class TrainingCheckpoint
         }
     }
 
-    /// <summary>Restores optimizer state saved with <see cref="Save"/>.</summary>
-    public static void LoadOptimizer(string directory, OptimizerHelper optimizer) =>
-        optimizer.load_state_dict(Path.Combine(directory, OptimizerFile));
+    /// <summary>Restores optimizer state saved with <see cref="Save"/> (<paramref name="name"/>: one of its <c>moreOptimizers</c>).</summary>
+    public static void LoadOptimizer(string directory, OptimizerHelper optimizer, string? name = null)
+    {
+        var path = Path.Combine(directory, name is null ? OptimizerFile : OptimizerFileOf(name));
+        if (!File.Exists(path)) throw new InvalidDataException($"Training checkpoint '{directory}' is incomplete: {Path.GetFileName(path)} is missing.");
+        optimizer.load_state_dict(path);
+    }
+
+    /// <summary>The file of a second (third, ...) optimizer of a trainer with several (a GAN's G and D): <c>optimizer-NAME.bin</c>.</summary>
+    public static string OptimizerFileOf(string name) => $"optimizer-{name}.bin";
 
     /// <summary>The trainer tensors of a checkpoint (empty when it has none). Caller disposes.</summary>
     public static StateDict LoadTrainerTensors(string directory)

@@ -67,6 +67,12 @@ public sealed class BigGanBatchNorm : nn.Module
     /// <summary>The standing variances [n_stats, C] (a buffer: do not dispose).</summary>
     public Tensor RunningVars => running_vars;
 
+    /// <summary>
+    /// Training mode only: when set, receives every forward's batch mean and biased variance [C] (detached, valid
+    /// during the call). A trainer accumulates the standing statistics with it (BigGAN-PyTorch's accumulate_standing_stats).
+    /// </summary>
+    public Action<Tensor, Tensor>? BatchStatisticsObserver { get; set; }
+
     /// <summary>Normalises x [B, C, H, W]; <paramref name="condition"/> [B, cond] is required for a conditional norm.</summary>
     public Tensor Forward(Tensor x, double truncation, Tensor? condition = null)
     {
@@ -76,6 +82,7 @@ public sealed class BigGanBatchNorm : nn.Module
         {
             mean = x.mean([0L, 2L, 3L]);
             variance = x.var([0L, 2L, 3L], unbiased: false);
+            BatchStatisticsObserver?.Invoke(mean.detach(), variance.detach());
         }
         else
         {
@@ -92,6 +99,15 @@ public sealed class BigGanBatchNorm : nn.Module
             var shift = offset!.forward(condition).unsqueeze(-1).unsqueeze(-1);
             // upstream's order of operations: (x - mean) / sqrt(var + eps) * weight + bias.
             return ((x - m) / (v + Eps).sqrt() * gain + shift).MoveToOuterDisposeScope();
+        }
+        if (training)
+        {
+            // F.batch_norm(training: false) refuses running statistics that carry a gradient (the batch's own do):
+            // the same arithmetic by hand, so gradients reach x through the batch statistics, weight and bias.
+            var m = mean.unsqueeze(0).unsqueeze(-1).unsqueeze(-1);
+            var v = variance.unsqueeze(0).unsqueeze(-1).unsqueeze(-1);
+            return ((x - m) / (v + Eps).sqrt() * weight!.unsqueeze(0).unsqueeze(-1).unsqueeze(-1)
+                    + bias!.unsqueeze(0).unsqueeze(-1).unsqueeze(-1)).MoveToOuterDisposeScope();
         }
         return F.batch_norm(x, mean, variance, weight, bias, training: false, momentum: 0.0, eps: Eps).MoveToOuterDisposeScope();
     }

@@ -39,12 +39,15 @@ public static class BigGanCheckpointLayout
     /// <summary>
     /// The config.json for a weights file: <c>&lt;prefix&gt;config.json</c> for a file named <c>&lt;prefix&gt;pytorch_model.bin</c>
     /// (the published S3 names, biggan-deep-128-pytorch_model.bin / biggan-deep-128-config.json), else
-    /// <c>config.json</c> in the same folder (the Hugging Face layout). Null when neither exists.
+    /// <c>&lt;stem&gt;.config.json</c> for <c>&lt;stem&gt;.safetensors</c> (the toolkit's own exports, e.g.
+    /// data/clipart-biggan.config.json), else <c>config.json</c> in the same folder (the Hugging Face layout). Null when none exists.
     /// </summary>
     public static string? FindConfigBeside(string weightsPath)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(weightsPath))!;
         var name = Path.GetFileName(weightsPath);
+        var stemConfig = ConfigPathBeside(weightsPath);
+        if (File.Exists(stemConfig)) return stemConfig;
         foreach (var suffix in new[] { "pytorch_model.bin", "model.safetensors" })
         {
             if (name.Length > suffix.Length && name.EndsWith(suffix, StringComparison.Ordinal))
@@ -56,4 +59,8 @@ public static class BigGanCheckpointLayout
         var plain = Path.Combine(dir, "config.json");
         return File.Exists(plain) ? plain : null;
     }
+
+    /// <summary><c>&lt;stem&gt;.config.json</c> beside <c>&lt;stem&gt;.safetensors</c> (or any weights file).</summary>
+    public static string ConfigPathBeside(string weightsPath) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(weightsPath))!, Path.GetFileNameWithoutExtension(weightsPath) + ".config.json");
 }

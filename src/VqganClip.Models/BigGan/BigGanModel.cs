@@ -188,9 +188,11 @@ public sealed class BigGanModel : nn.Module
 
     /// <summary>
     /// Writes the state dict as safetensors under upstream's names (weight_orig / weight_u / weight_v kept, so it loads
-    /// back, here or in PyTorch, exactly), with config.json in the safetensors metadata and beside the file.
+    /// back, here or in PyTorch, exactly), with config.json in the safetensors metadata and beside the file: <c>config.json</c>
+    /// in the same folder, or <paramref name="configPath"/> when given (<see cref="BigGanCheckpointLayout.ConfigPathBeside"/>:
+    /// <c>&lt;stem&gt;.config.json</c>, which <see cref="Load"/> also finds).
     /// </summary>
-    public void Save(string path)
+    public void Save(string path, string? configPath = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
@@ -203,7 +205,7 @@ public sealed class BigGanModel : nn.Module
             ["format"] = "pt",
             [BigGanCheckpointLayout.ConfigMetadataKey] = json,
         });
-        File.WriteAllText(Path.Combine(dir, "config.json"), json);
+        File.WriteAllText(configPath ?? Path.Combine(dir, "config.json"), json);
     }
 
     private static void CheckTruncation(double truncation)

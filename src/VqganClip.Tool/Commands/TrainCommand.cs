@@ -15,5 +15,6 @@ public static class TrainCommand
         TrainVqganCommand.Create(),
         TrainClipCommand.Create(),
         TrainTransformerCommand.Create(),
+        TrainBigGanCommand.Create(),
     };
 }

@@ -53,7 +53,7 @@ public class RecipeFileTests
     {
         var files = Directory.GetFiles(RecipeDirectory, "*.rsp").Select(Path.GetFileName).Order(StringComparer.Ordinal);
         Assert.Equal(
-            ["clip-1-contrastive.rsp", "clip-2-guided.rsp", "clip-3-guided.rsp", "judge.rsp",
+            ["biggan-1-clipart.rsp", "clip-1-contrastive.rsp", "clip-2-guided.rsp", "clip-3-guided.rsp", "judge.rsp",
              "transformer-1-vqgan-f8.rsp", "transformer-2-vqgan-f8-whole.rsp", "transformer-3-gpt.rsp", "transformer-4-gpt-longer.rsp", "vqgan-1.rsp", "vqgan-2.rsp"],
             files);
     }
@@ -97,6 +97,13 @@ public class RecipeFileTests
         Assert.Equal(2, vqgan2.GetValue<int>("--seed"));
         Assert.Equal(7e-4, vqgan2.GetValue<double>("--lr"));
         Assert.Equal("data/clipart-vqgan.safetensors", vqgan2.GetValue<string>("--out"));   // the default, left out so --out FILE can follow
+
+        var biggan = Parse("biggan-1-clipart.rsp");
+        Assert.Equal(1100L, biggan.GetValue<long?>("--steps"));
+        Assert.Equal(32, biggan.GetValue<int>("--batch"));
+        Assert.Equal(16, biggan.GetValue<int>("--g-channels"));
+        Assert.Equal(0.995, biggan.GetValue<double>("--ema-decay"));
+        Assert.Equal("data/clipart-biggan.safetensors", biggan.GetValue<string>("--out"));   // the default
 
         var clip1 = Parse("clip-1-contrastive.rsp");
         Assert.Equal(10000L, clip1.GetValue<long?>("--steps"));

@@ -2,7 +2,10 @@ using System.CommandLine;
 using Spectre.Console;
 using VqganClip.Cli;
 using VqganClip.Training;
+using VqganClip.Clipart.Judge;
+using VqganClip.Models.BigGan;
 using VqganClip.Models.Clip;
+using VqganClip.Training.BigGan;
 using VqganClip.Models.Runtime;
 using VqganClip.Models.Vqgan;
 
@@ -20,10 +23,13 @@ public static class EvalModelsCommand
         var vqgan = new Option<string?>("--vqgan") { Description = $"VQGAN to evaluate (default {TrainVqganCommand.DefaultOutput}; 'none' to skip)" };
         var clip = new Option<string?>("--clip") { Description = $"CLIP to evaluate (default {TrainClipCommand.DefaultOutput}; 'none' to skip)" };
         var scenes = new Option<int>("--scenes") { Description = "Held-out scenes (CLIP: groups of 100)", DefaultValueFactory = _ => 1000 };
+        var biggan = new Option<string?>("--biggan") { Description = $"Clipart BigGAN to evaluate (default {TrainBigGanCommand.DefaultOutput}, skipped when absent; 'none' to skip)" };
+        var truncation = new Option<double>("--truncation") { Description = "BigGAN: truncation of the samples", DefaultValueFactory = _ => new BigGanTrainingOptions().EvalTruncation };
+        var grid = new Option<string?>("--biggan-grid") { Description = "BigGAN: also write one sample per class (class id order, 10 colours a row) to this image file" };
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads (0 = torch's default)", DefaultValueFactory = _ => 1 };
-        var command = new Command("eval-models", "Print the shipped clipart models' held-out figures: VQGAN PSNR, CLIP top-1 caption retrieval")
+        var command = new Command("eval-models", "Print the shipped clipart models' held-out figures: VQGAN PSNR, CLIP top-1 caption retrieval, BigGAN class accuracy")
         {
-            vqgan, clip, scenes, threads,
+            vqgan, clip, biggan, truncation, grid, scenes, threads,
         };
         command.SetAction(parse =>
         {
@@ -49,6 +55,23 @@ public static class EvalModelsCommand
                                       $"text->image top-1 {r.TextToImageTop1:P1}; top-5 {r.ImageToTextTop5:P1}");
                 double kind = RetrievalEval.KindTop1(model, Math.Min(count, 300), renderThreads);
                 AnsiConsole.WriteLine($"CLIP {clipPath}: kind top-1 {kind:P1} (image picks its caption among its 12 object-kind variants, {Math.Min(count, 300)} held-out scenes; chance 8.3%)");
+            }
+            var bigganGiven = parse.GetValue(biggan);
+            var bigganPath = bigganGiven ?? TrainingConsole.RepoPath(TrainBigGanCommand.DefaultOutput);
+            if (bigganPath != "none" && (bigganGiven is not null || File.Exists(bigganPath)))
+            {
+                using var model = BigGanModel.Load(bigganPath);
+                var judge = new SceneJudge(ObjectClassifier.LoadDefault());
+                int samples = (count + ClipartClasses.Count - 1) / ClipartClasses.Count * ClipartClasses.Count;
+                if (parse.GetValue(grid) is { } gridPath)
+                {
+                    using var pictures = BigGanClassAccuracy.OnePerClass(model, parse.GetValue(truncation));
+                    using var sheet = VqganClip.Models.Images.ImageGrid.Make(pictures.unbind(0), columns: 10);
+                    VqganClip.Models.Images.ImageIO.Save(sheet, gridPath);
+                }
+                var r = BigGanClassAccuracy.Run(model, samples, parse.GetValue(truncation), judge);
+                AnsiConsole.WriteLine($"BigGAN {bigganPath}: class accuracy {r.Accuracy:P1} (the judge accepts \"a <colour> <kind>\" for {r.Samples} samples, " +
+                                      $"every class {r.Samples / ClipartClasses.Count} times, truncation {r.Truncation}); colour and presence alone {r.ColourAccuracy:P1}");
             }
             return 0;
         });

@@ -1,0 +1,96 @@
+using System.CommandLine;
+using VqganClip.Clipart.Judge;
+using VqganClip.Models.Runtime;
+using VqganClip.Training;
+using VqganClip.Training.BigGan;
+
+namespace VqganClip.Tool.Commands.Train;
+
+/// <summary>
+/// <c>vqgan-clip train biggan</c>: trains a small class-conditional BigGAN-deep (the toolkit's generator, a small
+/// config; BigGAN-deep's projection discriminator) on one-object clipart scenes, one class per (kind, colour), and
+/// exports G_ema with standing statistics as safetensors + .config.json + .classes.txt. Resumable from its run folder.
+/// </summary>
+public static class TrainBigGanCommand
+{
+    public const string DefaultOutput = "data/clipart-biggan.safetensors";
+
+    public static Command Create()
+    {
+        var d = new BigGanTrainingOptions();
+        var steps = new Option<long?>("--steps") { Description = $"Training steps (G steps; default {d.Steps}; with --resume: the run's own plan)" };
+        var batch = new Option<int>("--batch") { Description = "Images per step (real and fake each)", DefaultValueFactory = _ => d.BatchSize };
+        var gLr = new Option<double>("--g-lr") { Description = "G's Adam learning rate", DefaultValueFactory = _ => d.GLearningRate };
+        var dLr = new Option<double>("--d-lr") { Description = "D's Adam learning rate", DefaultValueFactory = _ => d.DLearningRate };
+        var dSteps = new Option<int>("--d-steps") { Description = "D steps per G step", DefaultValueFactory = _ => d.DSteps };
+        var emaDecay = new Option<double>("--ema-decay") { Description = "Decay of G_ema (the exported generator)", DefaultValueFactory = _ => d.EmaDecay };
+        var emaStart = new Option<long>("--ema-start") { Description = "Step from which G_ema averages (before: a copy of G)", DefaultValueFactory = _ => d.EmaStart };
+        var seed = new Option<int>("--seed") { Description = "Seed of the weights, scenes and noise", DefaultValueFactory = _ => d.Seed };
+        var gCh = new Option<int>("--g-channels") { Description = "G's channel_width", DefaultValueFactory = _ => d.GChannels };
+        var zDim = new Option<int>("--z-dim") { Description = "z_dim (= class_embed_dim)", DefaultValueFactory = _ => d.ZDim };
+        var gDepth = new Option<int>("--g-depth") { Description = "GenBlocks per resolution (BigGAN-deep: 2)", DefaultValueFactory = _ => d.GDepth };
+        var dCh = new Option<int>("--d-channels") { Description = "D's ch", DefaultValueFactory = _ => d.DChannels };
+        var dDepth = new Option<int>("--d-depth") { Description = "DBlocks per resolution (BigGAN-deep: 2)", DefaultValueFactory = _ => d.DDepth };
+        var truncation = new Option<double>("--truncation") { Description = "Truncation of the class-accuracy samples", DefaultValueFactory = _ => d.EvalTruncation };
+        var output = new Option<string>("--out") { Description = "Exported generator (.safetensors; .config.json and .classes.txt go beside it)", DefaultValueFactory = _ => DefaultOutput };
+        var run = new Option<string?>("--run") { Description = "Run folder for log.jsonl, checkpoint/ and best/ (default runs/biggan-<time>)" };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder (its checkpoint/ or the checkpoint folder itself)" };
+        var threads = new Option<int>("--threads") { Description = "Torch CPU threads (0 = torch's default)", DefaultValueFactory = _ => 0 };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Steps between class-accuracy evaluations (best/ keeps the best export; 0 = only at the end)", DefaultValueFactory = _ => 0 };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between resumable checkpoints", DefaultValueFactory = _ => 100 };
+        var evalScenes = new Option<int>("--eval-samples") { Description = "Samples of the periodic evaluations", DefaultValueFactory = _ => 240 };
+        var finalSamples = new Option<int>("--final-samples") { Description = "Samples of the final evaluation", DefaultValueFactory = _ => 1200 };
+        var printEvery = new Option<int>("--print-every") { Description = "Steps between log lines when output is redirected", DefaultValueFactory = _ => 10 };
+
+        var command = new Command("biggan", "Train a small class-conditional BigGAN-deep on one-object clipart scenes ((kind, colour) classes) and export G_ema")
+        {
+            steps, batch, gLr, dLr, dSteps, emaDecay, emaStart, seed, gCh, zDim, gDepth, dCh, dDepth, truncation,
+            output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, finalSamples, printEvery,
+        };
+        command.SetAction(parse =>
+        {
+            TorchRuntime.SetThreads(parse.GetValue(threads));
+            int renderThreads = Math.Max(1, parse.GetValue(threads));
+            var judge = new SceneJudge(ObjectClassifier.LoadDefault());
+            BigGanTrainer trainer;
+            string runDirectory;
+            if (parse.GetValue(resume) is { } resumePath)
+            {
+                var (runDir, checkpointDir) = TrainingConsole.ResolveResume(resumePath);
+                trainer = BigGanTrainer.Resume(checkpointDir, parse.GetValue(steps), renderThreads, judge);
+                runDirectory = parse.GetValue(run) ?? runDir;
+            }
+            else
+            {
+                var options = d with
+                {
+                    Steps = parse.GetValue(steps) ?? d.Steps,
+                    BatchSize = parse.GetValue(batch),
+                    GLearningRate = parse.GetValue(gLr),
+                    DLearningRate = parse.GetValue(dLr),
+                    DSteps = parse.GetValue(dSteps),
+                    EmaDecay = parse.GetValue(emaDecay),
+                    EmaStart = parse.GetValue(emaStart),
+                    Seed = parse.GetValue(seed),
+                    GChannels = parse.GetValue(gCh),
+                    ZDim = parse.GetValue(zDim),
+                    GDepth = parse.GetValue(gDepth),
+                    DChannels = parse.GetValue(dCh),
+                    DDepth = parse.GetValue(dDepth),
+                    EvalTruncation = parse.GetValue(truncation),
+                };
+                trainer = new BigGanTrainer(options, renderThreads, judge);
+                runDirectory = parse.GetValue(run) ?? TrainingConsole.RepoPath(Path.Combine("runs", $"biggan-{DateTime.Now:yyyyMMdd-HHmmss}"));
+            }
+            using (trainer)
+            {
+                var session = new TrainingSessionOptions(runDirectory, TrainingConsole.RepoPath(parse.GetValue(output)!),
+                    parse.GetValue(checkpointEvery), parse.GetValue(evalEvery), parse.GetValue(evalScenes), parse.GetValue(finalSamples));
+                return TrainingConsole.Run(trainer, session,
+                    ["d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake"],
+                    ["class_accuracy", "colour_accuracy"], parse.GetValue(printEvery));
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,377 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using VqganClip.Clipart.Judge;
+using VqganClip.Models.BigGan;
+using VqganClip.Models.Runtime;
+using VqganClip.Models.Transformer;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace VqganClip.Training.BigGan;
+
+/// <summary>
+/// Trains a small class-conditional BigGAN-deep (the toolkit's own <see cref="BigGanModel"/>, a small
+/// <see cref="BigGanConfig"/>) on one-object clipart scenes, one class per (kind, colour) (<see cref="ClipartClasses"/>),
+/// as BigGAN-PyTorch does (train_fns.GAN_training_function): <see cref="BigGanTrainingOptions.DSteps"/> D steps on
+/// cat(G(z, y), x) with the hinge loss (losses.loss_hinge_dis), then one G step (loss_hinge_gen) with D's weights
+/// frozen, Adam (β1 0, β2 0.999), orthogonal initialisation, and an EMA copy of G (utils.ema) that is what gets
+/// exported. Export: G_ema's standing statistics accumulated for each of the 51 truncations (row i ↔ truncation
+/// i/50: batches of truncated noise · i/50, G_ema in training mode, batch means and variances averaged), spectral
+/// norms folded, <see cref="BigGanModel.Save"/> plus <c>.classes.txt</c>. Batches and noise are functions of
+/// (seed, step), so a resumed run continues exactly.
+/// </summary>
+public sealed class BigGanTrainer : ITrainer
+{
+    public const string CheckpointKind = "biggan";
+
+    private readonly BigGanModel _g;
+    private readonly BigGanModel _gEma;
+    private readonly BigGanDiscriminator _d;
+    private readonly GanModules _modules;
+    private readonly Adam _gOptimizer;
+    private readonly Adam _dOptimizer;
+    private readonly Parameter[] _dParameters;
+    private readonly (Tensor Source, Tensor Target)[] _emaPairs;
+    private readonly int _renderThreads;
+    private readonly SceneJudge? _judge;
+    private (long Step, BigGanModel Model)? _prepared;
+
+    /// <param name="judge">Grades samples in <see cref="Evaluate"/> (class accuracy); null leaves that figure NaN.</param>
+    public BigGanTrainer(BigGanTrainingOptions options, int renderThreads = 0, SceneJudge? judge = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        TorchRuntime.EnsureInitialized();
+        Options = options;
+        _renderThreads = renderThreads;
+        _judge = judge;
+        Config = options.GeneratorConfig();
+
+        using (var _ = TorchRuntime.Seed(options.Seed)) { }
+        _g = new BigGanModel(Config);
+        _d = new BigGanDiscriminator(options.DChannels, options.DDepth, Config.NumClasses, eps: 1e-6);
+        using (no_grad())
+        {
+            // BigGAN-PyTorch's init_weights with G_init = D_init = 'ortho': every conv, linear and embedding weight.
+            foreach (var (_, layer) in _g.SpectralNormLayers()) nn.init.orthogonal_(layer.WeightOrig);
+            nn.init.orthogonal_(_g.Embeddings.weight!);
+            foreach (var layer in _d.SpectralNormLayers()) nn.init.orthogonal_(layer.WeightOrig);
+        }
+        _gEma = new BigGanModel(Config);
+        _modules = new GanModules(_g, _d, _gEma);
+        var gState = _g.state_dict();
+        var emaState = _gEma.state_dict();
+        _emaPairs = gState.Select(kv => (kv.Value, emaState[kv.Key])).ToArray();
+        CopyEma(0.0);
+
+        foreach (var p in _g.parameters()) p.requires_grad = true;
+        _dParameters = _d.parameters().ToArray();
+        foreach (var p in _dParameters) p.requires_grad = true;
+        _g.train();
+        _d.train();
+        _gOptimizer = optim.Adam(_g.parameters(), lr: options.GLearningRate, beta1: options.Beta1, beta2: options.Beta2, eps: options.AdamEps);
+        _dOptimizer = optim.Adam(_dParameters, lr: options.DLearningRate, beta1: options.Beta1, beta2: options.Beta2, eps: options.AdamEps);
+    }
+
+    /// <summary>Continues a run from a checkpoint folder; <paramref name="steps"/> extends or shortens its plan.</summary>
+    public static BigGanTrainer Resume(string checkpointDirectory, long? steps = null, int renderThreads = 0, SceneJudge? judge = null)
+    {
+        var (step, json) = TrainingCheckpoint.ReadState(checkpointDirectory, CheckpointKind);
+        var options = BigGanTrainingOptions.FromJson(json);
+        if (steps is not null) options = options with { Steps = steps.Value };
+        var trainer = new BigGanTrainer(options, renderThreads, judge);
+        try
+        {
+            TrainingCheckpoint.LoadModel(checkpointDirectory, trainer._modules);
+            TrainingCheckpoint.LoadOptimizer(checkpointDirectory, trainer._gOptimizer);
+            TrainingCheckpoint.LoadOptimizer(checkpointDirectory, trainer._dOptimizer, "d");
+            trainer.Step = step;
+            return trainer;
+        }
+        catch
+        {
+            trainer.Dispose();
+            throw;
+        }
+    }
+
+    public BigGanTrainingOptions Options { get; }
+    public BigGanConfig Config { get; }
+    public BigGanModel Generator => _g;
+    public BigGanModel GeneratorEma => _gEma;
+    public BigGanDiscriminator Discriminator => _d;
+
+    /// <summary>G, D and G_ema as one module (state-dict prefixes G., D., G_ema.): what a checkpoint stores.</summary>
+    public nn.Module Modules => _modules;
+
+    public string Kind => CheckpointKind;
+    public long Step { get; private set; }
+    public long TotalSteps => Options.Steps;
+    public string PrimaryMetric => "class_accuracy";
+
+    public IReadOnlyDictionary<string, double> TrainStep()
+    {
+        using var scope = NewDisposeScope();
+        int batch = Options.BatchSize;
+        using var noise = new torch.Generator((ulong)ClipartBatches.StepSeed(Options.Seed ^ 0x6A3D, Step));
+        double lossReal = 0, lossFake = 0, dReal = 0, dFake = 0;
+
+        for (int k = 0; k < Options.DSteps; k++)
+        {
+            using var inner = NewDisposeScope();
+            var (specs, ids) = ClipartClasses.Scenes(Options.Seed, Step * Options.DSteps + k, batch);
+            var real = ClipartBatches.Render(specs, _renderThreads) * 2 - 1;
+            var realY = tensor(ids.Select(i => (long)i).ToArray());
+            var (z, fakeY) = Noise(batch, noise);
+            Tensor fake;
+            using (no_grad()) fake = _g.Forward(z, OneHot(fakeY), 1.0);
+            var output = _d.Forward(cat([fake, real], 0), cat([fakeY, realY], 0));
+            var outFake = output.narrow(0, 0, batch);
+            var outReal = output.narrow(0, batch, batch);
+            // losses.loss_hinge_dis
+            var real1 = F.relu(1.0 - outReal).mean();
+            var fake1 = F.relu(1.0 + outFake).mean();
+            _dOptimizer.zero_grad();
+            (real1 + fake1).backward();
+            _dOptimizer.step();
+            lossReal = real1.item<float>();
+            lossFake = fake1.item<float>();
+            dReal = outReal.mean().item<float>();
+            dFake = outFake.mean().item<float>();
+        }
+
+        // G step, D frozen (BigGAN-PyTorch's toggle_grads).
+        foreach (var p in _dParameters) p.requires_grad = false;
+        double gLoss;
+        try
+        {
+            var (z, y) = Noise(batch, noise);
+            var fake = _g.Forward(z, OneHot(y), 1.0);
+            var loss = -_d.Forward(fake, y).mean();   // losses.loss_hinge_gen
+            _gOptimizer.zero_grad();
+            loss.backward();
+            _gOptimizer.step();
+            gLoss = loss.item<float>();
+        }
+        finally
+        {
+            foreach (var p in _dParameters) p.requires_grad = true;
+        }
+        Step++;
+        // utils.ema: G_ema pegged to G before ema_start.
+        CopyEma(Step < Options.EmaStart ? 0.0 : Options.EmaDecay);
+
+        return new Dictionary<string, double>
+        {
+            ["d_loss_real"] = lossReal,
+            ["d_loss_fake"] = lossFake,
+            ["g_loss"] = gLoss,
+            ["d_real"] = dReal,
+            ["d_fake"] = dFake,
+        };
+    }
+
+    private (Tensor Z, Tensor Y) Noise(int batch, torch.Generator noise) =>
+        (randn(batch, Config.ZDim, generator: noise), randint(0, Config.NumClasses, [batch], generator: noise));
+
+    private Tensor OneHot(Tensor classIds) => F.one_hot(classIds, Config.NumClasses).to(ScalarType.Float32);
+
+    private void CopyEma(double decay)
+    {
+        using var _ = no_grad();
+        foreach (var (source, target) in _emaPairs)
+        {
+            if (decay == 0.0) target.copy_(source);
+            else target.mul_(decay).add_(source, alpha: 1 - decay);
+        }
+    }
+
+    /// <summary>
+    /// Class accuracy of G_ema with standing statistics (as exported): <paramref name="heldOutScenes"/> samples, classes
+    /// in turn, truncation <see cref="BigGanTrainingOptions.EvalTruncation"/>, each judged against "a &lt;colour&gt; &lt;kind&gt;".
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Evaluate(int heldOutScenes)
+    {
+        var model = Prepared();
+        if (_judge is null) return new Dictionary<string, double> { ["class_accuracy"] = double.NaN };
+        var r = BigGanClassAccuracy.Run(model, heldOutScenes, Options.EvalTruncation, _judge);
+        return new Dictionary<string, double> { ["class_accuracy"] = r.Accuracy, ["colour_accuracy"] = r.ColourAccuracy };
+    }
+
+    /// <summary>A copy of G_ema with standing statistics accumulated and spectral norms folded, in eval mode (cached per step).</summary>
+    internal BigGanModel Prepared()
+    {
+        if (_prepared is { } p && p.Step == Step) return p.Model;
+        _prepared?.Model.Dispose();
+        _prepared = null;
+        var model = new BigGanModel(Config);
+        try
+        {
+            using (no_grad())
+            {
+                var emaState = _gEma.state_dict();
+                foreach (var (name, tensor) in model.state_dict()) tensor.copy_(emaState[name]);
+            }
+            StandingStatistics.Accumulate(model, Options.StandingBatches, Options.StandingBatchSize,
+                ClipartBatches.StepSeed(Options.Seed ^ 0x57A7, Step));
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        _prepared = (Step, model);
+        return model;
+    }
+
+    public void SaveCheckpoint(string directory) =>
+        TrainingCheckpoint.Save(directory, CheckpointKind, Step, Options.ToJson(), _modules, _gOptimizer,
+            moreOptimizers: [("d", _dOptimizer)]);
+
+    /// <summary>
+    /// Writes <paramref name="path"/> (safetensors, pytorch-pretrained-BigGAN names, standing statistics filled,
+    /// weight_orig/u/v), <c>&lt;stem&gt;.config.json</c> and <c>&lt;stem&gt;.classes.txt</c> (class id i on line i+1) beside it.
+    /// </summary>
+    public void Export(string path)
+    {
+        var model = Prepared();
+        model.Save(path, BigGanCheckpointLayout.ConfigPathBeside(path));
+        File.WriteAllLines(ClassNames.PathBeside(path), ClipartClasses.Names());
+    }
+
+    public void Dispose()
+    {
+        _prepared?.Model.Dispose();
+        _gOptimizer.Dispose();
+        _dOptimizer.Dispose();
+        _g.Dispose();
+        _d.Dispose();
+        _gEma.Dispose();
+    }
+
+    private sealed class GanModules : nn.Module
+    {
+        public GanModules(BigGanModel g, BigGanDiscriminator d, BigGanModel gEma) : base("BigGanTraining")
+        {
+            register_module("G", g);
+            register_module("D", d);
+            register_module("G_ema", gEma);
+        }
+    }
+}
+
+/// <summary>
+/// BigGAN-PyTorch's <c>accumulate_standing_stats</c>, per truncation as the pretrained BigGAN-deep's [n_stats, C]
+/// tables hold them: for row i (truncation t = i/(n_stats−1), the row <see cref="TruncationStats.Select"/> picks for t),
+/// run the generator in training mode on <c>batches</c> batches of truncated noise · t and random classes, and store the
+/// average of the batch means and of the batch (biased) variances of every batch norm. Leaves the model in eval mode
+/// (spectral norms folded). The training-mode forwards also run spectral norm's power iteration, as upstream's do.
+/// </summary>
+public static class StandingStatistics
+{
+    public static void Accumulate(BigGanModel model, int batches, int batchSize, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var config = model.Config;
+        var norms = model.modules().OfType<BigGanBatchNorm>().ToArray();
+        var sumMeans = norms.Select(n => zeros(n.NumFeatures)).ToArray();
+        var sumVars = norms.Select(n => zeros(n.NumFeatures)).ToArray();
+        using var generator = new torch.Generator((ulong)seed);
+        model.train();
+        try
+        {
+            using var _ = no_grad();
+            for (int j = 0; j < norms.Length; j++)
+            {
+                int index = j;
+                norms[j].BatchStatisticsObserver = (mean, variance) =>
+                {
+                    sumMeans[index].add_(mean);
+                    sumVars[index].add_(variance);
+                };
+            }
+            for (int row = 0; row < config.NStats; row++)
+            {
+                double truncation = (double)row / (config.NStats - 1);
+                foreach (var s in sumMeans) s.zero_();
+                foreach (var s in sumVars) s.zero_();
+                for (int b = 0; b < batches; b++)
+                {
+                    using var scope = NewDisposeScope();
+                    var z = BigGanInputs.TruncatedNoise(batchSize, config.ZDim, truncation, generator);
+                    var y = F.one_hot(randint(0, config.NumClasses, [batchSize], generator: generator), config.NumClasses).to(ScalarType.Float32);
+                    // training mode ignores the truncation argument (batch statistics); 1 passes the range check.
+                    model.Forward(z, y, 1.0);
+                }
+                for (int j = 0; j < norms.Length; j++)
+                {
+                    norms[j].RunningMeans[row].copy_(sumMeans[j] / batches);
+                    norms[j].RunningVars[row].copy_(sumVars[j] / batches);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var n in norms) n.BatchStatisticsObserver = null;
+            foreach (var s in sumMeans) s.Dispose();
+            foreach (var s in sumVars) s.Dispose();
+            model.eval();
+        }
+    }
+}
+
+/// <summary>
+/// How often a class-conditional clipart BigGAN's samples show their class: <c>samples</c> images, class ids in turn
+/// (0, 1, ..., 119, 0, ...), truncated noise · <c>truncation</c> from a fixed seed, the model in eval mode (standing
+/// statistics), each judged by <see cref="SceneJudge"/> against "a &lt;colour&gt; &lt;kind&gt;" (kind and colour must both hold).
+/// </summary>
+public static class BigGanClassAccuracy
+{
+    public sealed record Result(int Samples, double Accuracy, double ColourAccuracy, double Truncation);
+
+    /// <summary>One sample per class, class id order ([120, 3, 64, 64] in [0, 1]; a grid of 12 kinds × 10 colours when saved as 10 a row).</summary>
+    public static Tensor OnePerClass(BigGanModel model, double truncation, int seed = 20_240_601)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var scope = NewDisposeScope();
+        using var generator = new torch.Generator((ulong)seed);
+        var ids = Enumerable.Range(0, model.Config.NumClasses).ToArray();
+        var z = BigGanInputs.TruncatedNoise(ids.Length, model.Config.ZDim, truncation, generator);
+        using var _ = no_grad();
+        return ((model.Forward(z, BigGanInputs.OneHot(ids, ids.Length), truncation) + 1) / 2).clamp(0, 1).MoveToOuterDisposeScope();
+    }
+
+    public static Result Run(BigGanModel model, int samples, double truncation, SceneJudge judge, int seed = 20_240_601)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(judge);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(samples);
+        if (model.Config.NumClasses != ClipartClasses.Count)
+            throw new ArgumentException($"The model has {model.Config.NumClasses} classes; the clipart BigGAN's are {ClipartClasses.Count} (kind, colour) pairs.");
+        using var generator = new torch.Generator((ulong)seed);
+        int satisfied = 0, colourRight = 0;
+        const int batch = 60;
+        for (int start = 0; start < samples; start += batch)
+        {
+            int n = Math.Min(batch, samples - start);
+            using var scope = NewDisposeScope();
+            var ids = Enumerable.Range(start, n).Select(i => i % ClipartClasses.Count).ToArray();
+            var z = BigGanInputs.TruncatedNoise(n, model.Config.ZDim, truncation, generator);
+            Tensor pictures;
+            using (no_grad()) pictures = ((model.Forward(z, BigGanInputs.OneHot(ids, ClipartClasses.Count), truncation) + 1) / 2).clamp(0, 1);
+            int threads = get_num_threads();
+            set_num_threads(1);
+            try
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    var verdict = judge.Judge(pictures[i], ClipartClasses.Caption(ids[i]));
+                    if (verdict.Satisfied) satisfied++;
+                    if (verdict.Checks.Where(c => !c.Name.Contains("kind", StringComparison.OrdinalIgnoreCase)).All(c => c.Outcome != CheckOutcome.Failed)) colourRight++;
+                }
+            }
+            finally { set_num_threads(threads); }
+        }
+        return new Result(samples, (double)satisfied / samples, (double)colourRight / samples, truncation);
+    }
+}

@@ -1,0 +1,134 @@
+using System.Text.Json.Nodes;
+using VqganClip.Models.BigGan;
+
+namespace VqganClip.Training.BigGan;
+
+/// <summary>
+/// Settings of a clipart BigGAN run (saved in its checkpoints; a resumed run keeps them). Defaults follow
+/// BigGAN-PyTorch's BigGAN-deep launch script where a short CPU run allows (Adam betas (0, 0.999), eps 1e-6, hinge
+/// loss, orthogonal init, EMA of G); learning rates, EMA decay and widths are scaled for a run of a few thousand steps.
+/// </summary>
+public sealed record BigGanTrainingOptions
+{
+    public long Steps { get; init; } = 2000;
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Adam learning rates (BigGAN-deep: G 1e-4, D 4e-4 at batch 2048).</summary>
+    public double GLearningRate { get; init; } = 2e-4;
+    public double DLearningRate { get; init; } = 4e-4;
+    public double Beta1 { get; init; } = 0.0;
+    public double Beta2 { get; init; } = 0.999;
+    public double AdamEps { get; init; } = 1e-6;
+
+    /// <summary>D steps per G step (BigGAN-deep: 1; each D step sees a fresh real batch).</summary>
+    public int DSteps { get; init; } = 1;
+
+    /// <summary>EMA decay of G_ema (BigGAN: 0.9999 from iteration 20000; before <see cref="EmaStart"/> G_ema copies G).</summary>
+    public double EmaDecay { get; init; } = 0.999;
+    public long EmaStart { get; init; } = 200;
+
+    /// <summary>Seeds the weights, the training scenes and the noise.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>G: channel_width, z_dim (= class_embed_dim), GenBlocks per resolution (BigGAN-deep: 2), attention at 32x32.</summary>
+    public int GChannels { get; init; } = 32;
+    public int ZDim { get; init; } = 32;
+    public int GDepth { get; init; } = 1;
+    public bool GAttention { get; init; } = true;
+
+    /// <summary>D: ch and DBlocks per resolution (BigGAN-deep: 2).</summary>
+    public int DChannels { get; init; } = 16;
+    public int DDepth { get; init; } = 1;
+
+    /// <summary>Standing statistics: batches of this size per truncation value, for each of the 51.</summary>
+    public int StandingBatches { get; init; } = 2;
+    public int StandingBatchSize { get; init; } = 64;
+
+    /// <summary>Truncation of the class-accuracy samples (noise truncated normal · t, standing statistics of t).</summary>
+    public double EvalTruncation { get; init; } = 0.5;
+
+    public BigGanConfig GeneratorConfig()
+    {
+        var layers = new List<BigGanLayer>();
+        int[] mul = [16, 8, 4, 2, 1];
+        for (int stage = 0; stage < 4; stage++)
+        {
+            for (int d = 0; d < GDepth - 1; d++) layers.Add(new BigGanLayer(false, mul[stage], mul[stage]));
+            layers.Add(new BigGanLayer(true, mul[stage], mul[stage + 1]));
+        }
+        // attention at 32x32: before the first GenBlock of the last stage (its input is 32x32).
+        int attention = GAttention ? layers.Count - GDepth : layers.Count;
+        return new BigGanConfig
+        {
+            OutputDim = 64, ZDim = ZDim, ClassEmbedDim = ZDim, ChannelWidth = GChannels, NumClasses = ClipartClasses.Count,
+            Layers = layers, AttentionLayerPosition = attention, Eps = 1e-4, NStats = 51, Source = "clipart BigGAN trainer",
+        };
+    }
+
+    public void Validate()
+    {
+        if (Steps <= 0) throw new ArgumentException($"Steps must be positive (got {Steps}).");
+        if (BatchSize < 2) throw new ArgumentException($"BatchSize must be at least 2 (batch statistics) (got {BatchSize}).");
+        if (!(GLearningRate > 0) || !(DLearningRate > 0)) throw new ArgumentException($"Learning rates must be positive (got G {GLearningRate}, D {DLearningRate}).");
+        if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) throw new ArgumentException($"Adam betas must be in [0, 1) (got {Beta1}, {Beta2}).");
+        if (DSteps <= 0) throw new ArgumentException($"DSteps must be positive (got {DSteps}).");
+        if (EmaDecay is < 0 or >= 1 || double.IsNaN(EmaDecay)) throw new ArgumentException($"EmaDecay must be in [0, 1) (got {EmaDecay}).");
+        if (GDepth <= 0 || DDepth <= 0) throw new ArgumentException($"G and D depths must be positive (got {GDepth}, {DDepth}).");
+        if (DChannels <= 0 || DChannels % 4 != 0) throw new ArgumentException($"DChannels must be a positive multiple of 4 (got {DChannels}).");
+        if (StandingBatches <= 0 || StandingBatchSize < 2) throw new ArgumentException($"Standing statistics need at least one batch of 2 (got {StandingBatches} of {StandingBatchSize}).");
+        if (!(EvalTruncation > 0 && EvalTruncation <= 1)) throw new ArgumentException($"EvalTruncation must be in (0, 1] (got {EvalTruncation}).");
+        GeneratorConfig().Validate();
+    }
+
+    public JsonObject ToJson() => new()
+    {
+        ["steps"] = Steps,
+        ["batch_size"] = BatchSize,
+        ["g_lr"] = GLearningRate,
+        ["d_lr"] = DLearningRate,
+        ["beta1"] = Beta1,
+        ["beta2"] = Beta2,
+        ["adam_eps"] = AdamEps,
+        ["d_steps"] = DSteps,
+        ["ema_decay"] = EmaDecay,
+        ["ema_start"] = EmaStart,
+        ["seed"] = Seed,
+        ["g_channels"] = GChannels,
+        ["z_dim"] = ZDim,
+        ["g_depth"] = GDepth,
+        ["g_attention"] = GAttention,
+        ["d_channels"] = DChannels,
+        ["d_depth"] = DDepth,
+        ["standing_batches"] = StandingBatches,
+        ["standing_batch_size"] = StandingBatchSize,
+        ["eval_truncation"] = EvalTruncation,
+    };
+
+    public static BigGanTrainingOptions FromJson(JsonObject json)
+    {
+        T Get<T>(string key) => (json[key] ?? throw new InvalidDataException($"BigGAN training options: '{key}' is missing.")).GetValue<T>();
+        return new BigGanTrainingOptions
+        {
+            Steps = Get<long>("steps"),
+            BatchSize = Get<int>("batch_size"),
+            GLearningRate = Get<double>("g_lr"),
+            DLearningRate = Get<double>("d_lr"),
+            Beta1 = Get<double>("beta1"),
+            Beta2 = Get<double>("beta2"),
+            AdamEps = Get<double>("adam_eps"),
+            DSteps = Get<int>("d_steps"),
+            EmaDecay = Get<double>("ema_decay"),
+            EmaStart = Get<long>("ema_start"),
+            Seed = Get<int>("seed"),
+            GChannels = Get<int>("g_channels"),
+            ZDim = Get<int>("z_dim"),
+            GDepth = Get<int>("g_depth"),
+            GAttention = Get<bool>("g_attention"),
+            DChannels = Get<int>("d_channels"),
+            DDepth = Get<int>("d_depth"),
+            StandingBatches = Get<int>("standing_batches"),
+            StandingBatchSize = Get<int>("standing_batch_size"),
+            EvalTruncation = Get<double>("eval_truncation"),
+        };
+    }
+}

@@ -1,0 +1,129 @@
+using VqganClip.Clipart;
+using VqganClip.Models.BigGan;
+using VqganClip.Models.Transformer;
+using VqganClip.Training.BigGan;
+using static TorchSharp.torch;
+using static VqganClip.Training.Tests.Training.TrainingTestSupport;
+
+namespace VqganClip.Training.Tests.Training;
+
+/// <summary>The clipart BigGAN trainer on a tiny config (channel_width 4, z_dim 8, D ch 4, batch 4): steps, exact resume, export.</summary>
+public class BigGanTrainerTests
+{
+    private static BigGanTrainingOptions Tiny(long steps = 3) => new()
+    {
+        Steps = steps,
+        BatchSize = 4,
+        Seed = 5,
+        GChannels = 4,
+        ZDim = 8,
+        DChannels = 4,
+        EmaStart = 1,
+        EmaDecay = 0.9,
+        StandingBatches = 1,
+        StandingBatchSize = 4,
+    };
+
+    private static Dictionary<string, Tensor> Snapshot(TorchSharp.torch.nn.Module module) =>
+        module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+
+    [Fact]
+    public void Classes_are_kind_times_colour_named_and_rendered_as_one_object_of_their_class()
+    {
+        Assert.Equal(Vocabulary.Kinds.Length * Vocabulary.Colors.Length, ClipartClasses.Count);
+        Assert.Equal("red circle", ClipartClasses.Name(0));
+        Assert.Equal("a orange circle", ClipartClasses.Caption(1));
+        Assert.Equal(ClipartClasses.Id(ObjectKind.Boat, ClipartColor.Brown), ClipartClasses.Count - 1);
+        var (specs, ids) = ClipartClasses.Scenes(3, 7, 40);
+        var (again, againIds) = ClipartClasses.Scenes(3, 7, 40);
+        Assert.Equal(ids, againIds);
+        Assert.Equal(specs, again);
+        for (int i = 0; i < specs.Length; i++)
+        {
+            Assert.Single(specs[i].Objects);
+            Assert.Equal(ClipartClasses.Of(ids[i]), (specs[i].Objects[0].Kind, specs[i].Objects[0].Color));
+            Assert.False(Palette.Clashes(specs[i].Objects[0].Color, specs[i].Background));
+        }
+    }
+
+    [Fact]
+    public void Training_steps_change_G_D_and_G_ema() => SingleThreaded(() =>
+    {
+        using var trainer = new BigGanTrainer(Tiny(), renderThreads: 1);
+        var before = Snapshot(trainer.Modules);
+        var losses = trainer.TrainStep();
+        trainer.TrainStep();
+        Assert.Equal(2, trainer.Step);
+        Assert.All(losses.Values, v => Assert.True(double.IsFinite(v)));
+        var after = trainer.Modules.state_dict();
+        foreach (var name in new[] { "G.generator.gen_z.weight_orig", "G.embeddings.weight", "D.linear.weight_orig", "D.embed.weight_orig", "G_ema.generator.conv_to_rgb.weight_orig" })
+            Assert.False(Same(before[name], after[name]), $"'{name}' did not change");
+        foreach (var t in before.Values) t.Dispose();
+    });
+
+    [Fact]
+    public void Checkpoint_resume_continues_exactly() => SingleThreaded(() => InTempDirectory(dir =>
+    {
+        using var straight = new BigGanTrainer(Tiny(), renderThreads: 1);
+        straight.TrainStep();
+        straight.SaveCheckpoint(dir);
+        while (straight.Step < 3) straight.TrainStep();
+
+        using var resumed = BigGanTrainer.Resume(dir, renderThreads: 1);
+        Assert.Equal(1, resumed.Step);
+        Assert.Equal(straight.Options, resumed.Options);
+        while (resumed.Step < 3) resumed.TrainStep();
+        var expected = straight.Modules.state_dict();
+        foreach (var (name, tensor) in resumed.Modules.state_dict())
+            Assert.True(Same(tensor, expected[name]), $"'{name}' differs after resuming");
+    }));
+
+    [Fact]
+    public void Export_reloads_with_identical_outputs_folded_standing_stats_and_class_names() => SingleThreaded(() => InTempDirectory(dir =>
+    {
+        using var trainer = new BigGanTrainer(Tiny(), renderThreads: 1);
+        trainer.TrainStep();
+        var path = Path.Combine(dir, "tiny-biggan.safetensors");
+        trainer.Export(path);
+        Assert.True(File.Exists(Path.Combine(dir, "tiny-biggan.config.json")));
+        Assert.False(File.Exists(Path.Combine(dir, "config.json")));
+
+        var names = File.ReadAllLines(ClassNames.PathBeside(path));
+        Assert.Equal(trainer.Config.NumClasses, names.Length);
+        Assert.Equal(ClipartClasses.Names(), names);
+        Assert.Equal("red circle", ClassNames.For(path, trainer.Config.NumClasses)![0]);
+
+        using var loaded = BigGanModel.Load(path);
+        Assert.Equal(trainer.Config.ToJson(), loaded.Config.ToJson());
+        using var z = BigGanInputs.TruncatedNoise(3, loaded.Config.ZDim, 0.5, new Generator(3));
+        using var y = BigGanInputs.OneHot([0, 17, 119], loaded.Config.NumClasses);
+        using var expected = trainer.Prepared().Forward(z, y, 0.5);
+        using var actual = loaded.Forward(z, y, 0.5);
+        Assert.True(Same(expected, actual));
+
+        // Standing statistics were accumulated: rows differ from the initial 0 / 1 and from each other.
+        var norm = loaded.modules().OfType<BigGanBatchNorm>().First();
+        Assert.True(norm.RunningMeans[25].abs().sum().item<float>() > 0);
+        Assert.False(Same(norm.RunningMeans[0], norm.RunningMeans[50]));
+        Assert.False(Same(norm.RunningVars[50], ones_like(norm.RunningVars[50])));
+
+        // Eval mode (standing statistics) is not the batch-statistics forward.
+        loaded.train();
+        using var batchStats = loaded.Forward(z, y, 0.5);
+        loaded.eval();
+        Assert.True((batchStats - actual).abs().max().item<float>() > 1e-4);
+    }));
+
+    [Fact]
+    public void Options_round_trip_through_json_and_build_a_64px_generator()
+    {
+        var options = Tiny() with { GDepth = 2, DSteps = 2 };
+        Assert.Equal(options, BigGanTrainingOptions.FromJson(options.ToJson()));
+        var config = options.GeneratorConfig();
+        config.Validate();
+        Assert.Equal(64, config.OutputDim);
+        Assert.Equal(8, config.Layers.Count);
+        Assert.True(config.HasAttention);
+        Assert.Throws<ArgumentException>(() => (Tiny() with { DChannels = 6 }).Validate());
+    }
+}
