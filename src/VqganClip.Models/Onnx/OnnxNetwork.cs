@@ -63,7 +63,7 @@ public sealed class OnnxNetwork : nn.Module<Tensor, Tensor>
         {
             string name = "w" + (b++).ToString(System.Globalization.CultureInfo.InvariantCulture);
             _bufferNames[init.Name] = name;
-            register_buffer(name, file.ToTensor(init));
+            register_buffer(name, file.ToTensor(init).DetachFromDisposeScope());   // the network outlives any scope it is built in
         }
 
         var known = new HashSet<string>(_bufferNames.Keys) { InputName };

@@ -120,6 +120,7 @@ public sealed class OnnxResNet : IFeatureExtractor, IDisposable
             }
         }
         mean ??= tensor(PackageMeanBgr.ToArray()).reshape(1, 3, 1, 1);
+        mean.DetachFromDisposeScope();   // lives as long as the network, whatever scope loads it
         return new OnnxResNet(network, mean, source, file.DeclaredShape(network.InputName), file);
     }
 
