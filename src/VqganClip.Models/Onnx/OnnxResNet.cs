@@ -21,8 +21,9 @@ public sealed record ResNetLayer(string Name, string Output, string Operator, lo
 /// preprocessing: RGB [0,1] -> BGR 0..255 minus the per-channel mean of the package's <c>MeanImage</c> (the package's
 /// own graph subtracts the 224x224 mean image, which ties it to one size; the per-channel mean works at any size).
 /// Layers are asked for by the ONNX value name (<c>ReLU333_Output_0</c>) or by a friendly name found from the graph's
-/// structure: <c>stem</c>, <c>stem.pool</c>, <c>stageS.blockB</c> (a block's output), <c>stageS.blockB.relu</c>
-/// (its inner ReLU) and <c>pooled</c>. CNTK's asymmetric pads make the stages' shortcut additions need even sizes:
+/// structure: <c>stem</c>, <c>stem.pool</c>, <c>stageS.blockB</c> (a block's output), <c>stageS.blockB.add</c>
+/// (the same before its ReLU), <c>stageS.blockB.relu</c> (its inner ReLU) and <c>pooled</c>.
+/// CNTK's asymmetric pads make the stages' shortcut additions need even sizes:
 /// pictures must have sides that are multiples of 32 (<see cref="PadToMultiple"/>).
 /// </summary>
 public sealed class OnnxResNet : IFeatureExtractor, IDisposable
@@ -191,7 +192,7 @@ public sealed class OnnxResNet : IFeatureExtractor, IDisposable
     /// <summary>
     /// Friendly names from the graph's structure: the first Relu is the stem, the first MaxPool the stem's pool; a
     /// Relu after an Add ends a basic block, a new stage when the Add's shortcut comes through a projection
-    /// (a BatchNormalization); the Relus inside a block are its <c>.relu</c>; the graph's output is <c>pooled</c>.
+    /// (a BatchNormalization), and that Add is its <c>.add</c>; the Relus inside a block are its <c>.relu</c>; the graph's output is <c>pooled</c>.
     /// </summary>
     private static IEnumerable<(string? Name, OnnxLayer Layer)> NameLayers(OnnxNetwork network)
     {
@@ -215,6 +216,7 @@ public sealed class OnnxResNet : IFeatureExtractor, IDisposable
             if (projection && block > 0) { stage++; block = 1; } else block++;
             string name = string.Create(CultureInfo.InvariantCulture, $"stage{stage}.block{block}");
             names[layer.Output] = name;
+            names[producer.Output] = name + ".add";   // before the ReLU (Lucid's pre-ReLU choice)
             for (int i = 0; i < inner.Count; i++) names[inner[i]] = inner.Count == 1 ? name + ".relu" : string.Create(CultureInfo.InvariantCulture, $"{name}.relu{i + 1}");
             inner.Clear();
         }

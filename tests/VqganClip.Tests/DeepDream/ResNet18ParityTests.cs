@@ -72,10 +72,11 @@ public sealed class ResNet18ParityTests(ITestOutputHelper output)
         Assert.Equal("ReLU275_Output_0", net.Resolve("stage1.block2.relu"));
         Assert.Equal("ReLU333_Output_0", net.Resolve("stage3.block1"));
         Assert.Equal("ReLU393_Output_0", net.Resolve("stage4.block3"));
+        Assert.Equal("Plus331_Output_0", net.Resolve("stage3.block1.add"));
         Assert.Equal("Pooling395_Output_0", net.Resolve("pooled"));
         Assert.Equal(256, net.Channels("stage3.block1"));
         // stages of 2, 2, 2 and 3 blocks
-        Assert.Equal(new[] { 2, 2, 2, 3 }, Enumerable.Range(1, 4).Select(s => net.FriendlyNames.Keys.Count(k => k.StartsWith($"stage{s}.block") && !k.Contains(".relu"))).ToArray());
+        Assert.Equal(new[] { 2, 2, 2, 3 }, Enumerable.Range(1, 4).Select(s => net.FriendlyNames.Keys.Count(k => k.StartsWith($"stage{s}.block") && !k.Contains(".relu") && !k.EndsWith(".add"))).ToArray());
         var e = Assert.Throws<ArgumentException>(() => net.Resolve("stage9.block1"));
         Assert.Contains("stage3.block1", e.Message);
     }
