@@ -6,11 +6,13 @@ using F = TorchSharp.torch.nn.functional;
 namespace VqganClip.Guidance.DeepDream;
 
 /// <summary>
-/// DeepDream (google/deepdream's dream.ipynb, Mordvintsev et al. 2015) on <see cref="OnnxResNet"/>: the picture, in
-/// the network's input units, climbs the gradient of an objective on one layer. As the notebook's
+/// DeepDream (google/deepdream's dream.ipynb, Mordvintsev et al. 2015) on an <see cref="IDreamNetwork"/> (ML.NET's
+/// ResNet18, or CLIP's ResNet image tower): the picture, in the network's input units, climbs the gradient of an
+/// objective on one layer. As the notebook's
 /// <c>make_step</c>: roll the picture by a random shift (seeded), forward to the layer, objective = mean of the
 /// squared activations (the notebook's L2; its gradient is the activations) or one channel's mean, backward,
-/// <c>x += step / mean|g| * g</c>, roll back, clip to the valid pixel range. As its <c>deepdream</c>: octaves from
+/// <c>x += step / mean|g| * g</c> (g and the step in 0..255 pixel units, whatever the network's own units), roll
+/// back, clip to the valid pixel range. As its <c>deepdream</c>: octaves from
 /// the smallest (the picture shrunk by the scale, again and again) to the full size, each starting from its own
 /// shrunk picture plus the detail the dream added at the smaller octave, enlarged (bilinear). Sides that are not
 /// multiples of 32 are padded by reflection for the forward pass only. Each step runs in its own dispose scope, so
@@ -18,9 +20,12 @@ namespace VqganClip.Guidance.DeepDream;
 /// </summary>
 public sealed class DeepDreamer
 {
-    public DeepDreamer(OnnxResNet network) => Network = network ?? throw new ArgumentNullException(nameof(network));
+    public DeepDreamer(IDreamNetwork network) => Network = network ?? throw new ArgumentNullException(nameof(network));
 
-    public OnnxResNet Network { get; }
+    /// <summary>On ML.NET's ResNet18.</summary>
+    public DeepDreamer(OnnxResNet network) : this(new ResNet18DreamNetwork(network)) { }
+
+    public IDreamNetwork Network { get; }
 
     /// <summary>The octaves' sizes (width, height), smallest first, ending at the picture's own.</summary>
     public static IReadOnlyList<(int Width, int Height)> OctaveSizes(int width, int height, int octaves, double scale)
@@ -55,21 +60,25 @@ public sealed class DeepDreamer
                        OctaveSizes(width, height, most + 1, settings.OctaveScale)[0].Height) >= DreamSettings.MinimumSide) most++;
             throw new ArgumentException($"--octaves {settings.Octaves} at scale {settings.OctaveScale} shrinks this {width}x{height} picture to {sizes[0].Width}x{sizes[0].Height}, under {DreamSettings.MinimumSide} px; use --octaves {most} or fewer (or a larger picture).");
         }
-        string layer = Network.Resolve(settings.Layer);
+        string named = settings.Layer ?? Network.DefaultLayer;
+        string layer = Network.Resolve(named);
         if (settings.Channel is int c)
         {
-            long channels = Network.Channels(settings.Layer);
+            long channels = Network.Channels(named);
             if (channels > 0 && c >= channels)
-                throw new ArgumentException($"--channel {c}: layer {settings.Layer} has {channels} channels (0-{channels - 1}).");
+                throw new ArgumentException($"--channel {c}: layer {named} has {channels} channels (0-{channels - 1}).");
         }
 
         var rng = new Random(unchecked((int)settings.Seed ^ (int)(settings.Seed >> 32)));
         using var outer = NewDisposeScope();
         using var noGrad = no_grad();
         var device = rgb01.device;
-        var mean = Network.MeanBgr.to(device);
-        var low = -mean;
-        var high = 255 - mean;
+        // The valid range and the size of one 0..255 pixel step, per channel, in the network's units.
+        var black = Network.Preprocess(zeros(1, 3, 1, 1, device: device));
+        var white = Network.Preprocess(ones(1, 3, 1, 1, device: device));
+        var low = minimum(black, white);
+        var high = maximum(black, white);
+        var unit = (white - black).abs() / 255;
         var full = Network.Preprocess(rgb01.detach().to(ScalarType.Float32));
         Tensor? detail = null;
         Tensor picture = full;
@@ -85,7 +94,7 @@ public sealed class DeepDreamer
                 using var stepScope = NewDisposeScope();
                 int ox = settings.Jitter == 0 ? 0 : rng.Next(-settings.Jitter, settings.Jitter + 1);
                 int oy = settings.Jitter == 0 ? 0 : rng.Next(-settings.Jitter, settings.Jitter + 1);
-                var (next, objective) = Step(picture, layer, settings, ox, oy, low, high);
+                var (next, objective) = Step(picture, layer, settings, ox, oy, low, high, unit);
                 var previous = picture;
                 picture = next.MoveToOuterDisposeScope();
                 previous.Dispose();   // one picture alive at a time: memory stays flat over the steps
@@ -98,7 +107,7 @@ public sealed class DeepDreamer
     }
 
     /// <summary>One ascent step on a network-space picture shifted by (<paramref name="ox"/>, <paramref name="oy"/>); returns the new picture and the objective before the step.</summary>
-    private (Tensor Picture, double Objective) Step(Tensor picture, string layer, DreamSettings settings, int ox, int oy, Tensor low, Tensor high)
+    private (Tensor Picture, double Objective) Step(Tensor picture, string layer, DreamSettings settings, int ox, int oy, Tensor low, Tensor high, Tensor unit)
     {
         var shifted = picture.roll([oy, ox], [2, 3]).detach().requires_grad_(true);
         Tensor g;
@@ -108,18 +117,20 @@ public sealed class DeepDreamer
             var objective = Objective(shifted, layer, settings.Channel);
             value = objective.item<float>();
             objective.backward();
-            g = shifted.grad!;
+            g = shifted.grad! * unit;   // the gradient with respect to 0..255 pixel values
         }
-        var moved = shifted.detach() + g * (settings.StepSize / (g.abs().mean().item<float>() + 1e-8));
+        // No additive epsilon: gradients can be tiny (1e-9 on a random network), and the step must not shrink with them.
+        double meanAbs = g.abs().mean().item<float>();
+        var moved = meanAbs > 0 && double.IsFinite(meanAbs) ? shifted.detach() + g * unit * (settings.StepSize / meanAbs) : shifted.detach();
         var back = moved.roll([-oy, -ox], [2, 3]);
         return (torch.maximum(torch.minimum(back, high), low), value);
     }
 
     /// <summary>The objective on a network-space picture: mean of squared activations at the layer, or one channel's mean.</summary>
-    public Tensor Objective(Tensor netPicture, string layer, int? channel)
+    public Tensor Objective(Tensor netPicture, string? layer, int? channel)
     {
         using var scope = NewDisposeScope();
-        var act = Network.Activations(OnnxResNet.PadToMultiple(netPicture), [layer])[layer];
+        var act = Network.Activation(netPicture, Network.Resolve(layer ?? Network.DefaultLayer));
         var value = channel is int c ? act[.., c].mean() : act.pow(2).mean();
         return value.MoveToOuterDisposeScope();
     }

@@ -7,12 +7,16 @@ namespace VqganClip.Guidance.DeepDream;
 /// channel's mean), gradient ascent steps of <c>StepSize / mean|g|</c> in the network's input units (BGR 0..255 minus
 /// the mean), random jitter by rolling the picture up to <see cref="Jitter"/> pixels, and <see cref="Octaves"/>
 /// scales <see cref="OctaveScale"/> apart with the detail carried from each to the next. Defaults are the
-/// notebook's (10 steps, 4 octaves of 1.4, step 1.5, jitter 32) on a middle layer of the ResNet18.
+/// notebook's (10 steps, 4 octaves of 1.4, step 1.5, jitter 32) on the network's default layer (the ResNet18's
+/// <c>stage3.block1</c>).
 /// </summary>
 public sealed record DreamSettings
 {
-    /// <summary>A friendly layer name (<c>stage3.block1</c>) or an ONNX value (<c>ReLU333_Output_0</c>).</summary>
-    public string Layer { get; init; } = "stage3.block1";
+    /// <summary>
+    /// A layer name: for the ResNet18 a friendly one (<c>stage3.block1</c>) or an ONNX value (<c>ReLU333_Output_0</c>),
+    /// for a CLIP ResNet <c>layer3</c>, <c>layer3.1</c>, ...; null: the network's default (<see cref="IDreamNetwork.DefaultLayer"/>).
+    /// </summary>
+    public string? Layer { get; init; }
 
     /// <summary>Null: L2 (mean of squared activations) of the whole layer; N: the mean of channel N ("what excites this unit").</summary>
     public int? Channel { get; init; }
@@ -37,7 +41,7 @@ public sealed record DreamSettings
     /// <summary>Checks the numbers; errors say which option is wrong.</summary>
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(Layer)) throw new ArgumentException("--layer must name a layer (see --list-layers).");
+        if (Layer is not null && string.IsNullOrWhiteSpace(Layer)) throw new ArgumentException("--layer must name a layer (see --list-layers).");
         if (Channel is < 0) throw new ArgumentException($"--channel must be 0 or more; got {Channel}.");
         if (Octaves < 1) throw new ArgumentException($"--octaves must be 1 or more; got {Octaves}.");
         if (!(OctaveScale > 1) || double.IsInfinity(OctaveScale)) throw new ArgumentException($"--octave-scale must be more than 1; got {OctaveScale.ToString(CultureInfo.InvariantCulture)}.");
@@ -49,7 +53,7 @@ public sealed record DreamSettings
     /// <summary>The settings as text (PNG chunks, reports).</summary>
     public IReadOnlyDictionary<string, string> Describe() => new Dictionary<string, string>
     {
-        ["layer"] = Layer,
+        ["layer"] = Layer ?? "default",
         ["channel"] = Channel?.ToString(CultureInfo.InvariantCulture) ?? "all (L2)",
         ["octaves"] = Octaves.ToString(CultureInfo.InvariantCulture),
         ["octave-scale"] = OctaveScale.ToString(CultureInfo.InvariantCulture),
