@@ -11,6 +11,7 @@ public static class ToolkitCommands
         GenerateCommand.Create(console),
         InspectCommand.Create(console),
         ScoreCommand.Create(console),
+        DreamCommand.Create(console),
         NotebookCommand.Create(console),
         BenchCommand.Create(console),
     };

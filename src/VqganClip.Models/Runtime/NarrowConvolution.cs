@@ -21,7 +21,8 @@ namespace VqganClip.Models.Runtime;
 /// the extra output channels dropped. The forward values are the same (each output channel is its own dot
 /// product), the gradient takes the correct path, the cost is about the same; parameters and state dicts are
 /// untouched. (Turning oneDNN off fixes it too, but makes every convolution 2-4x slower.) Used by the VQGAN's
-/// encoder, decoder and quant convolutions, by the ModifiedResNet's stem and Bottlenecks, and by BigGAN's spectral-norm convolutions.
+/// encoder, decoder and quant convolutions, by the ModifiedResNet's stem and Bottlenecks, by BigGAN's spectral-norm
+/// convolutions and by ONNX graphs' Conv nodes (OnnxNetwork; the ResNet18's narrowest has 64 filters).
 /// </summary>
 internal static class NarrowConvolution
 {
@@ -61,6 +62,24 @@ internal static class NarrowConvolution
         var paddedWeight = F.pad(weight, new long[] { 0, 0, 0, 0, 0, 0, 0, extra });
         var paddedBias = bias is null ? null : F.pad(bias, new long[] { 0, extra });
         var output = F.conv2d(x, paddedWeight, paddedBias, padding: new[] { padding, padding });
+        return output.narrow(1, 0, filters).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// F.conv2d with any geometry (<paramref name="stride"/>, zero <paramref name="padding"/> as [h, w],
+    /// <paramref name="dilation"/>, <paramref name="groups"/>) and the same remedy when groups is 1 (ONNX Conv nodes).
+    /// </summary>
+    public static Tensor Forward(Tensor x, Tensor weight, Tensor? bias, long[] stride, long[] padding, long[] dilation, long groups)
+    {
+        long filters = weight.shape[0];
+        if (filters >= SafeOutputChannels || groups != 1 || !is_grad_enabled() || x.device_type != DeviceType.CPU || x.dtype != ScalarType.Float32)
+            return F.conv2d(x, weight, bias, strides: stride, padding: padding, dilation: dilation, groups: groups);
+
+        using var scope = NewDisposeScope();
+        long extra = SafeOutputChannels - filters;
+        var paddedWeight = F.pad(weight, new long[] { 0, 0, 0, 0, 0, 0, 0, extra });
+        var paddedBias = bias is null ? null : F.pad(bias, new long[] { 0, extra });
+        var output = F.conv2d(x, paddedWeight, paddedBias, strides: stride, padding: padding, dilation: dilation);
         return output.narrow(1, 0, filters).contiguous().MoveToOuterDisposeScope();
     }
 }

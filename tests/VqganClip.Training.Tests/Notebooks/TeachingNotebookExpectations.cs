@@ -39,6 +39,8 @@ internal static class TeachingNotebookExpectations
         // 4×4 class samples, live view, 6 snapshots, live vs average, the three generators; live chart, loss chart,
         // class-vector bars at the start and the end, class weights over the steps, latent heat map
         ["09-big-sleep.ipynb"] = (28, 6),
+        // the scene, 6 layers, 4 octave counts, 4 channels from grey, the input gradient's magnitude; no charts
+        ["11-deepdream.ipynb"] = (16, 0),
     };
 
     public static void AssertExecuted(string name, string executedPath)

@@ -69,6 +69,70 @@ public sealed class ModifiedResNet : nn.Module<Tensor, Tensor>
         return nn.Sequential(modules);
     }
 
+    /// <summary>
+    /// The intermediate values <see cref="Activations"/> can return, in order: <c>stem</c> (after the third
+    /// convolution's ReLU), <c>stem.pool</c>, each Bottleneck's output <c>layerS.B</c> (B from 0, as the state dict's
+    /// names) and each stage's output <c>layerS</c> (its last block's).
+    /// </summary>
+    public IReadOnlyList<string> LayerNames
+    {
+        get
+        {
+            var names = new List<string> { "stem", "stem.pool" };
+            var stages = new[] { layer1, layer2, layer3, layer4 };
+            for (int s = 0; s < 4; s++)
+            {
+                int blocks = stages[s].children().Count();
+                for (int b = 0; b < blocks; b++) names.Add(FormattableString.Invariant($"layer{s + 1}.{b}"));
+                names.Add(FormattableString.Invariant($"layer{s + 1}"));
+            }
+            return names;
+        }
+    }
+
+    /// <summary>
+    /// The values at <paramref name="layers"/> (see <see cref="LayerNames"/>) for normalised pictures [N,3,H,W], with
+    /// autograd when it is on; runs only as far as the last one asked for (DeepDream on CLIP's image tower).
+    /// </summary>
+    public Dictionary<string, Tensor> Activations(Tensor x, IReadOnlyCollection<string> layers)
+    {
+        var order = LayerNames;
+        int last = -1;
+        foreach (var l in layers)
+        {
+            int at = order.ToList().IndexOf(l);
+            if (at < 0) throw new ArgumentException($"'{l}' is no layer of this CLIP ResNet; its layers: {string.Join(", ", order)}.");
+            last = Math.Max(last, at);
+        }
+        using var scope = torch.NewDisposeScope();
+        var values = new Dictionary<string, Tensor>();
+        void Keep(string name, Tensor value) { if (layers.Contains(name)) values[name] = value; }
+        int done = 0;
+        bool More() => done <= last;
+        x = x.to(conv1.weight!.dtype);
+        x = F.relu(bn1.forward(NarrowConvolution.Forward(conv1, x)));
+        x = F.relu(bn2.forward(NarrowConvolution.Forward(conv2, x)));
+        x = F.relu(bn3.forward(NarrowConvolution.Forward(conv3, x)));
+        Keep("stem", x); done++;
+        if (More()) { x = avgpool.forward(x); Keep("stem.pool", x); done++; }
+        var stages = new[] { layer1, layer2, layer3, layer4 };
+        for (int s = 0; s < 4 && More(); s++)
+        {
+            int b = 0;
+            foreach (var block in stages[s].children())
+            {
+                if (!More()) break;
+                x = ((nn.Module<Tensor, Tensor>)block).forward(x);
+                Keep(FormattableString.Invariant($"layer{s + 1}.{b}"), x);
+                done++;
+                b++;
+            }
+            if (More()) { Keep(FormattableString.Invariant($"layer{s + 1}"), x); done++; }
+        }
+        foreach (var v in values.Values) v.MoveToOuterDisposeScope();
+        return values;
+    }
+
     public override Tensor forward(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
