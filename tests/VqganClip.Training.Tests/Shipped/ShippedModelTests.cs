@@ -67,6 +67,23 @@ public sealed class ShippedModelTests : IDisposable
     }
 
     [Fact]
+    public void TheBigGanLoadsWithItsConfigAndClassNamesAndStaysUnderItsBudget()
+    {
+        var path = ShippedModels.FindBigGan();
+        Assert.Equal(DataFile(ShippedModels.BigGanFileName), path);
+        Assert.True(new FileInfo(path!).Length < 10 * 1000L * 1000, "the clipart BigGAN's budget is 10 MB");
+        using var model = VqganClip.Models.BigGan.BigGanModel.Load(path!);
+        Assert.Equal(64, model.ImageSize);
+        Assert.Equal(120, model.Config.NumClasses);
+        var names = ClassNames.For(path!, model.Config.NumClasses);
+        Assert.NotNull(names);
+        Assert.Equal("red circle", names!.Names[0]);
+        // the standing statistics were accumulated: the table is not the fresh model's zeros and ones
+        Assert.False(model.state_dict().Where(kv => kv.Key.EndsWith("running_vars", StringComparison.Ordinal))
+            .All(kv => kv.Value.eq(1).all().item<bool>()), "every standing variance is 1: the statistics were never accumulated");
+    }
+
+    [Fact]
     public void TheTransformersFirstStageIsItsOwnVqganFileNamedByItsYaml()
     {
         var yaml = File.ReadAllText(DataFile(ShippedModels.TransformerConfigFileName));
