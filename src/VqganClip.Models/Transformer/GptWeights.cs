@@ -16,42 +16,18 @@ internal static class GptWeights
     public static void Copy(StateDict stateDict, string prefix, Gpt gpt, string path)
     {
         var config = gpt.Config;
-        var expected = gpt.state_dict();
-        var missing = new List<string>();
-        var mismatches = new List<string>();
-        foreach (var (name, target) in expected)
+        StrictStateDictCopy.Copy(stateDict, prefix, gpt.state_dict(), new StrictCopyRules(path, Format, $"{config.Source}: {Brief(config)}", IsGptName)
         {
-            if (!stateDict.TryGetValue(prefix + name, out var source))
-            {
-                if (!IsMask(name)) missing.Add(prefix + name);
-                continue;
-            }
-            if (!source.shape.SequenceEqual(target.shape))
-                mismatches.Add($"tensor '{prefix + name}' has shape [{string.Join(", ", source.shape)}] in the checkpoint " +
-                               $"but the configuration ({config.Source}: {Brief(config)}) expects [{string.Join(", ", target.shape)}]");
-            else if (!source.is_floating_point())
-                mismatches.Add($"tensor '{prefix + name}' is {source.dtype} in the checkpoint, expected floating point");
-        }
-        if (mismatches.Count > 0)
-            throw new CheckpointFormatException(path, Format,
-                mismatches[0] + (mismatches.Count > 1 ? $" (and {mismatches.Count - 1} more tensors disagree)." : "."));
-        if (missing.Count > 0)
-            throw new CheckpointFormatException(path, Format,
-                $"{missing.Count} tensors the configuration ({config.Source}: {Brief(config)}) needs are missing from the checkpoint: " +
-                string.Join(", ", missing.Take(8)) + (missing.Count > 8 ? ", ..." : "") + ".");
+            MayBeAbsent = IsMask,
+            UnexpectedHint = "The configuration and the checkpoint describe different GPTs (n_layer?).",
+            CheckBeforeCopy = file => CheckMasks(file, prefix, gpt, path),
+        });
+    }
 
-        var unexpected = stateDict.Keys
-            .Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
-            .Select(k => k[prefix.Length..])
-            .Where(IsGptName)
-            .Where(k => !expected.ContainsKey(k))
-            .ToList();
-        if (unexpected.Count > 0)
-            throw new CheckpointFormatException(path, Format,
-                $"{unexpected.Count} GPT tensors of the checkpoint have no place in the GPT the configuration ({config.Source}: {Brief(config)}) builds, " +
-                $"first '{prefix + unexpected[0]}'. The configuration and the checkpoint describe different GPTs (n_layer?).");
-
-        foreach (var (name, _) in expected)
+    private static void CheckMasks(StateDict stateDict, string prefix, Gpt gpt, string path)
+    {
+        var config = gpt.Config;
+        foreach (var (name, _) in gpt.state_dict())
         {
             if (!IsMask(name) || !stateDict.TryGetValue(prefix + name, out var mask)) continue;
             if (!IsCausalMask(mask, config.BlockSize, config.NUnmasked))
@@ -59,11 +35,6 @@ internal static class GptWeights
                     $"tensor '{prefix + name}' is not the causal mask with n_unmasked = {config.NUnmasked} that the configuration ({config.Source}) builds" +
                     (TryCountUnmasked(mask, out int found) ? $"; the checkpoint's mask has n_unmasked = {found}." : "; it is not a causal mask at all."));
         }
-
-        using (no_grad())
-            foreach (var (name, target) in expected)
-                if (stateDict.TryGetValue(prefix + name, out var source))
-                    target.copy_(source);
     }
 
     /// <summary>

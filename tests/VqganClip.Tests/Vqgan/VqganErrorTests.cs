@@ -62,6 +62,23 @@ public sealed class VqganErrorTests
     }
 
     [Fact]
+    public void Surplus_vqgan_tensors_are_refused_and_named_but_taming_ignores_are_ignored()
+    {
+        using var sd = SafeTensors.Read(Fixture("model.safetensors"));
+        var config = VqganConfig.FromYaml(Fixture("model.yaml"));
+        // What taming's strict=False load ignores: a discriminator (loss.*) and an unused remap buffer.
+        sd.Add("loss.discriminator.main.0.weight", zeros(2, 3));
+        sd.Add("quantize.used", zeros(4, dtype: int64));
+        using (var model = VqganModel.FromStateDict(sd, config)) Assert.NotNull(model);
+
+        sd.Add("encoder.extra.weight", zeros(2));
+        sd.Add("decoder.extra.bias", zeros(2));
+        var e = Assert.Throws<CheckpointFormatException>(() => VqganModel.FromStateDict(sd, config));
+        Assert.Contains("2 VQGAN tensors of the checkpoint have no place", e.Message);
+        Assert.Contains("first 'encoder.extra.weight' (also decoder.extra.bias)", e.Message);
+    }
+
+    [Fact]
     public void Inference_names_what_is_missing()
     {
         using var sd = SafeTensors.Read(Fixture("model.safetensors"));
