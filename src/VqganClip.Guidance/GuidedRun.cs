@@ -306,10 +306,7 @@ public sealed partial class GuidedRun : IDisposable
         using var scope = NewDisposeScope();
         using var rng = new Generator((ulong)seed);
         int n = cutCount > 0 ? cutCount : Cutouts.Count;
-        ICutouts cutouts = n == Cutouts.Count ? Cutouts
-            : Cutouts is AugmentedCutouts a ? new AugmentedCutouts(a.CutSize, n, a.CutPower, a.Options)
-            : Cutouts is BigSleepCutouts b ? new BigSleepCutouts(b.CutSize, n, b.Resize, b.CenterBias, b.CenterFocus)
-            : new OriginalCutouts(Cutouts.CutSize, n, Options.CutPower);
+        var cutouts = Cutouts.WithCount(n);
         var image = Generator.RenderForDisplay() ?? Generator.Render();
         var embeds = _clip.EncodeImage(_clip.Normalize(cutouts.Cut(image, rng))).to_type(ScalarType.Float32);
         int step = StepCount, phase = Script.PhaseAt(step, Options.PhaseSteps);

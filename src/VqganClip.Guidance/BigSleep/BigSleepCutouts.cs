@@ -48,6 +48,8 @@ public sealed class BigSleepCutouts : ICutouts
     public BigSleepResize Resize { get; }
     public bool CenterBias { get; }
     public double CenterFocus { get; }
+
+    public ICutouts WithCount(int count) => count == Count ? this : new BigSleepCutouts(CutSize, count, Resize, CenterBias, CenterFocus);
     public string Name => "bigsleep";
 
     public Tensor Cut(Tensor image, Generator rng) =>

@@ -32,6 +32,8 @@ public sealed class AugmentedCutouts : ICutouts
     public int CutSize => Crops.CutSize;
     public int Count => Crops.Count;
     public double CutPower => Crops.CutPower;
+
+    public ICutouts WithCount(int count) => count == Count ? this : new AugmentedCutouts(CutSize, count, CutPower, Options);
     public string Name => "augmented";
 
     public Tensor Cut(Tensor image, Generator rng)

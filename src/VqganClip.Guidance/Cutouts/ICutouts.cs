@@ -20,4 +20,10 @@ public interface ICutouts
 
     /// <summary>Cuts image [1,3,H,W] in [0,1] into [Count,3,CutSize,CutSize] in [0,1], differentiably; all randomness from <paramref name="rng"/>.</summary>
     Tensor Cut(Tensor image, Generator rng);
+
+    /// <summary>
+    /// The same cutouts with another <see cref="Count"/> (e.g. more views for an evaluation). The built-in cutouts
+    /// keep every setting; a custom one that does not override this falls back to <see cref="OriginalCutouts"/>.
+    /// </summary>
+    ICutouts WithCount(int count) => count == Count ? this : new OriginalCutouts(CutSize, count);
 }

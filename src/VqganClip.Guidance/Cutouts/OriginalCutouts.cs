@@ -27,6 +27,8 @@ public sealed class OriginalCutouts : ICutouts
     public int CutSize { get; }
     public int Count { get; }
     public double CutPower { get; }
+
+    public ICutouts WithCount(int count) => count == Count ? this : new OriginalCutouts(CutSize, count, CutPower);
     public string Name => "original";
 
     public Tensor Cut(Tensor image, Generator rng) =>

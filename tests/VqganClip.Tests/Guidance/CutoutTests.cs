@@ -22,6 +22,26 @@ public class CutoutTests
     }
 
     [Fact]
+    public void WithCount_changes_only_the_count_of_each_built_in_cutouts()
+    {
+        var original = (OriginalCutouts)new OriginalCutouts(32, 8, cutPower: 2.5).WithCount(20);
+        Assert.Equal((32, 20, 2.5), (original.CutSize, original.Count, original.CutPower));
+
+        var augment = new AugmentOptions { FlipProbability = 0.25 };
+        var augmented = (AugmentedCutouts)new AugmentedCutouts(24, 4, 0.5, augment).WithCount(9);
+        Assert.Equal((24, 9, 0.5), (augmented.CutSize, augmented.Count, augmented.CutPower));
+        Assert.Same(augment, augmented.Options);
+
+        var bigSleep = (VqganClip.Guidance.BigSleep.BigSleepCutouts)new VqganClip.Guidance.BigSleep.BigSleepCutouts(
+            16, 4, VqganClip.Guidance.BigSleep.BigSleepResize.Lanczos, centerBias: true, centerFocus: 3).WithCount(12);
+        Assert.Equal((16, 12, VqganClip.Guidance.BigSleep.BigSleepResize.Lanczos, true, 3.0),
+            (bigSleep.CutSize, bigSleep.Count, bigSleep.Resize, bigSleep.CenterBias, bigSleep.CenterFocus));
+
+        ICutouts same = original;
+        Assert.Same(original, same.WithCount(20));
+    }
+
+    [Fact]
     public void BatchedMatchesPerCutoutReferenceWhenNoPrefilterIsNeeded()
     {
         // Picture 64x48, cut size 32: every crop shrinks by 1x..1.5x, so both paths are plain bilinear at the same points.
