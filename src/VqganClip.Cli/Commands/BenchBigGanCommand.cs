@@ -86,7 +86,7 @@ public static class BenchBigGanCommand
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps first", DefaultValueFactory = _ => 1 };
         var cutn = new Option<int?>("--cutn") { Description = "Cutouts per step (default: Big Sleep's 128)" };
         var clip = new Option<FileInfo?>("--clip") { Description = "A CLIP checkpoint (default: ViT-B/32's published size with random weights, Big Sleep's CLIP)" };
-        var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: libtorch's)" };
+        var threads = ThreadsOption.Create();
         var width = new Option<int>("--channel-width") { Description = "The BigGANs' channel_width (default the published 128; smaller for a quick check)", DefaultValueFactory = _ => 128 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
 
@@ -142,7 +142,7 @@ public static class BenchBigGanCommand
         recipe.Validate();   // --cutn's range, before any model is built
 
         TorchRuntime.EnsureInitialized();
-        if (settings.Threads is int t) TorchRuntime.SetThreads(t);
+        ThreadsOption.Apply(settings.Threads);
         using var seed = TorchRuntime.Seed(0);
 
         log?.Invoke(settings.ClipPath is null ? "building a CLIP of ViT-B/32's size with random weights" : $"loading {Path.GetFileName(settings.ClipPath)}");

@@ -26,7 +26,7 @@ public static class BenchClipCommand
         var batchOption = new Option<int>("--batch") { Description = "Images per batch", DefaultValueFactory = _ => 32 };
         var warmupOption = new Option<int>("--warmup") { Description = "Untimed iterations first", DefaultValueFactory = _ => 1 };
         var iterationsOption = new Option<int>("--iterations") { Description = "Timed iterations", DefaultValueFactory = _ => 3 };
-        var threadsOption = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: torch's choice)" };
+        var threadsOption = ThreadsOption.Create();
 
         var command = new Command("clip", "Benchmark CLIP encode_image (forward, and forward+backward to the input) with random weights")
         {
@@ -55,7 +55,7 @@ public static class BenchClipCommand
     private static void Run(string name, ClipConfig config, int batch, int warmup, int iterations, int? threads)
     {
         TorchRuntime.EnsureInitialized();
-        if (threads is int n) TorchRuntime.SetThreads(n);
+        ThreadsOption.Apply(threads);
         TorchRuntime.Seed(0);
 
         ResetPeakRss();

@@ -27,7 +27,7 @@ public static class BenchStepsCommand
         var size = new Option<string>("--size") { Description = "Picture size WxH", DefaultValueFactory = _ => "64x64" };
         var cutn = new Option<int>("--cutn") { Description = "Cutouts per step", DefaultValueFactory = _ => 8 };
         var cutMethod = new Option<string>("--cut-method") { Description = "original | augmented", DefaultValueFactory = _ => "original" };
-        var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads" };
+        var threads = ThreadsOption.Create();
         var command = new Command("steps", "Benchmark guidance steps: seconds per step and resident memory growth over many steps")
         {
             steps, generator, clip, vqgan, vqganConfig, size, cutn, cutMethod, threads,
@@ -45,7 +45,7 @@ public static class BenchStepsCommand
     {
         if (steps < 101) throw new ArgumentException("--steps must be more than 100 (memory is compared with step 100).");
         TorchRuntime.EnsureInitialized();
-        if (threads is int t) TorchRuntime.SetThreads(t);
+        ThreadsOption.Apply(threads);
         clipPath ??= Fixture("clip-vit-tiny", "openai.safetensors");
         var (width, height) = RunRecipe.ParseSize(size);
 

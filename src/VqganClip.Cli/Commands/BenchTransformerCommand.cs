@@ -72,7 +72,7 @@ public static class BenchTransformerCommand
         var heads = new Option<int>("--random-heads") { Description = "Random GPT: n_head", DefaultValueFactory = _ => cin.NHead };
         var vocab = new Option<int>("--random-vocab") { Description = "Random GPT: vocab_size", DefaultValueFactory = _ => cin.VocabSize };
         var block = new Option<int>("--random-block") { Description = "Random GPT: block_size", DefaultValueFactory = _ => cin.BlockSize };
-        var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: libtorch's)" };
+        var threads = ThreadsOption.Create();
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables" };
 
         var command = new Command("transformer", "Transformer sampling throughput (tokens/s with and without the cache, batch 1 and 16) and peak memory")
@@ -122,7 +122,7 @@ public static class BenchTransformerCommand
             throw new ArgumentException("--tokens and --random-tokens must be at least 1.");
         settings.Random?.Validate();
         TorchRuntime.EnsureInitialized();
-        if (settings.Threads is int t) TorchRuntime.SetThreads(t);
+        ThreadsOption.Apply(settings.Threads);
 
         var figures = new List<ModelFigures>();
         string? checkpoint = settings.Transformer, config = settings.TransformerConfig;

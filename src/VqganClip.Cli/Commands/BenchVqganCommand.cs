@@ -48,7 +48,7 @@ public static class BenchVqganCommand
         var configOption = new Option<FileInfo?>("--config") { Description = "A taming YAML to bench instead of vqgan_imagenet_f16_16384" };
         var warmupOption = new Option<int>("--warmup") { Description = "Untimed runs first", DefaultValueFactory = _ => 1 };
         var iterationsOption = new Option<int>("--iterations") { Description = "Timed runs", DefaultValueFactory = _ => 2 };
-        var threadsOption = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: torch's choice)" };
+        var threadsOption = ThreadsOption.Create();
         var channelsLastOption = new Option<bool>("--channels-last") { Description = "Store the convolution weights and the latent channels-last (NHWC strides) to measure that memory format" };
 
         var command = new Command("vqgan", "Benchmark VQGAN decode (no_grad, and with backward to the latent) with random weights")
@@ -72,7 +72,7 @@ public static class BenchVqganCommand
     private static void Run(VqganConfig config, int[] sizes, int warmup, int iterations, int? threads, bool channelsLast, IAnsiConsole output)
     {
         TorchRuntime.EnsureInitialized();
-        if (threads is int n) TorchRuntime.SetThreads(n);
+        ThreadsOption.Apply(threads);
         TorchRuntime.Seed(0);
 
         long rssBefore = PeakMemory.ReadStatusKb("VmRSS:");

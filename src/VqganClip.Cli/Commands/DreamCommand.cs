@@ -37,7 +37,7 @@ public static class DreamCommand
         var model = new Option<string?>("--model") { Description = $"ONNX network (default: ResNet18.onnx of the NuGet package {OnnxResNet.PackageId} {OnnxResNet.PackageVersion}, which `dotnet restore` of the tool downloads)" };
         var clip = new Option<string?>("--clip") { Description = "Dream on a ResNet CLIP's image tower instead (RN50, RN101, RN50x4, ... in any format the toolkit reads)" };
         var listLayers = new Option<bool>("--list-layers") { Description = "Print the network's layers (friendly and ONNX names, channels) and exit" };
-        var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: libtorch's, one per core)" };
+        var threads = ThreadsOption.Create();
         var command = new Command("dream", "DeepDream: amplify what a trained ResNet18 sees in a picture (gradient ascent on a layer, jitter, octaves)")
         {
             image, layer, channel, octaves, octaveScale, steps, lr, jitter, seed, output, model, clip, listLayers, threads,
@@ -83,7 +83,7 @@ public static class DreamCommand
     {
         console ??= AnsiConsole.Console;
         TorchRuntime.EnsureInitialized();
-        if (o.Threads is int t) TorchRuntime.SetThreads(t);
+        ThreadsOption.Apply(o.Threads);
         if (!o.ListLayers)
         {
             if (o.Image is null) throw new ArgumentException("dream needs an IMAGE (or --list-layers).");

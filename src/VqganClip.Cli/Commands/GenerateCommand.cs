@@ -42,7 +42,7 @@ public static class GenerateCommand
         var output = new Option<string?>("--out") { Description = "Output PNG (default: the prompt's words, e.g. a-red-star.png, in the current folder; never overwrites: adds -2, -3, ...)" };
         var runDir = new Option<string?>("--run-dir") { Description = "Where to save the resumable run folder (default: OUT without extension + .run); always saved on Ctrl+C" };
         var resume = new Option<string?>("--resume") { Description = "Continue a saved run folder up to --steps total" };
-        var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: libtorch's, one per core; waiting threads spin briefly then sleep unless OMP_WAIT_POLICY or GOMP_SPINCOUNT says otherwise, see docs/performance.md)" };
+        var threads = ThreadsOption.Create();
 
         var command = new Command("generate", "Generate a picture from a text prompt: on the shipped models the transformer samples pictures and CLIP keeps the best; with other models or loop options, CLIP-guided optimisation (VQGAN+CLIP and the other X+CLIP generators)") { prompt, clip, vqgan, vqganConfig, biggan, seed };
         var clipOptions = ClipOptions.AddTo(command);
@@ -96,7 +96,7 @@ public static class GenerateCommand
     {
         console ??= AnsiConsole.Console;
         TorchRuntime.EnsureInitialized();
-        if (s.Threads is int t) TorchRuntime.SetThreads(t);
+        ThreadsOption.Apply(s.Threads);
         var recipe = s.Recipe;
         if (recipe.Steps < 0) throw new ArgumentException($"--steps must be 0 or more; got {recipe.Steps}.");
         if (s.SaveEvery < 0) throw new ArgumentException($"--save-every must be 0 or more; got {s.SaveEvery}.");

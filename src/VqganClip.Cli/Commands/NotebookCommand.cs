@@ -17,7 +17,7 @@ public static class NotebookCommand
         var notebook = new Argument<FileInfo>("notebook") { Description = "The notebook to run (.ipynb or .dib)." };
         var output = new Option<FileInfo?>("--out", "-o") { Description = "Write the executed notebook (with outputs) here (.ipynb or .dib)." };
         var html = new Option<FileInfo?>("--html") { Description = "Write a self-contained HTML report of the executed notebook here." };
-        var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: torch's choice)" };
+        var threads = ThreadsOption.Create();
 
         var run = new Command("run", "Run a notebook's C# cells in order in the .NET Interactive kernel (as Polyglot Notebooks and Jupyter do) and save the outputs.")
         {
@@ -25,7 +25,7 @@ public static class NotebookCommand
         };
         run.SetAction((parse, cancellationToken) =>
         {
-            if (parse.GetValue(threads) is { } n) VqganClip.Models.Runtime.TorchRuntime.SetThreads(n);
+            ThreadsOption.Apply(parse.GetValue(threads));
             return RunAsync(parse.GetRequiredValue(notebook), parse.GetValue(output), parse.GetValue(html), console ?? AnsiConsole.Console, cancellationToken);
         });
 
