@@ -10,23 +10,6 @@ namespace VqganClip.Training.Tests.Training;
 /// <summary>The clipart BigGAN trainer on a tiny config (channel_width 4, z_dim 8, D ch 4, batch 4): steps, exact resume, export.</summary>
 public class BigGanTrainerTests
 {
-    private static BigGanTrainingOptions Tiny(long steps = 3) => new()
-    {
-        Steps = steps,
-        BatchSize = 4,
-        Seed = 5,
-        GChannels = 4,
-        ZDim = 8,
-        DChannels = 4,
-        EmaStart = 1,
-        EmaDecay = 0.9,
-        StandingBatches = 1,
-        StandingBatchSize = 4,
-    };
-
-    private static Dictionary<string, Tensor> Snapshot(TorchSharp.torch.nn.Module module) =>
-        module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
-
     [Fact]
     public void Classes_are_kind_times_colour_named_and_rendered_as_one_object_of_their_class()
     {
@@ -49,8 +32,8 @@ public class BigGanTrainerTests
     [Fact]
     public void Training_steps_change_G_D_and_G_ema() => SingleThreaded(() =>
     {
-        using var trainer = new BigGanTrainer(Tiny(), renderThreads: 1);
-        var before = Snapshot(trainer.Modules);
+        using var trainer = new BigGanTrainer(TinyBigGan(), renderThreads: 1);
+        var before = StateSnapshot(trainer.Modules);
         var losses = trainer.TrainStep();
         trainer.TrainStep();
         Assert.Equal(2, trainer.Step);
@@ -64,7 +47,7 @@ public class BigGanTrainerTests
     [Fact]
     public void Checkpoint_resume_continues_exactly() => SingleThreaded(() => InTempDirectory(dir =>
     {
-        using var straight = new BigGanTrainer(Tiny(), renderThreads: 1);
+        using var straight = new BigGanTrainer(TinyBigGan(), renderThreads: 1);
         straight.TrainStep();
         straight.SaveCheckpoint(dir);
         while (straight.Step < 3) straight.TrainStep();
@@ -81,7 +64,7 @@ public class BigGanTrainerTests
     [Fact]
     public void Export_reloads_with_identical_outputs_folded_standing_stats_and_class_names() => SingleThreaded(() => InTempDirectory(dir =>
     {
-        using var trainer = new BigGanTrainer(Tiny(), renderThreads: 1);
+        using var trainer = new BigGanTrainer(TinyBigGan(), renderThreads: 1);
         trainer.TrainStep();
         var path = Path.Combine(dir, "tiny-biggan.safetensors");
         trainer.Export(path);
@@ -117,13 +100,13 @@ public class BigGanTrainerTests
     [Fact]
     public void Options_round_trip_through_json_and_build_a_64px_generator()
     {
-        var options = Tiny() with { GDepth = 2, DSteps = 2 };
+        var options = TinyBigGan() with { GDepth = 2, DSteps = 2 };
         Assert.Equal(options, BigGanTrainingOptions.FromJson(options.ToJson()));
         var config = options.GeneratorConfig();
         config.Validate();
         Assert.Equal(64, config.OutputDim);
         Assert.Equal(8, config.Layers.Count);
         Assert.True(config.HasAttention);
-        Assert.Throws<ArgumentException>(() => (Tiny() with { DChannels = 6 }).Validate());
+        Assert.Throws<ArgumentException>(() => (TinyBigGan() with { DChannels = 6 }).Validate());
     }
 }

@@ -1,5 +1,6 @@
 using VqganClip.Clipart;
 using VqganClip.Training;
+using VqganClip.Training.BigGan;
 using VqganClip.Models.Clip;
 using VqganClip.Models.Runtime;
 using VqganClip.Models.Vqgan;
@@ -53,6 +54,25 @@ internal static class TrainingTestSupport
             ContextLength = 32, VocabSize = 49408, TransformerWidth = 64, TransformerHeads = 1, TransformerLayers = 1,
         },
     };
+
+    /// <summary>A BigGAN-deep of channel_width 4 and z_dim 8 against a D of ch 4, batch 4, the average from step 1.</summary>
+    public static BigGanTrainingOptions TinyBigGan(long steps = 3) => new()
+    {
+        Steps = steps,
+        BatchSize = 4,
+        Seed = 5,
+        GChannels = 4,
+        ZDim = 8,
+        DChannels = 4,
+        EmaStart = 1,
+        EmaDecay = 0.9,
+        StandingBatches = 1,
+        StandingBatchSize = 4,
+    };
+
+    /// <summary>A detached copy of every tensor of <paramref name="module"/>'s state dict, to compare after steps.</summary>
+    public static Dictionary<string, TorchSharp.torch.Tensor> StateSnapshot(TorchSharp.torch.nn.Module module) =>
+        module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
 
     /// <summary>
     /// Runs <paramref name="body"/> with one torch thread: exact-continuation checks need the same reduction order
