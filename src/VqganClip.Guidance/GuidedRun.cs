@@ -31,6 +31,7 @@ public sealed partial class GuidedRun : IDisposable
     private readonly List<Prompt> _prompts;
     private readonly int[][] _phasePrompts;      // per phase: indices into _prompts that are active
     private readonly List<IRegularizer> _regularizers;
+    private readonly PerceptualTerms? _perceptual;   // the ResNet18 of the style/feature terms, when the options ask for them
     private readonly List<LossRecord> _history = new();
     private readonly List<RenderedImage> _snapshots = new();
     private readonly int _scriptPromptCount;
@@ -59,6 +60,7 @@ public sealed partial class GuidedRun : IDisposable
     {
         TorchRuntime.EnsureInitialized();
         options.Validate();
+        _perceptual = PerceptualTerms.Create(options);   // first: a missing picture fails before anything is allocated
         Generator = generator;
         _clip = clip;
         Script = script;
@@ -96,6 +98,7 @@ public sealed partial class GuidedRun : IDisposable
         _regularizers = new List<IRegularizer>();
         if (options.TotalVariationWeight > 0) _regularizers.Add(new TotalVariationLoss(options.TotalVariationWeight));
         if (options.InitWeight > 0) _regularizers.Add(new InitAnchorLoss(options.InitWeight, options.InitWeightDecay, options.InitAnchorSpace));
+        if (_perceptual is not null) _regularizers.AddRange(_perceptual.Terms);
         if (regularizers is not null) _regularizers.AddRange(regularizers);
         _regularizers.AddRange(generator.CreateOwnLosses());
         if (saved is null && _regularizers.Count > 0)
@@ -363,6 +366,7 @@ public sealed partial class GuidedRun : IDisposable
         _disposed = true;
         foreach (var p in _prompts) p.Dispose();
         foreach (var r in _regularizers) r.Dispose();
+        _perceptual?.Dispose();
         _optimizer.Dispose();
         _pixelMean?.Dispose();
         _pixelStd?.Dispose();

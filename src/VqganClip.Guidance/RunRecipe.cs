@@ -80,6 +80,13 @@ public sealed record RunRecipe
     public string Init { get; init; } = "codes";
     /// <summary>A picture the vqgan or pixels generator starts from.</summary>
     public string? InitImage { get; init; }
+    /// <summary>A picture whose style the run keeps to (ResNet18 Gram matrices; <see cref="GuidanceOptions.StyleImage"/>).</summary>
+    public string? StyleImage { get; init; }
+    public double StyleWeight { get; init; } = G.StyleWeight;
+    /// <summary>Weight of the ResNet18 feature distance to <see cref="FeatureImage"/> (0: off; <see cref="GuidanceOptions.FeatureImage"/>).</summary>
+    public double FeatureWeight { get; init; }
+    /// <summary>The picture of the feature term; null: <see cref="InitImage"/>.</summary>
+    public string? FeatureImage { get; init; }
     /// <summary>Image prompts <c>FILE[:WEIGHT[:STOP]]</c>.</summary>
     public IReadOnlyList<string> ImagePrompts { get; init; } = [];
     /// <summary>Noise prompts <c>SEED[:WEIGHT]</c>.</summary>
@@ -172,6 +179,8 @@ public sealed record RunRecipe
         ParseInit(Init);   // a typo is an error with every generator, not only vqgan
         if (MaxClasses is { } k && k < 1) throw new ArgumentException($"The number of classes kept (max classes) must be at least 1; got {k}.");
         if (EmaDecay is { } d && !(d >= 0 && d < 1)) throw new ArgumentException($"The EMA decay must be in [0, 1); got {d.ToString(CultureInfo.InvariantCulture)}.");
+        if (FeatureWeight > 0 && FeatureImage is null && InitImage is null)
+            throw new ArgumentException("The feature term (FeatureWeight) needs a picture to stay close to: give FeatureImage, or a start picture (InitImage).");
         ToOptions(seed: 0).Validate();
         if (IsTransformer) ValidateTransformer();
     }
@@ -184,6 +193,8 @@ public sealed record RunRecipe
             throw new ArgumentException("A start picture (InitImage) does not apply to the transformer generator: it samples its pictures; refine one with the vqgan generator instead.");
         if (Starts > 1)
             throw new ArgumentException($"Starts ({Starts}) does not apply to the transformer generator: it samples Samples ({Transformer.Samples}) pictures and keeps the best.");
+        if (StyleImage is not null || FeatureWeight > 0)
+            throw new ArgumentException("The perceptual terms (StyleImage, FeatureWeight) do not apply to the transformer generator: it samples its pictures; give them to a loop generator (vqgan, pixels, ...).");
         if (InitWeight != GuidanceOptions.Default.InitWeight)
             throw new ArgumentException($"InitWeight ({InitWeight.ToString(CultureInfo.InvariantCulture)}) does not apply to the transformer generator: its refinement is anchored to the best sample by AnchorWeight ({Transformer.AnchorWeight.ToString(CultureInfo.InvariantCulture)}).");
     }
@@ -244,6 +255,11 @@ public sealed record RunRecipe
         TotalVariationWeight = TotalVariation,
         InitWeight = InitWeight,
         PhaseSteps = PhaseSteps,
+        // full paths: a saved run rebuilds its perceptual terms from them, from whatever folder it is resumed in
+        StyleImage = StyleImage is null ? null : Path.GetFullPath(StyleImage),
+        StyleWeight = StyleWeight,
+        FeatureImage = FeatureWeight > 0 && (FeatureImage ?? InitImage) is { } feature ? Path.GetFullPath(feature) : null,
+        FeatureWeight = FeatureWeight > 0 ? FeatureWeight : G.FeatureWeight,
     };
 
     /// <summary>
@@ -262,6 +278,10 @@ public sealed record RunRecipe
             if (!File.Exists(img.Text)) throw new FileNotFoundException($"The image prompt '{img.Text}' does not exist.", img.Text);
         if (InitImage is not null && !File.Exists(InitImage))
             throw new FileNotFoundException($"The start picture '{InitImage}' does not exist.", InitImage);
+        if (StyleImage is not null && !File.Exists(StyleImage))
+            throw new FileNotFoundException($"The style picture '{StyleImage}' does not exist.", StyleImage);
+        if (FeatureWeight > 0 && FeatureImage is not null && !File.Exists(FeatureImage))
+            throw new FileNotFoundException($"The feature picture '{FeatureImage}' does not exist.", FeatureImage);
         var kind = Generator.ToLowerInvariant();
         if (kind == BigSleepGenerator.GeneratorName && biggan is null) throw new ArgumentException("The biggan generator needs a BigGAN model.");
         var (width, height) = kind == BigSleepGenerator.GeneratorName ? BigGanSize(biggan!)

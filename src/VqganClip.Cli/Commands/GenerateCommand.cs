@@ -531,6 +531,8 @@ public static class GenerateCommand
         if (image.Count > 0) chunks["image_prompts"] = string.Join(" | ", image);
         if (noise.Count > 0) chunks["noise_prompts"] = string.Join(" | ", noise);
         if (s.Recipe.InitImage is not null) chunks["init_image"] = s.Recipe.InitImage;
+        if (o.StyleImage is not null) chunks["style_image"] = o.StyleImage;
+        if (o.FeatureImage is not null) chunks["feature_image"] = o.FeatureImage;
 
         var cmd = new StringBuilder("vqgan-clip generate ");
         cmd.Append(Quote(run.Script.Source));
@@ -540,6 +542,8 @@ public static class GenerateCommand
         if (!string.IsNullOrWhiteSpace(s.Recipe.Augment)) cmd.Append(" --augment ").Append(Quote(s.Recipe.Augment));
         if (o.InitWeight > 0) cmd.Append(CultureInfo.InvariantCulture, $" --init-weight {o.InitWeight:R}");
         if (o.TotalVariationWeight > 0) cmd.Append(CultureInfo.InvariantCulture, $" --tv {o.TotalVariationWeight:R}");
+        if (o.StyleImage is not null) cmd.Append(" --style-image ").Append(Quote(o.StyleImage)).Append(CultureInfo.InvariantCulture, $" --style-weight {o.StyleWeight:R}");
+        if (o.FeatureImage is not null) cmd.Append(" --feature-image ").Append(Quote(o.FeatureImage)).Append(CultureInfo.InvariantCulture, $" --feature-weight {o.FeatureWeight:R}");
         if (o.PhaseSteps > 0) cmd.Append(CultureInfo.InvariantCulture, $" --phase-steps {o.PhaseSteps}");
         if (o.PromptLoss != GuidanceOptions.Default.PromptLoss || run.Generator is BigSleepGenerator)
             cmd.Append(" --prompt-loss ").Append(o.PromptLoss.ToString().ToLowerInvariant());

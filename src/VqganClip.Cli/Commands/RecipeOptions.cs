@@ -19,7 +19,7 @@ public sealed class RecipeOptions
 
     /// <summary>How the generator is chosen when --generator is not given (<see cref="RunRecipe.DefaultGenerator"/>).</summary>
     public const string DefaultGeneratorHelp =
-        "Default: transformer on the shipped models; biggan when --biggan is given; vqgan (the loop) when --clip, --vqgan, --resume, --init-image or a loop-only option (--steps, --init, --starts, --trial-steps, --init-weight, --phase-steps, --strokes) is given";
+        "Default: transformer on the shipped models; biggan when --biggan is given; vqgan (the loop) when --clip, --vqgan, --resume, --init-image or a loop-only option (--steps, --init, --starts, --trial-steps, --init-weight, --style-image, --feature-weight, --feature-image, --phase-steps, --strokes) is given";
     public Option<string?> Size { get; } = new("--size") { Description = "Picture size WxH (or N for square); default: the CLIP's input size for small CLIPs (64x64 with the shipped models), else 256x256" };
     public Option<int> Steps { get; } = new("--steps") { Description = "Total optimisation steps", DefaultValueFactory = _ => D.Steps };
     public Option<int> CutCount { get; } = new("--cutn") { Description = $"Cutouts per step (biggan: {B.CutCount}, Big Sleep's)", DefaultValueFactory = _ => D.CutCount };
@@ -35,6 +35,10 @@ public sealed class RecipeOptions
     public Option<int> TrialSteps { get; } = new("--trial-steps") { Description = "Steps each start runs before the best is kept (they count towards --steps)", DefaultValueFactory = _ => D.TrialSteps };
     public Option<string?> InitImage { get; } = new("--init-image") { Description = "Start from this picture (vqgan and pixels generators)" };
     public Option<double> InitWeight { get; } = new("--init-weight") { Description = "Keep close to the start (the original's init_weight)", DefaultValueFactory = _ => D.InitWeight };
+    public Option<string?> StyleImage { get; } = new("--style-image") { Description = "Keep to this picture's style: ResNet18 Gram matrices (style transfer with CLIP guidance; ML.NET's ResNet18 from NuGet)" };
+    public Option<double> StyleWeight { get; } = new("--style-weight") { Description = "Weight of the --style-image term", DefaultValueFactory = _ => D.StyleWeight };
+    public Option<double> FeatureWeight { get; } = new("--feature-weight") { Description = "Stay close to what ResNet18 sees of --feature-image (default: of --init-image); 0: off", DefaultValueFactory = _ => D.FeatureWeight };
+    public Option<string?> FeatureImage { get; } = new("--feature-image") { Description = "The picture of the --feature-weight term (default: --init-image)" };
     public Option<double> TotalVariation { get; } = new("--tv") { Description = "Total-variation weight (smoothness)", DefaultValueFactory = _ => D.TotalVariation };
     public Option<int> PhaseSteps { get; } = new("--phase-steps") { Description = "With '^' story phases: steps per phase", DefaultValueFactory = _ => D.PhaseSteps };
     public Option<int> Strokes { get; } = new("--strokes") { Description = "Number of strokes (strokes generator)", DefaultValueFactory = _ => D.Strokes };
@@ -58,7 +62,7 @@ public sealed class RecipeOptions
     {
         if (includeGenerator) yield return Generator;
         foreach (var o in new Option[] { Size, Steps, CutCount, CutPower, CutMethod, Augment, LearningRate, PromptLoss, Optimizer, Schedule,
-                     Init, Starts, TrialSteps, InitImage, InitWeight, TotalVariation, PhaseSteps, Strokes, MaxClasses, EmaDecay,
+                     Init, Starts, TrialSteps, InitImage, InitWeight, StyleImage, StyleWeight, FeatureWeight, FeatureImage, TotalVariation, PhaseSteps, Strokes, MaxClasses, EmaDecay,
                      Transformer, TransformerConfig, ClassNames, Samples, Temperature, TopK, TopP, Refine, AnchorWeight, ClassId })
             yield return o;
     }
@@ -70,7 +74,7 @@ public sealed class RecipeOptions
     }
 
     /// <summary>Options that only the loop reads: given one of them, the user means the loop (<see cref="RunRecipe.DefaultGenerator"/>).</summary>
-    public IEnumerable<Option> LoopOnly() => [Steps, Init, Starts, TrialSteps, InitImage, InitWeight, PhaseSteps, Strokes];
+    public IEnumerable<Option> LoopOnly() => [Steps, Init, Starts, TrialSteps, InitImage, InitWeight, StyleImage, FeatureWeight, FeatureImage, PhaseSteps, Strokes];
 
     /// <summary>
     /// The generator <paramref name="parse"/> names, else the default for it: the transformer pipeline on the shipped
@@ -122,6 +126,10 @@ public sealed class RecipeOptions
         TrialSteps = parse.GetValue(TrialSteps),
         InitImage = parse.GetValue(InitImage),
         InitWeight = parse.GetValue(InitWeight),
+        StyleImage = parse.GetValue(StyleImage),
+        StyleWeight = parse.GetValue(StyleWeight),
+        FeatureWeight = parse.GetValue(FeatureWeight),
+        FeatureImage = parse.GetValue(FeatureImage),
         TotalVariation = parse.GetValue(TotalVariation),
         PhaseSteps = parse.GetValue(PhaseSteps),
         Strokes = parse.GetValue(Strokes),

@@ -21,7 +21,7 @@ public sealed class FeatureDistanceLoss : IRegularizer
     {
         _features = features ?? throw new ArgumentNullException(nameof(features));
         ArgumentNullException.ThrowIfNull(reference);
-        _reference = reference.detach().clone();
+        _reference = reference.detach().clone().DetachFromDisposeScope();   // kept across steps, whatever scope made this
         Layer = layer;
         Weight = weight;
     }

@@ -229,6 +229,22 @@ public class GenerateCommandTests : IDisposable
         Assert.Contains("\"init\":\"Flat\"", chunks["generator_settings"]);
     }
 
+    [Fact]
+    public void StyleAndFeaturePicturesAreRecordedInThePicturesCommandWithFullPaths()
+    {
+        var start = Path.Combine(_dir, "start.png");
+        var style = Path.Combine(_dir, "style.png");
+        using (var p = TorchSharp.torch.rand(1, 3, 40, 40)) ImageIO.Save(p, start);
+        using (var p = TorchSharp.torch.rand(1, 3, 32, 32)) ImageIO.Save(p, style);
+        var output = Path.Combine(_dir, "styled.png");
+        var (code, text) = Generate(Common(output, "a tree", "--steps", "2", "--init-image", start, "--style-image", style, "--style-weight", "30", "--feature-weight", "0.25"));
+        Assert.True(code == 0, text);
+        var chunks = ImageIO.ReadPngText(output);
+        Assert.Contains($"--style-image \"{style}\" --style-weight 30", chunks["command"]);
+        Assert.Contains($"--feature-image \"{start}\" --feature-weight 0.25", chunks["command"]);
+        Assert.Equal(style, chunks["style_image"]);
+    }
+
     [Theory]
     [InlineData("--size", "forty", "The size 'forty' is not WxH")]
     [InlineData("--optimizer", "adamm", "Unknown optimizer 'adamm'")]
@@ -238,6 +254,8 @@ public class GenerateCommandTests : IDisposable
     [InlineData("--starts", "0", "The number of starts must be at least 1")]
     [InlineData("--init", "blank", "The start 'blank' is not one of: codes, flat, noise")]
     [InlineData("--cutn", "100000", "CutCount must be between 1 and 1024; got 100000.")]
+    [InlineData("--style-image", "no-style.png", "The style picture 'no-style.png' does not exist")]
+    [InlineData("--feature-weight", "0.5", "The feature term (FeatureWeight) needs a picture to stay close to")]
     public void BadOptionsSayWhatIsWrong(string option, string value, string message)
     {
         var args = new[] { "a tree", "--clip", TinyModels.ClipPath, "--generator", "pixels", "--steps", "1", "--out", Path.Combine(_dir, "x.png") }.ToList();
