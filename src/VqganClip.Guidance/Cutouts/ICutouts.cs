@@ -20,4 +20,10 @@ public interface ICutouts
 
     /// <summary>Cuts image [1,3,H,W] in [0,1] into [Count,3,CutSize,CutSize] in [0,1], differentiably; all randomness from <paramref name="rng"/>.</summary>
     Tensor Cut(Tensor image, Generator rng);
+
+    /// <summary>
+    /// True when <see cref="Cut"/> already gives CLIP's input as the method's upstream feeds it (StyleCLIP's pooled
+    /// picture in [−1, 1], no mean/std normalisation), so the run must not normalise it again.
+    /// </summary>
+    bool OutputsClipInput => false;
 }

@@ -32,6 +32,9 @@ internal static class StyleGanTestSupport
         TransformerTestSupport.AssertClose(expected, actual, what, Tolerance);
     }
 
+    /// <summary>Same shape and every element equal.</summary>
+    public static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+
     public static string TempDir()
     {
         var dir = Path.Combine(Path.GetTempPath(), "stylegan-tests-" + Guid.NewGuid().ToString("N")[..12]);

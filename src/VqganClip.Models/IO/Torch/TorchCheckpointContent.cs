@@ -13,6 +13,9 @@ internal sealed class TorchCheckpointContent
 {
     private const int MaxModuleDepth = 200;
 
+    /// <summary>The name given to the one tensor of a file that torch.save'd a bare tensor.</summary>
+    public const string BareTensorName = "tensor";
+
     public List<(string Name, TensorRef Tensor)> Tensors { get; } = new();
 
     public Dictionary<string, string> Metadata { get; } = new(StringComparer.Ordinal);
@@ -55,6 +58,11 @@ internal sealed class TorchCheckpointContent
                 break;
             case PyDict dict:
                 content.CollectStateDict(dict, null);
+                break;
+            case TensorRef tensor:
+                // torch.save(tensor): one tensor, no name (StyleCLIP's latent files, e.g. an inversion's W+ code).
+                content.Tensors.Add((BareTensorName, tensor));
+                content.Metadata["checkpoint.top_level"] = "tensor";
                 break;
             case PyObject obj:
                 throw new PickleException($"file holds a pickled {obj.Type.FullName} object, not a state dict (nothing was executed; save its state_dict() instead)");
