@@ -115,3 +115,32 @@ public class StyleGan2LoadTests
         }
     }
 }
+
+/// <summary>The crafted torch zips (fixtures/stylegan2-crafted): g and d skipped unread, a bare-tensor latent file.</summary>
+public class StyleGan2CraftedFileTests
+{
+    static StyleGan2CraftedFileTests() => TransformerTestSupport.EnsureTorch();
+
+    private static string Crafted(string name) => TransformerTestSupport.Fixture("stylegan2-crafted", name);
+
+    [Fact]
+    public void A_checkpoint_with_g_and_d_loads_g_ema_without_reading_d()
+    {
+        var info = Checkpoint.Inspect(Crafted("g-ema-g-d.pt"));
+        Assert.All(info.Tensors, t => Assert.True(t.Name.StartsWith("g_ema.", StringComparison.Ordinal) || t.Name == "latent_avg", t.Name));
+        Assert.Equal("g,d,args", info.Metadata["checkpoint.skipped"]);
+        using var model = StyleGan2Model.Load(Crafted("g-ema-g-d.pt"));   // d's storage is absent from the zip: never read
+        using var reference = LoadTiny("g_ema.safetensors");
+        foreach (var (key, value) in reference.state_dict()) Assert.True(Same(value, model.state_dict()[key]), key);
+        Assert.Equal(0.5f, model.LatentAvg!.mean().item<float>());
+    }
+
+    [Fact]
+    public void A_bare_tensor_file_is_a_latent_start()
+    {
+        using var model = LoadTiny();
+        using var latent = VqganClip.Guidance.StyleClip.StyleGanLatentFile.Load(Crafted("latent.pt"), model);
+        Assert.Equal(new long[] { 1, 8, 32 }, latent.shape);
+        Assert.Equal(7f / 13f, latent[0, 0, 1].item<float>(), 6);
+    }
+}
