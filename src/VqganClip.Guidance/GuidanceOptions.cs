@@ -14,6 +14,8 @@ public enum CutMethod
     Augmented,
     /// <summary>Big Sleep's crops: sizes around 0.8 of the picture, nearest resize (<see cref="BigSleep.BigSleepCutouts"/>).</summary>
     BigSleep,
+    /// <summary>StyleCLIP's whole picture, nearest ×7 then average-pooled to CLIP's side, not normalised (<see cref="StyleClip.StyleClipCutouts"/>).</summary>
+    StyleClip,
 }
 
 /// <summary>How a prompt scores the cutouts' CLIP embeddings.</summary>
@@ -23,6 +25,8 @@ public enum PromptLossKind
     Spherical,
     /// <summary>Big Sleep's <c>−100 · cos(text, image)</c> averaged over the cutouts, times the weight (a negative weight, Big Sleep's "min" prompt, gives <c>+100 · cos</c>).</summary>
     Cosine,
+    /// <summary>StyleCLIP's <c>1 − exp(logit_scale)·cos(image, text)/100</c> (1 − cos for a trained CLIP), averaged over the cutouts, times the weight.</summary>
+    StyleClip,
 }
 
 /// <summary>
@@ -114,6 +118,7 @@ public sealed record GuidanceOptions
     {
         CutMethod.Augmented => new AugmentedCutouts(cutSize, count ?? CutCount, CutPower, Augment),
         CutMethod.BigSleep => new BigSleep.BigSleepCutouts(cutSize, count ?? CutCount),
+        CutMethod.StyleClip => new StyleClip.StyleClipCutouts(cutSize),
         _ => new OriginalCutouts(cutSize, count ?? CutCount, CutPower),
     };
 

@@ -112,7 +112,7 @@ public sealed partial class GuidedRun
             throw new ArgumentException($"The run in '{directory}' used a schedule given in code; pass it again (schedule:).", nameof(schedule));
         options = options with { CustomSchedule = schedule, CustomCutouts = cutouts };
         var savedCutouts = run["cutouts"]?.GetValue<string>();
-        if (cutouts is null && savedCutouts is not ("original" or "augmented" or "bigsleep"))
+        if (cutouts is null && savedCutouts is not ("original" or "augmented" or "bigsleep" or "styleclip"))
             throw new ArgumentException($"The run in '{directory}' used a cutout maker given in code ('{savedCutouts}'); pass it again (cutouts:).", nameof(cutouts));
 
         var spec = run["generator"].Deserialize<GeneratorSpec>(Json)!;

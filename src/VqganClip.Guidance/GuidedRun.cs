@@ -35,6 +35,7 @@ public sealed partial class GuidedRun : IDisposable
     private readonly List<LossRecord> _history = new();
     private readonly List<RenderedImage> _snapshots = new();
     private readonly int _scriptPromptCount;
+    private readonly double _logitScale;     // exp(logit_scale), for StyleCLIP's prompt loss
     private Tensor? _pixelMean, _pixelStd;   // CLIP's normalisation constants, made on first use (NormalizeForClip)
     private bool _disposed;
 
@@ -63,6 +64,7 @@ public sealed partial class GuidedRun : IDisposable
         _perceptual = PerceptualTerms.Create(options);   // first: a missing picture fails before anything is allocated
         Generator = generator;
         _clip = clip;
+        _logitScale = clip.LogitScale;
         Script = script;
         Options = options;
         ExtraPrompts = extraPrompts;
@@ -203,13 +205,13 @@ public sealed partial class GuidedRun : IDisposable
         var image = Generator.Render();
         var cuts = Cutouts.Cut(image, _rng);
         // each distinct cutout once: a picture no larger than CLIP's input makes every original cutout the whole picture
-        var embeds = DistinctCutouts.Encode(cuts, c => _clip.EncodeImage(NormalizeForClip(c)));
+        var embeds = DistinctCutouts.Encode(cuts, c => _clip.EncodeImage(Cutouts.OutputsClipInput ? c : NormalizeForClip(c)));
         if (embeds.dtype != ScalarType.Float32) embeds = embeds.to_type(ScalarType.Float32);
 
         int phase = Script.PhaseAt(step, Options.PhaseSteps);
         var active = _phasePrompts[phase];
         var terms = new List<Tensor>(active.Length + _regularizers.Count);
-        foreach (var i in active) terms.Add(_prompts[i].Loss(embeds, Options.PromptLoss));
+        foreach (var i in active) terms.Add(_prompts[i].Loss(embeds, Options.PromptLoss, _logitScale));
         var context = new LossContext(image, Generator, step);
         var regNames = new List<string>();
         foreach (var r in _regularizers)
@@ -311,11 +313,12 @@ public sealed partial class GuidedRun : IDisposable
         int n = cutCount > 0 ? cutCount : Cutouts.Count;
         var cutouts = Cutouts.WithCount(n);
         var image = Generator.RenderForDisplay() ?? Generator.Render();
-        var embeds = _clip.EncodeImage(_clip.Normalize(cutouts.Cut(image, rng))).to_type(ScalarType.Float32);
+        var cut = cutouts.Cut(image, rng);
+        var embeds = _clip.EncodeImage(cutouts.OutputsClipInput ? cut : _clip.Normalize(cut)).to_type(ScalarType.Float32);
         int step = StepCount, phase = Script.PhaseAt(step, Options.PhaseSteps);
         var prompts = new List<PromptLoss>();
         foreach (var i in _phasePrompts[phase])
-            prompts.Add(new PromptLoss(i, _prompts[i].Label, _prompts[i].Loss(embeds, Options.PromptLoss).to_type(ScalarType.Float64).item<double>()));
+            prompts.Add(new PromptLoss(i, _prompts[i].Label, _prompts[i].Loss(embeds, Options.PromptLoss, _logitScale).to_type(ScalarType.Float64).item<double>()));
         var regs = new Dictionary<string, double>();
         var context = new LossContext(image, Generator, step);
         foreach (var r in _regularizers)

@@ -8,6 +8,8 @@ using VqganClip.Models.BigGan;
 using VqganClip.Models.Clip;
 using VqganClip.Models.Images;
 using VqganClip.Models.Runtime;
+using VqganClip.Models.StyleGan2;
+using VqganClip.Guidance.StyleClip;
 using VqganClip.Models.Vqgan;
 
 namespace VqganClip.Guidance;
@@ -100,13 +102,43 @@ public sealed record RunRecipe
     /// <summary>The biggan generator's moving-average decay; the average's picture is shown and saved (null: none).</summary>
     public double? EmaDecay { get; init; } = BigSleepDefaults.CliEmaDecay;
 
+    /// <summary>stylegan: start an edit from this W+ code file (StyleCLIP's <c>--latent_path</c>; null: from the seed's latent, or the mean with <see cref="StyleGanFree"/>).</summary>
+    public string? StyleGanLatent { get; init; }
+    /// <summary>stylegan: free generation from the mean latent, CLIP loss alone (StyleCLIP's <c>--mode free_generation</c>).</summary>
+    public bool StyleGanFree { get; init; }
+    /// <summary>stylegan: weight of the L2 anchor to the start in the edit modes (StyleCLIP's <c>--l2_lambda</c>).</summary>
+    public double L2Lambda { get; init; } = 0.008;
+    /// <summary>stylegan: optimise the StyleSpace vectors (all but the ToRGB ones) instead of W+ (<c>--work_in_stylespace</c>).</summary>
+    public bool StyleSpace { get; init; }
+    /// <summary>stylegan: truncation of a seed's start (StyleCLIP's <c>--truncation</c>).</summary>
+    public double StyleGanTruncation { get; init; } = 0.7;
+
     /// <summary>
     /// The defaults for <paramref name="generator"/>: <see cref="Default"/>, except for Big Sleep's generator
     /// ("biggan"), whose defaults are Big Sleep's (<see cref="BigSleepDefaults"/>): Adam at 0.07, its 128 cutouts
     /// (sizes around 0.8 of the picture, nearest resize) and its −100·cos prompt loss.
     /// </summary>
     public static RunRecipe DefaultsFor(string? generator) =>
-        string.Equals(generator?.Trim(), BigSleepGenerator.GeneratorName, StringComparison.OrdinalIgnoreCase) ? BigSleepRecipe : Default;
+        string.Equals(generator?.Trim(), BigSleepGenerator.GeneratorName, StringComparison.OrdinalIgnoreCase) ? BigSleepRecipe
+        : string.Equals(generator?.Trim(), StyleGanGenerator.GeneratorName, StringComparison.OrdinalIgnoreCase) ? StyleClipRecipe
+        : Default;
+
+    /// <summary>
+    /// StyleCLIP's run_optimization.py defaults for the stylegan generator: 300 steps, Adam 0.1 with its schedule
+    /// ("styleclip": lr 0 at step 0, ramp-up over 5 %, cosine ramp-down over the last 25 %), the whole picture pooled
+    /// to CLIP's side and not normalised ("styleclip" cutouts, one view) and its 1 − logits/100 prompt loss.
+    /// </summary>
+    private static readonly RunRecipe StyleClipRecipe = new()
+    {
+        Generator = StyleGanGenerator.GeneratorName,
+        Steps = 300,
+        LearningRate = 0.1,
+        Optimizer = "Adam",
+        Schedule = "styleclip",
+        CutMethod = "styleclip",
+        CutCount = 1,
+        PromptLoss = "styleclip",
+    };
 
     private static readonly RunRecipe BigSleepRecipe = new()
     {
@@ -151,7 +183,8 @@ public sealed record RunRecipe
         "original" => Guidance.CutMethod.Original,
         "augmented" => Guidance.CutMethod.Augmented,
         "bigsleep" => Guidance.CutMethod.BigSleep,
-        _ => throw new ArgumentException($"The cut method '{text}' is not one of: original, augmented, bigsleep."),
+        "styleclip" => Guidance.CutMethod.StyleClip,
+        _ => throw new ArgumentException($"The cut method '{text}' is not one of: original, augmented, bigsleep, styleclip."),
     };
 
     /// <summary>The prompt loss word as a <see cref="PromptLossKind"/>.</summary>
@@ -159,7 +192,8 @@ public sealed record RunRecipe
     {
         "spherical" => PromptLossKind.Spherical,
         "cosine" => PromptLossKind.Cosine,
-        _ => throw new ArgumentException($"The prompt loss '{text}' is not one of: spherical, cosine."),
+        "styleclip" => PromptLossKind.StyleClip,
+        _ => throw new ArgumentException($"The prompt loss '{text}' is not one of: spherical, cosine, styleclip."),
     };
 
     /// <summary>
@@ -181,6 +215,8 @@ public sealed record RunRecipe
         if (EmaDecay is { } d && !(d >= 0 && d < 1)) throw new ArgumentException($"The EMA decay must be in [0, 1); got {d.ToString(CultureInfo.InvariantCulture)}.");
         if (FeatureWeight > 0 && FeatureImage is null && InitImage is null)
             throw new ArgumentException("The feature term (FeatureWeight) needs a picture to stay close to: give FeatureImage, or a start picture (InitImage).");
+        if (!(L2Lambda >= 0)) throw new ArgumentException($"The L2 weight (l2 lambda) must be 0 or more; got {L2Lambda.ToString(CultureInfo.InvariantCulture)}.");
+        if (!(StyleGanTruncation > 0 && StyleGanTruncation <= 1)) throw new ArgumentException($"The stylegan truncation must be in (0, 1]; got {StyleGanTruncation.ToString(CultureInfo.InvariantCulture)}.");
         ToOptions(seed: 0).Validate();
         if (IsTransformer) ValidateTransformer();
     }
@@ -250,7 +286,8 @@ public sealed record RunRecipe
         Augment = new AugmentOptions().With(Augment),
         Optimizer = OptimizerFactory.Canonical(Optimizer),
         LearningRate = LearningRate,
-        Schedule = Schedule,
+        // "styleclip" alone: StyleCLIP's get_lr over this recipe's steps
+        Schedule = Schedule.Trim().Equals("styleclip", StringComparison.OrdinalIgnoreCase) ? $"styleclip:{Math.Max(Steps, 1)}" : Schedule,
         Seed = seed,
         TotalVariationWeight = TotalVariation,
         InitWeight = InitWeight,
@@ -266,7 +303,7 @@ public sealed record RunRecipe
     /// A new run on models the caller loaded and owns (<paramref name="vqgan"/> only for the vqgan generator,
     /// <paramref name="biggan"/> only for the biggan generator), with no step done. Validates everything first.
     /// </summary>
-    public GuidedRun CreateRun(ClipModel clip, VqganModel? vqgan, BigGanModel? biggan = null)
+    public GuidedRun CreateRun(ClipModel clip, VqganModel? vqgan, BigGanModel? biggan = null, StyleGan2Model? stylegan = null)
     {
         ArgumentNullException.ThrowIfNull(clip);
         if (string.IsNullOrWhiteSpace(Prompt) && ImagePrompts.Count == 0 && NoisePrompts.Count == 0)
@@ -284,7 +321,11 @@ public sealed record RunRecipe
             throw new FileNotFoundException($"The feature picture '{FeatureImage}' does not exist.", FeatureImage);
         var kind = Generator.ToLowerInvariant();
         if (kind == BigSleepGenerator.GeneratorName && biggan is null) throw new ArgumentException("The biggan generator needs a BigGAN model.");
+        if (kind == StyleGanGenerator.GeneratorName && stylegan is null) throw new ArgumentException("The stylegan generator needs a StyleGAN2 model.");
+        if (StyleGanLatent is not null && !File.Exists(StyleGanLatent))
+            throw new FileNotFoundException($"The latent file '{StyleGanLatent}' does not exist.", StyleGanLatent);
         var (width, height) = kind == BigSleepGenerator.GeneratorName ? BigGanSize(biggan!)
+            : kind == StyleGanGenerator.GeneratorName ? StyleGanSize(stylegan!)
             : Size is null ? DefaultSize(clip) : ParseSize(Size);
         var options = ToOptions(Seed ?? Random.Shared.NextInt64(0, int.MaxValue));
 
@@ -294,7 +335,7 @@ public sealed record RunRecipe
         // before the generator allocates anything: a picture too large for memory would end the process natively
         if (clip.Device.type == TorchSharp.DeviceType.CPU && AvailableMemory.Bytes() is long available)
             StepMemory.EnsureFits(kind, width, height, vqgan, Strokes, available);
-        var generator = CreateGenerator(kind, width, height, vqgan, biggan);
+        var generator = CreateGenerator(kind, width, height, vqgan, biggan, stylegan);
         // image/noise-only runs get a script of the extras alone
         script ??= new PromptScript("", new[] { (IReadOnlyList<PromptSpec>)extras.ToList() });
         return new GuidedRun(generator, clip, script, options, script.Phases[0].SequenceEqual(extras) ? null : extras);
@@ -305,12 +346,12 @@ public sealed record RunRecipe
     /// (<see cref="BestOfStarts"/>; seeds Seed, Seed+1, ...). The run returned may have steps done.
     /// <paramref name="report"/> hears one line about the starts.
     /// </summary>
-    public GuidedRun CreateBestRun(ClipModel clip, VqganModel? vqgan, Action<string>? report = null, BigGanModel? biggan = null)
+    public GuidedRun CreateBestRun(ClipModel clip, VqganModel? vqgan, Action<string>? report = null, BigGanModel? biggan = null, StyleGan2Model? stylegan = null)
     {
         Validate();
-        if (Starts == 1) return CreateRun(clip, vqgan, biggan);
+        if (Starts == 1) return CreateRun(clip, vqgan, biggan, stylegan);
         long seed = Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
-        var (best, candidates) = BestOfStarts.Choose(k => (this with { Seed = seed + k }).CreateRun(clip, vqgan, biggan), Starts, TrialSteps);
+        var (best, candidates) = BestOfStarts.Choose(k => (this with { Seed = seed + k }).CreateRun(clip, vqgan, biggan, stylegan), Starts, TrialSteps);
         report?.Invoke(FormattableString.Invariant(
             $"{Starts} starts after {TrialSteps} steps: {string.Join(", ", candidates.Select(c => FormattableString.Invariant($"seed {c.Seed} {c.Loss:F3}")))}; kept seed {best.Options.Seed}."));
         return best;
@@ -324,7 +365,25 @@ public sealed record RunRecipe
         return (biggan.ImageSize, biggan.ImageSize);
     }
 
-    private IImageGenerator CreateGenerator(string kind, int width, int height, VqganModel? vqgan, BigGanModel? biggan)
+    /// <summary>A StyleGAN2 draws at its own size: a different <see cref="Size"/> is an error that says so.</summary>
+    private (int Width, int Height) StyleGanSize(StyleGan2Model stylegan)
+    {
+        if (Size is not null && ParseSize(Size) is var (w, h) && (w != stylegan.ImageSize || h != stylegan.ImageSize))
+            throw new ArgumentException($"The stylegan generator draws at its model's size, {stylegan.ImageSize}x{stylegan.ImageSize}; the size {Size} cannot be drawn (leave the size out, or choose another generator).");
+        return (stylegan.ImageSize, stylegan.ImageSize);
+    }
+
+    /// <summary>The stylegan generator these settings describe (a latent file read now).</summary>
+    private StyleGanGenerator CreateStyleGan(StyleGan2Model stylegan)
+    {
+        if (StyleGanLatent is null)
+            return new StyleGanGenerator(stylegan, StyleGanFree ? StyleGanStart.Mean : StyleGanStart.Seed, null, L2Lambda, StyleSpace, StyleGanTruncation);
+        if (StyleGanFree) throw new ArgumentException("Free generation starts from the mean latent: a latent file (--latent) starts an edit; give one or the other.");
+        using var latent = StyleGanLatentFile.Load(StyleGanLatent, stylegan);
+        return new StyleGanGenerator(stylegan, StyleGanStart.Latent, latent, L2Lambda, StyleSpace, StyleGanTruncation);
+    }
+
+    private IImageGenerator CreateGenerator(string kind, int width, int height, VqganModel? vqgan, BigGanModel? biggan, StyleGan2Model? stylegan = null)
     {
         TorchSharp.torch.Tensor? init = InitImage is null ? null : ImageIO.Load(InitImage);
         try
@@ -336,6 +395,7 @@ public sealed record RunRecipe
                 "fourier" when init is null => new FourierGenerator(width, height),
                 "strokes" when init is null => new StrokeGenerator(width, height, Strokes),
                 BigSleepGenerator.GeneratorName when init is null => new BigSleepGenerator(biggan!, MaxClasses, EmaDecay),
+                StyleGanGenerator.GeneratorName when init is null => CreateStyleGan(stylegan!),
                 _ => throw new ArgumentException($"A start picture works with the vqgan and pixels generators, not {kind}."),
             };
         }

@@ -10,6 +10,7 @@ using VqganClip.Guidance.Optimization;
 using VqganClip.Guidance.Prompts;
 using VqganClip.Guidance.Running;
 using VqganClip.Models.BigGan;
+using VqganClip.Models.StyleGan2;
 using VqganClip.Models.Clip;
 using VqganClip.Models.Images;
 using VqganClip.Models.IO;
@@ -35,6 +36,7 @@ public static class GenerateCommand
         var vqgan = new Option<string?>("--vqgan") { Description = "VQGAN checkpoint (default: the shipped data/clipart-vqgan.safetensors)" };
         var vqganConfig = new Option<string?>("--vqgan-config") { Description = "VQGAN config YAML (when the checkpoint does not carry it)" };
         var biggan = BigGanOption();
+        var stylegan = StyleGanOption();
         var seed = new Option<long?>("--seed") { Description = "Random seed (default: a random one, printed and stored in the PNG)" };
         var imagePrompts = new Option<string[]>("--image-prompt") { Description = "Image prompt FILE[:WEIGHT[:STOP]] (repeatable)", AllowMultipleArgumentsPerToken = false };
         var noisePrompts = new Option<string[]>("--noise-prompt") { Description = "Noise prompt SEED[:WEIGHT] (repeatable)" };
@@ -44,14 +46,15 @@ public static class GenerateCommand
         var resume = new Option<string?>("--resume") { Description = "Continue a saved run folder up to --steps total" };
         var threads = ThreadsOption.Create();
 
-        var command = new Command("generate", "Generate a picture from a text prompt: on the shipped models the transformer samples pictures and CLIP keeps the best; with other models or loop options, CLIP-guided optimisation (VQGAN+CLIP and the other X+CLIP generators)") { prompt, clip, vqgan, vqganConfig, biggan, seed };
+        var command = new Command("generate", "Generate a picture from a text prompt: on the shipped models the transformer samples pictures and CLIP keeps the best; with other models or loop options, CLIP-guided optimisation (VQGAN+CLIP and the other X+CLIP generators)") { prompt, clip, vqgan, vqganConfig, biggan, stylegan, seed };
         var clipOptions = ClipOptions.AddTo(command);
         recipe.AddTo(command);
         foreach (var o in new Option[] { imagePrompts, noisePrompts, saveEvery, output, runDir, resume, threads }) command.Options.Add(o);
         command.SetAction(parse => Run(new GenerateSettings
         {
             Recipe = recipe.Read(parse, userModels: parse.GetValue(clip) is not null || parse.GetValue(vqgan) is not null || parse.GetValue(resume) is not null,
-                implied: parse.GetValue(biggan) is null ? null : BigSleepGenerator.GeneratorName) with
+                implied: parse.GetValue(biggan) is not null ? BigSleepGenerator.GeneratorName
+                    : parse.GetValue(stylegan) is not null ? StyleGanGenerator.GeneratorName : null) with
             {
                 Prompt = parse.GetValue(prompt),
                 Seed = parse.GetValue(seed),
@@ -63,6 +66,7 @@ public static class GenerateCommand
             Vqgan = parse.GetValue(vqgan),
             VqganConfig = parse.GetValue(vqganConfig),
             BigGan = parse.GetValue(biggan),
+            StyleGan = parse.GetValue(stylegan),
             SaveEvery = parse.GetValue(saveEvery),
             Output = parse.GetValue(output),
             RunDirectory = parse.GetValue(runDir),
@@ -83,6 +87,8 @@ public static class GenerateCommand
         public string? VqganConfig { get; init; }
         /// <summary>The biggan generator's BigGAN: a file or a folder (null: the shipped one).</summary>
         public string? BigGan { get; init; }
+        /// <summary>The stylegan generator's StyleGAN2 (rosinality .pt or safetensors); required for it, nothing is shipped.</summary>
+        public string? StyleGan { get; init; }
         public int SaveEvery { get; init; }
         /// <summary>Output PNG; null: <see cref="DefaultOutput"/> (a new file named after the prompt).</summary>
         public string? Output { get; init; }
@@ -114,6 +120,7 @@ public static class GenerateCommand
         string? vqganPath = null;
         BigGanModel? bigganModel = null;
         string? bigganPath = null;
+        StyleGan2Model? styleganModel = null;
         if (s.Resume is not null)
         {
             if (!Directory.Exists(s.Resume)) throw new DirectoryNotFoundException($"--resume '{s.Resume}' is not a folder.");
@@ -124,9 +131,19 @@ public static class GenerateCommand
                 (vqganModel, vqganPath) = LoadVqgan(s);
             if (savedGenerator == BigSleepGenerator.GeneratorName)
                 (bigganModel, bigganPath) = LoadBigGan(s.BigGan);
+            if (savedGenerator == StyleGanGenerator.GeneratorName)
+                (styleganModel, bigganPath) = LoadStyleGan(s.StyleGan);
             var bigganForResume = bigganModel;
-            run = GuidedRun.Resume(s.Resume, clipModel, vqganModel,
-                generatorFactory: bigganForResume is null ? null : g => GeneratorFactory.Create(g, device: clipModel.Device, biggan: bigganForResume));
+            var styleganForResume = styleganModel;
+            // StyleCLIP's lr follows t = step / total steps: continued to --steps N, the schedule is get_lr over N (the
+            // steps done keep their rates: its ramp-up ends at 5 % and its ramp-down starts at 75 % of either total).
+            var savedSchedule = JsonDocument.Parse(File.ReadAllText(Path.Combine(s.Resume, GuidedRun.RunFileName))).RootElement
+                .TryGetProperty("schedule", out var sched) && sched.ValueKind == JsonValueKind.String ? sched.GetString() : null;
+            var schedule = savedSchedule?.StartsWith("styleclip:", StringComparison.Ordinal) == true && recipe.Steps > 0
+                ? new Guidance.StyleClip.StyleClipSchedule(recipe.Steps) : null;
+            run = GuidedRun.Resume(s.Resume, clipModel, vqganModel, schedule: schedule,
+                generatorFactory: bigganForResume is null && styleganForResume is null ? null
+                    : g => GeneratorFactory.Create(g, device: clipModel.Device, biggan: bigganForResume, stylegan: styleganForResume));
             console.MarkupLineInterpolated($"Resuming [bold]{s.Resume}[/] at step {run.StepCount}.");
         }
         else
@@ -136,15 +153,17 @@ public static class GenerateCommand
             clipModel = LoadClip(clipPath, s.ClipLoad, console);
             if (recipe.Generator.Equals("vqgan", StringComparison.OrdinalIgnoreCase)) (vqganModel, vqganPath) = LoadVqgan(s);
             if (recipe.Generator.Equals(BigSleepGenerator.GeneratorName, StringComparison.OrdinalIgnoreCase)) (bigganModel, bigganPath) = LoadBigGan(s.BigGan);
+            if (recipe.Generator.Equals(StyleGanGenerator.GeneratorName, StringComparison.OrdinalIgnoreCase)) (styleganModel, bigganPath) = LoadStyleGan(s.StyleGan);
             try
             {
-                run = recipe.CreateBestRun(clipModel, vqganModel, line => console.WriteLine(line), bigganModel);
+                run = recipe.CreateBestRun(clipModel, vqganModel, line => console.WriteLine(line), bigganModel, styleganModel);
             }
             catch (Exception e) when (e is PictureTooLargeException or ArgumentException)
             {
                 clipModel.Dispose();
                 vqganModel?.Dispose();
                 bigganModel?.Dispose();
+                styleganModel?.Dispose();
                 if (e is not PictureTooLargeException tooLarge) throw;
                 throw new ArgumentException(tooLarge.LargestSide > 0 ? $"{e.Message} Pass --size {tooLarge.LargestSide} or smaller." : e.Message, e);
             }
@@ -155,6 +174,7 @@ public static class GenerateCommand
         using (clipModel)
         using (vqganModel)
         using (bigganModel)
+        using (styleganModel)
         using (run)
         {
             return StepAndSave(run, s, clipPath, vqganPath ?? bigganPath, console);
@@ -373,6 +393,21 @@ public static class GenerateCommand
         return path;
     }
 
+    /// <summary>The --stylegan option of generate.</summary>
+    public static Option<string?> StyleGanOption() => new("--stylegan")
+    {
+        Description = "StyleGAN2 for the stylegan generator (StyleCLIP): rosinality's stylegan2-*-config-f.pt ({g_ema, latent_avg}) or a .safetensors of its g_ema; implies --generator stylegan",
+    };
+
+    /// <summary>The StyleGAN2 at <paramref name="path"/> (--stylegan), required: no StyleGAN2 is shipped.</summary>
+    public static (StyleGan2Model, string) LoadStyleGan(string? path)
+    {
+        if (path is null)
+            throw new ArgumentException("The stylegan generator needs a StyleGAN2: pass --stylegan FILE (e.g. stylegan2-ffhq-config-f.pt, converted by rosinality's convert_weight.py); none is shipped.");
+        if (!File.Exists(path)) throw new FileNotFoundException($"StyleGAN2 file '{path}' does not exist.", path);
+        return (StyleGan2Model.Load(path), path);
+    }
+
     /// <summary>The --biggan option of generate and eval.</summary>
     public static Option<string?> BigGanOption() => new("--biggan")
     {
@@ -527,7 +562,7 @@ public static class GenerateCommand
             ["options"] = JsonSerializer.Serialize(o, new JsonSerializerOptions(GuidedRun.Json) { WriteIndented = false }),
         };
         // the generator's own model: the VQGAN of the vqgan generator, the BigGAN of the biggan generator
-        if (modelPath is not null) chunks[run.Generator is BigSleepGenerator ? "biggan" : "vqgan"] = Path.GetFileName(modelPath);
+        if (modelPath is not null) chunks[run.Generator is BigSleepGenerator ? "biggan" : run.Generator is StyleGanGenerator ? "stylegan" : "vqgan"] = Path.GetFileName(modelPath);
         if (image.Count > 0) chunks["image_prompts"] = string.Join(" | ", image);
         if (noise.Count > 0) chunks["noise_prompts"] = string.Join(" | ", noise);
         if (s.Recipe.InitImage is not null) chunks["init_image"] = s.Recipe.InitImage;
@@ -545,7 +580,7 @@ public static class GenerateCommand
         if (o.StyleImage is not null) cmd.Append(" --style-image ").Append(Quote(o.StyleImage)).Append(CultureInfo.InvariantCulture, $" --style-weight {o.StyleWeight:R}");
         if (o.FeatureImage is not null) cmd.Append(" --feature-image ").Append(Quote(o.FeatureImage)).Append(CultureInfo.InvariantCulture, $" --feature-weight {o.FeatureWeight:R}");
         if (o.PhaseSteps > 0) cmd.Append(CultureInfo.InvariantCulture, $" --phase-steps {o.PhaseSteps}");
-        if (o.PromptLoss != GuidanceOptions.Default.PromptLoss || run.Generator is BigSleepGenerator)
+        if (o.PromptLoss != GuidanceOptions.Default.PromptLoss || run.Generator is BigSleepGenerator or StyleGanGenerator)
             cmd.Append(" --prompt-loss ").Append(o.PromptLoss.ToString().ToLowerInvariant());
         if (run.Generator.Name == "strokes") cmd.Append(" --strokes ").Append(run.Generator.Settings["strokes"]);
         if (run.Generator is BigSleepGenerator bigSleep)
@@ -553,6 +588,14 @@ public static class GenerateCommand
             if (modelPath is not null) cmd.Append(" --biggan ").Append(Quote(modelPath));
             if (bigSleep.MaxClasses is int k) cmd.Append(CultureInfo.InvariantCulture, $" --max-classes {k}");
             cmd.Append(CultureInfo.InvariantCulture, $" --ema-decay {bigSleep.EmaDecay ?? 0:R}");
+        }
+        if (run.Generator is StyleGanGenerator styleGan)
+        {
+            if (modelPath is not null) cmd.Append(" --stylegan ").Append(Quote(modelPath));
+            if (s.Recipe.StyleGanLatent is not null) cmd.Append(" --latent ").Append(Quote(s.Recipe.StyleGanLatent));
+            if (styleGan.Start == StyleGanStart.Mean) cmd.Append(" --free");
+            cmd.Append(CultureInfo.InvariantCulture, $" --l2-lambda {styleGan.L2Lambda:R}");
+            if (styleGan.WorkInStyleSpace) cmd.Append(" --stylespace");
         }
         if (s.Recipe.InitImage is null && run.Generator is VqganLatentGenerator { Init: not LatentInit.RandomCodes and not LatentInit.Image } latent)
             cmd.Append(" --init ").Append(latent.Init == LatentInit.Flat ? "flat" : "noise");

@@ -19,17 +19,17 @@ public sealed class RecipeOptions
 
     /// <summary>How the generator is chosen when --generator is not given (<see cref="RunRecipe.DefaultGenerator"/>).</summary>
     public const string DefaultGeneratorHelp =
-        "Default: transformer on the shipped models; biggan when --biggan is given; vqgan (the loop) when --clip, --vqgan, --resume, --init-image or a loop-only option (--steps, --init, --starts, --trial-steps, --init-weight, --style-image, --feature-weight, --feature-image, --phase-steps, --strokes) is given";
+        "Default: transformer on the shipped models; biggan when --biggan is given; stylegan when --stylegan is given; vqgan (the loop) when --clip, --vqgan, --resume, --init-image or a loop-only option (--steps, --init, --starts, --trial-steps, --init-weight, --style-image, --feature-weight, --feature-image, --phase-steps, --strokes) is given";
     public Option<string?> Size { get; } = new("--size") { Description = "Picture size WxH (or N for square); default: the CLIP's input size for small CLIPs (64x64 with the shipped models), else 256x256" };
     public Option<int> Steps { get; } = new("--steps") { Description = "Total optimisation steps", DefaultValueFactory = _ => D.Steps };
     public Option<int> CutCount { get; } = new("--cutn") { Description = $"Cutouts per step (biggan: {B.CutCount}, Big Sleep's)", DefaultValueFactory = _ => D.CutCount };
     public Option<double> CutPower { get; } = new("--cut-pow") { Description = "Cutout size power (>1: smaller crops)", DefaultValueFactory = _ => D.CutPower };
-    public Option<string> CutMethod { get; } = new("--cut-method") { Description = "augmented (generate.py's affine, perspective, colour jitter, noise) | original (the first notebook's plain crops) | bigsleep (Big Sleep's: sizes around 0.8 of the picture, nearest resize; biggan's default)", DefaultValueFactory = _ => D.CutMethod };
+    public Option<string> CutMethod { get; } = new("--cut-method") { Description = "augmented (generate.py's affine, perspective, colour jitter, noise) | original (the first notebook's plain crops) | bigsleep (Big Sleep's: sizes around 0.8 of the picture, nearest resize; biggan's default) | styleclip (StyleCLIP's whole picture pooled to CLIP's side, not normalised; stylegan's default)", DefaultValueFactory = _ => D.CutMethod };
     public Option<string?> Augment { get; } = new("--augment") { Description = "With --cut-method augmented: KEY=VALUE,... (flip, affine, degrees, translate, shear, perspective, distortion, color, hue, saturation, noise)" };
     public Option<double> LearningRate { get; } = new("--lr") { Description = $"Learning rate (biggan: {B.LearningRate}, Big Sleep's)", DefaultValueFactory = _ => D.LearningRate };
-    public Option<string> PromptLoss { get; } = new("--prompt-loss") { Description = "spherical (the VQGAN+CLIP notebooks' squared spherical distance) | cosine (Big Sleep's -100 cos; biggan's default)", DefaultValueFactory = _ => D.PromptLoss };
+    public Option<string> PromptLoss { get; } = new("--prompt-loss") { Description = "spherical (the VQGAN+CLIP notebooks' squared spherical distance) | cosine (Big Sleep's -100 cos; biggan's default) | styleclip (StyleCLIP's 1 - logits/100; stylegan's default)", DefaultValueFactory = _ => D.PromptLoss };
     public Option<string> Optimizer { get; } = new("--optimizer") { Description = string.Join(" | ", OptimizerFactory.Names), DefaultValueFactory = _ => D.Optimizer };
-    public Option<string> Schedule { get; } = new("--schedule") { Description = "constant | cosine:STEPS[:MIN] | warmup:STEPS", DefaultValueFactory = _ => D.Schedule };
+    public Option<string> Schedule { get; } = new("--schedule") { Description = "constant | cosine:STEPS[:MIN] | warmup:STEPS | styleclip (StyleCLIP's ramp-up and cosine ramp-down over --steps; stylegan's default)", DefaultValueFactory = _ => D.Schedule };
     public Option<string> Init { get; } = new("--init") { Description = "How the vqgan generator's latent starts without --init-image: codes (random codebook entries, the original) | flat (a blank white canvas) | noise", DefaultValueFactory = _ => D.Init };
     public Option<int> Starts { get; } = new("--starts") { Description = "Start this many runs (seeds SEED, SEED+1, ...), keep the one CLIP rates best after --trial-steps", DefaultValueFactory = _ => D.Starts };
     public Option<int> TrialSteps { get; } = new("--trial-steps") { Description = "Steps each start runs before the best is kept (they count towards --steps)", DefaultValueFactory = _ => D.TrialSteps };
@@ -43,6 +43,10 @@ public sealed class RecipeOptions
     public Option<int> PhaseSteps { get; } = new("--phase-steps") { Description = "With '^' story phases: steps per phase", DefaultValueFactory = _ => D.PhaseSteps };
     public Option<int> Strokes { get; } = new("--strokes") { Description = "Number of strokes (strokes generator)", DefaultValueFactory = _ => D.Strokes };
     public Option<int?> MaxClasses { get; } = new("--max-classes") { Description = "biggan: each latent's class vector keeps its K largest classes (Big Sleep's max_classes; default: all, through a sigmoid)" };
+    public Option<string?> Latent { get; } = new("--latent") { Description = "stylegan: edit from this W+ code (StyleCLIP's --latent_path: a torch.save'd tensor [1, n_latent, 512] or a .safetensors with one tensor; default: a seed's latent, truncation 0.7)" };
+    public Option<double> L2Lambda { get; } = new("--l2-lambda") { Description = "stylegan: weight of the L2 anchor to the start when editing (StyleCLIP's l2_lambda)", DefaultValueFactory = _ => D.L2Lambda };
+    public Option<bool> StyleSpace { get; } = new("--stylespace") { Description = "stylegan: optimise the StyleSpace vectors (all but the ToRGB ones) instead of W+" };
+    public Option<bool> Free { get; } = new("--free") { Description = "stylegan: free generation from the mean latent, CLIP loss alone (StyleCLIP's free_generation mode)" };
     public Option<double> EmaDecay { get; } = new("--ema-decay") { Description = "biggan: decay of the moving average of the latents whose picture is shown and saved (0: the live picture)", DefaultValueFactory = _ => D.EmaDecay ?? 0 };
 
     // The transformer generator's options (TransformerSettings); --steps, --starts and --init do not apply to it.
@@ -63,7 +67,7 @@ public sealed class RecipeOptions
         if (includeGenerator) yield return Generator;
         foreach (var o in new Option[] { Size, Steps, CutCount, CutPower, CutMethod, Augment, LearningRate, PromptLoss, Optimizer, Schedule,
                      Init, Starts, TrialSteps, InitImage, InitWeight, StyleImage, StyleWeight, FeatureWeight, FeatureImage, TotalVariation, PhaseSteps, Strokes, MaxClasses, EmaDecay,
-                     Transformer, TransformerConfig, ClassNames, Samples, Temperature, TopK, TopP, Refine, AnchorWeight, ClassId })
+                     Latent, L2Lambda, StyleSpace, Free, Transformer, TransformerConfig, ClassNames, Samples, Temperature, TopK, TopP, Refine, AnchorWeight, ClassId })
             yield return o;
     }
 
@@ -103,6 +107,8 @@ public sealed class RecipeOptions
             CutMethod = Given(CutMethod, defaults.CutMethod),
             LearningRate = Given(LearningRate, defaults.LearningRate),
             PromptLoss = Given(PromptLoss, defaults.PromptLoss),
+            Optimizer = Given(Optimizer, defaults.Optimizer),
+            Schedule = Given(Schedule, defaults.Schedule),
         };
     }
 
@@ -119,6 +125,10 @@ public sealed class RecipeOptions
         PromptLoss = parse.GetValue(PromptLoss)!,
         MaxClasses = parse.GetValue(MaxClasses),
         EmaDecay = parse.GetValue(EmaDecay),
+        StyleGanLatent = parse.GetValue(Latent),
+        L2Lambda = parse.GetValue(L2Lambda),
+        StyleSpace = parse.GetValue(StyleSpace),
+        StyleGanFree = parse.GetValue(Free),
         Optimizer = parse.GetValue(Optimizer)!,
         Schedule = parse.GetValue(Schedule)!,
         Init = parse.GetValue(Init)!,

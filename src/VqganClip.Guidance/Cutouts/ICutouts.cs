@@ -26,4 +26,10 @@ public interface ICutouts
     /// keep every setting; a custom one that does not override this falls back to <see cref="OriginalCutouts"/>.
     /// </summary>
     ICutouts WithCount(int count) => count == Count ? this : new OriginalCutouts(CutSize, count);
+
+    /// <summary>
+    /// True when <see cref="Cut"/> already gives CLIP's input as the method's upstream feeds it (StyleCLIP's pooled
+    /// picture in [−1, 1], no mean/std normalisation), so the run must not normalise it again.
+    /// </summary>
+    bool OutputsClipInput => false;
 }

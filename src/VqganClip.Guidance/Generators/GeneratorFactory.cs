@@ -1,6 +1,7 @@
 using System.Globalization;
 using TorchSharp;
 using VqganClip.Models.BigGan;
+using VqganClip.Models.StyleGan2;
 using VqganClip.Models.Vqgan;
 using static TorchSharp.torch;
 
@@ -15,10 +16,10 @@ public sealed record GeneratorSpec(string Name, int Width, int Height, IReadOnly
 /// <summary>Builds the built-in generators by name (the command line's <c>--generator</c> and resuming saved runs).</summary>
 public static class GeneratorFactory
 {
-    public static IReadOnlyList<string> Names { get; } = new[] { "vqgan", "pixels", "fourier", "strokes", BigSleepGenerator.GeneratorName };
+    public static IReadOnlyList<string> Names { get; } = new[] { "vqgan", "pixels", "fourier", "strokes", BigSleepGenerator.GeneratorName, StyleGanGenerator.GeneratorName };
 
     /// <summary>Creates a built-in generator from a spec; <paramref name="vqgan"/> is required for "vqgan", <paramref name="biggan"/> for "biggan".</summary>
-    public static IImageGenerator Create(GeneratorSpec spec, VqganModel? vqgan = null, Device? device = null, BigGanModel? biggan = null)
+    public static IImageGenerator Create(GeneratorSpec spec, VqganModel? vqgan = null, Device? device = null, BigGanModel? biggan = null, StyleGan2Model? stylegan = null)
     {
         string S(string key, string dflt) => spec.Settings.TryGetValue(key, out var v) ? v : dflt;
         double D(string key, double dflt) => double.Parse(S(key, dflt.ToString("R", CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
@@ -49,6 +50,14 @@ public static class GeneratorFactory
                 return new BigSleepGenerator(biggan,
                     maxClasses.Length == 0 ? null : int.Parse(maxClasses, CultureInfo.InvariantCulture),
                     emaDecay.Length == 0 ? null : double.Parse(emaDecay, CultureInfo.InvariantCulture), device);
+            case StyleGanGenerator.GeneratorName:
+                if (stylegan is null) throw new ArgumentException("The stylegan generator needs a StyleGAN2 model (a file given to the command, or a StyleGan2Model when resuming in code).", nameof(stylegan));
+                if (stylegan.ImageSize != spec.Width || stylegan.ImageSize != spec.Height)
+                    throw new ArgumentException($"The saved stylegan run drew {spec.Width}x{spec.Height} pictures but this StyleGAN2 draws {stylegan.ImageSize}x{stylegan.ImageSize}: resume it with the same model.", nameof(stylegan));
+                // the start itself is in the saved state (start.NN); Latent needs no file to be rebuilt
+                var start = Enum.Parse<StyleGanStart>(S("start", "seed"), ignoreCase: true);
+                using (var placeholder = start == StyleGanStart.Latent ? zeros(1, stylegan.NLatent, stylegan.StyleDim) : null)
+                    return new StyleGanGenerator(stylegan, start, placeholder, D("l2Lambda", 0.008), bool.Parse(S("styleSpace", "false")), D("truncation", 0.7), device);
             default:
                 throw new ArgumentException($"Unknown generator '{spec.Name}'. Built-in generators: {string.Join(", ", Names)}; for your own, pass a generator factory.", nameof(spec));
         }

@@ -49,7 +49,8 @@ public static class Schedules
             "cosine" => Cosine(Int(1), Dbl(2, 0.1)),
             "warmup" => Warmup(Int(1)),
             "warmup-cosine" => WarmupCosine(Int(1), Int(2), Dbl(3, 0.1)),
-            _ => throw new FormatException($"Unknown schedule '{text}': use constant, cosine:STEPS[:MINFACTOR] or warmup:STEPS."),
+            "styleclip" => new StyleClip.StyleClipSchedule(Int(1)),
+            _ => throw new FormatException($"Unknown schedule '{text}': use constant, cosine:STEPS[:MINFACTOR], warmup:STEPS, warmup-cosine:WARMUP:TOTAL[:MINFACTOR] or styleclip:STEPS."),
         };
     }
 

@@ -48,9 +48,17 @@ public sealed class Prompt : IDisposable
     /// <see cref="PromptLossKind.Cosine"/> Big Sleep's <c>−100 · weight · mean cos(target, image)</c> over every pair
     /// (its <c>sim_txt_to_img</c>; a "min" prompt, weight −1, gives <c>+100 · cos</c>). The stop does not apply to it.
     /// </summary>
-    public Tensor Loss(Tensor imageEmbeds, PromptLossKind kind)
+    public Tensor Loss(Tensor imageEmbeds, PromptLossKind kind) => Loss(imageEmbeds, kind, 100);
+
+    /// <summary>
+    /// As <see cref="Loss(Tensor, PromptLossKind)"/>; <see cref="PromptLossKind.StyleClip"/> needs CLIP's
+    /// <paramref name="logitScale"/> (exp(logit_scale), 100 for a trained CLIP): <c>weight · mean(1 − scale·cos/100)</c>
+    /// over every pair (StyleCLIP's CLIPLoss). The stop does not apply to it.
+    /// </summary>
+    public Tensor Loss(Tensor imageEmbeds, PromptLossKind kind, double logitScale)
     {
         if (kind == PromptLossKind.Cosine) return CosineLoss(imageEmbeds);
+        if (kind == PromptLossKind.StyleClip) return StyleClipLoss(imageEmbeds, logitScale);
         using var scope = NewDisposeScope();
         var input = nn.functional.normalize(imageEmbeds.unsqueeze(1), dim: 2);          // [n,1,d]
         var sameDevice = Embedding.device_type == imageEmbeds.device_type && Embedding.device_index == imageEmbeds.device_index;
@@ -62,6 +70,15 @@ public sealed class Prompt : IDisposable
             dists = GradientTricks.ReplaceGrad(dists, dists.clamp_min(Stop));
         var mean = dists.mean();
         return (Math.Abs(Weight) == 1 ? mean : mean * Math.Abs(Weight)).MoveToOuterDisposeScope();
+    }
+
+    private Tensor StyleClipLoss(Tensor imageEmbeds, double logitScale)
+    {
+        using var scope = NewDisposeScope();
+        var input = nn.functional.normalize(imageEmbeds, dim: 1);                          // [n,d]
+        var target = Embedding.to(imageEmbeds.device);                                     // [m,d], normalised
+        var loss = (1 - input.matmul(target.t()) * (logitScale / 100)).mean();
+        return (Weight == 1 ? loss : loss * Weight).MoveToOuterDisposeScope();
     }
 
     private Tensor CosineLoss(Tensor imageEmbeds)

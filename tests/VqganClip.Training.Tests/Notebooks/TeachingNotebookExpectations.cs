@@ -39,6 +39,9 @@ internal static class TeachingNotebookExpectations
         // 4×4 class samples, live view, 6 snapshots, live vs average, the three generators; live chart, loss chart,
         // class-vector bars at the start and the end, class weights over the steps, latent heat map
         ["09-big-sleep.ipynb"] = (28, 6),
+        // 3×5 style-mixing grid, live view, 8 snapshots, edit/free starts and ends (4); W+ heat map, live chart, loss
+        // chart, the edit's W+ change as a heat map
+        ["10-styleclip.ipynb"] = (28, 4),
         // the scene, 6 layers, 4 octave counts, 4 channels from grey, the input gradient's magnitude; no charts
         ["11-deepdream.ipynb"] = (16, 0),
     };

@@ -13,6 +13,9 @@ internal sealed class TorchCheckpointContent
 {
     private const int MaxModuleDepth = 200;
 
+    /// <summary>The name given to the one tensor of a file that torch.save'd a bare tensor.</summary>
+    public const string BareTensorName = "tensor";
+
     public List<(string Name, TensorRef Tensor)> Tensors { get; } = new();
 
     public Dictionary<string, string> Metadata { get; } = new(StringComparer.Ordinal);
@@ -38,8 +41,28 @@ internal sealed class TorchCheckpointContent
                     if (kv.Key is string key && Scalar(kv.Value) is { } text) content.Metadata[key] = text;
                 content.CollectStateDict(stateDict, "state_dict");
                 break;
+            case PyDict dict when dict.TryGet("g_ema", out var inner) && inner is PyDict gEma:
+                // rosinality/stylegan2-pytorch (convert_weight.py, train.py): {"g_ema": state_dict, "latent_avg": tensor}
+                // and maybe "g", "d", optimizer states, "args". Only g_ema's tensors (as "g_ema.<name>") and top-level
+                // tensors are listed; the other entries are never indexed, so their storages are never read.
+                foreach (var kv in dict.Items)
+                {
+                    if (kv.Key is not string key) continue;
+                    if (kv.Value is TensorRef tensor) content.Tensors.Add((key, tensor));
+                    else if (Scalar(kv.Value) is { } text) content.Metadata[key] = text;
+                }
+                var skipped = dict.Items.Select(kv => kv.Key).OfType<string>()
+                    .Where(k => k != "g_ema" && dict.TryGet(k, out var v) && v is not TensorRef && Scalar(v) is null).ToList();
+                if (skipped.Count > 0) content.Metadata["checkpoint.skipped"] = string.Join(",", skipped);
+                content.CollectStateDict(gEma, "g_ema", "g_ema.");
+                break;
             case PyDict dict:
                 content.CollectStateDict(dict, null);
+                break;
+            case TensorRef tensor:
+                // torch.save(tensor): one tensor, no name (StyleCLIP's latent files, e.g. an inversion's W+ code).
+                content.Tensors.Add((BareTensorName, tensor));
+                content.Metadata["checkpoint.top_level"] = "tensor";
                 break;
             case PyObject obj:
                 throw new PickleException($"file holds a pickled {obj.Type.FullName} object, not a state dict (nothing was executed; save its state_dict() instead)");
@@ -49,7 +72,7 @@ internal sealed class TorchCheckpointContent
         return content;
     }
 
-    private void CollectStateDict(PyDict dict, string? where)
+    private void CollectStateDict(PyDict dict, string? where, string namePrefix = "")
     {
         var place = where is null ? "state dict" : $"'{where}'";
         foreach (var (key, value) in dict.Items)
@@ -59,7 +82,7 @@ internal sealed class TorchCheckpointContent
             switch (value)
             {
                 case TensorRef tensor:
-                    Tensors.Add((name, tensor));
+                    Tensors.Add((namePrefix + name, tensor));
                     break;
                 case PyObject obj:
                     throw new PickleException($"{place} entry '{name}' is not a tensor but an object built by {obj.Type.FullName} (not executed)");

@@ -53,9 +53,11 @@ internal static class TorchZipReader
             var content = TorchCheckpointContent.From(root);
             if (content.IsModuleTree) format = CheckpointFormats.TorchScript;
 
-            // Every storage the pickle names must exist and be large enough, before anything is read.
+            // Every storage the listed tensors use must exist and be large enough, before anything is read. Storages of
+            // entries the content does not list (a StyleGAN2 checkpoint's "g" and "d") are never read, so not required.
             var records = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
-            foreach (var storage in resolver.Roots.Values)
+            var used = content.Tensors.Select(t => t.Tensor.Storage.Root).Distinct(ReferenceEqualityComparer.Instance).Cast<StorageRoot>().ToHashSet(ReferenceEqualityComparer.Instance);
+            foreach (var storage in resolver.Roots.Values.Where(used.Contains))
             {
                 var name = prefix + "data/" + storage.Key;
                 var entry = archive.GetEntry(name)
