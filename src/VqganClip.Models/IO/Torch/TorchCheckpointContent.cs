@@ -38,6 +38,12 @@ internal sealed class TorchCheckpointContent
                     if (kv.Key is string key && Scalar(kv.Value) is { } text) content.Metadata[key] = text;
                 content.CollectStateDict(stateDict, "state_dict");
                 break;
+            case PyDict dict when IsDictOfStateDicts(dict):
+                // torch.save({'G': netG.state_dict(), 'D': netD.state_dict()}): several nets, read as "G.<name>", "D.<name>".
+                foreach (var (key, value) in dict.Items)
+                    if (key is string net && value is PyDict inner && inner.Items.Any(kv => kv.Value is TensorRef))
+                        content.CollectStateDict(inner, net, net + ".");
+                break;
             case PyDict dict:
                 content.CollectStateDict(dict, null);
                 break;
@@ -49,7 +55,11 @@ internal sealed class TorchCheckpointContent
         return content;
     }
 
-    private void CollectStateDict(PyDict dict, string? where)
+    private static bool IsDictOfStateDicts(PyDict dict) =>
+        !dict.Items.Any(kv => kv.Value is TensorRef)
+        && dict.Items.Any(kv => kv.Key is string && kv.Value is PyDict inner && inner.Items.Any(e => e.Value is TensorRef));
+
+    private void CollectStateDict(PyDict dict, string? where, string prefix = "")
     {
         var place = where is null ? "state dict" : $"'{where}'";
         foreach (var (key, value) in dict.Items)
@@ -59,7 +69,7 @@ internal sealed class TorchCheckpointContent
             switch (value)
             {
                 case TensorRef tensor:
-                    Tensors.Add((name, tensor));
+                    Tensors.Add((prefix + name, tensor));
                     break;
                 case PyObject obj:
                     throw new PickleException($"{place} entry '{name}' is not a tensor but an object built by {obj.Type.FullName} (not executed)");
