@@ -15,6 +15,9 @@ public static class Pix2PixCheckpointLayout
     /// <summary>safetensors metadata key of the configuration JSON <see cref="UnetGenerator.Save"/> writes.</summary>
     public const string ConfigMetadataKey = "pix2pix_unet_config";
 
+    /// <summary>safetensors metadata key of the image side the generator was trained at.</summary>
+    public const string ImageSizeMetadataKey = "pix2pix_image_size";
+
     /// <summary>The outermost down-convolution: every U-Net generator has it.</summary>
     public const string FirstConv = "model.model.0.weight";
 

@@ -37,6 +37,9 @@ public sealed class UnetGenerator : nn.Module<Tensor, Tensor>
 
     public UnetConfig Config { get; }
 
+    /// <summary>The image side the network was trained at when known (the toolkit's exports store it; upstream's .pth files do not).</summary>
+    public int? ImageSize { get; set; }
+
     /// <summary>The blocks from the outermost in.</summary>
     public IEnumerable<UnetSkipConnectionBlock> Blocks()
     {
@@ -130,6 +133,8 @@ public sealed class UnetGenerator : nn.Module<Tensor, Tensor>
         {
             Pix2PixWeights.Copy(n => stateDict.TryGetValue(prefix + n, out var t) ? t : null, shapes.Keys, model, path,
                 info.Format, $"the {config.Name} (ngf {config.Ngf}, {config.Norm.Name()} norm) U-Net", config.Norm == Pix2PixNorm.Instance);
+            if (info.Metadata.TryGetValue(Pix2PixCheckpointLayout.ImageSizeMetadataKey, out var side) && int.TryParse(side, out var n) && n > 0)
+                model.ImageSize = n;
             return model;
         }
         catch
@@ -139,17 +144,19 @@ public sealed class UnetGenerator : nn.Module<Tensor, Tensor>
         }
     }
 
-    /// <summary>Writes the state dict as safetensors under upstream's names, with the configuration in the metadata.</summary>
+    /// <summary>Writes the state dict as safetensors under upstream's names, with the configuration (and <see cref="ImageSize"/> when set) in the metadata.</summary>
     public void Save(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         using var scope = NewDisposeScope();
         var tensors = state_dict().Select(kv => (kv.Key, kv.Value.detach().cpu().contiguous())).ToList();
-        SafeTensors.Write(path, tensors, new Dictionary<string, string>
+        var metadata = new Dictionary<string, string>
         {
             ["format"] = "pt",
             [Pix2PixCheckpointLayout.ConfigMetadataKey] = Config.ToJson().ToJsonString(),
-        });
+        };
+        if (ImageSize is int side) metadata[Pix2PixCheckpointLayout.ImageSizeMetadataKey] = side.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        SafeTensors.Write(path, tensors, metadata);
     }
 }

@@ -34,7 +34,7 @@ public sealed class Pix2PixTrainer : ITrainer
         _renderThreads = renderThreads;
         _judge = judge;
         using (var _ = TorchRuntime.Seed(options.Seed)) { }
-        _g = new UnetGenerator(options.GeneratorConfig());
+        _g = new UnetGenerator(options.GeneratorConfig()) { ImageSize = VqganClip.Clipart.SceneLayout.Size };
         _d = new NLayerDiscriminator(options.DiscriminatorConfig());
         _modules = new TrainedPair(_g, _d);
         _objective = new Pix2PixObjective(_g, _d, options.GanMode, options.LambdaL1, options.LearningRate, options.Beta1, options.Beta2);
@@ -98,6 +98,7 @@ public sealed class Pix2PixTrainer : ITrainer
             ["neg_l1"] = -r.L1,
             ["l1"] = r.L1,
             ["l1_outline"] = r.L1Outline,
+            ["l1_mean_image"] = r.L1MeanImage,
             ["judge_accepts"] = r.JudgeAccepts,
             ["kind_accepts"] = r.KindAccepts,
             ["colour_accepts"] = r.ColourAccepts,

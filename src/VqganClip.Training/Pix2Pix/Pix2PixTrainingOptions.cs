@@ -6,7 +6,7 @@ namespace VqganClip.Training.Pix2Pix;
 /// <summary>
 /// Settings of a clipart pix2pix run (saved in its checkpoints; a resumed run keeps them). Objective and optimiser are
 /// upstream's defaults (pix2pix_model.py: vanilla GAN loss, λ_L1 100, Adam 2e-4 (0.5, 0.999), batch norm, dropout);
-/// the networks are small (64-px scenes: U-Net num_downs 6 = 1×1 at the bottom, ngf 16; PatchGAN ndf 16, n_layers 3)
+/// the networks are small (64-px scenes: U-Net num_downs 6 = 1×1 at the bottom, ngf 12 (4.1 MB); PatchGAN ndf 16, n_layers 3)
 /// and the batch larger than upstream's 1, so a CPU run of minutes sees enough pairs. No learning-rate decay: upstream
 /// decays linearly over its second 100 epochs, a run here is far shorter.
 /// </summary>
@@ -21,7 +21,7 @@ public sealed record Pix2PixTrainingOptions
     public GanMode GanMode { get; init; } = GanMode.Vanilla;
     public int Seed { get; init; } = 1;
     public int NumDowns { get; init; } = 6;
-    public int Ngf { get; init; } = 16;
+    public int Ngf { get; init; } = 12;
     public int Ndf { get; init; } = 16;
     public int NLayersD { get; init; } = 3;
     public bool UseDropout { get; init; } = true;
