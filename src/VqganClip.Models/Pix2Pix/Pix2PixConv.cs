@@ -43,9 +43,10 @@ public sealed class Pix2PixConv2d : nn.Module<Tensor, Tensor>
 /// <summary>
 /// nn.ConvTranspose2d(in, out, 4, stride 2, padding 1, bias): <c>weight</c> [in, out, k, k], <c>bias</c>. With autograd
 /// on a CPU float32 input and fewer than 16 output channels the filters are zero-padded to 16 output channels and the
-/// extra ones dropped, the <see cref="NarrowConvolution"/> remedy: the outermost up-convolution (3 outputs) and small-ngf
-/// ones (ngf &lt; 16) would otherwise take libtorch's narrow-output path, whose input gradients this project found
-/// unreliable for convolutions (see ConvTransposeGradientTests for the transpose case). Values are identical.
+/// extra ones dropped, the <see cref="NarrowConvolution"/> remedy, as a precaution: the outermost up-convolution has 3
+/// outputs (and small-ngf ones fewer than 16), and the defect was measured for ordinary convolutions; whether libtorch's
+/// transposed path has it too was not established. Values are identical; Pix2PixConvGradientTests checks the input
+/// gradient against float64.
 /// </summary>
 public sealed class Pix2PixConvTranspose2d : nn.Module<Tensor, Tensor>
 {
