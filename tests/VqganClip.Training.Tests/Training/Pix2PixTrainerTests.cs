@@ -57,6 +57,19 @@ public class Pix2PixTrainerTests
     });
 
     [Fact]
+    public void The_same_seed_trains_the_same_weights_and_another_seed_does_not() => SingleThreaded(() =>
+    {
+        using var a = new Pix2PixTrainer(Tiny(), renderThreads: 1);
+        using var b = new Pix2PixTrainer(Tiny(), renderThreads: 1);
+        using var c = new Pix2PixTrainer(Tiny() with { Seed = 6 }, renderThreads: 1);
+        for (int i = 0; i < 2; i++) { a.TrainStep(); b.TrainStep(); c.TrainStep(); }
+        var expected = a.Generator.state_dict();
+        foreach (var (name, tensor) in b.Generator.state_dict())
+            Assert.True(Same(tensor, expected[name]), $"G '{name}' differs between two runs with the same seed");
+        Assert.False(Same(c.Generator.state_dict()["model.model.0.weight"], expected["model.model.0.weight"]));
+    });
+
+    [Fact]
     public void Checkpoint_resume_continues_exactly() => SingleThreaded(() => InTempDirectory(dir =>
     {
         using var straight = new Pix2PixTrainer(Tiny(), renderThreads: 1);
