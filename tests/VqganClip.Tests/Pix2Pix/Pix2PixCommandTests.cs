@@ -63,6 +63,20 @@ public sealed class Pix2PixCommandTests
     }
 
     [Fact]
+    public void Without_model_the_shipped_clipart_pix2pix_colours_at_64px()
+    {
+        var (dir, _, outline) = Setup();
+        var outPath = Path.Combine(dir, "shipped.png");
+        var (code, output) = Run(outline, "--out", outPath);
+        Assert.True(code == 0, output);
+        Assert.Equal("clipart-pix2pix.safetensors", ImageIO.ReadPngText(outPath)["model"]);
+        using var coloured = ImageIO.Load(outPath);
+        Assert.Equal(new long[] { 1, 3, 64, 64 }, coloured.shape);
+        // Not grey: the model colours (an outline is black on white).
+        Assert.True((coloured[0, 0] - coloured[0, 2]).abs().mean().item<float>() > 0.02);
+    }
+
+    [Fact]
     public void Errors_name_the_missing_or_unreadable_file()
     {
         var (dir, model, outline) = Setup();
