@@ -11,8 +11,10 @@ namespace VqganClip.Tests.Pix2Pix;
 /// the reference), the discriminator on the real pair, and one optimize_parameters step (losses, the first
 /// convolution's updated weight, every generator batch norm's updated running mean).
 /// </summary>
-public class Pix2PixFixtureParityTests
+public class Pix2PixFixtureParityTests(Xunit.Abstractions.ITestOutputHelper output)
 {
+    private void Report(string what, double maxAbs) => output.WriteLine($"{what}: max |ours - ref| = {maxAbs:E2}");
+
     [Fact]
     public void Generator_Config_IsInferredFromTheStateDict()
     {
@@ -59,8 +61,8 @@ public class Pix2PixFixtureParityTests
         using var io = Io();
         using var g = LoadG();
         ResetRunningStatistics(g);
-        using var output = g.Generate(io["inputs.A"], trainMode: false);
-        AssertClose(io["outputs.G_eval"], output, "G eval");
+        using var generated = g.Generate(io["inputs.A"], trainMode: false);
+        Report("G eval", AssertClose(io["outputs.G_eval"], generated, "G eval"));
     }
 
     [Fact]
@@ -76,7 +78,7 @@ public class Pix2PixFixtureParityTests
         var state = g.state_dict();
         Assert.Equal(18, saved.Count);
         foreach (var (name, expected) in saved)
-            AssertClose(expected, state[name], name);
+            Report(name, AssertClose(expected, state[name], name));
     }
 
     private static void ResetRunningStatistics(UnetGenerator g)
@@ -97,8 +99,8 @@ public class Pix2PixFixtureParityTests
         using var g = LoadG();
         g.DropoutProbability = 0;
         var before = g.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
-        using var output = g.Generate(io["inputs.A"], trainMode: true);
-        AssertClose(io["outputs.G_train_nodropout"], output, "G train mode, dropout 0");
+        using var result = g.Generate(io["inputs.A"], trainMode: true);
+        Report("G train mode, dropout 0", AssertClose(io["outputs.G_train_nodropout"], result, "G train mode, dropout 0"));
         foreach (var (name, tensor) in g.state_dict())
             Assert.True(before[name].eq(tensor).all().item<bool>(), $"{name} changed by a Generate call");
         Assert.False(g.training);
@@ -124,8 +126,8 @@ public class Pix2PixFixtureParityTests
         using var io = Io();
         using var d = LoadD();
         using var _ = no_grad();
-        using var output = d.forward(cat([io["inputs.A"], io["inputs.B"]], 1));
-        AssertClose(io["outputs.D_eval_real"], output, "D(cat(A, B)) eval");
+        using var scores = d.forward(cat([io["inputs.A"], io["inputs.B"]], 1));
+        Report("D eval on the real pair", AssertClose(io["outputs.D_eval_real"], scores, "D(cat(A, B)) eval"));
     }
 
     [Fact]
@@ -138,13 +140,13 @@ public class Pix2PixFixtureParityTests
         using var objective = new Pix2PixObjective(g, d, GanMode.Sigmoid, lambdaL1: 100);
         var losses = objective.OptimizeParameters(io["inputs.A"], io["inputs.B"]);
         var reference = io["step1.losses_D_GGAN_L1"];
-        AssertClose(reference, tensor(new[] { (float)losses.D, (float)losses.GGan, (float)losses.L1 }), "losses [D, G_GAN, L1]");
+        Report("step losses [D, G_GAN, L1]", AssertClose(reference, tensor(new[] { (float)losses.D, (float)losses.GGan, (float)losses.L1 }), "losses [D, G_GAN, L1]"));
 
         var state = g.state_dict();
         int compared = 0;
         foreach (var name in io.Keys.Where(k => k.StartsWith("step1.G.", StringComparison.Ordinal)))
         {
-            AssertClose(io[name], state[name["step1.G.".Length..]], name);
+            Report(name, AssertClose(io[name], state[name["step1.G.".Length..]], name));
             compared++;
         }
         Assert.Equal(10, compared);

@@ -9,9 +9,10 @@ namespace VqganClip.Tests.Pix2Pix;
 public class Pix2PixLoadTests
 {
     [Fact]
-    public void PlainStateDictPth_AsUpstreamSavesIt_Loads()
+    public void PlainGeneratorStateDict_AsLatestNetGHoldsIt_Loads()
     {
-        // latest_net_G.pth is netG.state_dict() alone: the G. entries of the fixture re-saved under their own names.
+        // latest_net_G.pth is netG.state_dict() alone: the G. entries of the fixture re-saved under their own names
+        // (as safetensors: there is no torch.save writer here; the .pth reading itself is Generator_FromPth_EqualsFromSafetensors).
         var dir = TempDir();
         var path = Path.Combine(dir, "latest_net_G.safetensors");
         using (var all = Checkpoint.Load(Fixture("init.safetensors")))

@@ -29,8 +29,13 @@ internal static class Pix2PixTestSupport
         return d;
     }
 
-    public static void AssertClose(Tensor expected, Tensor actual, string what) =>
+    /// <summary>Asserts the manifest's tolerance; returns the largest |ours − ref| (printed by the parity tests).</summary>
+    public static double AssertClose(Tensor expected, Tensor actual, string what)
+    {
         TransformerTestSupport.AssertClose(expected, actual, what, Tolerance());
+        using var diff = (expected.to(ScalarType.Float64) - actual.detach().to(ScalarType.Float64)).abs().max();
+        return diff.item<double>();
+    }
 
     public static string TempDir()
     {
