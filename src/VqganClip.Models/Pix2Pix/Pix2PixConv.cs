@@ -44,9 +44,10 @@ public sealed class Pix2PixConv2d : nn.Module<Tensor, Tensor>
 /// nn.ConvTranspose2d(in, out, 4, stride 2, padding 1, bias): <c>weight</c> [in, out, k, k], <c>bias</c>. With autograd
 /// on a CPU float32 input and fewer than 16 output channels the filters are zero-padded to 16 output channels and the
 /// extra ones dropped, the <see cref="NarrowConvolution"/> remedy, as a precaution: the outermost up-convolution has 3
-/// outputs (and small-ngf ones fewer than 16), and the defect was measured for ordinary convolutions; whether libtorch's
-/// transposed path has it too was not established. Values are identical; Pix2PixConvGradientTests checks the input
-/// gradient against float64.
+/// outputs (and small-ngf ones fewer than 16), and the defect was measured for ordinary convolutions. A probe here
+/// (libtorch's own conv_transpose2d, 4×4 stride 2, batch 32 at 32×32, 2 threads, 100 calls each for 16→3, 16→4, 32→8)
+/// found its float32 input gradient within 5e-7 of float64 every time, so the padding may be unnecessary; it costs
+/// little. Values are identical; Pix2PixConvGradientTests checks the input gradient against float64.
 /// </summary>
 public sealed class Pix2PixConvTranspose2d : nn.Module<Tensor, Tensor>
 {
