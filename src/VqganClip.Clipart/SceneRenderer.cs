@@ -5,6 +5,18 @@ using static TorchSharp.torch;
 
 namespace VqganClip.Clipart;
 
+/// <summary>How <see cref="SceneRenderer"/> draws a scene.</summary>
+public enum SceneStyle
+{
+    /// <summary>The coloured scene: background, filled shapes, details.</summary>
+    Filled,
+    /// <summary>
+    /// A black line drawing on white: each shape's parts (and a grass background's horizon) stroked, nothing filled,
+    /// no colour. The input side of outline → picture pairs (Pix2Pix).
+    /// </summary>
+    Outline,
+}
+
 /// <summary>
 /// Draws a <see cref="SceneSpec"/> with SkiaSharp (antialiased) at <see cref="SceneLayout.Size"/>
 /// pixels (or any other side: all geometry is relative). Deterministic: the same spec gives the
@@ -20,10 +32,10 @@ public static class SceneRenderer
     [ThreadStatic] private static RenderContext? _context;
 
     /// <summary>A new bitmap (caller disposes) with the scene drawn on it.</summary>
-    public static SKBitmap Render(SceneSpec spec, int size = SceneLayout.Size)
+    public static SKBitmap Render(SceneSpec spec, int size = SceneLayout.Size, SceneStyle style = SceneStyle.Filled)
     {
         var context = Context(size);
-        context.Draw(spec);
+        context.Draw(spec, style);
         return context.Bitmap.Copy() ?? throw new InvalidOperationException("Skia could not copy the rendered bitmap.");
     }
 
@@ -50,10 +62,10 @@ public static class SceneRenderer
     }
 
     /// <summary>The scene as a float tensor [3, size, size] in [0,1].</summary>
-    public static Tensor RenderTensor(SceneSpec spec, int size = SceneLayout.Size)
+    public static Tensor RenderTensor(SceneSpec spec, int size = SceneLayout.Size, SceneStyle style = SceneStyle.Filled)
     {
         var tensor = torch.empty([3, size, size], ScalarType.Float32);
-        ToPlanar(Context(size).Draw(spec), MemoryMarshal.Cast<byte, float>(tensor.bytes), size * size);
+        ToPlanar(Context(size).Draw(spec, style), MemoryMarshal.Cast<byte, float>(tensor.bytes), size * size);
         return tensor;
     }
 
@@ -63,7 +75,7 @@ public static class SceneRenderer
     /// element by element and took longer than the drawing).
     /// </summary>
     /// <param name="maxThreads">Rendering threads; null = all cores.</param>
-    public static Tensor RenderBatch(IReadOnlyList<SceneSpec> specs, int size = SceneLayout.Size, int? maxThreads = null)
+    public static Tensor RenderBatch(IReadOnlyList<SceneSpec> specs, int size = SceneLayout.Size, int? maxThreads = null, SceneStyle style = SceneStyle.Filled)
     {
         ArgumentNullException.ThrowIfNull(specs);
         int plane = size * size;
@@ -79,7 +91,7 @@ public static class SceneRenderer
                 using var slice = batch.narrow(0, first, count); // contiguous: rows of a contiguous tensor
                 var floats = MemoryMarshal.Cast<byte, float>(slice.bytes);
                 for (int i = 0; i < count; i++)
-                    ToPlanar(context.Draw(specs[first + i]), floats.Slice(i * 3 * plane, 3 * plane), plane);
+                    ToPlanar(context.Draw(specs[first + i], style), floats.Slice(i * 3 * plane, 3 * plane), plane);
             });
             return batch;
         }
@@ -129,6 +141,41 @@ public static class SceneRenderer
         canvas.Flush();
     }
 
+    /// <summary>Pixels (at the scene's size) of an outline stroke.</summary>
+    public const float OutlineStrokePixels = 1.25f;
+
+    private static void DrawOutline(SKCanvas canvas, ObjectShapes shapes, SKPaint paint, SceneSpec spec, int size)
+    {
+        canvas.Clear(SKColors.White);
+        paint.Color = SKColors.Black;
+        paint.Style = SKPaintStyle.Stroke;
+        try
+        {
+            paint.StrokeWidth = OutlineStrokePixels;
+            if (spec.Background == SceneBackground.Grass)
+                canvas.DrawLine(0, Horizon * size, size, Horizon * size, paint);
+            foreach (var o in spec.Objects)
+            {
+                var parts = shapes[o.Kind];
+                canvas.Save();
+                canvas.Translate(o.CenterX * size, o.CenterY * size);
+                canvas.RotateDegrees(o.RotationDegrees);
+                canvas.Scale(o.Extent * size);
+                // The canvas is scaled to the object's extent: the stroke width is given in those units.
+                paint.StrokeWidth = OutlineStrokePixels / (o.Extent * size);
+                if (parts.Under is not null) canvas.DrawPath(parts.Under, paint);
+                canvas.DrawPath(parts.Main, paint);
+                if (parts.Over is not null) canvas.DrawPath(parts.Over, paint);
+                canvas.Restore();
+            }
+            canvas.Flush();
+        }
+        finally
+        {
+            paint.Style = SKPaintStyle.Fill;
+        }
+    }
+
     private static void DrawBackground(SKCanvas canvas, SKPaint paint, SceneBackground background, int size)
     {
         var colors = Palette.ColorsOf(background);
@@ -175,11 +222,12 @@ public static class SceneRenderer
         public SKBitmap Bitmap => _bitmap;
 
         /// <summary>Draws the scene and returns its RGBA pixels, valid until the next draw on this thread.</summary>
-        public ReadOnlySpan<byte> Draw(SceneSpec spec)
+        public ReadOnlySpan<byte> Draw(SceneSpec spec, SceneStyle style = SceneStyle.Filled)
         {
             ArgumentNullException.ThrowIfNull(spec);
             _canvas ??= new SKCanvas(_bitmap);
-            SceneRenderer.Draw(_canvas, _shapes, _paint, spec, Size);
+            if (style == SceneStyle.Outline) DrawOutline(_canvas, _shapes, _paint, spec, Size);
+            else SceneRenderer.Draw(_canvas, _shapes, _paint, spec, Size);
             return _bitmap.GetPixelSpan();
         }
 

@@ -14,6 +14,7 @@ public static class ShippedModels
     public const string TransformerFileName = "clipart-transformer.safetensors";
     public const string TransformerConfigFileName = "clipart-transformer.yaml";
     public const string BigGanFileName = "clipart-biggan.safetensors";
+    public const string Pix2PixFileName = "clipart-pix2pix.safetensors";
 
     /// <summary>Folders searched, in order (existing or not).</summary>
     public static IEnumerable<string> SearchFolders()
@@ -66,6 +67,16 @@ public static class ShippedModels
         $"(searched from {AppContext.BaseDirectory} and {Directory.GetCurrentDirectory()}). Give a BigGAN-deep file or folder " +
         "(pytorch-pretrained-BigGAN's pytorch_model.bin with its config.json, or a .safetensors), or choose another generator.",
         BigGanFileName);
+
+    /// <summary>The shipped clipart pix2pix generator (outline → coloured scene), or null.</summary>
+    public static string? FindPix2Pix() => Find(Pix2PixFileName);
+
+    /// <summary>The shipped pix2pix generator, or an error that says what to pass instead.</summary>
+    public static string RequirePix2Pix() => FindPix2Pix() ?? throw new FileNotFoundException(
+        $"No pix2pix generator given and no shipped {Pix2PixFileName} found in a data/ folder next to the program or above it " +
+        $"(searched from {AppContext.BaseDirectory} and {Directory.GetCurrentDirectory()}). Give one with --model " +
+        "(pytorch-CycleGAN-and-pix2pix's latest_net_G.pth of a unet_128/unet_256 model, or a .safetensors), or train one with `vqgan-clip train pix2pix`.",
+        Pix2PixFileName);
 
     /// <summary>The shipped CLIP checkpoint, or an error that says what to pass instead.</summary>
     public static string RequireClip() => FindClip() ?? throw new FileNotFoundException(

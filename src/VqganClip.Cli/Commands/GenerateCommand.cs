@@ -44,12 +44,14 @@ public static class GenerateCommand
         var output = new Option<string?>("--out") { Description = "Output PNG (default: the prompt's words, e.g. a-red-star.png, in the current folder; never overwrites: adds -2, -3, ...)" };
         var runDir = new Option<string?>("--run-dir") { Description = "Where to save the resumable run folder (default: OUT without extension + .run); always saved on Ctrl+C" };
         var resume = new Option<string?>("--resume") { Description = "Continue a saved run folder up to --steps total" };
+        var initPix2Pix = new Option<string?>("--init-pix2pix") { Description = "Start from an outline drawing coloured by pix2pix: OUTLINE is coloured (written as OUTLINE-pix2pix.png) and used as --init-image (implies the vqgan generator unless --generator says pixels)" };
+        var pix2pixModel = new Option<string?>("--pix2pix-model") { Description = $"The pix2pix generator of --init-pix2pix (default: the shipped data/{ShippedModels.Pix2PixFileName})" };
         var threads = ThreadsOption.Create();
 
         var command = new Command("generate", "Generate a picture from a text prompt: on the shipped models the transformer samples pictures and CLIP keeps the best; with other models or loop options, CLIP-guided optimisation (VQGAN+CLIP and the other X+CLIP generators)") { prompt, clip, vqgan, vqganConfig, biggan, stylegan, seed };
         var clipOptions = ClipOptions.AddTo(command);
         recipe.AddTo(command);
-        foreach (var o in new Option[] { imagePrompts, noisePrompts, saveEvery, output, runDir, resume, threads }) command.Options.Add(o);
+        foreach (var o in new Option[] { imagePrompts, noisePrompts, saveEvery, output, runDir, resume, initPix2Pix, pix2pixModel, threads }) command.Options.Add(o);
         command.SetAction(parse => Run(new GenerateSettings
         {
             Recipe = recipe.Read(parse, userModels: parse.GetValue(clip) is not null || parse.GetValue(vqgan) is not null || parse.GetValue(resume) is not null,
@@ -72,6 +74,8 @@ public static class GenerateCommand
             RunDirectory = parse.GetValue(runDir),
             Resume = parse.GetValue(resume),
             Threads = parse.GetValue(threads),
+            InitPix2Pix = parse.GetValue(initPix2Pix),
+            Pix2PixModel = parse.GetValue(pix2pixModel),
         }, console));
         return command;
     }
@@ -95,6 +99,32 @@ public static class GenerateCommand
         public string? RunDirectory { get; init; }
         public string? Resume { get; init; }
         public int? Threads { get; init; }
+        /// <summary>An outline drawing to colour with pix2pix and start from (<see cref="ColourInitOutline"/>).</summary>
+        public string? InitPix2Pix { get; init; }
+        /// <summary>The pix2pix generator for <see cref="InitPix2Pix"/> (null: the shipped one).</summary>
+        public string? Pix2PixModel { get; init; }
+    }
+
+    /// <summary>
+    /// <c>--init-pix2pix OUTLINE</c>: colours the outline with the pix2pix generator (evaluation mode), writes the
+    /// colouring beside --out (else in the current folder) as OUTLINE-pix2pix.png (never overwriting) and returns the settings
+    /// with it as the start picture, so the run (and the command stored in its PNG) refers to a real file.
+    /// </summary>
+    public static GenerateSettings ColourInitOutline(GenerateSettings s, IAnsiConsole console)
+    {
+        if (s.InitPix2Pix is null) return s;
+        if (s.Recipe.InitImage is not null) throw new ArgumentException("--init-pix2pix and --init-image both name a start picture; give one.");
+        if (s.Resume is not null) throw new ArgumentException("--init-pix2pix starts a new run; a resumed run keeps its own start.");
+        if (!File.Exists(s.InitPix2Pix)) throw new FileNotFoundException($"Outline image not found: {s.InitPix2Pix}", s.InitPix2Pix);
+        var modelPath = s.Pix2PixModel ?? ShippedModels.RequirePix2Pix();
+        using var outline = ImageIO.Load(s.InitPix2Pix);
+        using var g = VqganClip.Models.Pix2Pix.UnetGenerator.Load(modelPath);
+        using var coloured = VqganClip.Models.Pix2Pix.Pix2PixColouring.Colour(g, outline);
+        var folder = s.Output is null ? Directory.GetCurrentDirectory() : Path.GetDirectoryName(Path.GetFullPath(s.Output))!;
+        var path = Path.GetFullPath(Pix2PixCommand.DefaultOutput(s.InitPix2Pix, folder));
+        ImageIO.Save(coloured, path, new Dictionary<string, string> { ["Software"] = "vqgan-clip pix2pix", ["outline"] = Path.GetFileName(s.InitPix2Pix), ["model"] = Path.GetFileName(modelPath), ["mode"] = "eval" });
+        console.WriteLine($"Coloured {Path.GetFileName(s.InitPix2Pix)} with pix2pix ({Path.GetFileName(modelPath)}): {path}, the start picture.");
+        return s with { Recipe = s.Recipe with { InitImage = path } };
     }
 
     /// <summary>Runs the command; user errors propagate to <see cref="CliApp"/>'s one error path.</summary>
@@ -103,6 +133,7 @@ public static class GenerateCommand
         console ??= AnsiConsole.Console;
         TorchRuntime.EnsureInitialized();
         ThreadsOption.Apply(s.Threads);
+        s = ColourInitOutline(s, console);
         var recipe = s.Recipe;
         if (recipe.Steps < 0) throw new ArgumentException($"--steps must be 0 or more; got {recipe.Steps}.");
         if (s.SaveEvery < 0) throw new ArgumentException($"--save-every must be 0 or more; got {s.SaveEvery}.");

@@ -12,6 +12,7 @@ public static class ToolkitCommands
         InspectCommand.Create(console),
         ScoreCommand.Create(console),
         DreamCommand.Create(console),
+        Pix2PixCommand.Create(console),
         NotebookCommand.Create(console),
         BenchCommand.Create(console),
     };

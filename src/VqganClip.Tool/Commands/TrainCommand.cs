@@ -16,5 +16,6 @@ public static class TrainCommand
         TrainClipCommand.Create(),
         TrainTransformerCommand.Create(),
         TrainBigGanCommand.Create(),
+        TrainPix2PixCommand.Create(),
     };
 }

@@ -44,6 +44,9 @@ internal static class TeachingNotebookExpectations
         ["10-styleclip.ipynb"] = (28, 4),
         // the scene, 6 layers, 4 octave counts, 4 channels from grey, the input gradient's magnitude; no charts
         ["11-deepdream.ipynb"] = (16, 0),
+        // 4 held-out pairs (8), 6 rows × (outline, G eval, G train mode, target) beside the loss chart, 6 rows × 3 of the
+        // shipped model; the live loss chart, the loss chart beside the grid
+        ["12-pix2pix.ipynb"] = (8 + 24 + 18, 2),
     };
 
     public static void AssertExecuted(string name, string executedPath)

@@ -56,6 +56,12 @@ internal sealed class TorchCheckpointContent
                 if (skipped.Count > 0) content.Metadata["checkpoint.skipped"] = string.Join(",", skipped);
                 content.CollectStateDict(gEma, "g_ema", "g_ema.");
                 break;
+            case PyDict dict when IsDictOfStateDicts(dict):
+                // torch.save({'G': netG.state_dict(), 'D': netD.state_dict()}): several nets, read as "G.<name>", "D.<name>".
+                foreach (var (key, value) in dict.Items)
+                    if (key is string net && value is PyDict inner && inner.Items.Any(kv => kv.Value is TensorRef))
+                        content.CollectStateDict(inner, net, net + ".");
+                break;
             case PyDict dict:
                 content.CollectStateDict(dict, null);
                 break;
@@ -71,6 +77,10 @@ internal sealed class TorchCheckpointContent
         }
         return content;
     }
+
+    private static bool IsDictOfStateDicts(PyDict dict) =>
+        !dict.Items.Any(kv => kv.Value is TensorRef)
+        && dict.Items.Any(kv => kv.Key is string && kv.Value is PyDict inner && inner.Items.Any(e => e.Value is TensorRef));
 
     private void CollectStateDict(PyDict dict, string? where, string namePrefix = "")
     {

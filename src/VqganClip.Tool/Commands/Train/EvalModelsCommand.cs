@@ -8,6 +8,8 @@ using VqganClip.Models.Clip;
 using VqganClip.Training.BigGan;
 using VqganClip.Models.Runtime;
 using VqganClip.Models.Vqgan;
+using VqganClip.Models.Pix2Pix;
+using VqganClip.Training.Pix2Pix;
 
 namespace VqganClip.Tool.Commands.Train;
 
@@ -26,10 +28,13 @@ public static class EvalModelsCommand
         var biggan = new Option<string?>("--biggan") { Description = $"Clipart BigGAN to evaluate (default {TrainBigGanCommand.DefaultOutput}, skipped when absent; 'none' to skip)" };
         var truncation = new Option<double>("--truncation") { Description = "BigGAN: truncation of the samples", DefaultValueFactory = _ => new BigGanTrainingOptions().EvalTruncation };
         var grid = new Option<string?>("--biggan-grid") { Description = "BigGAN: also write one sample per class (class id order, 10 colours a row) to this image file" };
+        var pix2pix = new Option<string?>("--pix2pix") { Description = $"Clipart pix2pix generator to evaluate (default {TrainPix2PixCommand.DefaultOutput}, skipped when absent; 'none' to skip)" };
+        var pix2pixTrain = new Option<bool>("--pix2pix-train-mode") { Description = "pix2pix: colour in training mode (batch statistics, dropout: upstream's test time without --eval) instead of evaluation mode" };
+        var pix2pixGrid = new Option<string?>("--pix2pix-grid") { Description = "pix2pix: also write 8 held-out outlines, the colouring in evaluation and in training mode, and the coloured scene (one scene a row) to this image file" };
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads (0 = torch's default)", DefaultValueFactory = _ => 1 };
-        var command = new Command("eval-models", "Print the shipped clipart models' held-out figures: VQGAN PSNR, CLIP top-1 caption retrieval, BigGAN class accuracy")
+        var command = new Command("eval-models", "Print the shipped clipart models' held-out figures: VQGAN PSNR, CLIP top-1 caption retrieval, BigGAN class accuracy, pix2pix held-out L1 and judge acceptance")
         {
-            vqgan, clip, biggan, truncation, grid, scenes, threads,
+            vqgan, clip, biggan, truncation, grid, pix2pix, pix2pixTrain, pix2pixGrid, scenes, threads,
         };
         command.SetAction(parse =>
         {
@@ -72,6 +77,23 @@ public static class EvalModelsCommand
                 var r = BigGanClassAccuracy.Run(model, samples, parse.GetValue(truncation), judge);
                 AnsiConsole.WriteLine($"BigGAN {bigganPath}: class accuracy {r.Accuracy:P1} (the judge accepts \"a <colour> <kind>\" for {r.Samples} samples, " +
                                       $"every class {r.Samples / ClipartClasses.Count} times, truncation {r.Truncation}); colour and presence alone {r.ColourAccuracy:P1}");
+            }
+            var pix2pixGiven = parse.GetValue(pix2pix);
+            var pix2pixPath = pix2pixGiven ?? TrainingConsole.RepoPath(TrainPix2PixCommand.DefaultOutput);
+            if (pix2pixPath != "none" && (pix2pixGiven is not null || File.Exists(pix2pixPath)))
+            {
+                using var model = UnetGenerator.Load(pix2pixPath);
+                var judge = new SceneJudge(ObjectClassifier.LoadDefault());
+                bool trainMode = parse.GetValue(pix2pixTrain);
+                if (parse.GetValue(pix2pixGrid) is { } gridPath)
+                {
+                    using var rows = Pix2PixHeldOutEval.Rows(model, 8, renderThreads);
+                    using var sheet = VqganClip.Models.Images.ImageGrid.Make(rows.unbind(0), columns: 4);
+                    VqganClip.Models.Images.ImageIO.Save(sheet, gridPath);
+                }
+                var r = Pix2PixHeldOutEval.Run(model, count, judge, trainMode, renderThreads);
+                AnsiConsole.WriteLine($"pix2pix {pix2pixPath}: held-out L1 {r.L1:0.0000} ([-1, 1] scale, {r.Scenes} held-out outlines, {(trainMode ? "training" : "evaluation")} mode; baselines: the held-out mean picture {r.L1MeanImage:0.0000}, the outline itself {r.L1Outline:0.0000}); " +
+                                      $"the judge accepts {r.JudgeAccepts:P1} of the colourings for their captions (kinds alone {r.KindAccepts:P1}, colours alone {r.ColourAccepts:P1})");
             }
             return 0;
         });
