@@ -38,6 +38,14 @@ public sealed class AudioClipModel : nn.Module<Tensor, Tensor>
 
     public int EmbedDim => Config.EmbedDim;
 
+    /// <summary>Hands the CLIP towers to the caller, who then owns them (this model no longer disposes them).</summary>
+    public ClipModel? TakeClip()
+    {
+        var clip = Clip;
+        Clip = null;
+        return clip;
+    }
+
     /// <summary>The file this was loaded from, if any.</summary>
     public string? SourcePath { get; internal set; }
 
