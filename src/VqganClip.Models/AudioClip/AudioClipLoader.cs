@@ -9,7 +9,7 @@ namespace VqganClip.Models.AudioClip;
 /// <summary>What an AudioCLIP file cannot say about itself (see <see cref="AudioHeadConfigInference"/>).</summary>
 public sealed record AudioClipLoadOptions
 {
-    /// <summary>The framing hop (not stored in the file); default: the file's metadata, else AudioCLIP's 561.</summary>
+    /// <summary>The framing hop (not stored in the file); default: a JSON beside the file (hop_length), the file's metadata, else AudioCLIP's 561.</summary>
     public int? HopLength { get; init; }
     /// <summary>upstream <c>normalized</c>; default: the file's metadata, else true.</summary>
     public bool? Normalized { get; init; }
@@ -51,7 +51,7 @@ public static class AudioClipLoader
         try
         {
             var shapes = audioKeys.ToDictionary(k => k, k => raw[k].shape, StringComparer.Ordinal);
-            config = AudioHeadConfigInference.Infer(shapes, raw.Metadata, options.HopLength, options.Normalized);
+            config = AudioHeadConfigInference.Infer(shapes, raw.Metadata, options.HopLength ?? SideHopLength(path), options.Normalized);
         }
         catch (Exception e) when (e is InvalidDataException or ArgumentException or FormatException)
         {
@@ -77,6 +77,31 @@ public static class AudioClipLoader
             model.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The hop length from a JSON beside the checkpoint (<c>&lt;stem&gt;.json</c>, then a fixture's <c>manifest.json</c>):
+    /// <c>hop_length</c> at its top level or under <c>audio_config</c>; null when there is none.
+    /// </summary>
+    private static int? SideHopLength(string path)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
+        foreach (var name in new[] { Path.GetFileNameWithoutExtension(path) + ".json", "manifest.json" })
+        {
+            var candidate = Path.Combine(dir, name);
+            if (!File.Exists(candidate)) continue;
+            try
+            {
+                var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(candidate));
+                var hop = root?["hop_length"] ?? root?["audio_config"]?["hop_length"];
+                if (hop is not null) return hop.GetValue<int>();
+            }
+            catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException)
+            {
+                // not ours: an unrelated JSON beside the checkpoint
+            }
+        }
+        return null;
     }
 
     /// <summary>Copies the file's audio entries into the model; missing, unexpected or mis-shaped tensors are named.</summary>

@@ -19,7 +19,11 @@ public static class AudioZeroShot
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var audio = model.EncodeAudio(samples);
-        var text = textTower.EncodeText(tokenizer.Tokenize(texts, textTower.ContextLength, truncate: true));
+        var tokens = tokenizer.Tokenize(texts, textTower.ContextLength, truncate: true);
+        long largest = tokens.max().item<long>();
+        if (largest >= textTower.Config.VocabSize)
+            throw new ArgumentException($"The CLIP's text tower knows {textTower.Config.VocabSize} tokens but the texts need token {largest}: it is not a text tower for CLIP's BPE vocabulary (a test model?).");
+        var text = textTower.EncodeText(tokens);
         audio = audio / audio.norm(-1, keepdim: true);
         text = text / text.norm(-1, keepdim: true);
         var cosines = matmul(audio, text.t());
