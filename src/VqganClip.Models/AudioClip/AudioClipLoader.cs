@@ -68,7 +68,7 @@ public static class AudioClipLoader
                 foreach (var (k, v) in raw.Metadata) clipPart.Metadata[k] = v;
                 foreach (var k in raw.Keys.Where(k => !IsAudioKey(k)).ToList())
                     clipPart.Add(k, raw.Detach(k));
-                model.Clip = ClipLoader.FromStateDict(clipPart, path, options: options.Clip);
+                model.Clip = ClipLoader.FromStateDict(clipPart, path, options: ClipOptions(options.Clip));
             }
             return model;
         }
@@ -77,6 +77,27 @@ public static class AudioClipLoader
             model.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The CLIP options for an AudioCLIP file's towers: its model/clip/model.py is OpenAI's, with QuickGELU, which a
+    /// plain state dict cannot say (the toolkit's default for one is open_clip's exact GELU). The caller's
+    /// activation or activation hints win.
+    /// </summary>
+    private static ClipLoadOptions ClipOptions(ClipLoadOptions? given)
+    {
+        given ??= new ClipLoadOptions();
+        if (given.Activation is not null || given.Hints?.VisionActivation is not null || given.Hints?.TextActivation is not null)
+            return given;
+        return given with
+        {
+            Hints = (given.Hints ?? new ClipConfigHints()) with
+            {
+                VisionActivation = ClipActivation.QuickGelu,
+                TextActivation = ClipActivation.QuickGelu,
+                ActivationSource = "AudioCLIP checkpoint (its model/clip/model.py is OpenAI's CLIP, with QuickGELU)",
+            },
+        };
     }
 
     /// <summary>

@@ -101,6 +101,9 @@ public sealed class AudioClipParityTests(ITestOutputHelper output)
         using var model = Load();
         Assert.NotNull(model.Clip);
         Assert.IsType<ModifiedResNet>(model.Clip!.visual);
+        // AudioCLIP's CLIP code is OpenAI's: QuickGELU in the text tower, not the open_clip default a bare state dict gets
+        Assert.Equal(ClipActivation.QuickGelu, model.Clip.Config.TextActivation);
+        Assert.StartsWith("AudioCLIP checkpoint", model.Clip.Config.ActivationSource);
         using var io = Io();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
