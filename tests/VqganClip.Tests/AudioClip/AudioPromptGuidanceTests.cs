@@ -51,6 +51,37 @@ public sealed class AudioPromptGuidanceTests : IDisposable
         Assert.True((prompt.Embedding - expected).abs().max().item<float>() < 1e-6f);
     }
 
+    [Fact]
+    public void Audio_prompt_syntax_takes_a_weight_and_a_stop_like_text_prompts()
+    {
+        var spec = PromptParser.ParseAudio("birds\\:dawn.wav:-0.5:0.25");
+        Assert.Equal((PromptSource.Audio, "birds:dawn.wav", -0.5, 0.25), (spec.Source, spec.Text, spec.Weight, spec.Stop));
+        Assert.Equal("birds\\:dawn.wav:-0.5:0.25", spec.ToString()); // written back as parsed
+        Assert.Equal("audio:birds:dawn.wav (-0.5)", spec.ToLabel());
+        Assert.Equal(1.0, PromptParser.ParseAudio("x.wav").Weight);
+        Assert.Throws<PromptParseException>(() => PromptParser.ParseAudio("  "));
+    }
+
+    [Fact]
+    public void Audio_prompt_stop_keeps_the_loss_but_cuts_its_gradient_below_the_stop()
+    {
+        using var io = Io();
+        using var scope = NewDisposeScope();
+        Tensor target;
+        using (no_grad()) target = _model.EncodeAudio(io["inputs.audio"].narrow(0, 0, 1));
+        var image = io["inputs.images"].narrow(0, 0, 1).clone().requires_grad_(true);
+        using var free = new Prompt(PromptSpec.FromAudio("a.wav"), target);
+        var loss = free.Loss(_model.Clip!.EncodeImage(image));
+        loss.backward();
+        Assert.True(image.grad!.abs().sum().item<float>() > 0);
+        using var stopped = new Prompt(PromptSpec.FromAudio("a.wav", stop: loss.item<float>() + 0.1), target);
+        var image2 = io["inputs.images"].narrow(0, 0, 1).clone().requires_grad_(true);
+        var loss2 = stopped.Loss(_model.Clip.EncodeImage(image2));
+        Assert.Equal(loss.item<float>(), loss2.item<float>(), 5); // the value is kept
+        loss2.backward();
+        Assert.Equal(0f, image2.grad!.abs().sum().item<float>()); // below the stop: no pull
+    }
+
     private GuidedRun Run(double weight, long seed = 1)
     {
         var spec = PromptSpec.FromAudio(FixtureWav(), weight);
