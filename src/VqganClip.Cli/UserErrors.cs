@@ -1,4 +1,5 @@
 using Spectre.Console;
+using VqganClip.Models.Audio;
 using VqganClip.Models.IO;
 
 namespace VqganClip.Cli;
@@ -18,7 +19,7 @@ public static class UserErrors
     /// A mistake the user can fix: a missing or unreadable file, a bad argument, text that does not parse (prompts,
     /// schedules: <see cref="FormatException"/>), a notebook format the runner does not take.
     /// </summary>
-    public static bool IsUserError(Exception e) => e is CheckpointFormatException or FileNotFoundException
+    public static bool IsUserError(Exception e) => e is CheckpointFormatException or AudioFormatException or FileNotFoundException
         or DirectoryNotFoundException or ArgumentException or UnauthorizedAccessException or InvalidDataException
         or FormatException or NotSupportedException;
 

@@ -51,7 +51,8 @@ public sealed partial class GuidedRun
             for (int i = 0; i < _regularizers.Count; i++)
                 foreach (var (name, t) in _regularizers[i].State()) tensors.Add(($"regularizer.{i}.{name}", t));
             for (int i = 0; i < _prompts.Count; i++)
-                if (_prompts[i].Spec.Source == PromptSource.Image)
+                // image and audio prompts: their embeddings, so a resumed run needs neither the file nor AudioCLIP
+                if (_prompts[i].Spec.Source is PromptSource.Image or PromptSource.Audio)
                     tensors.Add(($"prompt.{i}.embedding", _prompts[i].Embedding.detach().cpu().clone()));
 
             var run = new JsonObject

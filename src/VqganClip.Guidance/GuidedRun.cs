@@ -7,6 +7,7 @@ using VqganClip.Guidance.Losses;
 using VqganClip.Guidance.Optimization;
 using VqganClip.Guidance.Prompts;
 using VqganClip.Guidance.Running;
+using VqganClip.Models.AudioClip;
 using VqganClip.Models.Clip;
 using VqganClip.Models.Runtime;
 using static TorchSharp.torch;
@@ -50,14 +51,15 @@ public sealed partial class GuidedRun : IDisposable
     /// <param name="options">Settings (defaults when null).</param>
     /// <param name="extraPrompts">Prompts active in every phase (image prompts, noise prompts...).</param>
     /// <param name="regularizers">Extra loss terms beyond those in <paramref name="options"/>; owned by the run.</param>
+    /// <param name="audio">The AudioCLIP audio head that encodes audio prompts (not owned); needed only when there are some.</param>
     public GuidedRun(IImageGenerator generator, ClipModel clip, PromptScript script, GuidanceOptions? options = null,
-        IEnumerable<PromptSpec>? extraPrompts = null, IEnumerable<IRegularizer>? regularizers = null)
-        : this(generator, clip, script, options ?? GuidanceOptions.Default, extraPrompts?.ToList() ?? new List<PromptSpec>(), regularizers, saved: null)
+        IEnumerable<PromptSpec>? extraPrompts = null, IEnumerable<IRegularizer>? regularizers = null, AudioClipModel? audio = null)
+        : this(generator, clip, script, options ?? GuidanceOptions.Default, extraPrompts?.ToList() ?? new List<PromptSpec>(), regularizers, saved: null, audio)
     {
     }
 
     private GuidedRun(IImageGenerator generator, ClipModel clip, PromptScript script, GuidanceOptions options,
-        List<PromptSpec> extraPrompts, IEnumerable<IRegularizer>? regularizers, SavedRun? saved)
+        List<PromptSpec> extraPrompts, IEnumerable<IRegularizer>? regularizers, SavedRun? saved, AudioClipModel? audio = null)
     {
         TorchRuntime.EnsureInitialized();
         options.Validate();
@@ -75,7 +77,7 @@ public sealed partial class GuidedRun : IDisposable
         if (saved is null && !generator.IsInitialized) generator.Initialize(_rng);
 
         // Prompts: every phase's prompts, then the extras; phases index into the one list.
-        var encoder = new PromptEncoder(clip);
+        var encoder = new PromptEncoder(clip, audio);
         var specs = script.All.Concat(extraPrompts).ToList();
         _scriptPromptCount = script.All.Count();
         _prompts = new List<Prompt>(specs.Count);

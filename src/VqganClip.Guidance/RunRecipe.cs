@@ -5,6 +5,7 @@ using VqganClip.Guidance.Generators;
 using VqganClip.Guidance.Optimization;
 using VqganClip.Guidance.Prompts;
 using VqganClip.Models.BigGan;
+using VqganClip.Models.AudioClip;
 using VqganClip.Models.Clip;
 using VqganClip.Models.Images;
 using VqganClip.Models.Runtime;
@@ -93,6 +94,8 @@ public sealed record RunRecipe
     public IReadOnlyList<string> ImagePrompts { get; init; } = [];
     /// <summary>Noise prompts <c>SEED[:WEIGHT]</c>.</summary>
     public IReadOnlyList<string> NoisePrompts { get; init; } = [];
+    /// <summary>Audio prompts <c>FILE.wav[:WEIGHT[:STOP]]</c>, encoded by an AudioCLIP audio head (<see cref="AudioPrompt"/>).</summary>
+    public IReadOnlyList<string> AudioPrompts { get; init; } = [];
     /// <summary>Strokes of the strokes generator.</summary>
     public int Strokes { get; init; } = 32;
     /// <summary>How a prompt scores the cutouts: spherical (the VQGAN+CLIP notebooks) | cosine (Big Sleep's −100·cos) (<see cref="PromptLossKind"/>).</summary>
@@ -242,6 +245,8 @@ public sealed record RunRecipe
     /// </summary>
     public TransformerRequest ToTransformerRequest()
     {
+        if (AudioPrompts.Count > 0)
+            throw new ArgumentException("Audio prompts guide the loop generators (vqgan, pixels, ...), not the transformer: pass --generator vqgan.");
         if (string.IsNullOrWhiteSpace(Prompt) && ImagePrompts.Count == 0 && NoisePrompts.Count == 0)
             throw new ArgumentException("Say what to draw: a text prompt such as \"a red star above a blue house\" (or an image or noise prompt).");
         Validate();
@@ -303,16 +308,25 @@ public sealed record RunRecipe
     /// A new run on models the caller loaded and owns (<paramref name="vqgan"/> only for the vqgan generator,
     /// <paramref name="biggan"/> only for the biggan generator), with no step done. Validates everything first.
     /// </summary>
-    public GuidedRun CreateRun(ClipModel clip, VqganModel? vqgan, BigGanModel? biggan = null, StyleGan2Model? stylegan = null)
+    /// <param name="audio">The AudioCLIP audio head for <see cref="AudioPrompts"/> (not owned; needed only when there are some).</param>
+    public GuidedRun CreateRun(ClipModel clip, VqganModel? vqgan, BigGanModel? biggan = null, StyleGan2Model? stylegan = null, AudioClipModel? audio = null)
     {
         ArgumentNullException.ThrowIfNull(clip);
-        if (string.IsNullOrWhiteSpace(Prompt) && ImagePrompts.Count == 0 && NoisePrompts.Count == 0)
-            throw new ArgumentException("Say what to draw: a text prompt such as \"a red star above a blue house\" (or an image or noise prompt).");
+        if (string.IsNullOrWhiteSpace(Prompt) && ImagePrompts.Count == 0 && NoisePrompts.Count == 0 && AudioPrompts.Count == 0)
+            throw new ArgumentException("Say what to draw: a text prompt such as \"a red star above a blue house\" (or an image, noise or audio prompt).");
         Validate();
         var script = string.IsNullOrWhiteSpace(Prompt) ? null : PromptParser.Parse(Prompt);
-        var extras = ImagePrompts.Select(PromptParser.ParseImage).Concat(NoisePrompts.Select(PromptParser.ParseNoise)).ToList();
+        var extras = ImagePrompts.Select(PromptParser.ParseImage).Concat(NoisePrompts.Select(PromptParser.ParseNoise))
+            .Concat(AudioPrompts.Select(PromptParser.ParseAudio)).ToList();
         foreach (var img in extras.Where(p => p.Source == PromptSource.Image))
             if (!File.Exists(img.Text)) throw new FileNotFoundException($"The image prompt '{img.Text}' does not exist.", img.Text);
+        foreach (var wav in extras.Where(p => p.Source == PromptSource.Audio))
+            if (!File.Exists(wav.Text)) throw new FileNotFoundException($"The audio prompt '{wav.Text}' does not exist.", wav.Text);
+        if (AudioPrompts.Count > 0)
+        {
+            if (audio is null) throw new ArgumentException("Audio prompts need an AudioCLIP model (generate --audioclip FILE).");
+            AudioZeroShot.CheckSpace(audio, clip);
+        }
         if (InitImage is not null && !File.Exists(InitImage))
             throw new FileNotFoundException($"The start picture '{InitImage}' does not exist.", InitImage);
         if (StyleImage is not null && !File.Exists(StyleImage))
@@ -338,7 +352,7 @@ public sealed record RunRecipe
         var generator = CreateGenerator(kind, width, height, vqgan, biggan, stylegan);
         // image/noise-only runs get a script of the extras alone
         script ??= new PromptScript("", new[] { (IReadOnlyList<PromptSpec>)extras.ToList() });
-        return new GuidedRun(generator, clip, script, options, script.Phases[0].SequenceEqual(extras) ? null : extras);
+        return new GuidedRun(generator, clip, script, options, script.Phases[0].SequenceEqual(extras) ? null : extras, audio: audio);
     }
 
     /// <summary>
@@ -346,12 +360,12 @@ public sealed record RunRecipe
     /// (<see cref="BestOfStarts"/>; seeds Seed, Seed+1, ...). The run returned may have steps done.
     /// <paramref name="report"/> hears one line about the starts.
     /// </summary>
-    public GuidedRun CreateBestRun(ClipModel clip, VqganModel? vqgan, Action<string>? report = null, BigGanModel? biggan = null, StyleGan2Model? stylegan = null)
+    public GuidedRun CreateBestRun(ClipModel clip, VqganModel? vqgan, Action<string>? report = null, BigGanModel? biggan = null, StyleGan2Model? stylegan = null, AudioClipModel? audio = null)
     {
         Validate();
-        if (Starts == 1) return CreateRun(clip, vqgan, biggan, stylegan);
+        if (Starts == 1) return CreateRun(clip, vqgan, biggan, stylegan, audio);
         long seed = Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
-        var (best, candidates) = BestOfStarts.Choose(k => (this with { Seed = seed + k }).CreateRun(clip, vqgan, biggan, stylegan), Starts, TrialSteps);
+        var (best, candidates) = BestOfStarts.Choose(k => (this with { Seed = seed + k }).CreateRun(clip, vqgan, biggan, stylegan, audio), Starts, TrialSteps);
         report?.Invoke(FormattableString.Invariant(
             $"{Starts} starts after {TrialSteps} steps: {string.Join(", ", candidates.Select(c => FormattableString.Invariant($"seed {c.Seed} {c.Loss:F3}")))}; kept seed {best.Options.Seed}."));
         return best;

@@ -9,6 +9,7 @@ using VqganClip.Guidance.Generators;
 using VqganClip.Guidance.Optimization;
 using VqganClip.Guidance.Prompts;
 using VqganClip.Guidance.Running;
+using VqganClip.Models.AudioClip;
 using VqganClip.Models.BigGan;
 using VqganClip.Models.StyleGan2;
 using VqganClip.Models.Clip;
@@ -40,6 +41,8 @@ public static class GenerateCommand
         var seed = new Option<long?>("--seed") { Description = "Random seed (default: a random one, printed and stored in the PNG)" };
         var imagePrompts = new Option<string[]>("--image-prompt") { Description = "Image prompt FILE[:WEIGHT[:STOP]] (repeatable)", AllowMultipleArgumentsPerToken = false };
         var noisePrompts = new Option<string[]>("--noise-prompt") { Description = "Noise prompt SEED[:WEIGHT] (repeatable)" };
+        var audioPrompts = new Option<string[]>("--audio-prompt") { Description = "Audio prompt FILE.wav[:WEIGHT[:STOP]] (repeatable; needs --audioclip)", AllowMultipleArgumentsPerToken = false };
+        var audioClip = new Option<string?>("--audioclip") { Description = "AudioCLIP checkpoint for --audio-prompt (AudioCLIP-Partial-Training.pt / -Full-Training.pt or safetensors); its RN50 towers are the CLIP unless --clip names one with the same space" };
         var saveEvery = new Option<int>("--save-every") { Description = "Also write numbered snapshots every N steps", DefaultValueFactory = _ => 0 };
         var output = new Option<string?>("--out") { Description = "Output PNG (default: the prompt's words, e.g. a-red-star.png, in the current folder; never overwrites: adds -2, -3, ...)" };
         var runDir = new Option<string?>("--run-dir") { Description = "Where to save the resumable run folder (default: OUT without extension + .run); always saved on Ctrl+C" };
@@ -51,10 +54,11 @@ public static class GenerateCommand
         var command = new Command("generate", "Generate a picture from a text prompt: on the shipped models the transformer samples pictures and CLIP keeps the best; with other models or loop options, CLIP-guided optimisation (VQGAN+CLIP and the other X+CLIP generators)") { prompt, clip, vqgan, vqganConfig, biggan, stylegan, seed };
         var clipOptions = ClipOptions.AddTo(command);
         recipe.AddTo(command);
-        foreach (var o in new Option[] { imagePrompts, noisePrompts, saveEvery, output, runDir, resume, initPix2Pix, pix2pixModel, threads }) command.Options.Add(o);
+        foreach (var o in new Option[] { imagePrompts, noisePrompts, audioPrompts, audioClip, saveEvery, output, runDir, resume, initPix2Pix, pix2pixModel, threads }) command.Options.Add(o);
         command.SetAction(parse => Run(new GenerateSettings
         {
-            Recipe = recipe.Read(parse, userModels: parse.GetValue(clip) is not null || parse.GetValue(vqgan) is not null || parse.GetValue(resume) is not null,
+            Recipe = recipe.Read(parse, userModels: parse.GetValue(clip) is not null || parse.GetValue(vqgan) is not null || parse.GetValue(resume) is not null
+                    || parse.GetValue(audioClip) is not null,
                 implied: parse.GetValue(biggan) is not null ? BigSleepGenerator.GeneratorName
                     : parse.GetValue(stylegan) is not null ? StyleGanGenerator.GeneratorName : null) with
             {
@@ -62,7 +66,9 @@ public static class GenerateCommand
                 Seed = parse.GetValue(seed),
                 ImagePrompts = parse.GetValue(imagePrompts) ?? [],
                 NoisePrompts = parse.GetValue(noisePrompts) ?? [],
+                AudioPrompts = parse.GetValue(audioPrompts) ?? [],
             },
+            AudioClip = parse.GetValue(audioClip),
             Clip = parse.GetValue(clip),
             ClipLoad = clipOptions.Read(parse),
             Vqgan = parse.GetValue(vqgan),
@@ -85,6 +91,8 @@ public static class GenerateCommand
     {
         public RunRecipe Recipe { get; init; } = RunRecipe.Default;
         public string? Clip { get; init; }
+        /// <summary>The AudioCLIP file for audio prompts (--audioclip); also the CLIP when <see cref="Clip"/> is null.</summary>
+        public string? AudioClip { get; init; }
         /// <summary>What the user said about the CLIP file (--clip-config, --activation).</summary>
         public ClipLoadOptions? ClipLoad { get; init; }
         public string? Vqgan { get; init; }
@@ -143,7 +151,11 @@ public static class GenerateCommand
             if (s.Resume is not null) throw new ArgumentException("--resume continues a saved guided run; the transformer generator makes no resumable run (drop --generator transformer to resume).");
             return RunTransformer(s, console);
         }
-        var clipPath = ClipPath(s.Clip);
+        if (recipe.AudioPrompts.Count > 0 && s.AudioClip is null)
+            throw new ArgumentException("--audio-prompt needs --audioclip FILE: an AudioCLIP checkpoint (AudioCLIP-Partial-Training.pt for vanilla RN50 CLIP's space).");
+        var audioModel = s.AudioClip is null ? null : LoadAudioClip(s.AudioClip, console);
+        // the CLIP: --clip, else the AudioCLIP file's own towers, else the shipped one
+        var clipPath = s.Clip is null && audioModel?.Clip is not null ? s.AudioClip! : ClipPath(s.Clip);
 
         GuidedRun run;
         ClipModel clipModel;
@@ -156,7 +168,7 @@ public static class GenerateCommand
         {
             if (!Directory.Exists(s.Resume)) throw new DirectoryNotFoundException($"--resume '{s.Resume}' is not a folder.");
             var spec = JsonDocument.Parse(File.ReadAllText(Path.Combine(s.Resume, GuidedRun.RunFileName))).RootElement.GetProperty("generator");
-            clipModel = LoadClip(clipPath, s.ClipLoad, console);
+            clipModel = ClipFor(clipPath, s, audioModel, console);
             var savedGenerator = spec.GetProperty("Name").GetString();
             if (savedGenerator == "vqgan")
                 (vqganModel, vqganPath) = LoadVqgan(s);
@@ -181,17 +193,18 @@ public static class GenerateCommand
         {
             recipe.Validate();   // the cheap checks before loading models: a typo in the prompt or size fails in milliseconds
             WarnAboutUnknownWords(recipe.Prompt, clipPath, console);
-            clipModel = LoadClip(clipPath, s.ClipLoad, console);
+            clipModel = ClipFor(clipPath, s, audioModel, console);
             if (recipe.Generator.Equals("vqgan", StringComparison.OrdinalIgnoreCase)) (vqganModel, vqganPath) = LoadVqgan(s);
             if (recipe.Generator.Equals(BigSleepGenerator.GeneratorName, StringComparison.OrdinalIgnoreCase)) (bigganModel, bigganPath) = LoadBigGan(s.BigGan);
             if (recipe.Generator.Equals(StyleGanGenerator.GeneratorName, StringComparison.OrdinalIgnoreCase)) (styleganModel, bigganPath) = LoadStyleGan(s.StyleGan);
             try
             {
-                run = recipe.CreateBestRun(clipModel, vqganModel, line => console.WriteLine(line), bigganModel, styleganModel);
+                run = recipe.CreateBestRun(clipModel, vqganModel, line => console.WriteLine(line), bigganModel, styleganModel, audioModel);
             }
             catch (Exception e) when (e is PictureTooLargeException or ArgumentException)
             {
                 clipModel.Dispose();
+                audioModel?.Dispose();
                 vqganModel?.Dispose();
                 bigganModel?.Dispose();
                 styleganModel?.Dispose();
@@ -202,6 +215,7 @@ public static class GenerateCommand
             console.MarkupLineInterpolated($"Seed [bold]{options.Seed}[/], {run.Generator.Name} {run.Generator.Width}x{run.Generator.Height}, CLIP {clipModel.ImageSize}px, {run.Prompts.Count} prompt(s).");
         }
 
+        using (audioModel)
         using (clipModel)
         using (vqganModel)
         using (bigganModel)
@@ -394,6 +408,20 @@ public static class GenerateCommand
     }
 
     /// <summary>Loads the CLIP and says which activation it runs and why (a CLIP file does not carry it).</summary>
+    /// <summary>The AudioCLIP at <paramref name="path"/> (checked to exist), with a line saying what it holds.</summary>
+    public static AudioClipModel LoadAudioClip(string path, IAnsiConsole console)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"AudioCLIP checkpoint '{path}' does not exist.", path);
+        var model = AudioClipLoader.Load(path);
+        console.WriteLine(FormattableString.Invariant(
+            $"AudioCLIP {Path.GetFileName(path)}: audio head {model.AudioParameterCount / 1e6:F1}M parameters, embed {model.EmbedDim}{(model.Clip is null ? ", no CLIP towers" : $", CLIP {model.Clip.Config.Describe()}")}"));
+        return model;
+    }
+
+    /// <summary>The CLIP of a guided run: the AudioCLIP file's towers when <paramref name="clipPath"/> is that file, else the file loaded.</summary>
+    private static ClipModel ClipFor(string clipPath, GenerateSettings s, AudioClipModel? audio, IAnsiConsole console) =>
+        audio is not null && s.Clip is null && clipPath == s.AudioClip ? audio.TakeClip()! : LoadClip(clipPath, s.ClipLoad, console);
+
     public static ClipModel LoadClip(string path, ClipLoadOptions? options, IAnsiConsole console)
     {
         var model = ClipModel.Load(path, options: options);
@@ -580,6 +608,7 @@ public static class GenerateCommand
         var o = run.Options;
         var image = run.ExtraPrompts.Where(p => p.Source == PromptSource.Image).Select(p => p.ToString()).ToList();
         var noise = run.ExtraPrompts.Where(p => p.Source == PromptSource.Noise).Select(p => p.ToString()).ToList();
+        var audio = run.ExtraPrompts.Concat(run.Script.All).Where(p => p.Source == PromptSource.Audio).Select(p => p.ToString()).ToList();
         var chunks = new Dictionary<string, string>
         {
             ["Software"] = "vqgan-clip generate",
@@ -596,6 +625,8 @@ public static class GenerateCommand
         if (modelPath is not null) chunks[run.Generator is BigSleepGenerator ? "biggan" : run.Generator is StyleGanGenerator ? "stylegan" : "vqgan"] = Path.GetFileName(modelPath);
         if (image.Count > 0) chunks["image_prompts"] = string.Join(" | ", image);
         if (noise.Count > 0) chunks["noise_prompts"] = string.Join(" | ", noise);
+        if (audio.Count > 0) chunks["audio_prompts"] = string.Join(" | ", audio);
+        if (s.AudioClip is not null) chunks["audioclip"] = Path.GetFileName(s.AudioClip);
         if (s.Recipe.InitImage is not null) chunks["init_image"] = s.Recipe.InitImage;
         if (o.StyleImage is not null) chunks["style_image"] = o.StyleImage;
         if (o.FeatureImage is not null) chunks["feature_image"] = o.FeatureImage;
@@ -632,6 +663,8 @@ public static class GenerateCommand
             cmd.Append(" --init ").Append(latent.Init == LatentInit.Flat ? "flat" : "noise");
         foreach (var p in image) cmd.Append(" --image-prompt ").Append(Quote(p));
         foreach (var p in noise) cmd.Append(" --noise-prompt ").Append(p);
+        foreach (var p in audio) cmd.Append(" --audio-prompt ").Append(Quote(p));
+        if (s.AudioClip is not null) cmd.Append(" --audioclip ").Append(Quote(s.AudioClip));
         if (s.Recipe.InitImage is not null) cmd.Append(" --init-image ").Append(Quote(s.Recipe.InitImage));
         chunks["command"] = cmd.ToString();
         return chunks;

@@ -1,5 +1,6 @@
 using TorchSharp;
 using VqganClip.Guidance.Cutouts;
+using VqganClip.Models.AudioClip;
 using VqganClip.Models.Clip;
 using VqganClip.Models.Images;
 using static TorchSharp.torch;
@@ -16,8 +17,15 @@ public sealed class PromptEncoder
 {
     private static readonly string[] ImageExtensions = { ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp" };
     private readonly ClipModel _clip;
+    private readonly AudioClipModel? _audio;
 
-    public PromptEncoder(ClipModel clip) => _clip = clip;
+    /// <param name="clip">The CLIP whose space the prompts are encoded in.</param>
+    /// <param name="audio">The AudioCLIP audio head for audio prompts (null: audio prompts are an error).</param>
+    public PromptEncoder(ClipModel clip, AudioClipModel? audio = null)
+    {
+        _clip = clip;
+        _audio = audio;
+    }
 
     /// <summary>True when a text prompt should be read as an image file.</summary>
     public static bool NamesImageFile(string text) =>
@@ -31,6 +39,9 @@ public sealed class PromptEncoder
     public Prompt Encode(PromptSpec spec, ICutouts cutouts, Generator rng, int width, int height)
     {
         spec = Resolve(spec);
+        if (spec.Source == PromptSource.Audio)
+            return AudioPrompt.Create(_audio ?? throw new ArgumentException(
+                $"The audio prompt '{spec.Text}' needs an AudioCLIP model (generate --audioclip FILE, or GuidedRun's audio argument)."), _clip, spec);
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         Tensor embedding = spec.Source switch

@@ -72,6 +72,16 @@ public static class PromptParser
         return ParsePrompt(input, chars, PromptSource.Image, "Image path");
     }
 
+    /// <summary>Parses an audio prompt <c>file.wav[:weight[:stop]]</c> (same field rules; the file is read when encoded).</summary>
+    public static PromptSpec ParseAudio(string input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var chars = Lex(input);
+        if (chars.All(c => char.IsWhiteSpace(c.Char)))
+            throw new PromptParseException(input, 1, "The audio prompt is empty: write FILE.wav or FILE.wav:WEIGHT");
+        return ParsePrompt(input, chars, PromptSource.Audio, "Audio path");
+    }
+
     /// <summary>Parses a noise prompt <c>seed[:weight]</c>: an integer seed and an optional weight.</summary>
     public static PromptSpec ParseNoise(string input)
     {

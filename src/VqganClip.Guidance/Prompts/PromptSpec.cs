@@ -13,6 +13,8 @@ public enum PromptSource
     Image,
     /// <summary>A random embedding drawn from a seed (the original's <c>--noise_prompt_seeds</c>).</summary>
     Noise,
+    /// <summary>A WAV file, encoded by an AudioCLIP audio head into the CLIP's joint space (<see cref="AudioPrompt"/>).</summary>
+    Audio,
 }
 
 /// <summary>
@@ -31,6 +33,9 @@ public sealed record PromptSpec(PromptSource Source, string Text, double Weight 
 
     public static PromptSpec FromImage(string path, double weight = 1.0, double stop = double.NegativeInfinity) =>
         new(PromptSource.Image, path, weight, stop);
+
+    public static PromptSpec FromAudio(string path, double weight = 1.0, double stop = double.NegativeInfinity) =>
+        new(PromptSource.Audio, path, weight, stop);
 
     public static PromptSpec FromNoise(long seed, double weight = 1.0) =>
         new(PromptSource.Noise, seed.ToString(CultureInfo.InvariantCulture), weight);
@@ -62,6 +67,7 @@ public sealed record PromptSpec(PromptSource Source, string Text, double Weight 
         {
             PromptSource.Image => "image:" + Path.GetFileName(Text),
             PromptSource.Noise => "noise:" + Text,
+            PromptSource.Audio => "audio:" + Path.GetFileName(Text),
             _ => Text,
         };
         return Weight == 1.0 ? name : $"{name} ({FormatNumber(Weight)})";

@@ -25,6 +25,18 @@ public static class ClipLoader
             throw new FileNotFoundException($"CLIP checkpoint '{path}' not found.", path);
 
         using var raw = Checkpoint.Load(path);
+        return FromStateDict(raw, path, device, options);
+    }
+
+    /// <summary>
+    /// A CLIP from an already read state dict <paramref name="raw"/> (whose tensors are taken; the caller still
+    /// disposes it): the same inference and checks as <see cref="Load"/>. Used for files that hold CLIP beside
+    /// other weights (AudioCLIP's checkpoints, after their <c>audio.*</c> entries are taken out).
+    /// </summary>
+    public static ClipModel FromStateDict(StateDict raw, string path, Device? device = null, ClipLoadOptions? options = null)
+    {
+        TorchRuntime.EnsureInitialized();
+        options ??= new ClipLoadOptions();
         var rawKeys = raw.Keys.ToList(); // before ToOpenAILayout takes the tensors out of raw
         using var weights = ClipStateDict.ToOpenAILayout(raw, out var layout);
         string format = layout == ClipLayout.HuggingFace ? $"CLIP (Hugging Face, {raw.Format})" : $"CLIP ({raw.Format})";

@@ -1,0 +1,20 @@
+using NWaves.Operations;
+using NWaves.Signals;
+
+namespace VqganClip.Models.Audio;
+
+/// <summary>
+/// Sample-rate conversion with NWaves' band-limited resampler (windowed-sinc interpolation, order 15, with a
+/// 101-tap low-pass first when going down). AudioCLIP's training data (ESC-50, AudioSet clips) were loaded by librosa
+/// at 44.1 kHz, mostly without resampling; where a file is not at 44.1 kHz, librosa would have used its own filter
+/// (kaiser_best / soxr), so resampled prompts differ slightly from what the reference pipeline would give.
+/// </summary>
+public static class AudioResampler
+{
+    public static float[] Resample(float[] samples, int fromRate, int toRate)
+    {
+        if (fromRate == toRate) return samples;
+        var resampled = new Resampler().Resample(new DiscreteSignal(fromRate, samples), toRate);
+        return resampled.Samples;
+    }
+}
