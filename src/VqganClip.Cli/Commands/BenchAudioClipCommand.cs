@@ -25,7 +25,7 @@ public static class BenchAudioClipCommand
         var seconds = new Option<double>("--seconds") { Description = "Length of the clip embedded (seconds at 44.1 kHz)", DefaultValueFactory = _ => 5.0 };
         var runs = new Option<int>("--runs") { Description = "Timed embeddings (after the warm-up)", DefaultValueFactory = _ => 3 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed embeddings first", DefaultValueFactory = _ => 1 };
-        var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: libtorch's)" };
+        var threads = ThreadsOption.Create();
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
         var command = new Command("audioclip", "Seconds to embed a 5 s sound with AudioCLIP's full-size audio head (random weights of the published size), and peak memory")
         {
@@ -51,7 +51,7 @@ public static class BenchAudioClipCommand
         if (warmup < 0) throw new ArgumentException($"--warmup must be 0 or more; got {warmup}.");
         if (threads is < 1) throw new ArgumentException($"--threads must be 1 or more; got {threads}.");
         TorchRuntime.EnsureInitialized();
-        if (threads is int t) TorchRuntime.SetThreads(t);
+        ThreadsOption.Apply(threads);
         using var seed = TorchRuntime.Seed(0);
         ProcessMemory.ResetPeak();
 

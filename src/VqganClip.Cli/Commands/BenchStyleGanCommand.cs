@@ -74,7 +74,7 @@ public static class BenchStyleGanCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps per size (after the warm-up)", DefaultValueFactory = _ => 2 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps first", DefaultValueFactory = _ => 1 };
         var clip = new Option<FileInfo?>("--clip") { Description = "A CLIP checkpoint (default: ViT-B/32's published size with random weights, StyleCLIP's CLIP)" };
-        var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: libtorch's)" };
+        var threads = ThreadsOption.Create();
         var split = new Option<int>("--split") { Description = "Time the StyleGAN2's forward + backward alone this many times per size (0: skip)", DefaultValueFactory = _ => 1 };
         var styleSpace = new Option<bool>("--stylespace") { Description = "Optimise StyleSpace instead of W+" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
@@ -128,7 +128,7 @@ public static class BenchStyleGanCommand
         recipe.Validate();
 
         TorchRuntime.EnsureInitialized();
-        if (settings.Threads is int t) TorchRuntime.SetThreads(t);
+        ThreadsOption.Apply(settings.Threads);
         using var seed = TorchRuntime.Seed(0);
 
         log?.Invoke(settings.ClipPath is null ? "building a CLIP of ViT-B/32's size with random weights" : $"loading {Path.GetFileName(settings.ClipPath)}");

@@ -25,7 +25,7 @@ public static class Pix2PixCommand
         var trainMode = new Option<bool>("--train-mode") { Description = "Run the generator in training mode (batch statistics, dropout active), as upstream's test.py does without --eval" };
         var size = new Option<int?>("--size") { Description = "Side the outline is resized to (default: the side the model was trained at when stored, else the image's, rounded to a multiple of 2^num_downs)" };
         var seed = new Option<long>("--seed") { Description = "Seed of the dropout masks in --train-mode", DefaultValueFactory = _ => 0 };
-        var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: libtorch's, one per core)" };
+        var threads = ThreadsOption.Create();
         var command = new Command("pix2pix", "Colour an outline drawing with a pix2pix U-Net (the shipped clipart one, or a published latest_net_G.pth)")
         {
             outline, model, output, trainMode, size, seed, threads,
@@ -40,7 +40,7 @@ public static class Pix2PixCommand
     {
         console ??= AnsiConsole.Console;
         TorchRuntime.EnsureInitialized();
-        if (threads is int t) TorchRuntime.SetThreads(t);
+        ThreadsOption.Apply(threads);
         if (!File.Exists(outline)) throw new FileNotFoundException($"Outline image not found: {outline}", outline);
         using var picture = ImageIO.Load(outline);
         var path = modelPath ?? ShippedModels.RequirePix2Pix();
