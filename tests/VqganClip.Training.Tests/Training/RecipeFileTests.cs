@@ -28,7 +28,7 @@ public class RecipeFileTests
     private static string Subcommand(string file)
     {
         var match = File.ReadAllLines(Path.Combine(RecipeDirectory, file))
-            .Select(line => System.Text.RegularExpressions.Regex.Match(line, @"^#.*vqgan-clip train ([a-z]+) @recipes/" + System.Text.RegularExpressions.Regex.Escape(file) + "$"))
+            .Select(line => System.Text.RegularExpressions.Regex.Match(line, @"^#.*vqgan-clip train ([a-z][a-z0-9]*) @recipes/" + System.Text.RegularExpressions.Regex.Escape(file) + "$"))
             .FirstOrDefault(m => m.Success);
         Assert.True(match is not null, $"recipes/{file} has no 'vqgan-clip train X @recipes/{file}' line saying how to run it");
         return match!.Groups[1].Value;
@@ -54,7 +54,7 @@ public class RecipeFileTests
         var files = Directory.GetFiles(RecipeDirectory, "*.rsp").Select(Path.GetFileName).Order(StringComparer.Ordinal);
         Assert.Equal(
             ["biggan-1-clipart.rsp", "clip-1-contrastive.rsp", "clip-2-guided.rsp", "clip-3-guided.rsp", "judge.rsp",
-             "transformer-1-vqgan-f8.rsp", "transformer-2-vqgan-f8-whole.rsp", "transformer-3-gpt.rsp", "transformer-4-gpt-longer.rsp", "vqgan-1.rsp", "vqgan-2.rsp"],
+             "pix2pix-1-clipart.rsp", "transformer-1-vqgan-f8.rsp", "transformer-2-vqgan-f8-whole.rsp", "transformer-3-gpt.rsp", "transformer-4-gpt-longer.rsp", "vqgan-1.rsp", "vqgan-2.rsp"],
             files);
     }
 
@@ -65,7 +65,7 @@ public class RecipeFileTests
         var lines = File.ReadAllLines(Path.Combine(RecipeDirectory, file));
         Assert.StartsWith("# ", lines[0]);
         foreach (var line in lines.Where(l => !l.StartsWith('#')))
-            Assert.Matches(@"^--[a-z-]+ \S+$", line);   // one option and its value; comments only on lines of their own
+            Assert.Matches(@"^--[a-z][a-z0-9-]* \S+$", line);   // one option and its value; comments only on lines of their own
 
         var result = Parse(file);
         Assert.Empty(result.Errors.Select(e => e.Message));
