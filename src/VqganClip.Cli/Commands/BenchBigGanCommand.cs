@@ -184,25 +184,9 @@ public static class BenchBigGanCommand
             log?.Invoke(FormattableString.Invariant(
                 $"{size} px step {i + 1}/{total}{(i < settings.WarmupSteps ? " (warm-up)" : "")}: {seconds:F2} s, RSS {ProcessMemory.ResidentMb:F0} MB"));
         }
-        double? generator = settings.SplitRepeats > 0 ? TimeGenerator(run.Generator, settings.SplitRepeats) : null;
+        double? generator = settings.SplitRepeats > 0 ? GeneratorTiming.RenderAndBackwardSeconds(run.Generator, settings.SplitRepeats) : null;
         if (generator is double g) log?.Invoke(FormattableString.Invariant($"{size} px BigGAN forward + backward alone: {g:F2} s"));
         return new Row(size, parameters, run.Cutouts.Count, times, generator, ProcessMemory.PeakResidentMb);
-    }
-
-    /// <summary>Median seconds of the generator's render and the backward from its picture to its latents (the loop's gradients are zeroed at every step).</summary>
-    private static double TimeGenerator(IImageGenerator generator, int repeats)
-    {
-        var samples = new List<double>();
-        for (int i = 0; i < repeats; i++)
-        {
-            using var scope = NewDisposeScope();
-            var watch = Stopwatch.StartNew();
-            var image = generator.Render();
-            image.sum().backward();
-            foreach (var p in generator.Parameters) p.grad?.zero_();
-            samples.Add(watch.Elapsed.TotalSeconds);
-        }
-        return BenchResult.Median(samples);
     }
 
     /// <summary>The figures as one JSON object (snake_case keys; seconds, MB).</summary>
