@@ -58,19 +58,7 @@ public static class ScoreCommand
         using var samples = AudioClipInput.Load(wavPath, model.Config);
         var result = AudioZeroShot.Score(model, clip, samples, texts);
 
-        var table = new Table().Title(Markup.Escape($"AudioCLIP on {Path.GetFileName(wavPath)} ({samples.shape[1] / (double)AudioHeadConfig.SampleRate:F2} s)"));
-        table.AddColumn(new TableColumn("#").RightAligned());
-        table.AddColumn("text");
-        table.AddColumn(new TableColumn("probability").RightAligned());
-        table.AddColumn(new TableColumn("cosine").RightAligned());
-        int rank = 1;
-        foreach (var t in result.Ranking(0))
-            table.AddRow(
-                new Text(rank++.ToString(CultureInfo.InvariantCulture)),
-                new Text(texts[t]),
-                new Text(result.Probabilities[0][t].ToString("P2", CultureInfo.InvariantCulture)),
-                new Text(result.Cosines[0][t].ToString("F4", CultureInfo.InvariantCulture)));
-        console.Write(table);
+        WriteRanking(result, texts, $"AudioCLIP on {Path.GetFileName(wavPath)} ({samples.shape[1] / (double)AudioHeadConfig.SampleRate:F2} s)", console);
         return UserErrors.Ok;
     }
 
@@ -82,21 +70,25 @@ public static class ScoreCommand
         using var image = ImageIO.Load(imagePath);
         var result = ZeroShot.Score(model, image, texts);
 
-        var table = new Table().Title(Markup.Escape($"CLIP ({model.Config.PublishedName ?? model.Config.Describe()}) on {Path.GetFileName(imagePath)}"));
+        WriteRanking(result, texts, $"CLIP ({model.Config.PublishedName ?? model.Config.Describe()}) on {Path.GetFileName(imagePath)}", console);
+        return UserErrors.Ok;
+    }
+
+    /// <summary>The texts ranked for the first input: rank, text, probability, cosine.</summary>
+    private static void WriteRanking(ZeroShotResult result, IReadOnlyList<string> texts, string title, IAnsiConsole console)
+    {
+        var table = new Table().Title(Markup.Escape(title));
         table.AddColumn(new TableColumn("#").RightAligned());
         table.AddColumn("text");
         table.AddColumn(new TableColumn("probability").RightAligned());
         table.AddColumn(new TableColumn("cosine").RightAligned());
         int rank = 1;
         foreach (var t in result.Ranking(0))
-        {
             table.AddRow(
                 new Text(rank++.ToString(CultureInfo.InvariantCulture)),
                 new Text(texts[t]),
                 new Text(result.Probabilities[0][t].ToString("P2", CultureInfo.InvariantCulture)),
                 new Text(result.Cosines[0][t].ToString("F4", CultureInfo.InvariantCulture)));
-        }
         console.Write(table);
-        return UserErrors.Ok;
     }
 }
