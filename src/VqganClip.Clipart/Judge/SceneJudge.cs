@@ -11,7 +11,7 @@ namespace VqganClip.Clipart.Judge;
 /// The classifier runs one or two tiny crops per image: it is fastest with one torch thread
 /// (<see cref="Eval.Evaluator"/> switches to one while judging).
 /// </summary>
-public sealed class SceneJudge
+public sealed partial class SceneJudge
 {
     private static readonly Lazy<float[]> AreaFactors = new(CalibrateAreaFactors);
 

@@ -8,11 +8,15 @@ namespace VqganClip.Training.Pix2Pix;
 /// How well a generator colours held-out clipart outlines: mean L1 between its output and the coloured scene (on
 /// upstream's [-1, 1] scale, as pix2pix's loss_G_L1 before λ), and, with a judge, how often the judge accepts the
 /// colouring for the scene's own caption: every check (kinds, colours the caption names, places, relations), the kind
-/// checks alone, and the colour checks alone. Baselines for the L1: the outline itself and the mean of the held-out pictures.
+/// checks alone, and the colour checks alone; and the colour-blind kind check (<see cref="SceneJudge.KindsAtPlaces"/>:
+/// every object's kind recognised at its drawn place, whatever colour it was painted), with the same check on the
+/// coloured scenes themselves and on the outlines as its baselines. Baselines for the L1: the outline itself and the
+/// mean of the held-out pictures.
 /// </summary>
 public static class Pix2PixHeldOutEval
 {
-    public sealed record Result(int Scenes, double L1, double L1Outline, double L1MeanImage, double JudgeAccepts, double KindAccepts, double ColourAccepts, bool TrainMode);
+    public sealed record Result(int Scenes, double L1, double L1Outline, double L1MeanImage, double JudgeAccepts, double KindAccepts, double ColourAccepts, bool TrainMode,
+        double KindsAtPlaces = double.NaN, double KindsAtPlacesTargets = double.NaN, double KindsAtPlacesOutlines = double.NaN);
 
     /// <summary>
     /// The first <paramref name="scenes"/> held-out outlines with the generator's colouring in evaluation mode, in
@@ -57,7 +61,7 @@ public static class Pix2PixHeldOutEval
             }
             meanImage = (sum / scenes).MoveToOuterDisposeScope();
         }
-        int accepted = 0, kindOk = 0, colourOk = 0;
+        int accepted = 0, kindOk = 0, colourOk = 0, placedOk = 0, placedTargetOk = 0, placedOutlineOk = 0;
         // Training-mode colouring is stochastic (dropout): seeded so the figure is repeatable.
         manual_seed(20_240_601);
         for (int start = 0; start < scenes; start += batch)
@@ -71,8 +75,14 @@ public static class Pix2PixHeldOutEval
             l1Mean += (meanImage - b).abs().mean([1, 2, 3]).sum().item<float>();
             if (judge is null) continue;
             var pictures = ((fake + 1) / 2).clamp(0, 1);
+            var targets = ((b + 1) / 2).clamp(0, 1);
+            var outlines = ((a + 1) / 2).clamp(0, 1);
             for (int i = 0; i < n; i++)
             {
+                var scene = specsAll[start + i];
+                if (judge.ChecksKinds && judge.KindsAtPlaces(SceneJudge.ToPlanar64(pictures[i]), scene).All(ok => ok)) placedOk++;
+                if (judge.ChecksKinds && judge.KindsAtPlaces(SceneJudge.ToPlanar64(targets[i]), scene).All(ok => ok)) placedTargetOk++;
+                if (judge.ChecksKinds && judge.KindsAtPlaces(SceneJudge.ToPlanar64(outlines[i]), scene).All(ok => ok)) placedOutlineOk++;
                 var verdict = judge.Judge(pictures[i], captionsAll[start + i]);
                 if (verdict.Satisfied) accepted++;
                 // A kind is only checked on an object found by its colour: a skipped kind check counts as not accepted.
@@ -82,6 +92,8 @@ public static class Pix2PixHeldOutEval
         }
         meanImage.Dispose();
         double J(int k) => judge is null ? double.NaN : (double)k / scenes;
-        return new Result(scenes, l1 / scenes, l1Outline / scenes, l1Mean / scenes, J(accepted), J(kindOk), J(colourOk), trainMode);
+        double P(int k) => judge is { ChecksKinds: true } ? (double)k / scenes : double.NaN;
+        return new Result(scenes, l1 / scenes, l1Outline / scenes, l1Mean / scenes, J(accepted), J(kindOk), J(colourOk), trainMode,
+            P(placedOk), P(placedTargetOk), P(placedOutlineOk));
     }
 }

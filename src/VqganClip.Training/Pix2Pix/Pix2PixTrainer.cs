@@ -102,6 +102,7 @@ public sealed class Pix2PixTrainer : ITrainer
             ["judge_accepts"] = r.JudgeAccepts,
             ["kind_accepts"] = r.KindAccepts,
             ["colour_accepts"] = r.ColourAccepts,
+            ["kinds_at_places"] = r.KindsAtPlaces,
         };
     }
 

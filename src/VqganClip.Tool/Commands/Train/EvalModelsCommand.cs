@@ -93,7 +93,8 @@ public static class EvalModelsCommand
                 }
                 var r = Pix2PixHeldOutEval.Run(model, count, judge, trainMode, renderThreads);
                 AnsiConsole.WriteLine($"pix2pix {pix2pixPath}: held-out L1 {r.L1:0.0000} ([-1, 1] scale, {r.Scenes} held-out outlines, {(trainMode ? "training" : "evaluation")} mode; baselines: the held-out mean picture {r.L1MeanImage:0.0000}, the outline itself {r.L1Outline:0.0000}); " +
-                                      $"the judge accepts {r.JudgeAccepts:P1} of the colourings for their captions (kinds alone {r.KindAccepts:P1}, colours alone {r.ColourAccepts:P1})");
+                                      $"the judge accepts {r.JudgeAccepts:P1} of the colourings for their captions (kinds alone {r.KindAccepts:P1}, colours alone {r.ColourAccepts:P1}); " +
+                                      $"colour-blind, every object's kind recognised at its place in {r.KindsAtPlaces:P1} of the colourings (the coloured scenes themselves {r.KindsAtPlacesTargets:P1}, the outlines {r.KindsAtPlacesOutlines:P1})");
             }
             return 0;
         });
