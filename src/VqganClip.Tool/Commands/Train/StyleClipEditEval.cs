@@ -10,7 +10,7 @@ namespace VqganClip.Tool.Commands.Train;
 
 /// <summary>
 /// StyleCLIP text edits from sampled scenes, graded by the judge: for seeds 0, 1, ... the stylegan generator's edit
-/// start (the seed's latent, truncation 0.7: what <c>generate --stylegan</c> edits from) is read with
+/// start (the seed's latent truncated by <c>truncation</c>; 0.7 is what <c>generate --stylegan</c> edits from) is read with
 /// <see cref="SceneReader"/>; a start that shows the edit's object kind (a circle for "a red circle", a star for "a star
 /// on the left") is edited with StyleCLIP's defaults (Adam 0.1, its schedule and loss) for <c>steps</c> steps at L2
 /// weight <c>l2Lambda</c>, and the judge grades the edited picture for the edit's caption; the unedited start graded
@@ -18,12 +18,12 @@ namespace VqganClip.Tool.Commands.Train;
 /// </summary>
 public static class StyleClipEditEval
 {
-    public sealed record Result(string Prompt, ObjectKind Kind, int Edits, int SeedsScanned, double EditedAccepts, double StartAccepts, int Steps, double L2Lambda);
+    public sealed record Result(string Prompt, ObjectKind Kind, int Edits, int SeedsScanned, double EditedAccepts, double StartAccepts, int Steps, double L2Lambda, double Truncation);
 
-    public static Result Run(StyleGan2Model model, ClipModel clip, SceneJudge judge, string prompt, ObjectKind kind, int edits, int steps, double l2Lambda, int maxSeeds = 400)
+    public static Result Run(StyleGan2Model model, ClipModel clip, SceneJudge judge, string prompt, ObjectKind kind, int edits, int steps, double l2Lambda, double truncation = 0.7, int maxSeeds = 400)
     {
         var caption = CaptionParser.Parse(prompt);
-        var recipe = RunRecipe.DefaultsFor(StyleGanGenerator.GeneratorName) with { Prompt = prompt, Steps = steps, L2Lambda = l2Lambda };
+        var recipe = RunRecipe.DefaultsFor(StyleGanGenerator.GeneratorName) with { Prompt = prompt, Steps = steps, L2Lambda = l2Lambda, StyleGanTruncation = truncation };
         int done = 0, edited = 0, start = 0, seed = 0;
         for (; seed < maxSeeds && done < edits; seed++)
         {
@@ -39,6 +39,6 @@ public static class StyleClipEditEval
             if (judge.Judge(image, caption).Satisfied) edited++;
         }
         int n = Math.Max(1, done);
-        return new Result(prompt, kind, done, seed, edited / (double)n, start / (double)n, steps, l2Lambda);
+        return new Result(prompt, kind, done, seed, edited / (double)n, start / (double)n, steps, l2Lambda, truncation);
     }
 }
