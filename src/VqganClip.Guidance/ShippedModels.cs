@@ -3,7 +3,7 @@ namespace VqganClip.Guidance;
 /// <summary>
 /// Finds the models shipped with the toolkit in a <c>data/</c> folder: <c>clipart-clip.safetensors</c> (CLIP) and
 /// <c>clipart-vqgan.safetensors</c> with <c>clipart-vqgan.yaml</c> (VQGAN), <c>clipart-transformer.safetensors</c> with
-/// <c>clipart-transformer.yaml</c> (the transformer; its YAML names its f8 VQGAN, <c>clipart-vqgan-f8.safetensors</c>, beside it). Looks next to the executable, then in
+/// <c>clipart-transformer.yaml</c> (the transformer; its YAML names its f8 VQGAN, <c>clipart-vqgan-f8.safetensors</c>, beside it), <c>clipart-biggan.safetensors</c>, <c>clipart-pix2pix.safetensors</c> and <c>clipart-stylegan.safetensors</c>. Looks next to the executable, then in
 /// each parent folder of it and of the current directory, for <c>data/</c> (or the files themselves).
 /// </summary>
 public static class ShippedModels
@@ -15,6 +15,7 @@ public static class ShippedModels
     public const string TransformerConfigFileName = "clipart-transformer.yaml";
     public const string BigGanFileName = "clipart-biggan.safetensors";
     public const string Pix2PixFileName = "clipart-pix2pix.safetensors";
+    public const string StyleGanFileName = "clipart-stylegan.safetensors";
 
     /// <summary>Folders searched, in order (existing or not).</summary>
     public static IEnumerable<string> SearchFolders()
@@ -77,6 +78,16 @@ public static class ShippedModels
         $"(searched from {AppContext.BaseDirectory} and {Directory.GetCurrentDirectory()}). Give one with --model " +
         "(pytorch-CycleGAN-and-pix2pix's latest_net_G.pth of a unet_128/unet_256 model, or a .safetensors), or train one with `vqgan-clip train pix2pix`.",
         Pix2PixFileName);
+
+    /// <summary>The shipped clipart StyleGAN2 (g_ema + latent_avg; its config is stored in the file), or null.</summary>
+    public static string? FindStyleGan() => Find(StyleGanFileName);
+
+    /// <summary>The shipped StyleGAN2, or an error that says what to pass instead.</summary>
+    public static string RequireStyleGan() => FindStyleGan() ?? throw new FileNotFoundException(
+        $"No StyleGAN2 given and no shipped {StyleGanFileName} found in a data/ folder next to the program or above it " +
+        $"(searched from {AppContext.BaseDirectory} and {Directory.GetCurrentDirectory()}). Give one with --stylegan " +
+        "(rosinality's stylegan2-*-config-f.pt, converted by his convert_weight.py, or a .safetensors of its g_ema), or train one with `vqgan-clip train stylegan`.",
+        StyleGanFileName);
 
     /// <summary>The shipped CLIP checkpoint, or an error that says what to pass instead.</summary>
     public static string RequireClip() => FindClip() ?? throw new FileNotFoundException(

@@ -99,7 +99,7 @@ public static class GenerateCommand
         public string? VqganConfig { get; init; }
         /// <summary>The biggan generator's BigGAN: a file or a folder (null: the shipped one).</summary>
         public string? BigGan { get; init; }
-        /// <summary>The stylegan generator's StyleGAN2 (rosinality .pt or safetensors); required for it, nothing is shipped.</summary>
+        /// <summary>The stylegan generator's StyleGAN2 (rosinality .pt or safetensors); default: the shipped data/clipart-stylegan.safetensors.</summary>
         public string? StyleGan { get; init; }
         public int SaveEvery { get; init; }
         /// <summary>Output PNG; null: <see cref="DefaultOutput"/> (a new file named after the prompt).</summary>
@@ -455,14 +455,13 @@ public static class GenerateCommand
     /// <summary>The --stylegan option of generate.</summary>
     public static Option<string?> StyleGanOption() => new("--stylegan")
     {
-        Description = "StyleGAN2 for the stylegan generator (StyleCLIP): rosinality's stylegan2-*-config-f.pt ({g_ema, latent_avg}) or a .safetensors of its g_ema; implies --generator stylegan",
+        Description = "StyleGAN2 for the stylegan generator (StyleCLIP): rosinality's stylegan2-*-config-f.pt ({g_ema, latent_avg}) or a .safetensors of its g_ema (default: the shipped data/clipart-stylegan.safetensors); implies --generator stylegan",
     };
 
-    /// <summary>The StyleGAN2 at <paramref name="path"/> (--stylegan), required: no StyleGAN2 is shipped.</summary>
+    /// <summary>The StyleGAN2 at <paramref name="path"/> (--stylegan), else the shipped clipart one.</summary>
     public static (StyleGan2Model, string) LoadStyleGan(string? path)
     {
-        if (path is null)
-            throw new ArgumentException("The stylegan generator needs a StyleGAN2: pass --stylegan FILE (e.g. stylegan2-ffhq-config-f.pt, converted by rosinality's convert_weight.py); none is shipped.");
+        path ??= ShippedModels.RequireStyleGan();
         if (!File.Exists(path)) throw new FileNotFoundException($"StyleGAN2 file '{path}' does not exist.", path);
         return (StyleGan2Model.Load(path), path);
     }

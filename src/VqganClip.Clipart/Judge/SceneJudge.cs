@@ -27,6 +27,9 @@ public sealed partial class SceneJudge
 
     public bool ChecksKinds => _classifier is not null;
 
+    /// <summary>The kind classifier (null when kinds are not checked); <see cref="SceneReader"/> reads kinds with it.</summary>
+    public IObjectKindClassifier? Classifier => _classifier;
+
     public Verdict Judge(Tensor image, string prompt) => Judge(image, CaptionParser.Parse(prompt));
 
     /// <summary>Judges an image tensor [3,H,W] or [1,3,H,W] in [0,1], any size (resized to 64x64).</summary>

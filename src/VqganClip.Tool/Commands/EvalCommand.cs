@@ -11,6 +11,7 @@ using VqganClip.Guidance.Running;
 using VqganClip.Models.BigGan;
 using VqganClip.Models.Clip;
 using VqganClip.Models.Runtime;
+using VqganClip.Models.StyleGan2;
 using VqganClip.Models.Transformer;
 using VqganClip.Models.Vqgan;
 using static TorchSharp.torch;
@@ -36,6 +37,7 @@ public static class EvalCommand
         var clip = new Option<string?>("--clip") { Description = "CLIP checkpoint that guides (default: the shipped data/clipart-clip.safetensors)" };
         var vqgan = new Option<string?>("--vqgan") { Description = "VQGAN checkpoint (default: the shipped data/clipart-vqgan.safetensors)" };
         var biggan = GenerateCommand.BigGanOption();
+        var stylegan = GenerateCommand.StyleGanOption();
         var seed = new Option<long>("--seed") { Description = "Seed of every picture", DefaultValueFactory = _ => 0 };
         var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads" };
         var images = new Option<DirectoryInfo?>("--images") { Description = "Also save each picture here (NN-prompt.png)" };
@@ -48,7 +50,7 @@ public static class EvalCommand
         console ??= AnsiConsole.Console;
         var command = new Command("eval", "Generate an image per clipart prompt and grade it with the independent judge (generate's settings and defaults)")
         {
-            generator, clip, vqgan, biggan, seed,
+            generator, clip, vqgan, biggan, stylegan, seed,
         };
         var clipOptions = ClipOptions.AddTo(command);
         recipe.AddTo(command, includeGenerator: false);
@@ -64,11 +66,11 @@ public static class EvalCommand
 
             if (parse.GetValue(threads) is int t) TorchRuntime.SetThreads(t);
             var kind = recipe.ChooseGenerator(parse, userModels: parse.GetValue(clip) is not null || parse.GetValue(vqgan) is not null, generator,
-                implied: parse.GetValue(biggan) is null ? null : BigSleepGenerator.GeneratorName);
+                implied: parse.GetValue(biggan) is not null ? BigSleepGenerator.GeneratorName : parse.GetValue(stylegan) is not null ? StyleGanGenerator.GeneratorName : null);
             var settings = recipe.Read(parse, generator: kind) with { Seed = parse.GetValue(seed) };
             if (settings.Size is { } typedSize) RunRecipe.ParseSize(typedSize);   // a typo fails before any model loads
             bool guided = kind is not ("reference" or "reconstruction");
-            using var engine = guided ? EngineGenerator.Load(settings, parse.GetValue(clip), clipOptions.Read(parse), parse.GetValue(vqgan), parse.GetValue(biggan), console) : null;
+            using var engine = guided ? EngineGenerator.Load(settings, parse.GetValue(clip), clipOptions.Read(parse), parse.GetValue(vqgan), parse.GetValue(biggan), parse.GetValue(stylegan), console) : null;
             using var autoencoder = kind == "reconstruction" ? GenerateCommand.LoadVqgan(new GenerateCommand.GenerateSettings { Vqgan = parse.GetValue(vqgan) }).Item1 : null;
             Func<string, Tensor> generate = engine is not null ? engine.Generate
                 : autoencoder is not null ? Evaluator.ReconstructReference(autoencoder)
@@ -125,18 +127,19 @@ public static class EvalCommand
         private readonly ClipModel _clip;
         private readonly VqganModel? _vqgan;
         private readonly BigGanModel? _biggan;
+        private readonly StyleGan2Model? _stylegan;
         private readonly Net2NetTransformer? _transformer;
         private readonly TransformerPipeline? _pipeline;
         private readonly string? _transformerPath;
 
-        private EngineGenerator(RunRecipe recipe, ClipModel clip, VqganModel? vqgan, BigGanModel? biggan = null) =>
-            (_recipe, _clip, _vqgan, _biggan) = (recipe, clip, vqgan, biggan);
+        private EngineGenerator(RunRecipe recipe, ClipModel clip, VqganModel? vqgan, BigGanModel? biggan = null, StyleGan2Model? stylegan = null) =>
+            (_recipe, _clip, _vqgan, _biggan, _stylegan) = (recipe, clip, vqgan, biggan, stylegan);
 
         private EngineGenerator(RunRecipe recipe, ClipModel clip, Net2NetTransformer transformer, TransformerPipeline pipeline, string transformerPath)
             : this(recipe, clip, null) =>
             (_transformer, _pipeline, _transformerPath) = (transformer, pipeline, transformerPath);
 
-        public static EngineGenerator Load(RunRecipe recipe, string? clipPath, ClipLoadOptions clipLoad, string? vqganPath, string? bigganPath, IAnsiConsole console)
+        public static EngineGenerator Load(RunRecipe recipe, string? clipPath, ClipLoadOptions clipLoad, string? vqganPath, string? bigganPath, string? styleganPath, IAnsiConsole console)
         {
             TorchRuntime.EnsureInitialized();
             if (recipe.IsTransformer) return LoadTransformer(recipe, clipPath, clipLoad, console);
@@ -145,20 +148,22 @@ public static class EvalCommand
             clipPath = GenerateCommand.ClipPath(clipPath);
             var vqgan = recipe.Generator == "vqgan" ? GenerateCommand.LoadVqgan(new GenerateCommand.GenerateSettings { Vqgan = vqganPath }).Item1 : null;
             var biggan = recipe.Generator == BigSleepGenerator.GeneratorName ? GenerateCommand.LoadBigGan(bigganPath).Item1 : null;
+            var stylegan = recipe.Generator == StyleGanGenerator.GeneratorName ? GenerateCommand.LoadStyleGan(styleganPath).Item1 : null;
             var clip = GenerateCommand.LoadClip(clipPath, clipLoad, console);
             try
             {
                 // every setting checked once, before the first picture
-                using var probe = (recipe with { Prompt = "a red circle", Starts = 1 }).CreateRun(clip, vqgan, biggan);
+                using var probe = (recipe with { Prompt = "a red circle", Starts = 1 }).CreateRun(clip, vqgan, biggan, stylegan);
             }
             catch
             {
                 clip.Dispose();
                 vqgan?.Dispose();
                 biggan?.Dispose();
+                stylegan?.Dispose();
                 throw;
             }
-            return new EngineGenerator(recipe, clip, vqgan, biggan);
+            return new EngineGenerator(recipe, clip, vqgan, biggan, stylegan);
         }
 
         /// <summary>The transformer pipeline on the --transformer model (or the shipped one); every setting checked on a probe prompt first.</summary>
@@ -196,7 +201,7 @@ public static class EvalCommand
                 var grid = _pipeline.PlanGrid(s.Size is null ? null : RunRecipe.ParseSize(s.Size).Width, s.Size is null ? null : RunRecipe.ParseSize(s.Size).Height, s.Transformer.Window);
                 return FormattableString.Invariant($"{Path.GetFileName(_transformerPath)} ({_transformer!.CondStage.Description}), {s.Transformer.Describe()}, {s.CutMethod} ranking cutouts, seed {s.Seed}, {grid.Width}x{grid.Height}");
             }
-            var (width, height) = _biggan is not null ? (_biggan.ImageSize, _biggan.ImageSize) : s.Size is null ? RunRecipe.DefaultSize(_clip) : RunRecipe.ParseSize(s.Size);
+            var (width, height) = _biggan is not null ? (_biggan.ImageSize, _biggan.ImageSize) : _stylegan is not null ? (_stylegan.ImageSize, _stylegan.ImageSize) : s.Size is null ? RunRecipe.DefaultSize(_clip) : RunRecipe.ParseSize(s.Size);
             var size = FormattableString.Invariant($"{width}x{height}");
             return FormattableString.Invariant($"{s.Steps} steps{(s.Generator == "vqgan" ? $", init {s.Init}" : "")}{(s.Starts > 1 ? $" (best of {s.Starts} starts after {s.TrialSteps})" : "")}, {s.CutCount} {s.CutMethod} cutouts{(s.Augment is null ? "" : $" ({s.Augment})")}, {s.Optimizer} lr {s.LearningRate}, {s.PromptLoss} prompt loss{(_biggan is not null ? $", EMA {s.EmaDecay ?? 0}{(s.MaxClasses is int k ? $", {k} classes" : "")}" : "")}, seed {s.Seed}, {size}");
         }
@@ -205,7 +210,7 @@ public static class EvalCommand
         {
             var recipe = _recipe with { Prompt = prompt };
             if (_pipeline is not null) return recipe.RunTransformer(_pipeline).Image.ToTensor();
-            using var run = recipe.CreateBestRun(_clip, _vqgan, biggan: _biggan);
+            using var run = recipe.CreateBestRun(_clip, _vqgan, biggan: _biggan, stylegan: _stylegan);
             run.Step(Math.Max(0, recipe.Steps - run.StepCount));
             return run.CurrentImage().ToTensor();
         }
@@ -217,6 +222,7 @@ public static class EvalCommand
             _clip.Dispose();
             _vqgan?.Dispose();
             _biggan?.Dispose();
+            _stylegan?.Dispose();
         }
     }
 }

@@ -60,9 +60,12 @@ public sealed class StyleGanGenerateCommandTests : IDisposable
         Assert.Contains("--free", command);
         Assert.Contains("--stylespace", command);
 
-        (code, text) = Generate("a dog", "--clip", TinyModels.ClipPath, "--generator", "stylegan", "--steps", "1", "--out", Path.Combine(_dir, "x.png"));
-        Assert.NotEqual(0, code);
-        Assert.Contains("pass --stylegan FILE", text);
+        // --generator stylegan without --stylegan takes the shipped clipart StyleGAN2 (64 px)
+        var shipped = Path.Combine(_dir, "x.png");
+        (code, text) = Generate("a dog", "--clip", TinyModels.ClipPath, "--generator", "stylegan", "--steps", "1", "--out", shipped);
+        Assert.True(code == 0, text);
+        Assert.Equal("clipart-stylegan.safetensors", ImageIO.ReadPngText(shipped)["stylegan"]);
+        Assert.Equal("64x64", ImageIO.ReadPngText(shipped)["size"]);
         (code, text) = Generate(Args(Path.Combine(_dir, "y.png"), "--steps", "1", "--size", "64"));
         Assert.NotEqual(0, code);
         Assert.Contains("draws at its model's size, 32x32", text);

@@ -30,7 +30,7 @@ internal static class TeachingNotebookExpectations
         ["02-step-by-step.ipynb"] = (27, 5),       // run at step 0, 16 cutouts, live view, 6 snapshots, 3-run comparison; live view, loss chart, codebook usage (2), comparison
         ["03-inside-vqgan.ipynb"] = (20, 2),       // 2 inputs, 4 round trip, 4 edited, 10 interpolations; codebook histogram + heat map
         ["04-inside-clip.ipynb"] = (1, 1),         // the scene, zero-shot bars
-        ["05-compare-generators.ipynb"] = (6, 1),  // one final picture per generator (biggan included) and the transformer's, one loss chart
+        ["05-compare-generators.ipynb"] = (7, 1),  // one final picture per generator (biggan and stylegan included) and the transformer's, one loss chart
         ["06-real-weights.ipynb"] = (0, 0),        // without the downloaded files every cell after the first skips
         ["07-train-your-own.ipynb"] = (39, 4),     // 8 scenes, 6+6 reconstructions, 1 probe, 3×6 comparison; 2 training charts + 2 zero-shot bars
         // scene + decoded codes, 2×8 row-by-row live grid, 3×4 temperature/top-k, 3×4 captions, 8 ranked samples,

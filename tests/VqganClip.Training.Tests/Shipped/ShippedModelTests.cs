@@ -100,6 +100,28 @@ public sealed class ShippedModelTests : IDisposable
     }
 
     [Fact]
+    public void TheStyleGanLoadsAsRosinalitysGeneratorAndDrawsPaletteColoursUnlikeAnUntrainedOne()
+    {
+        var path = ShippedModels.FindStyleGan();
+        Assert.Equal(DataFile(ShippedModels.StyleGanFileName), path);
+        Assert.True(new FileInfo(path!).Length < 7 * 1000L * 1000, "the clipart StyleGAN2's budget is 7 MB");
+        Assert.Contains("conv1.conv.weight", HeaderKeys(path!));   // g_ema's names, bare
+        Assert.Contains("latent_avg", HeaderKeys(path!));
+        using var g = VqganClip.Models.StyleGan2.StyleGan2Model.Load(path!);
+        Assert.Equal(64, g.ImageSize);
+        Assert.Equal(new[] { 128, 128, 64, 32, 16 }, g.Config.Channels);
+        Assert.NotNull(g.LatentAvg);
+        using var untrained = new VqganClip.Models.StyleGan2.StyleGan2Model(g.Config);
+        // data/README.md: 17.4% of 500 samples are valid scenes (SceneReader); its first 64 here, against an untrained
+        // generator of the same shape, which draws none.
+        var judge = new VqganClip.Clipart.Judge.SceneJudge(VqganClip.Clipart.Judge.ObjectClassifier.LoadDefault());
+        var trained = VqganClip.Training.StyleGan2.StyleGan2SampleEval.Run(g, 64, judge);
+        var random = VqganClip.Training.StyleGan2.StyleGan2SampleEval.Run(untrained, 64, judge);
+        Assert.Equal(0, random.ValidRate);
+        Assert.True(trained.ValidRate >= 0.08, $"only {trained.ValidRate:P0} of 64 samples are valid scenes");
+    }
+
+    [Fact]
     public void TheTransformersFirstStageIsItsOwnVqganFileNamedByItsYaml()
     {
         var yaml = File.ReadAllText(DataFile(ShippedModels.TransformerConfigFileName));

@@ -54,7 +54,7 @@ public class RecipeFileTests
         var files = Directory.GetFiles(RecipeDirectory, "*.rsp").Select(Path.GetFileName).Order(StringComparer.Ordinal);
         Assert.Equal(
             ["biggan-1-clipart.rsp", "clip-1-contrastive.rsp", "clip-2-guided.rsp", "clip-3-guided.rsp", "judge.rsp",
-             "pix2pix-1-clipart.rsp", "transformer-1-vqgan-f8.rsp", "transformer-2-vqgan-f8-whole.rsp", "transformer-3-gpt.rsp", "transformer-4-gpt-longer.rsp", "vqgan-1.rsp", "vqgan-2.rsp"],
+             "pix2pix-1-clipart.rsp", "stylegan-1-clipart.rsp", "transformer-1-vqgan-f8.rsp", "transformer-2-vqgan-f8-whole.rsp", "transformer-3-gpt.rsp", "transformer-4-gpt-longer.rsp", "vqgan-1.rsp", "vqgan-2.rsp"],
             files);
     }
 
@@ -104,6 +104,14 @@ public class RecipeFileTests
         Assert.Equal(16, biggan.GetValue<int>("--g-channels"));
         Assert.Equal(0.995, biggan.GetValue<double>("--ema-decay"));
         Assert.Equal("data/clipart-biggan.safetensors", biggan.GetValue<string>("--out"));   // the default
+
+        var stylegan = Parse("stylegan-1-clipart.rsp");
+        Assert.Equal(16, stylegan.GetValue<int>("--batch"));
+        Assert.Equal(0.05, stylegan.GetValue<double>("--r1"));
+        Assert.Equal(16, stylegan.GetValue<int>("--d-reg-every"));
+        Assert.Equal(0.9, stylegan.GetValue<double>("--mixing"));
+        Assert.Equal("128,128,64,32,16", stylegan.GetValue<string>("--g-channels"));
+        Assert.Equal("data/clipart-stylegan.safetensors", stylegan.GetValue<string>("--out"));   // the default
 
         var clip1 = Parse("clip-1-contrastive.rsp");
         Assert.Equal(10000L, clip1.GetValue<long?>("--steps"));

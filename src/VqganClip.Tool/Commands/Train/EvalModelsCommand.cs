@@ -31,10 +31,18 @@ public static class EvalModelsCommand
         var pix2pix = new Option<string?>("--pix2pix") { Description = $"Clipart pix2pix generator to evaluate (default {TrainPix2PixCommand.DefaultOutput}, skipped when absent; 'none' to skip)" };
         var pix2pixTrain = new Option<bool>("--pix2pix-train-mode") { Description = "pix2pix: colour in training mode (batch statistics, dropout: upstream's test time without --eval) instead of evaluation mode" };
         var pix2pixGrid = new Option<string?>("--pix2pix-grid") { Description = "pix2pix: also write 8 held-out outlines, the colouring in evaluation and in training mode, and the coloured scene (one scene a row) to this image file" };
+        var stylegan = new Option<string?>("--stylegan") { Description = $"Clipart StyleGAN2 to evaluate (default {TrainStyleGanCommand.DefaultOutput}, skipped when absent; 'none' to skip)" };
+        var styleganTruncation = new Option<double>("--stylegan-truncation") { Description = "StyleGAN2: truncation psi of the judged samples (1 = none)", DefaultValueFactory = _ => 1.0 };
+        var styleganGrid = new Option<string?>("--stylegan-grid") { Description = "StyleGAN2: also write the first 32 judged samples (8 a row) to this image file" };
+        var styleganEdits = new Option<int>("--stylegan-edits") { Description = "StyleGAN2: StyleCLIP edits per edit prompt, from samples that show its object (0 = none)", DefaultValueFactory = _ => 10 };
+        var styleganEditSteps = new Option<int>("--stylegan-edit-steps") { Description = "StyleGAN2: StyleCLIP steps per edit (upstream 300)", DefaultValueFactory = _ => 100 };
+        var styleganL2 = new Option<double>("--stylegan-l2") { Description = "StyleGAN2: StyleCLIP's L2 weight of the edits (upstream 0.008)", DefaultValueFactory = _ => 0.008 };
+        var styleganEditTruncation = new Option<double>("--stylegan-edit-truncation") { Description = "StyleGAN2: truncation of the edits' starting samples (generate's 0.7)", DefaultValueFactory = _ => 0.7 };
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads (0 = torch's default)", DefaultValueFactory = _ => 1 };
-        var command = new Command("eval-models", "Print the shipped clipart models' held-out figures: VQGAN PSNR, CLIP top-1 caption retrieval, BigGAN class accuracy, pix2pix held-out L1 and judge acceptance")
+        var command = new Command("eval-models", "Print the shipped clipart models' held-out figures: VQGAN PSNR, CLIP top-1 caption retrieval, BigGAN class accuracy, pix2pix held-out L1 and judge acceptance, StyleGAN2 valid-scene rate and StyleCLIP edit acceptance")
         {
-            vqgan, clip, biggan, truncation, grid, pix2pix, pix2pixTrain, pix2pixGrid, scenes, threads,
+            vqgan, clip, biggan, truncation, grid, pix2pix, pix2pixTrain, pix2pixGrid,
+            stylegan, styleganTruncation, styleganGrid, styleganEdits, styleganEditSteps, styleganL2, styleganEditTruncation, scenes, threads,
         };
         command.SetAction(parse =>
         {
@@ -96,8 +104,53 @@ public static class EvalModelsCommand
                                       $"the judge accepts {r.JudgeAccepts:P1} of the colourings for their captions (kinds alone {r.KindAccepts:P1}, colours alone {r.ColourAccepts:P1}); " +
                                       $"colour-blind, every object's kind recognised at its place in {r.KindsAtPlaces:P1} of the colourings (the coloured scenes themselves {r.KindsAtPlacesTargets:P1}, the outlines {r.KindsAtPlacesOutlines:P1})");
             }
+            var styleganGiven = parse.GetValue(stylegan);
+            var styleganPath = styleganGiven ?? TrainingConsole.RepoPath(TrainStyleGanCommand.DefaultOutput);
+            if (styleganPath != "none" && (styleganGiven is not null || File.Exists(styleganPath)))
+                EvaluateStyleGan(styleganPath, clipPath != "none" ? clipPath : TrainingConsole.RepoPath(TrainClipCommand.DefaultOutput), count,
+                    parse.GetValue(styleganTruncation), parse.GetValue(styleganGrid), parse.GetValue(styleganEdits), parse.GetValue(styleganEditSteps), parse.GetValue(styleganL2), parse.GetValue(styleganEditTruncation), renderThreads);
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The StyleGAN2's figures: the share of <paramref name="count"/> samples the judge reads as valid scenes
+    /// (<see cref="SceneReader.IsValidScene"/>) against the same measure on as many held-out rendered scenes; then
+    /// StyleCLIP edits ("a red circle" from samples that show a circle, "a star on the left" from samples with a star)
+    /// with the judge's acceptance of the edited and of the unedited pictures.
+    /// </summary>
+    private static void EvaluateStyleGan(string path, string clipPath, int count, double truncation, string? gridPath, int edits, int editSteps, double l2, double editTruncation, int renderThreads)
+    {
+        using var model = VqganClip.Models.StyleGan2.StyleGan2Model.Load(path);
+        var judge = new SceneJudge(ObjectClassifier.LoadDefault());
+        var r = VqganClip.Training.StyleGan2.StyleGan2SampleEval.Run(model, count, judge, seed: 0, truncation: truncation);
+        var real = VqganClip.Training.StyleGan2.StyleGan2SampleEval.RealScenes(count, judge, renderThreads);
+        AnsiConsole.WriteLine($"StyleGAN2 {path}: valid scenes {r.ValidRate:P1} of {r.Samples} samples (z seed 0, truncation {truncation}, fixed noise; valid = 1 or 2 objects read " +
+                              $"and the judge accepts the reading's caption); 1 object read {r.OneObject:P1}, 2 objects {r.TwoObjects:P1}, mean {r.MeanObjects:0.00}; " +
+                              $"baseline: {real.ValidRate:P1} of {real.Samples} held-out rendered scenes (1 object {real.OneObject:P1}, 2 objects {real.TwoObjects:P1})");
+        var kinds = r.Readings.Where((_, i) => r.Valid[i]).SelectMany(x => x.Objects).GroupBy(o => o.Kind.ToString().ToLowerInvariant()).OrderByDescending(g => g.Count());
+        var backgrounds = r.Readings.Where((_, i) => r.Valid[i]).GroupBy(x => x.Background.ToString().ToLowerInvariant()).OrderByDescending(g => g.Count());
+        AnsiConsole.WriteLine($"StyleGAN2 valid samples: objects read as {string.Join(", ", kinds.Select(g => $"{g.Key} {g.Count()}"))}; backgrounds {string.Join(", ", backgrounds.Select(g => $"{g.Key} {g.Count()}"))}");
+        if (gridPath is not null)
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            using var noGrad = TorchSharp.torch.no_grad();
+            using var rng = new TorchSharp.torch.Generator(0);
+            var z = TorchSharp.torch.randn(new long[] { Math.Min(32, count), model.StyleDim }, generator: rng);
+            var mean = truncation < 1 ? model.LatentAvg?.unsqueeze(0) : null;
+            var (images, _) = model.Forward([z], VqganClip.Models.StyleGan2.StyleGan2Noise.Fixed, truncation: truncation, truncationLatent: mean);
+            using var sheet = VqganClip.Models.Images.ImageGrid.Make(((images.clamp(-1, 1) + 1) / 2).unbind(0), columns: 8);
+            VqganClip.Models.Images.ImageIO.Save(sheet, gridPath);
+        }
+        if (edits <= 0) return;
+        using var clip = ClipModel.Load(clipPath);
+        foreach (var (prompt, kind) in new[] { ("a red circle", VqganClip.Clipart.ObjectKind.Circle), ("a star on the left", VqganClip.Clipart.ObjectKind.Star) })
+        {
+            var e = StyleClipEditEval.Run(model, clip, judge, prompt, kind, edits, editSteps, l2, editTruncation);
+            AnsiConsole.WriteLine($"StyleCLIP edit \"{prompt}\" on {Path.GetFileName(path)} with {Path.GetFileName(clipPath)}: the judge accepts {e.EditedAccepts:P0} of {e.Edits} edited samples " +
+                                  $"(unedited: {e.StartAccepts:P0}); starts = the first {e.Edits} of seeds 0..{e.SeedsScanned - 1} whose sample shows a {kind.ToString().ToLowerInvariant()}, " +
+                                  $"truncation {e.Truncation}; {e.Steps} StyleCLIP steps, L2 weight {e.L2Lambda}");
+        }
     }
 }
