@@ -145,8 +145,8 @@ public static class AudioClipLoader
             target.copy_(raw[name]);
     }
 
-    /// <summary>Writes the audio head and temperatures (and the CLIP towers when <see cref="AudioClipModel.Clip"/> is set) as safetensors, with the hop length and normalized flag as metadata.</summary>
-    public static void Save(AudioClipModel model, string path, bool withClip = true)
+    /// <summary>Writes the audio head and temperatures (and the CLIP towers when <see cref="AudioClipModel.Clip"/> is set) as safetensors, with the hop length and normalized flag as metadata (and <paramref name="extraMetadata"/>).</summary>
+    public static void Save(AudioClipModel model, string path, bool withClip = true, IReadOnlyDictionary<string, string>? extraMetadata = null)
     {
         var tensors = model.state_dict().Select(kv => (kv.Key, kv.Value)).ToList();
         if (withClip && model.Clip is not null)
@@ -157,6 +157,7 @@ public static class AudioClipLoader
             ["hop_length"] = model.Config.HopLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["normalized"] = model.Config.Normalized ? "true" : "false",
         };
+        foreach (var (k, v) in extraMetadata ?? new Dictionary<string, string>()) metadata[k] = v;
         SafeTensors.Write(path, tensors, metadata);
     }
 }

@@ -17,5 +17,6 @@ public static class TrainCommand
         TrainTransformerCommand.Create(),
         TrainBigGanCommand.Create(),
         TrainPix2PixCommand.Create(),
+        TrainAudioClipCommand.Create(),
     };
 }
