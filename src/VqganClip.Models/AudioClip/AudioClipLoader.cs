@@ -58,7 +58,7 @@ public static class AudioClipLoader
             throw new CheckpointFormatException(path, format, e.Message, e);
         }
 
-        var model = new AudioClipModel(config) { SourcePath = path };
+        var model = new AudioClipModel(config) { SourcePath = path, PairedClipPath = PairedClip(path, raw.Metadata) };
         try
         {
             CopyWeights(model, raw, audioKeys, path, format);
@@ -98,6 +98,14 @@ public static class AudioClipLoader
                 ActivationSource = "AudioCLIP checkpoint (its model/clip/model.py is OpenAI's CLIP, with QuickGELU)",
             },
         };
+    }
+
+    /// <summary>The metadata's <c>clip</c> (the CLIP a towerless head was trained against) beside <paramref name="path"/>, if that file exists.</summary>
+    private static string? PairedClip(string path, IReadOnlyDictionary<string, string>? metadata)
+    {
+        if (metadata is null || !metadata.TryGetValue("clip", out var name) || string.IsNullOrWhiteSpace(name)) return null;
+        var candidate = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", Path.GetFileName(name));
+        return File.Exists(candidate) ? candidate : null;
     }
 
     /// <summary>

@@ -22,6 +22,13 @@ public sealed record AudioClipTrainingOptions
     public long WarmupSteps { get; init; } = 100;
     public long FrozenFbspSteps { get; init; } = long.MaxValue;
     public int Seed { get; init; } = 1;
+    /// <summary>
+    /// Draw each batch from this many neighbours in length order, or from the whole pool when 0: a batch is padded to its
+    /// longest clip, and a prompt is embedded unpadded, so little padding keeps training near inference.
+    /// </summary>
+    public int LengthWindow { get; init; } = 128;
+    /// <summary>The last steps run with batch-norm statistics measured afresh and frozen (AudioClipTrainer.CalibrateBatchNorm); 0: live statistics throughout, as upstream.</summary>
+    public long FrozenBatchNormSteps { get; init; }
     /// <summary>Spoken training captions (each one caption in one training voice, speed and pitch).</summary>
     public int TrainingClips { get; init; } = 3000;
     public string ClipPath { get; init; } = "data/clipart-clip.safetensors";
@@ -57,7 +64,7 @@ public sealed record AudioClipTrainingOptions
         if (BatchSize < 2) throw new ArgumentException($"The batch needs at least 2 clips for a contrastive loss (got {BatchSize}).");
         if (TrainingClips < BatchSize) throw new ArgumentException($"--clips ({TrainingClips}) must be at least the batch ({BatchSize}).");
         if (!(LearningRate > 0) || !(FbspLearningRate > 0)) throw new ArgumentException($"Learning rates must be positive (got {LearningRate}, {FbspLearningRate}).");
-        if (WarmupSteps < 0 || FrozenFbspSteps < 0) throw new ArgumentException("Warm-up and frozen-FBSP steps must not be negative.");
+        if (WarmupSteps < 0 || FrozenFbspSteps < 0 || FrozenBatchNormSteps < 0) throw new ArgumentException("Warm-up and frozen-FBSP steps must not be negative.");
         HeadConfig(128);
     }
 
@@ -78,6 +85,8 @@ public sealed record AudioClipTrainingOptions
         ["warmup_steps"] = WarmupSteps,
         ["frozen_fbsp_steps"] = FrozenFbspSteps,
         ["seed"] = Seed,
+        ["length_window"] = LengthWindow,
+        ["frozen_bn_steps"] = FrozenBatchNormSteps,
         ["training_clips"] = TrainingClips,
         ["clip"] = ClipPath,
         ["cache"] = CacheDirectory,
@@ -103,6 +112,8 @@ public sealed record AudioClipTrainingOptions
             WarmupSteps = Get<long>("warmup_steps"),
             FrozenFbspSteps = Get<long>("frozen_fbsp_steps"),
             Seed = Get<int>("seed"),
+            LengthWindow = Get<int>("length_window"),
+            FrozenBatchNormSteps = Get<long>("frozen_bn_steps"),
             TrainingClips = Get<int>("training_clips"),
             ClipPath = Get<string>("clip"),
             CacheDirectory = Get<string>("cache"),

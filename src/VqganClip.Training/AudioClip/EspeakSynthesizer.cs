@@ -55,7 +55,8 @@ public sealed class EspeakSynthesizer
             process.StandardOutput.ReadToEnd();
             process.WaitForExit();
             string err = stderr.Result.Trim();
-            if (process.ExitCode != 0 || !File.Exists(temp) || new FileInfo(temp).Length <= 44)
+            // espeak-ng says "Error: ..." on stderr for an unknown voice; some versions still exit 0
+            if (process.ExitCode != 0 || err.StartsWith("Error", StringComparison.Ordinal) || !File.Exists(temp) || new FileInfo(temp).Length <= 44)
             {
                 if (File.Exists(temp)) File.Delete(temp);
                 throw new SpeechSynthesisException(

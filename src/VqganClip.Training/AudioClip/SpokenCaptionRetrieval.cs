@@ -30,9 +30,12 @@ public static class SpokenCaptionRetrieval
             var audio = new List<Tensor>();
             foreach (var path in wavPaths)
             {
-                using var inner = NewDisposeScope();
-                var samples = AudioClipInput.Load(path, model.Config);
-                audio.Add(model.EncodeAudio(samples).MoveToOuterDisposeScope());
+                audio.Add(FinalizerFence.Run(() =>
+                {
+                    using var inner = NewDisposeScope();
+                    var samples = AudioClipInput.Load(path, model.Config);
+                    return model.EncodeAudio(samples).MoveToOuterDisposeScope();
+                }));
             }
             var a = cat(audio, 0);
             a = a / a.norm(-1, keepdim: true);

@@ -10,6 +10,7 @@ using VqganClip.Models.Runtime;
 using VqganClip.Models.Vqgan;
 using VqganClip.Models.Pix2Pix;
 using VqganClip.Training.Pix2Pix;
+using VqganClip.Training.AudioClip;
 
 namespace VqganClip.Tool.Commands.Train;
 
@@ -31,10 +32,14 @@ public static class EvalModelsCommand
         var pix2pix = new Option<string?>("--pix2pix") { Description = $"Clipart pix2pix generator to evaluate (default {TrainPix2PixCommand.DefaultOutput}, skipped when absent; 'none' to skip)" };
         var pix2pixTrain = new Option<bool>("--pix2pix-train-mode") { Description = "pix2pix: colour in training mode (batch statistics, dropout: upstream's test time without --eval) instead of evaluation mode" };
         var pix2pixGrid = new Option<string?>("--pix2pix-grid") { Description = "pix2pix: also write 8 held-out outlines, the colouring in evaluation and in training mode, and the coloured scene (one scene a row) to this image file" };
+        var audioclip = new Option<string?>("--audioclip") { Description = $"Clipart audio head to evaluate (default {TrainAudioClipCommand.DefaultOutput}, skipped when absent; 'none' to skip): audio-to-caption top-1 among 100 held-out captions in the held-out voice, and eval prompts guided typed vs spoken" };
+        var audioEvery = new Option<int>("--audio-every") { Description = "audioclip: guide every Nth fixed eval prompt, typed and spoken (0 = retrieval only)", DefaultValueFactory = _ => 6 };
+        var audioSteps = new Option<int>("--audio-steps") { Description = "audioclip: steps of each guided picture (vqgan, generate's other defaults, seed 0)", DefaultValueFactory = _ => 100 };
+        var audioCache = new Option<string>("--audio-cache") { Description = "audioclip: folder for the spoken held-out captions and prompts (espeak-ng)", DefaultValueFactory = _ => "runs/audioclip-eval" };
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads (0 = torch's default)", DefaultValueFactory = _ => 1 };
-        var command = new Command("eval-models", "Print the shipped clipart models' held-out figures: VQGAN PSNR, CLIP top-1 caption retrieval, BigGAN class accuracy, pix2pix held-out L1 and judge acceptance")
+        var command = new Command("eval-models", "Print the shipped clipart models' held-out figures: VQGAN PSNR, CLIP top-1 caption retrieval, BigGAN class accuracy, pix2pix held-out L1 and judge acceptance, audio head caption retrieval and spoken-prompt acceptance")
         {
-            vqgan, clip, biggan, truncation, grid, pix2pix, pix2pixTrain, pix2pixGrid, scenes, threads,
+            vqgan, clip, biggan, truncation, grid, pix2pix, pix2pixTrain, pix2pixGrid, audioclip, audioEvery, audioSteps, audioCache, scenes, threads,
         };
         command.SetAction(parse =>
         {
@@ -95,8 +100,40 @@ public static class EvalModelsCommand
                 AnsiConsole.WriteLine($"pix2pix {pix2pixPath}: held-out L1 {r.L1:0.0000} ([-1, 1] scale, {r.Scenes} held-out outlines, {(trainMode ? "training" : "evaluation")} mode; baselines: the held-out mean picture {r.L1MeanImage:0.0000}, the outline itself {r.L1Outline:0.0000}); " +
                                       $"the judge accepts {r.JudgeAccepts:P1} of the colourings for their captions (kinds alone {r.KindAccepts:P1}, colours alone {r.ColourAccepts:P1})");
             }
+            var audioGiven = parse.GetValue(audioclip);
+            var audioPath = audioGiven ?? TrainingConsole.RepoPath(TrainAudioClipCommand.DefaultOutput);
+            if (audioPath != "none" && (audioGiven is not null || File.Exists(audioPath)))
+                AudioClipFigures(audioPath, TrainingConsole.RepoPath(parse.GetValue(audioCache)!), parse.GetValue(audioEvery), parse.GetValue(audioSteps));
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The clipart audio head's figures: the file loaded as <c>generate --audioclip</c> loads it (with the CLIP it
+    /// pairs with), retrieval among 100 held-out captions spoken by the held-out voice, then every
+    /// <paramref name="every"/>-th eval prompt guided typed and spoken and judged.
+    /// </summary>
+    private static void AudioClipFigures(string path, string cache, int every, int steps)
+    {
+        using var model = Models.AudioClip.AudioClipLoader.Load(path);
+        var clipPath = model.PairedClipPath ?? VqganClip.Guidance.ShippedModels.RequireClip();
+        using var clip = model.TakeClip() ?? ClipModel.Load(clipPath);
+        var voice = SpeechVoices.HeldOutStyle;
+        var clips = SpokenCaptions.HeldOut(100, voice);
+        var wavs = SpokenCaptions.Synthesize(clips, Path.Combine(cache, "held-out"));
+        var r = SpokenCaptionRetrieval.Run(model, clip, clips, wavs);
+        AnsiConsole.WriteLine($"AudioCLIP {path}: audio-to-caption top-1 {r.Top1:P1} (a held-out caption spoken by the held-out voice {voice} picks its written caption among {r.Clips}; chance {r.Chance:P1}); top-5 {r.Top5:P1}; mean cosine to its own caption {r.MeanOwnCosine:0.000}");
+        if (every <= 0) return;
+        var (vqganModel, _) = VqganClip.Cli.Commands.GenerateCommand.LoadVqgan(new VqganClip.Cli.Commands.GenerateCommand.GenerateSettings());
+        using (vqganModel)
+        {
+            var prompts = SpokenPromptEval.Subset(every);
+            var f = SpokenPromptEval.Run(clip, vqganModel, model, prompts, steps, Path.Combine(cache, "prompts"),
+                progress: (p, spoken, item) => AnsiConsole.WriteLine($"  {(spoken ? "spoken" : "typed ")} {(item.Satisfied ? "ok  " : "FAIL")} {p}{(item.Satisfied ? "" : $"  - {item.Verdict.Summary}")}"));
+            AnsiConsole.WriteLine($"AudioCLIP {path}: eval prompts satisfied spoken {f.Spoken.SatisfiedCount}/{f.Spoken.Count} vs typed {f.Typed.SatisfiedCount}/{f.Typed.Count} " +
+                                  $"(every {every}th of the {VqganClip.Clipart.Eval.EvalPrompts.Fixed.Count} fixed prompts, vqgan {steps} steps, seed 0, voice {voice}); " +
+                                  $"all checks but the object kind: spoken {SpokenPromptFigures.AllButKind(f.Spoken)}/{f.Spoken.Count} vs typed {SpokenPromptFigures.AllButKind(f.Typed)}/{f.Typed.Count}");
+        }
     }
 }

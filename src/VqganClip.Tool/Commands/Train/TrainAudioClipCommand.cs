@@ -24,6 +24,8 @@ public static class TrainAudioClipCommand
         var fbspLr = new Option<double>("--fbsp-lr") { Description = "Adam learning rate of the Fourier basis once it learns", DefaultValueFactory = _ => d.FbspLearningRate };
         var warmup = new Option<long>("--warmup") { Description = "Warm-up steps", DefaultValueFactory = _ => d.WarmupSteps };
         var frozen = new Option<long?>("--frozen-fbsp-steps") { Description = "Steps with the Fourier basis frozen at its initialisation and its output cached (default: all)" };
+        var frozenBn = new Option<long>("--frozen-bn-steps") { Description = "Last steps with batch-norm statistics measured afresh and frozen, so training computes what inference does (0 = live statistics throughout)", DefaultValueFactory = _ => d.FrozenBatchNormSteps };
+        var lengthWindow = new Option<int>("--length-window") { Description = "Draw each batch among this many clips of neighbouring length (less padding; 0 = the whole pool)", DefaultValueFactory = _ => d.LengthWindow };
         var clips = new Option<int>("--clips") { Description = "Spoken training captions (each in one training voice, speed and pitch)", DefaultValueFactory = _ => d.TrainingClips };
         var seed = new Option<int>("--seed") { Description = "Seed of the weights, captions, voices and batches", DefaultValueFactory = _ => d.Seed };
         var clip = new Option<string?>("--clip") { Description = "The frozen CLIP whose text space the head learns (default: the shipped data/clipart-clip.safetensors)" };
@@ -47,7 +49,7 @@ public static class TrainAudioClipCommand
 
         var command = new Command("audioclip", "Speak clipart captions with espeak-ng and train a small AudioCLIP audio head into the shipped CLIP's space")
         {
-            steps, batch, lr, fbspLr, warmup, frozen, clips, seed, clip, nfft, win, hop, stem, blocks, widths, outputs, groups,
+            steps, batch, lr, fbspLr, warmup, frozen, frozenBn, lengthWindow, clips, seed, clip, nfft, win, hop, stem, blocks, widths, outputs, groups,
             output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, finalScenes, printEvery,
         };
         command.SetAction(parse =>
@@ -73,6 +75,8 @@ public static class TrainAudioClipCommand
                     FbspLearningRate = parse.GetValue(fbspLr),
                     WarmupSteps = parse.GetValue(warmup),
                     FrozenFbspSteps = parse.GetValue(frozen) ?? long.MaxValue,
+                    FrozenBatchNormSteps = parse.GetValue(frozenBn),
+                    LengthWindow = parse.GetValue(lengthWindow),
                     TrainingClips = parse.GetValue(clips),
                     Seed = parse.GetValue(seed),
                     ClipPath = Path.GetFullPath(parse.GetValue(clip) ?? ShippedModels.RequireClip()),
