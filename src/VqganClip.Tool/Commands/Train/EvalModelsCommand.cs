@@ -16,7 +16,9 @@ namespace VqganClip.Tool.Commands.Train;
 
 /// <summary>
 /// <c>vqgan-clip eval-models</c>: the figures of the shipped clipart models on held-out scenes (seeded, never
-/// trained on): VQGAN reconstruction PSNR and codebook usage, CLIP caption-retrieval top-1 among 100 captions.
+/// trained on): VQGAN reconstruction PSNR and codebook usage, CLIP caption-retrieval top-1 among 100 captions, and
+/// for the audio head (<c>--audioclip</c>) the top-1 of held-out captions spoken by the held-out voice among 100, and
+/// eval prompts guided spoken against typed, judged (<see cref="SpokenPromptEval"/>).
 /// Loads the files exactly as users do (<see cref="VqganModel.Load"/>, <see cref="ClipModel.Load"/>).
 /// </summary>
 public static class EvalModelsCommand
