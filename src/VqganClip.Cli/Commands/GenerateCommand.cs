@@ -42,7 +42,7 @@ public static class GenerateCommand
         var imagePrompts = new Option<string[]>("--image-prompt") { Description = "Image prompt FILE[:WEIGHT[:STOP]] (repeatable)", AllowMultipleArgumentsPerToken = false };
         var noisePrompts = new Option<string[]>("--noise-prompt") { Description = "Noise prompt SEED[:WEIGHT] (repeatable)" };
         var audioPrompts = new Option<string[]>("--audio-prompt") { Description = "Audio prompt FILE.wav[:WEIGHT[:STOP]] (repeatable; needs --audioclip)", AllowMultipleArgumentsPerToken = false };
-        var audioClip = new Option<string?>("--audioclip") { Description = "AudioCLIP checkpoint for --audio-prompt (AudioCLIP-Partial-Training.pt / -Full-Training.pt or safetensors); its RN50 towers are the CLIP unless --clip names one with the same space" };
+        var audioClip = new Option<string?>("--audioclip") { Description = "AudioCLIP checkpoint for --audio-prompt (AudioCLIP-Partial-Training.pt / -Full-Training.pt or safetensors); its RN50 towers are the CLIP unless --clip names one with the same space; a head without towers (the shipped data/clipart-audioclip.safetensors) uses the CLIP it names, the shipped clipart CLIP" };
         var saveEvery = new Option<int>("--save-every") { Description = "Also write numbered snapshots every N steps", DefaultValueFactory = _ => 0 };
         var output = new Option<string?>("--out") { Description = "Output PNG (default: the prompt's words, e.g. a-red-star.png, in the current folder; never overwrites: adds -2, -3, ...)" };
         var runDir = new Option<string?>("--run-dir") { Description = "Where to save the resumable run folder (default: OUT without extension + .run); always saved on Ctrl+C" };
@@ -154,8 +154,9 @@ public static class GenerateCommand
         if (recipe.AudioPrompts.Count > 0 && s.AudioClip is null)
             throw new ArgumentException("--audio-prompt needs --audioclip FILE: an AudioCLIP checkpoint (AudioCLIP-Partial-Training.pt for vanilla RN50 CLIP's space).");
         var audioModel = s.AudioClip is null ? null : LoadAudioClip(s.AudioClip, console);
-        // the CLIP: --clip, else the AudioCLIP file's own towers, else the shipped one
-        var clipPath = s.Clip is null && audioModel?.Clip is not null ? s.AudioClip! : ClipPath(s.Clip);
+        // the CLIP: --clip, else the AudioCLIP file's own towers, else the CLIP a towerless head names (the shipped
+        // clipart head: clipart-clip.safetensors beside it), else the shipped one
+        var clipPath = s.Clip is null && audioModel?.Clip is not null ? s.AudioClip! : ClipPath(s.Clip ?? audioModel?.PairedClipPath);
 
         GuidedRun run;
         ClipModel clipModel;

@@ -47,14 +47,16 @@ public static class ScoreCommand
 
     /// <summary>
     /// <c>score --audio FILE.wav --audioclip FILE "text" ...</c>: AudioCLIP zero-shot classification (upstream's
-    /// logits_audio_text, softmax over the texts), the texts through --clip's text tower or the AudioCLIP file's own.
+    /// logits_audio_text, softmax over the texts), the texts through --clip's text tower, else the AudioCLIP file's own, else
+    /// the CLIP a towerless head names in its metadata (the shipped clipart head: data/clipart-clip.safetensors beside it).
     /// </summary>
     public static int RunAudio(string? audioClipPath, string? clipPath, string wavPath, IReadOnlyList<string> texts, IAnsiConsole console, ClipLoadOptions? clipOptions = null)
     {
         if (audioClipPath is null) throw new ArgumentException("--audio needs --audioclip FILE: the AudioCLIP checkpoint whose audio head embeds the sound.");
         using var model = GenerateCommand.LoadAudioClip(audioClipPath, console);
         using var clip = clipPath is not null ? ClipModel.Load(clipPath, options: clipOptions)
-            : model.TakeClip() ?? throw new ArgumentException($"'{Path.GetFileName(audioClipPath)}' holds no CLIP towers: pass --clip with the CLIP its audio head was trained against.");
+            : model.TakeClip() ?? (model.PairedClipPath is { } paired ? ClipModel.Load(paired, options: clipOptions)
+                : throw new ArgumentException($"'{Path.GetFileName(audioClipPath)}' holds no CLIP towers and names no CLIP beside it: pass --clip with the CLIP its audio head was trained against."));
         using var samples = AudioClipInput.Load(wavPath, model.Config);
         var result = AudioZeroShot.Score(model, clip, samples, texts);
 

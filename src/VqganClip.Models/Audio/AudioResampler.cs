@@ -11,9 +11,22 @@ namespace VqganClip.Models.Audio;
 /// </summary>
 public static class AudioResampler
 {
+    /// <summary>The order of NWaves' interpolation low-pass (Resampler.MinResamplingFilterOrder): its delay is half of it.</summary>
+    private const int InterpolationFilterOrder = 101;
+
     public static float[] Resample(float[] samples, int fromRate, int toRate)
     {
         if (fromRate == toRate) return samples;
+        if (toRate > fromRate && toRate % fromRate == 0 && samples.Length > 0)
+        {
+            int factor = toRate / fromRate;
+            var up = new Resampler().Interpolate(new DiscreteSignal(fromRate, samples), factor).Samples;
+            int delay = InterpolationFilterOrder / 2;
+            int length = samples.Length * factor;
+            var aligned = new float[length];
+            Array.Copy(up, Math.Min(delay, up.Length), aligned, 0, Math.Max(0, Math.Min(length, up.Length - delay)));
+            return aligned;
+        }
         var resampled = new Resampler().Resample(new DiscreteSignal(fromRate, samples), toRate);
         return resampled.Samples;
     }

@@ -58,7 +58,7 @@ public static class AudioClipLoader
             throw new CheckpointFormatException(path, format, e.Message, e);
         }
 
-        var model = new AudioClipModel(config) { SourcePath = path };
+        var model = new AudioClipModel(config) { SourcePath = path, PairedClipPath = PairedClip(path, raw.Metadata) };
         try
         {
             CopyWeights(model, raw, audioKeys, path, format);
@@ -98,6 +98,14 @@ public static class AudioClipLoader
                 ActivationSource = "AudioCLIP checkpoint (its model/clip/model.py is OpenAI's CLIP, with QuickGELU)",
             },
         };
+    }
+
+    /// <summary>The metadata's <c>clip</c> (the CLIP a towerless head was trained against) beside <paramref name="path"/>, if that file exists.</summary>
+    private static string? PairedClip(string path, IReadOnlyDictionary<string, string>? metadata)
+    {
+        if (metadata is null || !metadata.TryGetValue("clip", out var name) || string.IsNullOrWhiteSpace(name)) return null;
+        var candidate = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", Path.GetFileName(name));
+        return File.Exists(candidate) ? candidate : null;
     }
 
     /// <summary>
@@ -145,8 +153,8 @@ public static class AudioClipLoader
             target.copy_(raw[name]);
     }
 
-    /// <summary>Writes the audio head and temperatures (and the CLIP towers when <see cref="AudioClipModel.Clip"/> is set) as safetensors, with the hop length and normalized flag as metadata.</summary>
-    public static void Save(AudioClipModel model, string path, bool withClip = true)
+    /// <summary>Writes the audio head and temperatures (and the CLIP towers when <see cref="AudioClipModel.Clip"/> is set) as safetensors, with the hop length and normalized flag as metadata (and <paramref name="extraMetadata"/>).</summary>
+    public static void Save(AudioClipModel model, string path, bool withClip = true, IReadOnlyDictionary<string, string>? extraMetadata = null)
     {
         var tensors = model.state_dict().Select(kv => (kv.Key, kv.Value)).ToList();
         if (withClip && model.Clip is not null)
@@ -157,6 +165,7 @@ public static class AudioClipLoader
             ["hop_length"] = model.Config.HopLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["normalized"] = model.Config.Normalized ? "true" : "false",
         };
+        foreach (var (k, v) in extraMetadata ?? new Dictionary<string, string>()) metadata[k] = v;
         SafeTensors.Write(path, tensors, metadata);
     }
 }

@@ -46,6 +46,12 @@ public sealed class AudioClipModel : nn.Module<Tensor, Tensor>
         return clip;
     }
 
+    /// <summary>
+    /// The CLIP an audio head without towers was trained against, as its file names it (metadata <c>clip</c>, e.g.
+    /// <c>clipart-clip.safetensors</c>), resolved beside the file; null when the file names none or it is not there.
+    /// </summary>
+    public string? PairedClipPath { get; internal set; }
+
     /// <summary>The file this was loaded from, if any.</summary>
     public string? SourcePath { get; internal set; }
 

@@ -18,5 +18,6 @@ public static class TrainCommand
         TrainBigGanCommand.Create(),
         TrainPix2PixCommand.Create(),
         TrainStyleGanCommand.Create(),
+        TrainAudioClipCommand.Create(),
     };
 }

@@ -47,6 +47,8 @@ internal static class TeachingNotebookExpectations
         // 4 held-out pairs (8), 6 rows × (outline, G eval, G train mode, target) beside the loss chart, 6 rows × 3 of the
         // shipped model; the live loss chart, the loss chart beside the grid
         ["12-pix2pix.ipynb"] = (8 + 24 + 18, 2),
+        // the 3 decibel bands, the typed and spoken pictures; the waveform, the audio-text heat map, the runs' loss chart
+        ["13-audio-prompts.ipynb"] = (3 + 2, 3),
     };
 
     public static void AssertExecuted(string name, string executedPath)

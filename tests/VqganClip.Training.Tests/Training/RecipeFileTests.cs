@@ -53,7 +53,7 @@ public class RecipeFileTests
     {
         var files = Directory.GetFiles(RecipeDirectory, "*.rsp").Select(Path.GetFileName).Order(StringComparer.Ordinal);
         Assert.Equal(
-            ["biggan-1-clipart.rsp", "clip-1-contrastive.rsp", "clip-2-guided.rsp", "clip-3-guided.rsp", "judge.rsp",
+            ["audioclip-1-clipart.rsp", "biggan-1-clipart.rsp", "clip-1-contrastive.rsp", "clip-2-guided.rsp", "clip-3-guided.rsp", "judge.rsp",
              "pix2pix-1-clipart.rsp", "stylegan-1-clipart.rsp", "transformer-1-vqgan-f8.rsp", "transformer-2-vqgan-f8-whole.rsp", "transformer-3-gpt.rsp", "transformer-4-gpt-longer.rsp", "vqgan-1.rsp", "vqgan-2.rsp"],
             files);
     }
@@ -112,6 +112,15 @@ public class RecipeFileTests
         Assert.Equal(0.9, stylegan.GetValue<double>("--mixing"));
         Assert.Equal("128,128,64,32,16", stylegan.GetValue<string>("--g-channels"));
         Assert.Equal("data/clipart-stylegan.safetensors", stylegan.GetValue<string>("--out"));   // the default
+
+        var audioclip = Parse("audioclip-1-clipart.rsp");
+        Assert.Equal(1200L, audioclip.GetValue<long?>("--steps"));
+        Assert.Equal(64, audioclip.GetValue<int>("--batch"));
+        Assert.Equal(4000, audioclip.GetValue<int>("--clips"));
+        Assert.Equal(250L, audioclip.GetValue<long>("--frozen-bn-steps"));
+        Assert.Equal("32,64,128,256", audioclip.GetValue<string>("--outputs"));
+        Assert.Null(audioclip.GetValue<long?>("--frozen-fbsp-steps"));   // the Fourier basis frozen (and cached) throughout
+        Assert.Equal("data/clipart-audioclip.safetensors", audioclip.GetValue<string>("--out"));   // the default
 
         var clip1 = Parse("clip-1-contrastive.rsp");
         Assert.Equal(10000L, clip1.GetValue<long?>("--steps"));

@@ -10,12 +10,15 @@ using VqganClip.Models.Runtime;
 using VqganClip.Models.Vqgan;
 using VqganClip.Models.Pix2Pix;
 using VqganClip.Training.Pix2Pix;
+using VqganClip.Training.AudioClip;
 
 namespace VqganClip.Tool.Commands.Train;
 
 /// <summary>
 /// <c>vqgan-clip eval-models</c>: the figures of the shipped clipart models on held-out scenes (seeded, never
-/// trained on): VQGAN reconstruction PSNR and codebook usage, CLIP caption-retrieval top-1 among 100 captions.
+/// trained on): VQGAN reconstruction PSNR and codebook usage, CLIP caption-retrieval top-1 among 100 captions, and
+/// for the audio head (<c>--audioclip</c>) the top-1 of held-out captions spoken by the held-out voice among 100, and
+/// eval prompts guided spoken against typed, judged (<see cref="SpokenPromptEval"/>).
 /// Loads the files exactly as users do (<see cref="VqganModel.Load"/>, <see cref="ClipModel.Load"/>).
 /// </summary>
 public static class EvalModelsCommand
@@ -38,11 +41,16 @@ public static class EvalModelsCommand
         var styleganEditSteps = new Option<int>("--stylegan-edit-steps") { Description = "StyleGAN2: StyleCLIP steps per edit (upstream 300)", DefaultValueFactory = _ => 100 };
         var styleganL2 = new Option<double>("--stylegan-l2") { Description = "StyleGAN2: StyleCLIP's L2 weight of the edits (upstream 0.008)", DefaultValueFactory = _ => 0.008 };
         var styleganEditTruncation = new Option<double>("--stylegan-edit-truncation") { Description = "StyleGAN2: truncation of the edits' starting samples (generate's 0.7)", DefaultValueFactory = _ => 0.7 };
+        var audioclip = new Option<string?>("--audioclip") { Description = $"Clipart audio head to evaluate (default {TrainAudioClipCommand.DefaultOutput}, skipped when absent; 'none' to skip): audio-to-caption top-1 among 100 held-out captions in the held-out voice, and eval prompts guided typed vs spoken" };
+        var audioEvery = new Option<int>("--audio-every") { Description = "audioclip: guide every Nth fixed eval prompt, typed and spoken (0 = retrieval only)", DefaultValueFactory = _ => 6 };
+        var audioSteps = new Option<int>("--audio-steps") { Description = "audioclip: steps of each guided picture (vqgan, generate's other defaults, seed 0)", DefaultValueFactory = _ => 100 };
+        var audioCache = new Option<string>("--audio-cache") { Description = "audioclip: folder for the spoken held-out captions and prompts (espeak-ng)", DefaultValueFactory = _ => "runs/audioclip-eval" };
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads (0 = torch's default)", DefaultValueFactory = _ => 1 };
-        var command = new Command("eval-models", "Print the shipped clipart models' held-out figures: VQGAN PSNR, CLIP top-1 caption retrieval, BigGAN class accuracy, pix2pix held-out L1 and judge acceptance, StyleGAN2 valid-scene rate and StyleCLIP edit acceptance")
+        var command = new Command("eval-models", "Print the shipped clipart models' held-out figures: VQGAN PSNR, CLIP top-1 caption retrieval, BigGAN class accuracy, pix2pix held-out L1 and judge acceptance, StyleGAN2 valid-scene rate and StyleCLIP edit acceptance, audio head caption retrieval and spoken-prompt acceptance")
         {
             vqgan, clip, biggan, truncation, grid, pix2pix, pix2pixTrain, pix2pixGrid,
-            stylegan, styleganTruncation, styleganGrid, styleganEdits, styleganEditSteps, styleganL2, styleganEditTruncation, scenes, threads,
+            stylegan, styleganTruncation, styleganGrid, styleganEdits, styleganEditSteps, styleganL2, styleganEditTruncation,
+            audioclip, audioEvery, audioSteps, audioCache, scenes, threads,
         };
         command.SetAction(parse =>
         {
@@ -109,6 +117,10 @@ public static class EvalModelsCommand
             if (styleganPath != "none" && (styleganGiven is not null || File.Exists(styleganPath)))
                 EvaluateStyleGan(styleganPath, clipPath != "none" ? clipPath : TrainingConsole.RepoPath(TrainClipCommand.DefaultOutput), count,
                     parse.GetValue(styleganTruncation), parse.GetValue(styleganGrid), parse.GetValue(styleganEdits), parse.GetValue(styleganEditSteps), parse.GetValue(styleganL2), parse.GetValue(styleganEditTruncation), renderThreads);
+            var audioGiven = parse.GetValue(audioclip);
+            var audioPath = audioGiven ?? TrainingConsole.RepoPath(TrainAudioClipCommand.DefaultOutput);
+            if (audioPath != "none" && (audioGiven is not null || File.Exists(audioPath)))
+                AudioClipFigures(audioPath, TrainingConsole.RepoPath(parse.GetValue(audioCache)!), parse.GetValue(audioEvery), parse.GetValue(audioSteps));
             return 0;
         });
         return command;
@@ -151,6 +163,34 @@ public static class EvalModelsCommand
             AnsiConsole.WriteLine($"StyleCLIP edit \"{prompt}\" on {Path.GetFileName(path)} with {Path.GetFileName(clipPath)}: the judge accepts {e.EditedAccepts:P0} of {e.Edits} edited samples " +
                                   $"(unedited: {e.StartAccepts:P0}); starts = the first {e.Edits} of seeds 0..{e.SeedsScanned - 1} whose sample shows a {kind.ToString().ToLowerInvariant()}, " +
                                   $"truncation {e.Truncation}; {e.Steps} StyleCLIP steps, L2 weight {e.L2Lambda}");
+        }
+    }
+
+    /// <summary>
+    /// The clipart audio head's figures: the file loaded as <c>generate --audioclip</c> loads it (with the CLIP it
+    /// pairs with), retrieval among 100 held-out captions spoken by the held-out voice, then every
+    /// <paramref name="every"/>-th eval prompt guided typed and spoken and judged.
+    /// </summary>
+    private static void AudioClipFigures(string path, string cache, int every, int steps)
+    {
+        using var model = Models.AudioClip.AudioClipLoader.Load(path);
+        var clipPath = model.PairedClipPath ?? VqganClip.Guidance.ShippedModels.RequireClip();
+        using var clip = model.TakeClip() ?? ClipModel.Load(clipPath);
+        var voice = SpeechVoices.HeldOutStyle;
+        var clips = SpokenCaptions.HeldOut(100, voice);
+        var wavs = SpokenCaptions.Synthesize(clips, Path.Combine(cache, "held-out"));
+        var r = SpokenCaptionRetrieval.Run(model, clip, clips, wavs);
+        AnsiConsole.WriteLine($"AudioCLIP {path}: audio-to-caption top-1 {r.Top1:P1} (a held-out caption spoken by the held-out voice {voice} picks its written caption among {r.Clips}; chance {r.Chance:P1}); top-5 {r.Top5:P1}; mean cosine to its own caption {r.MeanOwnCosine:0.000}");
+        if (every <= 0) return;
+        var (vqganModel, _) = VqganClip.Cli.Commands.GenerateCommand.LoadVqgan(new VqganClip.Cli.Commands.GenerateCommand.GenerateSettings());
+        using (vqganModel)
+        {
+            var prompts = SpokenPromptEval.Subset(every);
+            var f = SpokenPromptEval.Run(clip, vqganModel, model, prompts, steps, Path.Combine(cache, "prompts"),
+                progress: (p, spoken, item) => AnsiConsole.WriteLine($"  {(spoken ? "spoken" : "typed ")} {(item.Satisfied ? "ok  " : "FAIL")} {p}{(item.Satisfied ? "" : $"  - {item.Verdict.Summary}")}"));
+            AnsiConsole.WriteLine($"AudioCLIP {path}: eval prompts satisfied spoken {f.Spoken.SatisfiedCount}/{f.Spoken.Count} vs typed {f.Typed.SatisfiedCount}/{f.Typed.Count} " +
+                                  $"(every {every}th of the {VqganClip.Clipart.Eval.EvalPrompts.Fixed.Count} fixed prompts, vqgan {steps} steps, seed 0, voice {voice}); " +
+                                  $"all checks but the object kind: spoken {SpokenPromptFigures.AllButKind(f.Spoken)}/{f.Spoken.Count} vs typed {SpokenPromptFigures.AllButKind(f.Typed)}/{f.Typed.Count}");
         }
     }
 }
