@@ -98,19 +98,12 @@ public sealed class TransformerTrainer : ITrainer
         var (step, json) = TrainingCheckpoint.ReadState(checkpointDirectory, CheckpointKind);
         var options = TransformerTrainingOptions.FromJson(json);
         if (steps is not null) options = options with { Steps = steps.Value };
-        var trainer = new TransformerTrainer(options, captionWords, renderThreads, judge);
-        try
+        return TrainingCheckpoint.Restore(new TransformerTrainer(options, captionWords, renderThreads, judge), t =>
         {
-            TrainingCheckpoint.LoadModel(checkpointDirectory, trainer._model.Transformer);
-            TrainingCheckpoint.LoadOptimizer(checkpointDirectory, trainer._optimizer);
-            trainer.Step = step;
-            return trainer;
-        }
-        catch
-        {
-            trainer.Dispose();
-            throw;
-        }
+            TrainingCheckpoint.LoadModel(checkpointDirectory, t._model.Transformer);
+            TrainingCheckpoint.LoadOptimizer(checkpointDirectory, t._optimizer);
+            t.Step = step;
+        });
     }
 
     public TransformerTrainingOptions Options { get; }

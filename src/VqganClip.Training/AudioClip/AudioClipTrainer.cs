@@ -90,19 +90,12 @@ public sealed class AudioClipTrainer : ITrainer
         var (step, json) = TrainingCheckpoint.ReadState(checkpointDirectory, CheckpointKind);
         var options = AudioClipTrainingOptions.FromJson(json);
         if (steps is not null) options = options with { Steps = steps.Value };
-        var trainer = new AudioClipTrainer(options, clip, synthesizer, report);
-        try
+        return TrainingCheckpoint.Restore(new AudioClipTrainer(options, clip, synthesizer, report), t =>
         {
-            TrainingCheckpoint.LoadModel(checkpointDirectory, trainer._model);
-            TrainingCheckpoint.LoadOptimizer(checkpointDirectory, trainer._optimizer);
-            trainer.Step = step;
-            return trainer;
-        }
-        catch
-        {
-            trainer.Dispose();
-            throw;
-        }
+            TrainingCheckpoint.LoadModel(checkpointDirectory, t._model);
+            TrainingCheckpoint.LoadOptimizer(checkpointDirectory, t._optimizer);
+            t.Step = step;
+        });
     }
 
     public AudioClipTrainingOptions Options { get; }

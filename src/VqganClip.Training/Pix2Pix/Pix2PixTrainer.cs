@@ -46,20 +46,13 @@ public sealed class Pix2PixTrainer : ITrainer
         var (step, json) = TrainingCheckpoint.ReadState(checkpointDirectory, CheckpointKind);
         var options = Pix2PixTrainingOptions.FromJson(json);
         if (steps is not null) options = options with { Steps = steps.Value };
-        var trainer = new Pix2PixTrainer(options, renderThreads, judge);
-        try
+        return TrainingCheckpoint.Restore(new Pix2PixTrainer(options, renderThreads, judge), t =>
         {
-            TrainingCheckpoint.LoadModel(checkpointDirectory, trainer._modules);
-            TrainingCheckpoint.LoadOptimizer(checkpointDirectory, trainer._objective.OptimizerG);
-            TrainingCheckpoint.LoadOptimizer(checkpointDirectory, trainer._objective.OptimizerD, "d");
-            trainer.Step = step;
-            return trainer;
-        }
-        catch
-        {
-            trainer.Dispose();
-            throw;
-        }
+            TrainingCheckpoint.LoadModel(checkpointDirectory, t._modules);
+            TrainingCheckpoint.LoadOptimizer(checkpointDirectory, t._objective.OptimizerG);
+            TrainingCheckpoint.LoadOptimizer(checkpointDirectory, t._objective.OptimizerD, "d");
+            t.Step = step;
+        });
     }
 
     public Pix2PixTrainingOptions Options { get; }

@@ -79,20 +79,13 @@ public sealed class StyleGan2Trainer : ITrainer
         var (step, json) = TrainingCheckpoint.ReadState(checkpointDirectory, CheckpointKind);
         var options = StyleGan2TrainingOptions.FromJson(json);
         if (steps is not null) options = options with { Steps = steps.Value };
-        var trainer = new StyleGan2Trainer(options, renderThreads, judge);
-        try
+        return TrainingCheckpoint.Restore(new StyleGan2Trainer(options, renderThreads, judge), t =>
         {
-            TrainingCheckpoint.LoadModel(checkpointDirectory, trainer._modules);
-            TrainingCheckpoint.LoadOptimizer(checkpointDirectory, trainer._gOptimizer);
-            TrainingCheckpoint.LoadOptimizer(checkpointDirectory, trainer._dOptimizer, "d");
-            trainer.Step = step;
-            return trainer;
-        }
-        catch
-        {
-            trainer.Dispose();
-            throw;
-        }
+            TrainingCheckpoint.LoadModel(checkpointDirectory, t._modules);
+            TrainingCheckpoint.LoadOptimizer(checkpointDirectory, t._gOptimizer);
+            TrainingCheckpoint.LoadOptimizer(checkpointDirectory, t._dOptimizer, "d");
+            t.Step = step;
+        });
     }
 
     public StyleGan2TrainingOptions Options { get; }
