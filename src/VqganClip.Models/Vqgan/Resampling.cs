@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using VqganClip.Models.Runtime;
 
 namespace VqganClip.Models.Vqgan;
 
@@ -29,7 +30,10 @@ public sealed class Downsample : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>taming's <c>Upsample</c>: nearest-neighbour x2, then (with_conv) a 3x3 conv.</summary>
+/// <summary>
+/// taming's <c>Upsample</c>: nearest-neighbour x2, then (with_conv) a 3x3 conv. With the conv, the two run as one
+/// <see cref="NearestUpsampleConvolution"/> on the low-resolution input (the same function, 2.25x fewer multiply-adds).
+/// </summary>
 public sealed class Upsample : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d? conv;
@@ -45,8 +49,7 @@ public sealed class Upsample : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var up = nn.functional.interpolate(x, scale_factor: new[] { 2.0, 2.0 }, mode: InterpolationMode.Nearest);
-        if (conv is null) return up;
-        using (up) return conv.forward(up);
+        if (conv is null) return nn.functional.interpolate(x, scale_factor: new[] { 2.0, 2.0 }, mode: InterpolationMode.Nearest);
+        return NearestUpsampleConvolution.Forward(x, conv.weight!, conv.bias);
     }
 }
