@@ -51,7 +51,7 @@ public sealed class AudioClipTrainer : ITrainer
             _clip.eval();
             foreach (var p in _clip.parameters()) p.requires_grad = false;
 
-            _clips = SpokenCaptions.Training(options.Seed, options.TrainingClips);
+            _clips = SpokenCaptions.Training(options.Seed, options.TrainingClips, options.WideVoices);
             var started = DateTime.UtcNow;
             _paths = SpokenCaptions.Synthesize(_clips, options.CacheDirectory, synthesizer,
                 progress: (n, all) => _report?.Invoke($"spoken captions: {n}/{all} synthesised"));
@@ -145,7 +145,7 @@ public sealed class AudioClipTrainer : ITrainer
             _model.eval();
         }
         else _model.train();
-        var audio = fbsp ? _model.audio.forward(RawBatch(batch, random)) : _model.audio.Embed(DecibelBatch(batch, random));
+        var audio = fbsp ? _model.audio.forward(RawBatch(batch, random)) : _model.audio.Embed(DecibelBatch(batch, random, AugmentationRandom(Step)));
         var (labels, columns) = Targets(batch);
         var a = audio / audio.norm(-1, keepdim: true);
         var t = _text.index_select(0, columns);
@@ -203,16 +203,27 @@ public sealed class AudioClipTrainer : ITrainer
         return (tensor(labels), tensor(columns.ToArray()));
     }
 
-    /// <summary>The cached decibel inputs of the batch [B, 1, bands, F, T], each at a random offset in silence as long as the batch's longest.</summary>
-    private Tensor DecibelBatch(int[] batch, Random random)
+    /// <summary>
+    /// The step's augmentation draws (<see cref="DecibelAugmentation"/>): a stream of its own from (seed, step), so the
+    /// batches and offsets are those of an unaugmented run; null when no augmentation is set.
+    /// </summary>
+    private Random? AugmentationRandom(long step) =>
+        DecibelAugmentation.Enabled(Options) ? new Random(ClipartBatches.StepSeed(Options.Seed ^ 0xA06A06, step)) : null;
+
+    /// <summary>
+    /// The cached decibel inputs of the batch [B, 1, bands, F, T], each augmented when <paramref name="augment"/> is
+    /// given, at a random offset in silence as long as the batch's longest.
+    /// </summary>
+    private Tensor DecibelBatch(int[] batch, Random random, Random? augment = null)
     {
         var cached = Decibels();
         long longest = RoundUp(batch.Max(i => cached[i].shape[^1]), 32);
         var padded = batch.Select(i =>
         {
             long frames = cached[i].shape[^1];
+            var clip = augment is null ? cached[i] : DecibelAugmentation.Apply(cached[i], Options, augment);
             long left = random.NextInt64(0, longest - frames + 1);
-            return F.pad(cached[i], [left, longest - frames - left], value: SilenceDb);
+            return F.pad(clip, [left, longest - frames - left], value: SilenceDb);
         }).ToList();
         return stack(padded).unsqueeze(1);
     }

@@ -32,6 +32,15 @@ public sealed record AudioClipTrainingOptions
     /// <summary>Spoken training captions (each one caption in one training voice, speed and pitch).</summary>
     public int TrainingClips { get; init; } = 3000;
     public string ClipPath { get; init; } = "data/clipart-clip.safetensors";
+    /// <summary>Speak the training captions in <see cref="SpeechVoices.WideTraining"/> (77 voices, wider speeds and pitches) instead of the 20 of <see cref="SpeechVoices.Training"/>.</summary>
+    public bool WideVoices { get; init; }
+    /// <summary>Per-step augmentation of the cached decibel inputs (<see cref="DecibelAugmentation"/>); all 0: none (the old behaviour).</summary>
+    public double AugGainDb { get; init; }
+    public double AugFreqWarp { get; init; }
+    public int AugTimeMasks { get; init; }
+    public int AugTimeMaskFrames { get; init; }
+    public int AugFreqMasks { get; init; }
+    public int AugFreqMaskBins { get; init; }
     /// <summary>Where the spoken captions are cached (under the run folder).</summary>
     public string CacheDirectory { get; init; } = "runs/audioclip/spoken";
 
@@ -65,6 +74,8 @@ public sealed record AudioClipTrainingOptions
         if (TrainingClips < BatchSize) throw new ArgumentException($"--clips ({TrainingClips}) must be at least the batch ({BatchSize}).");
         if (!(LearningRate > 0) || !(FbspLearningRate > 0)) throw new ArgumentException($"Learning rates must be positive (got {LearningRate}, {FbspLearningRate}).");
         if (WarmupSteps < 0 || FrozenFbspSteps < 0 || FrozenBatchNormSteps < 0) throw new ArgumentException("Warm-up and frozen-FBSP steps must not be negative.");
+        if (AugGainDb < 0 || AugFreqWarp < 0 || AugFreqWarp >= 0.5 || AugTimeMasks < 0 || AugTimeMaskFrames < 0 || AugFreqMasks < 0 || AugFreqMaskBins < 0)
+            throw new ArgumentException("Augmentation settings must not be negative (and the frequency warp under 0.5).");
         HeadConfig(128);
     }
 
@@ -89,6 +100,13 @@ public sealed record AudioClipTrainingOptions
         ["frozen_bn_steps"] = FrozenBatchNormSteps,
         ["training_clips"] = TrainingClips,
         ["clip"] = ClipPath,
+        ["wide_voices"] = WideVoices,
+        ["aug_gain_db"] = AugGainDb,
+        ["aug_freq_warp"] = AugFreqWarp,
+        ["aug_time_masks"] = AugTimeMasks,
+        ["aug_time_mask_frames"] = AugTimeMaskFrames,
+        ["aug_freq_masks"] = AugFreqMasks,
+        ["aug_freq_mask_bins"] = AugFreqMaskBins,
         ["cache"] = CacheDirectory,
         ["n_fft"] = NFft,
         ["win_length"] = WinLength,
@@ -116,6 +134,14 @@ public sealed record AudioClipTrainingOptions
             FrozenBatchNormSteps = Get<long>("frozen_bn_steps"),
             TrainingClips = Get<int>("training_clips"),
             ClipPath = Get<string>("clip"),
+            // absent from checkpoints written before the options existed: their defaults (no augmentation, 20 voices)
+            WideVoices = json["wide_voices"]?.GetValue<bool>() ?? false,
+            AugGainDb = json["aug_gain_db"]?.GetValue<double>() ?? 0,
+            AugFreqWarp = json["aug_freq_warp"]?.GetValue<double>() ?? 0,
+            AugTimeMasks = json["aug_time_masks"]?.GetValue<int>() ?? 0,
+            AugTimeMaskFrames = json["aug_time_mask_frames"]?.GetValue<int>() ?? 0,
+            AugFreqMasks = json["aug_freq_masks"]?.GetValue<int>() ?? 0,
+            AugFreqMaskBins = json["aug_freq_mask_bins"]?.GetValue<int>() ?? 0,
             CacheDirectory = Get<string>("cache"),
             NFft = Get<int>("n_fft"),
             WinLength = Get<int>("win_length"),

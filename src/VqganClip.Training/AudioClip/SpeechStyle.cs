@@ -39,4 +39,20 @@ public static class SpeechVoices
     /// <summary>A random training style.</summary>
     public static SpeechStyle DrawTraining(Random random) =>
         new(Training[random.Next(Training.Length)], random.Next(MinSpeed, MaxSpeed + 1), random.Next(MinPitch, MaxPitch + 1));
+
+    /// <summary>
+    /// The wide voice set (<c>--wide-voices</c>): seven English accents (the four above, plain en-gb, New York City and
+    /// West Midlands; never en-gb-scotland) × eleven variants (never f2), 77 voices.
+    /// </summary>
+    public static readonly string[] WideAccents = [.. TrainingAccents, "en-gb", "en-us-nyc", "en-gb-x-gbcwmd"];
+    public static readonly string[] WideVariants = [.. TrainingVariants, "m2", "m4", "m5", "m6", "f3", "f5"];
+    public static readonly string[] WideTraining =
+        WideAccents.SelectMany(a => WideVariants.Select(v => $"{a}+{v}")).ToArray();
+
+    /// <summary>The wide set's speeds and pitches.</summary>
+    public const int WideMinSpeed = 120, WideMaxSpeed = 240, WideMinPitch = 15, WideMaxPitch = 90;
+
+    /// <summary>A random training style of the wide set.</summary>
+    public static SpeechStyle DrawWideTraining(Random random) =>
+        new(WideTraining[random.Next(WideTraining.Length)], random.Next(WideMinSpeed, WideMaxSpeed + 1), random.Next(WideMinPitch, WideMaxPitch + 1));
 }

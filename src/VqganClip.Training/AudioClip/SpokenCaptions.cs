@@ -29,8 +29,8 @@ public sealed record SpokenCaption(string Caption, SpeechStyle Style)
 /// </summary>
 public static class SpokenCaptions
 {
-    /// <summary>The <paramref name="count"/> training clips of a run with seed <paramref name="seed"/>.</summary>
-    public static SpokenCaption[] Training(int seed, int count)
+    /// <summary>The <paramref name="count"/> training clips of a run with seed <paramref name="seed"/>; <paramref name="wideVoices"/>: drawn from <see cref="SpeechVoices.WideTraining"/>.</summary>
+    public static SpokenCaption[] Training(int seed, int count, bool wideVoices = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         // a stream of its own (step index -1 folded in), apart from the image trainers' step streams
@@ -38,7 +38,7 @@ public static class SpokenCaptions
         var styles = new Random(ClipartBatches.StepSeed(seed ^ 0x5A0D11, long.MaxValue));
         var clips = new SpokenCaption[count];
         for (int i = 0; i < count; i++)
-            clips[i] = new SpokenCaption(sampler.NextCaptioned().Caption, SpeechVoices.DrawTraining(styles));
+            clips[i] = new SpokenCaption(sampler.NextCaptioned().Caption, wideVoices ? SpeechVoices.DrawWideTraining(styles) : SpeechVoices.DrawTraining(styles));
         return clips;
     }
 

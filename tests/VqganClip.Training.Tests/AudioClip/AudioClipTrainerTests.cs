@@ -95,6 +95,50 @@ public sealed class AudioClipTrainerTests : IDisposable
             Assert.True(Same(tensor, expected[name]), $"'{name}' differs after resuming");
     });
 
+    private AudioClipTrainingOptions Augmented(long steps = 3, long frozenBn = 0) => Tiny(steps, frozenBn: frozenBn) with
+    {
+        WideVoices = true,
+        AugGainDb = 6,
+        AugFreqWarp = 0.1,
+        AugTimeMasks = 2,
+        AugTimeMaskFrames = 3,
+        AugFreqMasks = 2,
+        AugFreqMaskBins = 4,
+    };
+
+    [Fact]
+    public void Resume_continues_exactly_with_augmentation_and_wide_voices() => SingleThreaded(() =>
+    {
+        var checkpoint = Path.Combine(_dir, "checkpoint-aug");
+        using var straight = new AudioClipTrainer(Augmented(steps: 3, frozenBn: 1), _clip);
+        straight.TrainStep();
+        straight.SaveCheckpoint(checkpoint);
+        while (straight.Step < 3) straight.TrainStep();
+
+        using var resumed = AudioClipTrainer.Resume(checkpoint, clip: _clip);
+        Assert.True(resumed.Options.WideVoices);
+        Assert.Equal(6, resumed.Options.AugGainDb);
+        while (resumed.Step < 3) resumed.TrainStep();
+        var expected = straight.Model.state_dict();
+        foreach (var (name, tensor) in resumed.Model.state_dict())
+            Assert.True(Same(tensor, expected[name]), $"'{name}' differs after resuming");
+    });
+
+    [Fact]
+    public void Augmentation_changes_what_a_step_sees_and_the_same_seed_repeats_it() => SingleThreaded(() =>
+    {
+        var plain = Tiny(steps: 2);
+        var augmented = plain with { AugGainDb = 6, AugFreqWarp = 0.1, AugTimeMasks = 2, AugTimeMaskFrames = 3 };
+        using var a = new AudioClipTrainer(plain, _clip);
+        using var b = new AudioClipTrainer(augmented, _clip);
+        using var c = new AudioClipTrainer(augmented, _clip);
+        var la = a.TrainStep()["loss"];
+        var lb = b.TrainStep()["loss"];
+        var lc = c.TrainStep()["loss"];
+        Assert.NotEqual(la, lb);
+        Assert.Equal(lb, lc);
+    });
+
     [Fact]
     public void The_last_steps_run_with_batch_norm_statistics_measured_afresh_and_frozen() => SingleThreaded(() =>
     {

@@ -65,4 +65,20 @@ public class SpokenCaptionTests
         Assert.All(heldOut, c => Assert.Equal(SpeechVoices.HeldOutStyle, c.Style));
         Assert.DoesNotContain(SpeechVoices.Training, v => v.Split('+')[0] == SpeechVoices.HeldOut.Split('+')[0] || v.Split('+')[1] == SpeechVoices.HeldOut.Split('+')[1]);
     }
+
+    [Fact]
+    public void The_wide_voice_set_is_larger_and_still_never_has_the_held_out_accent_or_variant()
+    {
+        var (accent, variant) = (SpeechVoices.HeldOut.Split('+')[0], SpeechVoices.HeldOut.Split('+')[1]);
+        Assert.Equal(77, SpeechVoices.WideTraining.Length);
+        Assert.Subset(SpeechVoices.WideTraining.ToHashSet(), SpeechVoices.Training.ToHashSet());
+        Assert.DoesNotContain(SpeechVoices.WideTraining, v => v.Split('+')[0] == accent || v.Split('+')[1] == variant);
+        var wide = SpokenCaptions.Training(3, 400, wideVoices: true);
+        Assert.Equal(wide, SpokenCaptions.Training(3, 400, wideVoices: true));
+        Assert.Equal(SpokenCaptions.Training(3, 400).Select(c => c.Caption), wide.Select(c => c.Caption));   // the same captions, other voices
+        Assert.DoesNotContain(wide, c => c.Style.Voice.Split('+')[0] == accent || c.Style.Voice.Split('+')[1] == variant);
+        Assert.True(wide.Select(c => c.Style.Voice).Distinct().Count() > 50, "few voices");
+        Assert.True(wide.Min(c => c.Style.WordsPerMinute) < SpeechVoices.MinSpeed && wide.Max(c => c.Style.Pitch) > SpeechVoices.MaxPitch);
+        Assert.All(wide, c => Assert.InRange(c.Style.WordsPerMinute, SpeechVoices.WideMinSpeed, SpeechVoices.WideMaxSpeed));
+    }
 }

@@ -114,11 +114,15 @@ public class RecipeFileTests
         Assert.Equal("data/clipart-stylegan.safetensors", stylegan.GetValue<string>("--out"));   // the default
 
         var audioclip = Parse("audioclip-1-clipart.rsp");
-        Assert.Equal(1200L, audioclip.GetValue<long?>("--steps"));
+        Assert.Equal(2000L, audioclip.GetValue<long?>("--steps"));
         Assert.Equal(64, audioclip.GetValue<int>("--batch"));
-        Assert.Equal(4000, audioclip.GetValue<int>("--clips"));
+        Assert.Equal(6000, audioclip.GetValue<int>("--clips"));
         Assert.Equal(250L, audioclip.GetValue<long>("--frozen-bn-steps"));
         Assert.Equal("32,64,128,256", audioclip.GetValue<string>("--outputs"));
+        Assert.True(audioclip.GetValue<bool>("--wide-voices"));   // 77 training voices (issue 23)
+        Assert.Equal(6.0, audioclip.GetValue<double>("--aug-gain-db"));
+        Assert.Equal(0.05, audioclip.GetValue<double>("--aug-freq-warp"));
+        Assert.Equal(0, audioclip.GetValue<int>("--aug-time-masks"));   // the default: the trial with masks (t1, docs/research/clipart-audio-log.md) learnt far slower
         Assert.Null(audioclip.GetValue<long?>("--frozen-fbsp-steps"));   // the Fourier basis frozen (and cached) throughout
         Assert.Equal("data/clipart-audioclip.safetensors", audioclip.GetValue<string>("--out"));   // the default
 

@@ -37,6 +37,13 @@ public static class TrainAudioClipCommand
         var widths = new Option<string>("--widths") { Description = "Grouped 3x3 width per stage", DefaultValueFactory = _ => string.Join(",", d.Widths) };
         var outputs = new Option<string>("--outputs") { Description = "Output channels per stage", DefaultValueFactory = _ => string.Join(",", d.Outputs) };
         var groups = new Option<int>("--groups") { Description = "Groups of the 3x3 convolutions", DefaultValueFactory = _ => d.Groups };
+        var wideVoices = new Option<bool>("--wide-voices") { Description = "Speak the training captions in 77 voices (7 English accents x 11 variants, 120-240 wpm, pitch 15-90) instead of 20; never the held-out accent or variant" };
+        var augGain = new Option<double>("--aug-gain-db") { Description = "Augmentation: a random gain in +-this many dB on each cached decibel input per step (0 = none)", DefaultValueFactory = _ => d.AugGainDb };
+        var augWarp = new Option<double>("--aug-freq-warp") { Description = "Augmentation: the spectrum stretched by a random factor in 1 +- this (vocal-tract-length perturbation; 0 = none)", DefaultValueFactory = _ => d.AugFreqWarp };
+        var augTimeMasks = new Option<int>("--aug-time-masks") { Description = "Augmentation: SpecAugment time masks per clip (runs of frames set to the clip's mean dB)", DefaultValueFactory = _ => d.AugTimeMasks };
+        var augTimeFrames = new Option<int>("--aug-time-mask-frames") { Description = "Augmentation: the longest time mask, in frames", DefaultValueFactory = _ => d.AugTimeMaskFrames };
+        var augFreqMasks = new Option<int>("--aug-freq-masks") { Description = "Augmentation: SpecAugment frequency masks per clip", DefaultValueFactory = _ => d.AugFreqMasks };
+        var augFreqBins = new Option<int>("--aug-freq-mask-bins") { Description = "Augmentation: the widest frequency mask, in bins", DefaultValueFactory = _ => d.AugFreqMaskBins };
         var output = new Option<string>("--out") { Description = "Exported audio head (.safetensors)", DefaultValueFactory = _ => DefaultOutput };
         var run = new Option<string?>("--run") { Description = "Run folder for log.jsonl, checkpoint/, best/ and the spoken-caption cache spoken/ (default runs/audioclip-<time>)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder (its checkpoint/ or the checkpoint folder itself)" };
@@ -50,6 +57,7 @@ public static class TrainAudioClipCommand
         var command = new Command("audioclip", "Speak clipart captions with espeak-ng and train a small AudioCLIP audio head into the shipped CLIP's space")
         {
             steps, batch, lr, fbspLr, warmup, frozen, frozenBn, lengthWindow, clips, seed, clip, nfft, win, hop, stem, blocks, widths, outputs, groups,
+            wideVoices, augGain, augWarp, augTimeMasks, augTimeFrames, augFreqMasks, augFreqBins,
             output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, finalScenes, printEvery,
         };
         command.SetAction(parse =>
@@ -89,6 +97,13 @@ public static class TrainAudioClipCommand
                     Widths = AudioClipTrainingOptions.ParseInts(parse.GetValue(widths)!, "--widths"),
                     Outputs = AudioClipTrainingOptions.ParseInts(parse.GetValue(outputs)!, "--outputs"),
                     Groups = parse.GetValue(groups),
+                    WideVoices = parse.GetValue(wideVoices),
+                    AugGainDb = parse.GetValue(augGain),
+                    AugFreqWarp = parse.GetValue(augWarp),
+                    AugTimeMasks = parse.GetValue(augTimeMasks),
+                    AugTimeMaskFrames = parse.GetValue(augTimeFrames),
+                    AugFreqMasks = parse.GetValue(augFreqMasks),
+                    AugFreqMaskBins = parse.GetValue(augFreqBins),
                 };
                 trainer = new AudioClipTrainer(options, report: Report);
             }
