@@ -25,8 +25,11 @@ public static class DecibelAugmentation
     /// <summary>Values at or below this are silence (10·log10(1e−18) = −180 dB) and keep their value under a gain.</summary>
     public const double SilenceDb = -179.9;
 
-    public static bool Enabled(AudioClipTrainingOptions o) =>
-        o.AugGainDb > 0 || o.AugFreqWarp > 0 || (o.AugTimeMasks > 0 && o.AugTimeMaskFrames > 0) || (o.AugFreqMasks > 0 && o.AugFreqMaskBins > 0);
+    public static bool Enabled(AudioClipTrainingOptions o) => o.AugGainDb > 0 || o.AugFreqWarp > 0 || MasksEnabled(o);
+
+    /// <summary>Whether any time or frequency mask can have a width above 0.</summary>
+    private static bool MasksEnabled(AudioClipTrainingOptions o) =>
+        (o.AugTimeMasks > 0 && o.AugTimeMaskFrames > 0) || (o.AugFreqMasks > 0 && o.AugFreqMaskBins > 0);
 
     /// <summary>The augmentation of one clip [bands, F, T] with draws from <paramref name="random"/> (a new tensor).</summary>
     public static Tensor Apply(Tensor decibels, AudioClipTrainingOptions o, Random random)
@@ -37,7 +40,7 @@ public static class DecibelAugmentation
             x = Gain(x, (random.NextDouble() * 2 - 1) * o.AugGainDb);
         if (o.AugFreqWarp > 0)
             x = WarpFrequency(x, 1 + (random.NextDouble() * 2 - 1) * o.AugFreqWarp);
-        if ((o.AugTimeMasks > 0 && o.AugTimeMaskFrames > 0) || (o.AugFreqMasks > 0 && o.AugFreqMaskBins > 0))
+        if (MasksEnabled(o))
         {
             long bins = x.shape[0] * x.shape[1], frames = x.shape[2];
             var freq = new List<(long, long)>();

@@ -80,20 +80,28 @@ public sealed class AudioClipTrainerTests : IDisposable
 
     [Fact]
     public void Resume_continues_exactly_across_the_unfreezing_and_the_batch_norm_freeze() => SingleThreaded(() =>
+        AssertResumesExactly(Tiny(steps: 3, frozen: 2, frozenBn: 1), "checkpoint",
+            resumed => Assert.Equal(1, resumed.Step)));
+
+    /// <summary>
+    /// Three steps straight against one step, a checkpoint, and a resumed trainer (checked by
+    /// <paramref name="checkResumed"/>) running the other two: the weights must match exactly.
+    /// </summary>
+    private void AssertResumesExactly(AudioClipTrainingOptions options, string checkpointName, Action<AudioClipTrainer> checkResumed)
     {
-        var checkpoint = Path.Combine(_dir, "checkpoint");
-        using var straight = new AudioClipTrainer(Tiny(steps: 3, frozen: 2, frozenBn: 1), _clip);
+        var checkpoint = Path.Combine(_dir, checkpointName);
+        using var straight = new AudioClipTrainer(options, _clip);
         straight.TrainStep();
         straight.SaveCheckpoint(checkpoint);
         while (straight.Step < 3) straight.TrainStep();
 
         using var resumed = AudioClipTrainer.Resume(checkpoint, clip: _clip);
-        Assert.Equal(1, resumed.Step);
+        checkResumed(resumed);
         while (resumed.Step < 3) resumed.TrainStep();
         var expected = straight.Model.state_dict();
         foreach (var (name, tensor) in resumed.Model.state_dict())
             Assert.True(Same(tensor, expected[name]), $"'{name}' differs after resuming");
-    });
+    }
 
     private AudioClipTrainingOptions Augmented(long steps = 3, long frozenBn = 0) => Tiny(steps, frozenBn: frozenBn) with
     {
@@ -108,21 +116,11 @@ public sealed class AudioClipTrainerTests : IDisposable
 
     [Fact]
     public void Resume_continues_exactly_with_augmentation_and_wide_voices() => SingleThreaded(() =>
-    {
-        var checkpoint = Path.Combine(_dir, "checkpoint-aug");
-        using var straight = new AudioClipTrainer(Augmented(steps: 3, frozenBn: 1), _clip);
-        straight.TrainStep();
-        straight.SaveCheckpoint(checkpoint);
-        while (straight.Step < 3) straight.TrainStep();
-
-        using var resumed = AudioClipTrainer.Resume(checkpoint, clip: _clip);
-        Assert.True(resumed.Options.WideVoices);
-        Assert.Equal(6, resumed.Options.AugGainDb);
-        while (resumed.Step < 3) resumed.TrainStep();
-        var expected = straight.Model.state_dict();
-        foreach (var (name, tensor) in resumed.Model.state_dict())
-            Assert.True(Same(tensor, expected[name]), $"'{name}' differs after resuming");
-    });
+        AssertResumesExactly(Augmented(steps: 3, frozenBn: 1), "checkpoint-aug", resumed =>
+        {
+            Assert.True(resumed.Options.WideVoices);
+            Assert.Equal(6, resumed.Options.AugGainDb);
+        }));
 
     [Fact]
     public void Augmentation_changes_what_a_step_sees_and_the_same_seed_repeats_it() => SingleThreaded(() =>
