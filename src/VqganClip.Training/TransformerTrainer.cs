@@ -234,8 +234,12 @@ public sealed class TransformerTrainer : ITrainer
         var full = Path.GetFullPath(path);
         var step = Step.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var firstStageName = FirstStageFileName(Options.FirstStage, full);
-        VqganTrainer.Export(_model.FirstStage, Path.Combine(Path.GetDirectoryName(full)!, firstStageName), Step,
-            $"vqgan-clip train transformer (its frozen first stage, from {Path.GetFileName(Options.FirstStage)})");
+        var firstStagePath = Path.Combine(Path.GetDirectoryName(full)!, firstStageName);
+        // A first stage that already lies beside the export (the shipped data/clipart-vqgan.safetensors) is left as it is:
+        // it is frozen, so the file holds the same weights, and rewriting it would only change its metadata.
+        if (!string.Equals(Path.GetFullPath(Options.FirstStage), firstStagePath, StringComparison.Ordinal))
+            VqganTrainer.Export(_model.FirstStage, firstStagePath, Step,
+                $"vqgan-clip train transformer (its frozen first stage, from {Path.GetFileName(Options.FirstStage)})");
         _model.Save(full, new Dictionary<string, string>
         {
             ["producer"] = "vqgan-clip train transformer",

@@ -54,6 +54,45 @@ public sealed class TransformerTrainerTests
         }
     });
 
+    [Fact]
+    public void A_first_stage_already_beside_the_export_is_left_byte_for_byte() => SingleThreaded(() =>
+    {
+        var dir = TempDirectory();
+        try
+        {
+            // as the shipped recipe runs it: data/clipart-vqgan.safetensors is the first stage, the export goes beside it
+            var firstStagePath = Path.Combine(dir, "data", "tiny-vqgan.safetensors");
+            using (var vqgan = new VqganTrainer(TinyVqgan(steps: 1), renderThreads: 1))
+            {
+                vqgan.TrainStep();
+                vqgan.Export(firstStagePath);
+            }
+            var before = File.ReadAllBytes(firstStagePath);
+            var yamlBefore = File.ReadAllBytes(Path.ChangeExtension(firstStagePath, ".yaml"));
+            var options = new TransformerTrainingOptions
+            {
+                FirstStage = firstStagePath, Steps = 1, BatchSize = 2, WarmupSteps = 1, Layers = 1, Heads = 1, Width = 16,
+            };
+            using var trainer = new TransformerTrainer(options, Words, renderThreads: 1);
+            trainer.TrainStep();
+            var path = Path.Combine(dir, "data", "tiny-transformer.safetensors");
+            trainer.Export(path);
+
+            Assert.Equal(before, File.ReadAllBytes(firstStagePath));
+            Assert.Equal(yamlBefore, File.ReadAllBytes(Path.ChangeExtension(firstStagePath, ".yaml")));
+            Assert.Contains("ckpt_path: tiny-vqgan.safetensors", File.ReadAllText(Path.ChangeExtension(path, ".yaml")));
+            using var loaded = Net2NetTransformer.Load(path);
+            using var original = VqganModel.Load(firstStagePath);
+            var reloaded = loaded.FirstStage.state_dict();
+            foreach (var (name, tensor) in original.state_dict())
+                Assert.True(Same(tensor, reloaded[name]), $"first stage tensor {name} differs when loaded through the transformer");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    });
+
     [Theory]
     [InlineData("runs/clipart-vqgan-f8.safetensors", "clipart-transformer.safetensors", "clipart-vqgan-f8.safetensors")]
     [InlineData("runs/last.ckpt", "data/model.safetensors", "last.safetensors")]
