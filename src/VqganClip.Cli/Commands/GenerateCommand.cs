@@ -393,6 +393,7 @@ public static class GenerateCommand
         if (t.Config is not null) cmd.Append(" --transformer-config ").Append(Quote(t.Config));
         if (t.ClassNamesFile is not null) cmd.Append(" --class-names ").Append(Quote(t.ClassNamesFile));
         cmd.Append(CultureInfo.InvariantCulture, $" --size {result.Width}x{result.Height} --samples {t.Samples} --temperature {t.Temperature:R}");
+        if (t.GuidanceScale != 1.0) cmd.Append(CultureInfo.InvariantCulture, $" --guidance-scale {t.GuidanceScale:R}");
         if (t.TopK is int k) cmd.Append(CultureInfo.InvariantCulture, $" --top-k {k}");
         if (t.TopP is double p) cmd.Append(CultureInfo.InvariantCulture, $" --top-p {p:R}");
         cmd.Append(CultureInfo.InvariantCulture, $" --refine {t.RefineSteps} --anchor-weight {t.AnchorWeight:R}");

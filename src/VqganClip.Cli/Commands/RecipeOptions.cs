@@ -54,6 +54,7 @@ public sealed class RecipeOptions
     public Option<string?> TransformerConfig { get; } = new("--transformer-config") { Description = "Its *-project.yaml (default: found beside the checkpoint, else read from the weights)" };
     public Option<string?> ClassNames { get; } = new("--class-names") { Description = "A class-conditional transformer's class names, one a line, line 1 for class 0 (default: CHECKPOINT.classes.txt beside it, or ImageNet's 1000)" };
     public Option<int> Samples { get; } = new("--samples") { Description = "Transformer: token grids sampled; the one CLIP rates best is kept", DefaultValueFactory = _ => T.Samples };
+    public Option<double> GuidanceScale { get; } = new("--guidance-scale") { Description = "Transformer: classifier-free guidance of a caption model (each token's logits pushed away from the empty caption's by this factor; 1: none)", DefaultValueFactory = _ => T.GuidanceScale };
     public Option<double> Temperature { get; } = new("--temperature") { Description = "Transformer: sampling temperature (lower: safer, less varied)", DefaultValueFactory = _ => T.Temperature };
     public Option<int?> TopK { get; } = new("--top-k") { Description = "Transformer: keep the K most likely tokens at each step (a K as large as the vocabulary keeps all)", DefaultValueFactory = _ => T.TopK };
     public Option<double?> TopP { get; } = new("--top-p") { Description = "Transformer: nucleus sampling, keep the most likely tokens up to this probability, in (0, 1] (default: off)", DefaultValueFactory = _ => T.TopP };
@@ -67,7 +68,7 @@ public sealed class RecipeOptions
         if (includeGenerator) yield return Generator;
         foreach (var o in new Option[] { Size, Steps, CutCount, CutPower, CutMethod, Augment, LearningRate, PromptLoss, Optimizer, Schedule,
                      Init, Starts, TrialSteps, InitImage, InitWeight, StyleImage, StyleWeight, FeatureWeight, FeatureImage, TotalVariation, PhaseSteps, Strokes, MaxClasses, EmaDecay,
-                     Latent, L2Lambda, StyleSpace, Free, Transformer, TransformerConfig, ClassNames, Samples, Temperature, TopK, TopP, Refine, AnchorWeight, ClassId })
+                     Latent, L2Lambda, StyleSpace, Free, Transformer, TransformerConfig, ClassNames, Samples, Temperature, GuidanceScale, TopK, TopP, Refine, AnchorWeight, ClassId })
             yield return o;
     }
 
@@ -150,6 +151,7 @@ public sealed class RecipeOptions
             ClassNamesFile = parse.GetValue(ClassNames),
             Samples = parse.GetValue(Samples),
             Temperature = parse.GetValue(Temperature),
+            GuidanceScale = parse.GetValue(GuidanceScale),
             TopK = parse.GetValue(TopK),
             TopP = parse.GetValue(TopP),
             RefineSteps = parse.GetValue(Refine),

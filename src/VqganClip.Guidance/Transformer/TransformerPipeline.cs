@@ -424,6 +424,8 @@ public sealed class TransformerPipeline : IDisposable
     internal static TransformerConditioning ForStage(IConditioningStage stage, PromptScript script, TransformerSettings settings, ClassNames? names,
         Func<IReadOnlyList<ClassScore>> zeroShot)
     {
+        if (settings.GuidanceScale != 1.0 && stage is not ITextConditioning)
+            throw new ArgumentException($"GuidanceScale ({settings.GuidanceScale.ToString(CultureInfo.InvariantCulture)}) applies to caption-conditioned transformers, whose empty caption is the unconditional model; this one is {stage.Description}. Leave it at 1.");
         switch (stage)
         {
             case ITextConditioning text:
@@ -439,6 +441,7 @@ public sealed class TransformerPipeline : IDisposable
                 {
                     Kind = TransformerConditioningKind.Caption,
                     Tokens = tokens.cpu().data<long>().ToArray(),
+                    UnconditionalTokens = Empty(text),
                     Caption = caption,
                     UnknownWords = text.UnknownWords(caption),
                 };
@@ -469,6 +472,13 @@ public sealed class TransformerPipeline : IDisposable
             default:
                 throw new NotSupportedException($"The transformer's conditioning is {stage.Description}: text to picture works with unconditional, class-conditional and caption-conditioned transformers.");
         }
+    }
+
+    /// <summary>The caption stage's tokens of the empty caption (all padding), as training's caption dropout wrote them.</summary>
+    private static long[] Empty(ITextConditioning text)
+    {
+        using var tokens = text.EncodeText(new[] { "" });
+        return tokens.cpu().data<long>().ToArray();
     }
 
     /// <summary>The text of the first text prompt with a positive weight in the first phase (a text naming an image file is an image prompt), or null.</summary>
@@ -546,6 +556,9 @@ public sealed class TransformerPipeline : IDisposable
             int first = b * s.BatchSize, n = Math.Min(s.BatchSize, s.Samples - first);
             using var scope = NewDisposeScope();
             var c = tensor(conditioning.Tokens.ToArray(), ScalarType.Int64).to(device).view(1, -1).expand(n, -1).contiguous();
+            var u = options.Guided
+                ? tensor(conditioning.UnconditionalTokens!.ToArray(), ScalarType.Int64).to(device).view(1, -1).expand(n, -1).contiguous()
+                : null;
             TransformerProgress Report(int completed, int row, bool endOfRow, Tensor t) => new()
             {
                 Stage = TransformerStage.Sampling, Completed = completed, Total = tokens, Batch = b, Batches = batches,
@@ -568,7 +581,7 @@ public sealed class TransformerPipeline : IDisposable
                 {
                     ct.ThrowIfCancellationRequested();
                     onProgress?.Invoke(Report(k + 1, k / grid.GridWidth, (k + 1) % grid.GridWidth == 0, t));
-                });
+                }, unconditional: u);
             }
             var flat = sampled.reshape(n, tokens).cpu().data<long>().ToArray();
             for (int i = 0; i < n; i++) codes.Add(flat[(i * tokens)..((i + 1) * tokens)]);

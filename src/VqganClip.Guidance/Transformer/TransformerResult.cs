@@ -27,6 +27,10 @@ public sealed record TransformerConditioning
     /// <summary>The conditioning tokens of one sample (every sample gets the same).</summary>
     public required IReadOnlyList<long> Tokens { get; init; }
 
+    /// <summary>A caption model's empty caption (what caption dropout taught it as "no caption"): the sequence
+    /// classifier-free guidance contrasts with. Null for other conditionings.</summary>
+    public IReadOnlyList<long>? UnconditionalTokens { get; init; }
+
     /// <summary>The class id (class-conditional models).</summary>
     public int? ClassId { get; init; }
 

@@ -24,17 +24,28 @@ public static class GptSampler
     /// class id, an SOS token, conditioning codes) and an optional <paramref name="prefix"/> [B, Lp] of image tokens
     /// (half-completion). Returns [B, Lp + steps] int64: the prefix followed by the new tokens, conditioning cut off
     /// (as upstream's <c>sample</c>). The GPT is put in eval mode for the call and restored afterwards.
+    /// With <see cref="SamplingOptions.Guided"/>, <paramref name="unconditional"/> [B, Lc] is the sequence the guidance
+    /// contrasts with (read as a second half of the batch, followed by the same prefix and tokens).
     /// </summary>
     /// <exception cref="ArgumentException">Bad shapes, token ids outside the vocabulary, or more positions than block_size.</exception>
     /// <exception cref="ArgumentOutOfRangeException">Bad temperature, top-k or top-p (the message names the value).</exception>
     public static Tensor Sample(Gpt gpt, Tensor conditioning, int steps, SamplingOptions? options = null, Tensor? prefix = null,
-        bool useCache = true, SamplingStepCallback? onStep = null)
+        bool useCache = true, SamplingStepCallback? onStep = null, Tensor? unconditional = null)
     {
         ArgumentNullException.ThrowIfNull(gpt);
         ArgumentNullException.ThrowIfNull(conditioning);
         options ??= new SamplingOptions();
         options.Validate();
         CheckSequence(conditioning, "conditioning", null);
+        if (options.Guided)
+        {
+            if (unconditional is null)
+                throw new ArgumentException($"Guidance scale {options.GuidanceScale.ToString(System.Globalization.CultureInfo.InvariantCulture)} needs the unconditional conditioning to contrast with (none was given).", nameof(unconditional));
+            CheckSequence(unconditional, "unconditional conditioning", conditioning.shape[0]);
+            if (unconditional.shape[1] != conditioning.shape[1])
+                throw new ArgumentException($"The unconditional conditioning has {unconditional.shape[1]} tokens, the conditioning {conditioning.shape[1]}; guidance reads both at the same positions.", nameof(unconditional));
+            Gpt.CheckTokens(unconditional, gpt.VocabSize, "the GPT's");
+        }
         long batch = conditioning.shape[0], condLength = conditioning.shape[1];
         if (condLength < 1)
             throw new ArgumentException("Sampling needs at least one conditioning token (a class id, the SOS token of an unconditional model, conditioning codes).", nameof(conditioning));
@@ -51,7 +62,8 @@ public static class GptSampler
         try
         {
             using var noGrad = torch.no_grad();
-            using var cond = conditioning.to(device);
+            // guided: the unconditional sequence is the second half of the batch
+            using var cond = options.Guided ? torch.cat(new[] { conditioning, unconditional! }, 0).to(device) : conditioning.to(device);
             var output = torch.empty(new[] { batch, prefixLength + steps }, ScalarType.Int64, device);
             try
             {
@@ -122,10 +134,10 @@ public static class GptSampler
             using var scope = torch.NewDisposeScope();
             // first step: everything known so far; later steps: the token chosen last
             var input = k == 0
-                ? torch.cat(new[] { cond, output.narrow(1, 0, prefixLength) }, 1)
-                : output.narrow(1, prefixLength + k - 1, 1);
+                ? torch.cat(new[] { cond, Twice(output.narrow(1, 0, prefixLength), options) }, 1)
+                : Twice(output.narrow(1, prefixLength + k - 1, 1), options);
             var logits = gpt.ForwardWithPast(input, cache);
-            var next = TokenChooser.Next(logits.select(1, -1), options);
+            var next = TokenChooser.Next(Guide(logits.select(1, -1), options), options);
             output.narrow(1, prefixLength + k, 1).copy_(next);
             onStep?.Invoke(k, output.narrow(1, 0, prefixLength + k + 1));
         }
@@ -138,12 +150,26 @@ public static class GptSampler
         for (int k = 0; k < steps; k++)
         {
             using var scope = torch.NewDisposeScope();
-            var x = torch.cat(new[] { cond, output.narrow(1, 0, prefixLength + k) }, 1);
+            var x = torch.cat(new[] { cond, Twice(output.narrow(1, 0, prefixLength + k), options) }, 1);
             var logits = gpt.forward(x);
-            var next = TokenChooser.Next(logits.select(1, -1), options);
+            var next = TokenChooser.Next(Guide(logits.select(1, -1), options), options);
             output.narrow(1, prefixLength + k, 1).copy_(next);
             onStep?.Invoke(k, output.narrow(1, 0, prefixLength + k + 1));
         }
+    }
+
+    /// <summary>Guided: the tokens chosen so far, once for the conditional half of the batch and once for the unconditional.</summary>
+    private static Tensor Twice(Tensor tokens, SamplingOptions options) =>
+        options.Guided ? torch.cat(new[] { tokens, tokens }, 0) : tokens;
+
+    /// <summary>Guided: last logits [2B, V] (conditional half first) → l_u + s · (l_c − l_u) [B, V]; otherwise unchanged.</summary>
+    private static Tensor Guide(Tensor last, SamplingOptions options)
+    {
+        if (!options.Guided) return last;
+        long batch = last.shape[0] / 2;
+        var conditional = last.narrow(0, 0, batch);
+        var unconditional = last.narrow(0, batch, batch);
+        return unconditional + options.GuidanceScale * (conditional - unconditional);
     }
 
     private static void CheckSequence(Tensor tokens, string what, long? batch)

@@ -252,8 +252,8 @@ public sealed class Net2NetTransformer : nn.Module
     /// upstream's <c>Net2NetTransformer.sample</c>. For a whole picture, steps = h*w of the latent grid.
     /// </summary>
     public Tensor Sample(Tensor cIndices, int steps, SamplingOptions? options = null, Tensor? prefix = null, bool useCache = true,
-        SamplingStepCallback? onStep = null) =>
-        GptSampler.Sample(transformer, cIndices, steps, ImageTokensOnly(options), prefix, useCache, onStep);
+        SamplingStepCallback? onStep = null, Tensor? unconditional = null) =>
+        GptSampler.Sample(transformer, cIndices, steps, ImageTokensOnly(options), prefix, useCache, onStep, unconditional);
 
     /// <summary>The options with <see cref="SamplingOptions.TokenLimit"/> at the codebook size when the GPT's vocabulary
     /// is larger (conditioning tokens after the codes), so only image codes are drawn for image positions.</summary>

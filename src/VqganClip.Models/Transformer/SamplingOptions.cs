@@ -34,6 +34,17 @@ public sealed record SamplingOptions
     /// </summary>
     public int? TokenLimit { get; init; }
 
+    /// <summary>
+    /// Classifier-free guidance (Ho and Salimans 2022; for token-by-token image models as in Make-A-Scene and Parti):
+    /// the GPT also reads an unconditional sequence (a caption model's empty caption, which training's caption dropout
+    /// taught it) and each step's logits become <c>l_u + s · (l_c − l_u)</c> before the token limit, temperature and
+    /// filters. 1 (the default) is taming's plain sampling and reads no second sequence. Not part of taming.
+    /// </summary>
+    public double GuidanceScale { get; init; } = 1.0;
+
+    /// <summary>Whether <see cref="GuidanceScale"/> asks for the unconditional sequence.</summary>
+    public bool Guided => GuidanceScale != 1.0;
+
     /// <summary>Greedy decoding, optionally after a top-k filter (which does not change the argmax).</summary>
     public static SamplingOptions Greedy => new() { Sample = false };
 
@@ -44,6 +55,9 @@ public sealed record SamplingOptions
             throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature,
                 $"temperature must be a positive number (got {Temperature.ToString(CultureInfo.InvariantCulture)}).");
         LogitFilters.Validate(TopK, TopP);
+        if (double.IsNaN(GuidanceScale) || double.IsInfinity(GuidanceScale) || GuidanceScale < 0)
+            throw new ArgumentOutOfRangeException(nameof(GuidanceScale), GuidanceScale,
+                $"the guidance scale must be a number >= 0 (got {GuidanceScale.ToString(CultureInfo.InvariantCulture)}; 1 = no guidance).");
         if (TokenLimit is <= 0)
             throw new ArgumentOutOfRangeException(nameof(TokenLimit), TokenLimit, $"the token limit must be positive (got {TokenLimit}).");
     }
@@ -51,5 +65,5 @@ public sealed record SamplingOptions
     /// <summary>A short description for logs and PNG text chunks.</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture,
-            $"{(Sample ? "sample" : "greedy")}, temperature {Temperature}, top_k {(TopK is { } k ? k.ToString(CultureInfo.InvariantCulture) : "off")}, top_p {(TopP is { } p ? p.ToString(CultureInfo.InvariantCulture) : "off")}");
+            $"{(Sample ? "sample" : "greedy")}, temperature {Temperature}, top_k {(TopK is { } k ? k.ToString(CultureInfo.InvariantCulture) : "off")}, top_p {(TopP is { } p ? p.ToString(CultureInfo.InvariantCulture) : "off")}{(Guided ? $", guidance {GuidanceScale}" : "")}");
 }

@@ -68,6 +68,8 @@ public static class SlidingWindowSampler
         ArgumentNullException.ThrowIfNull(conditioning);
         options ??= new SamplingOptions();
         options.Validate();
+        if (options.Guided)
+            throw new ArgumentException($"The sliding-window sampler does not apply classifier-free guidance (scale {options.GuidanceScale.ToString(System.Globalization.CultureInfo.InvariantCulture)}); sample a grid the GPT's block holds, or leave the scale at 1.", nameof(options));
         if (window < 1) throw new ArgumentOutOfRangeException(nameof(window), window, $"The window side must be positive (got {window}).");
         if (codes.dim() != 3 || codes.dtype != ScalarType.Int64)
             throw new ArgumentException($"The codes must be an int64 grid [batch, height, width], got {codes.dtype} [{string.Join(", ", codes.shape)}].", nameof(codes));

@@ -144,9 +144,11 @@ public sealed class TransformerPipelineInputTests : IClassFixture<PipelineModels
         Assert.Equal(TransformerConditioningKind.Caption, c.Kind);
         Assert.Equal("a red circle", c.Caption);
         Assert.Equal(new long[] { 1, 2, 3 }, c.Tokens);
-        Assert.Equal(["a red circle"], stage.Seen);
         Assert.Empty(c.UnknownWords);
         Assert.Equal("caption 'a red circle'", c.Describe());
+        // the sequence classifier-free guidance contrasts with: the stage's own tokens of the empty caption
+        Assert.Equal(new long[] { 0, 0, 0 }, c.UnconditionalTokens);
+        Assert.Equal(["a red circle", ""], stage.Seen);
 
         c = TransformerPipeline.ForStage(stage, PromptParser.Parse("a purple circle"), TransformerSettings.Default, null, () => throw new InvalidOperationException());
         Assert.Equal(["purple"], c.UnknownWords);
@@ -155,6 +157,9 @@ public sealed class TransformerPipelineInputTests : IClassFixture<PipelineModels
         Assert.Equal("ClassId (2) applies to class-conditional transformers; this one is conditioned on captions (captions (test stage, 3 tokens)): the prompt's text is its conditioning.", e.Message);
         e = Assert.Throws<ArgumentException>(() => TransformerPipeline.ForStage(stage, PromptParser.Parse("a red circle:-1"), TransformerSettings.Default, null, () => []));
         Assert.Equal("A caption-conditioned transformer draws what a text prompt says: give a text prompt with a positive weight (the prompts have none).", e.Message);
+        var sos = new SosProvider(0);
+        e = Assert.Throws<ArgumentException>(() => TransformerPipeline.ForStage(sos, script, TransformerSettings.Default with { GuidanceScale = 3 }, null, () => []));
+        Assert.StartsWith("GuidanceScale (3) applies to caption-conditioned transformers, whose empty caption is the unconditional model; this one is ", e.Message);
     }
 
     [Fact]
