@@ -19,17 +19,8 @@ public sealed class TransformerTrainerTests
         try
         {
             var firstStagePath = Path.Combine(dir, "runs", "tiny-vqgan.safetensors");
-            using (var vqgan = new VqganTrainer(TinyVqgan(steps: 1), renderThreads: 1))
-            {
-                vqgan.TrainStep();
-                vqgan.Export(firstStagePath);
-            }
-            var options = new TransformerTrainingOptions
-            {
-                FirstStage = firstStagePath, Steps = 2, BatchSize = 2, WarmupSteps = 1, Layers = 1, Heads = 1, Width = 16,
-            };
-            using var trainer = new TransformerTrainer(options, Words, renderThreads: 1);
-            trainer.TrainStep();
+            ExportTinyVqgan(firstStagePath);
+            using var trainer = TinyTransformerAfterOneStep(firstStagePath);
             var path = Path.Combine(dir, "data", "tiny-transformer.safetensors");
             trainer.Export(path);
 
@@ -62,19 +53,10 @@ public sealed class TransformerTrainerTests
         {
             // as the shipped recipe runs it: data/clipart-vqgan.safetensors is the first stage, the export goes beside it
             var firstStagePath = Path.Combine(dir, "data", "tiny-vqgan.safetensors");
-            using (var vqgan = new VqganTrainer(TinyVqgan(steps: 1), renderThreads: 1))
-            {
-                vqgan.TrainStep();
-                vqgan.Export(firstStagePath);
-            }
+            ExportTinyVqgan(firstStagePath);
             var before = File.ReadAllBytes(firstStagePath);
             var yamlBefore = File.ReadAllBytes(Path.ChangeExtension(firstStagePath, ".yaml"));
-            var options = new TransformerTrainingOptions
-            {
-                FirstStage = firstStagePath, Steps = 1, BatchSize = 2, WarmupSteps = 1, Layers = 1, Heads = 1, Width = 16,
-            };
-            using var trainer = new TransformerTrainer(options, Words, renderThreads: 1);
-            trainer.TrainStep();
+            using var trainer = TinyTransformerAfterOneStep(firstStagePath);
             var path = Path.Combine(dir, "data", "tiny-transformer.safetensors");
             trainer.Export(path);
 
@@ -92,6 +74,26 @@ public sealed class TransformerTrainerTests
             Directory.Delete(dir, recursive: true);
         }
     });
+
+    /// <summary>A tiny VQGAN after one training step, exported to <paramref name="path"/> (+ its YAML).</summary>
+    private static void ExportTinyVqgan(string path)
+    {
+        using var vqgan = new VqganTrainer(TinyVqgan(steps: 1), renderThreads: 1);
+        vqgan.TrainStep();
+        vqgan.Export(path);
+    }
+
+    /// <summary>A one-layer GPT trainer over <paramref name="firstStage"/>, one step taken.</summary>
+    private static TransformerTrainer TinyTransformerAfterOneStep(string firstStage)
+    {
+        var options = new TransformerTrainingOptions
+        {
+            FirstStage = firstStage, Steps = 2, BatchSize = 2, WarmupSteps = 1, Layers = 1, Heads = 1, Width = 16,
+        };
+        var trainer = new TransformerTrainer(options, Words, renderThreads: 1);
+        trainer.TrainStep();
+        return trainer;
+    }
 
     [Theory]
     [InlineData("runs/clipart-vqgan-f8.safetensors", "clipart-transformer.safetensors", "clipart-vqgan-f8.safetensors")]
