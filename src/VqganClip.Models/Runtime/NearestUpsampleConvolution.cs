@@ -25,10 +25,8 @@ namespace VqganClip.Models.Runtime;
 /// weight that training or a state-dict load changes is always the one used.
 /// </para>
 /// <para>
-/// The direct computation runs instead when the output channels are not a multiple of 16, or the input channels are
-/// above 16 and not a multiple of 16 (through
-/// <see cref="NarrowConvolution"/>, whose remedy covers plain convolutions; the transposed one's input gradient has the
-/// same defect) and for inputs under <see cref="MinimumInputPixels"/> pixels: measured on this
+/// The direct computation runs instead below 16 output channels (through <see cref="NarrowConvolution"/>, whose
+/// remedy covers plain convolutions) and for inputs under <see cref="MinimumInputPixels"/> pixels: measured on this
 /// project's machine (one thread, forward and backward to the input), the fold saved 25% at 128 channels 64x64 -> 128x128,
 /// about 45% at 256 channels 32x32 -> 64x64 and 30% at 16x16 -> 32x32, but lost 20% at 512 channels 8x8 -> 16x16,
 /// where rebuilding the 512 x 512 x 4 x 4 kernel and oneDNN's transposed convolution on 81 pixels cost more than the
@@ -78,7 +76,7 @@ public static class NearestUpsampleConvolution
 
         long cOut = weight.shape[0], cIn = weight.shape[1];
         using var scope = NewDisposeScope();
-        if (cOut % NarrowConvolution.SafeOutputChannels != 0 || NarrowConvolution.PadsInput(cIn) || x.shape[2] * x.shape[3] < MinimumInputPixels)
+        if (cOut < NarrowConvolution.SafeOutputChannels || x.shape[2] * x.shape[3] < MinimumInputPixels)
         {
             var up = F.interpolate(x, scale_factor: new[] { 2.0, 2.0 }, mode: InterpolationMode.Nearest);
             return NarrowConvolution.Forward(up, weight, bias, padding: 1).MoveToOuterDisposeScope();
