@@ -39,27 +39,32 @@ public class NearestUpsampleConvolutionTests
         Assert.True(MaxRelative(folded, Direct(x, weight.flip(2), bias)) > 1e-2, "a flipped kernel must give another result");
     }
 
+    /// <summary>
+    /// Gradients against the direct computation in float64: on an AMD EPYC (AVX2) machine libtorch's float32 input
+    /// gradient of a direct 16 -> 24 convolution was itself off by 13-16% (NarrowConvolution covers only fewer than 16
+    /// filters), so float32 is no reference; 32 output channels were exact there.
+    /// </summary>
     [Fact]
-    public void Gives_the_same_gradients_as_the_direct_computation()
+    public void Gives_the_gradients_of_the_direct_computation_in_float64()
     {
         using var scope = NewDisposeScope();
         var g = new Generator(11);
         var x0 = randn(new long[] { 2, 16, 16, 19 }, generator: g);
-        var w0 = randn(new long[] { 24, 16, 3, 3 }, generator: g) * 0.1;
-        var b0 = randn(new long[] { 24 }, generator: g);
-        var target = randn(new long[] { 2, 24, 32, 38 }, generator: g);
+        var w0 = randn(new long[] { 32, 16, 3, 3 }, generator: g) * 0.1;
+        var b0 = randn(new long[] { 32 }, generator: g);
+        var target = randn(new long[] { 2, 32, 32, 38 }, generator: g);
 
-        Tensor[] Gradients(Func<Tensor, Tensor, Tensor, Tensor> f)
+        Tensor[] Gradients(Func<Tensor, Tensor, Tensor, Tensor> f, ScalarType type)
         {
-            var x = x0.detach().requires_grad_(true);
-            var w = w0.detach().requires_grad_(true);
-            var b = b0.detach().requires_grad_(true);
-            var loss = (f(x, w, b) - target).square().sum();
-            return autograd.grad([loss], [x, w, b]).ToArray();
+            var x = x0.to(type).requires_grad_(true);
+            var w = w0.to(type).requires_grad_(true);
+            var b = b0.to(type).requires_grad_(true);
+            var loss = (f(x, w, b) - target.to(type)).square().sum();
+            return autograd.grad([loss], [x, w, b]).Select(t => t.to(ScalarType.Float32)).ToArray();
         }
 
-        var folded = Gradients(NearestUpsampleConvolution.Forward);
-        var direct = Gradients(Direct);
+        var folded = Gradients(NearestUpsampleConvolution.Forward, ScalarType.Float32);
+        var direct = Gradients(Direct, ScalarType.Float64);
         string[] names = { "input", "weight", "bias" };
         for (int i = 0; i < 3; i++)
             Assert.True(MaxRelative(folded[i], direct[i]) < 1e-5,
