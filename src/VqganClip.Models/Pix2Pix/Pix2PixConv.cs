@@ -41,13 +41,10 @@ public sealed class Pix2PixConv2d : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>
-/// nn.ConvTranspose2d(in, out, 4, stride 2, padding 1, bias): <c>weight</c> [in, out, k, k], <c>bias</c>. With autograd
-/// on a CPU float32 input and fewer than 16 output channels the filters are zero-padded to 16 output channels and the
-/// extra ones dropped, the <see cref="NarrowConvolution"/> remedy, as a precaution: the outermost up-convolution has 3
-/// outputs (and small-ngf ones fewer than 16), and the defect was measured for ordinary convolutions. A probe here
-/// (libtorch's own conv_transpose2d, 4×4 stride 2, batch 32 at 32×32, 2 threads, 100 calls each for 16→3, 16→4, 32→8)
-/// found its float32 input gradient within 5e-7 of float64 every time, so the padding may be unnecessary; it costs
-/// little. Values are identical; Pix2PixConvGradientTests checks the input gradient against float64.
+/// nn.ConvTranspose2d(in, out, 4, stride 2, padding 1, bias): <c>weight</c> [in, out, k, k], <c>bias</c>. Computed through
+/// <see cref="NarrowConvolution.Transposed"/>: output channels that are not a multiple of 16 (the outermost
+/// up-convolution's 3, a small ngf's 12 or 24) take oneDNN's padded blocks, which read stale memory.
+/// Pix2PixConvGradientTests checks values and gradients against float64.
 /// </summary>
 public sealed class Pix2PixConvTranspose2d : nn.Module<Tensor, Tensor>
 {
@@ -74,18 +71,7 @@ public sealed class Pix2PixConvTranspose2d : nn.Module<Tensor, Tensor>
     public Parameter Weight => weight;
     public Parameter? Bias => bias;
 
-    public override Tensor forward(Tensor x)
-    {
-        long filters = weight.shape[1];
-        if (filters >= NarrowConvolution.SafeOutputChannels || !is_grad_enabled() || x.device_type != DeviceType.CPU || x.dtype != ScalarType.Float32)
-            return F.conv_transpose2d(x, weight, bias, strides: _stride, padding: _padding);
-        using var scope = NewDisposeScope();
-        long extra = NarrowConvolution.SafeOutputChannels - filters;
-        var paddedWeight = F.pad(weight, new long[] { 0, 0, 0, 0, 0, extra });
-        var paddedBias = bias is null ? null : F.pad(bias, new long[] { 0, extra });
-        var output = F.conv_transpose2d(x, paddedWeight, paddedBias, strides: _stride, padding: _padding);
-        return output.narrow(1, 0, filters).contiguous().MoveToOuterDisposeScope();
-    }
+    public override Tensor forward(Tensor x) => NarrowConvolution.Transposed(x, weight, bias, _stride, _padding);
 }
 
 /// <summary>

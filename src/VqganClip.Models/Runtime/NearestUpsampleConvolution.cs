@@ -84,7 +84,6 @@ public static class NearestUpsampleConvolution
         var foldBoth = tensor(FoldBoth, new long[] { 9, 16 }, dtype: weight.dtype, device: weight.device);
         // (C_out, C_in, 3, 3) -> (C_out, C_in, 4, 4) -> the transposed convolution's (C_in, C_out, 4, 4).
         var kernel = weight.reshape(cOut * cIn, 9).matmul(foldBoth).reshape(cOut, cIn, 4, 4).transpose(0, 1).contiguous();
-        return F.conv_transpose2d(x, kernel, bias, strides: new long[] { 2, 2 }, padding: new long[] { 1, 1 })
-            .MoveToOuterDisposeScope();
+        return NarrowConvolution.Transposed(x, kernel, bias, [2, 2], [1, 1]).MoveToOuterDisposeScope();
     }
 }

@@ -15,7 +15,8 @@ namespace VqganClip.Models.StyleGan2;
 /// <para>
 /// <see cref="Forward(Tensor, Tensor)"/> takes the style vector itself (StyleSpace), so the W and StyleSpace inputs
 /// share one path. With fewer than 16 filters per group (ToRGB's 3; a small model's last layers) and autograd on a
-/// CPU float32 tensor, the filters are zero-padded to 16 and the extra outputs dropped (see <c>NarrowConvolution</c>).
+/// CPU float32 tensor, the filters are zero-padded to 16 and the extra outputs dropped; with a batch of one (one group,
+/// as in StyleCLIP) the convolution also goes through <c>NarrowConvolution</c>'s other channel counts.
 /// </para>
 /// </summary>
 public sealed class ModulatedConv2d : nn.Module
@@ -91,12 +92,12 @@ public sealed class ModulatedConv2d : nn.Module
         {
             // conv_transpose2d weight layout: [in_total, out_per_group, k, k].
             var wt = w.transpose(1, 2).reshape(batch * InChannel, outPerGroup, KernelSize, KernelSize);
-            output = F.conv_transpose2d(input, wt, strides: [2, 2], padding: [0, 0], groups: batch);
+            output = NarrowConvolution.Transposed(input, wt, null, [2, 2], [0, 0], groups: batch);
         }
         else
         {
             var wc = w.reshape(batch * outPerGroup, InChannel, KernelSize, KernelSize);
-            output = F.conv2d(input, wc, padding: [Padding, Padding], groups: batch);
+            output = NarrowConvolution.Forward(input, wc, null, [1, 1], [Padding, Padding], [1, 1], groups: batch);
         }
         output = output.view(batch, outPerGroup, output.shape[2], output.shape[3]);
         if (outPerGroup != OutChannel) output = output.narrow(1, 0, OutChannel);

@@ -82,7 +82,7 @@ public sealed class Decoder : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor z)
     {
-        var h = conv_in.forward(z);
+        var h = NarrowConvolution.Forward(conv_in, z);
         h = VqganLayers.Replace(h, mid.forward(h));
         for (int level = up.Count - 1; level >= 0; level--)
         {

@@ -102,7 +102,7 @@ public sealed class Encoder : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         // taming keeps every intermediate in a list `hs` but only ever reads hs[-1]: a running h suffices.
-        var h = conv_in.forward(x);
+        var h = NarrowConvolution.Forward(conv_in, x);
         foreach (var level in down)
         {
             for (int i = 0; i < level.block.Count; i++)

@@ -26,7 +26,7 @@ public sealed class Downsample : nn.Module<Tensor, Tensor>
     {
         if (conv is null) return nn.functional.avg_pool2d(x, kernel_size: 2, stride: 2);
         using var padded = nn.functional.pad(x, new long[] { 0, 1, 0, 1 }, PaddingModes.Constant, 0);
-        return conv.forward(padded);
+        return NarrowConvolution.Forward(conv, padded);
     }
 }
 

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using VqganClip.Models.Runtime;
 using static TorchSharp.torch;
 
 namespace VqganClip.Models.Vqgan;
@@ -60,17 +61,17 @@ public sealed class ResnetBlock : nn.Module<Tensor, Tensor>
         Tensor h;
         using (var n1 = norm1.forward(x))
         using (var a1 = VqganLayers.Swish(n1))
-            h = conv1.forward(a1);
+            h = NarrowConvolution.Forward(conv1, a1);
         using (var h1 = h)
         using (var n2 = norm2.forward(h1))
         using (var a2 = VqganLayers.Swish(n2))
         using (var d2 = dropout.forward(a2))
-            h = conv2.forward(d2);
+            h = NarrowConvolution.Forward(conv2, d2);
         using (h)
         {
             var shortcut = nin_shortcut ?? conv_shortcut;
             if (shortcut is null) return x + h;
-            using var skip = shortcut.forward(x);
+            using var skip = NarrowConvolution.Forward(shortcut, x);
             return skip + h;
         }
     }

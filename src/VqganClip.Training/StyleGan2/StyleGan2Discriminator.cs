@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using VqganClip.Models.Runtime;
 using VqganClip.Models.StyleGan2;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -108,7 +109,8 @@ public sealed class StyleGan2Discriminator : nn.Module<Tensor, Tensor>
         public override Tensor forward(Tensor input)
         {
             using var scope = NewDisposeScope();
-            return F.conv2d(input, weight * Scale, bias, strides: [Stride, Stride], padding: [Padding, Padding]).MoveToOuterDisposeScope();
+            // final_conv takes the channels plus minibatch-stddev's one (17, 513, ...): see NarrowConvolution.
+            return NarrowConvolution.Forward(input, weight * Scale, bias, [Stride, Stride], [Padding, Padding], [1, 1], 1).MoveToOuterDisposeScope();
         }
     }
 
