@@ -90,6 +90,19 @@ internal static class TrainingTestSupport
     public static bool Same(TorchSharp.torch.Tensor a, TorchSharp.torch.Tensor b) =>
         a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 
+    /// <summary>
+    /// How two tensors that should be bit-identical differ, for a failure message: shapes, how many elements differ, the
+    /// largest difference, and NaNs on either side (NaN never equals itself, so a diverged run reads as "differs").
+    /// </summary>
+    public static string Difference(TorchSharp.torch.Tensor a, TorchSharp.torch.Tensor b)
+    {
+        if (!a.shape.SequenceEqual(b.shape)) return $"shapes [{string.Join(", ", a.shape)}] and [{string.Join(", ", b.shape)}]";
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        long differing = a.ne(b).sum().item<long>();
+        double largest = (a.to(TorchSharp.torch.float64) - b.to(TorchSharp.torch.float64)).abs().nan_to_num(0).max().item<double>();
+        return $"{differing} of {a.numel()} elements differ, largest by {largest:G3}; NaN: {a.isnan().sum().item<long>()} and {b.isnan().sum().item<long>()}";
+    }
+
     /// <summary>The first <paramref name="count"/> held-out scenes rendered [N,3,64,64] and their captions tokenised for <paramref name="clip"/>.</summary>
     public static (TorchSharp.torch.Tensor Images, TorchSharp.torch.Tensor Tokens) HeldOutBatch(VqganClip.Models.Clip.ClipModel clip, int count)
     {
@@ -130,7 +143,7 @@ internal static class TrainingTestSupport
             while (resumed.Step < total) resumed.TrainStep();
             var expected = straight.Model.state_dict();
             foreach (var (name, tensor) in resumed.Model.state_dict())
-                Xunit.Assert.True(Same(tensor, expected[name]), $"'{name}' differs after resuming");
+                Xunit.Assert.True(Same(tensor, expected[name]), $"'{name}' differs after resuming: {Difference(tensor, expected[name])}");
         });
         return resumedOptions;
     }
