@@ -112,7 +112,7 @@ public sealed class ShippedModelTests : IDisposable
         Assert.Equal(new[] { 128, 128, 64, 32, 16 }, g.Config.Channels);
         Assert.NotNull(g.LatentAvg);
         using var untrained = new VqganClip.Models.StyleGan2.StyleGan2Model(g.Config);
-        // data/README.md: 26.6% of 500 samples are valid scenes (SceneReader); its first 64 here, against an untrained
+        // data/README.md: 39.2% of 500 samples are valid scenes (SceneReader); its first 64 here, against an untrained
         // generator of the same shape, which draws none.
         var judge = new VqganClip.Clipart.Judge.SceneJudge(VqganClip.Clipart.Judge.ObjectClassifier.LoadDefault());
         var trained = VqganClip.Training.StyleGan2.StyleGan2SampleEval.Run(g, 64, judge);
