@@ -93,8 +93,9 @@ public sealed class ShippedModelTests : IDisposable
         using var g = VqganClip.Models.Pix2Pix.UnetGenerator.Load(path!);
         Assert.Equal(new VqganClip.Models.Pix2Pix.UnetConfig(3, 3, 6, 12), g.Config);
         Assert.Equal(64, g.ImageSize);
-        // data/README.md: held-out L1 0.488 against the mean picture's 0.526 on 500 scenes; 100 here, with a margin.
-        var r = VqganClip.Training.Pix2Pix.Pix2PixHeldOutEval.Run(g, 100, threads: 1);
+        // data/README.md: held-out L1 0.488 against the mean picture's 0.526, on the same 500 scenes (the first 100 alone
+        // are harder: 0.506 against 0.511).
+        var r = VqganClip.Training.Pix2Pix.Pix2PixHeldOutEval.Run(g, 500, threads: 1);
         Assert.True(r.L1 < r.L1MeanImage - 0.005, $"held-out L1 {r.L1:0.000} is not below the mean picture's {r.L1MeanImage:0.000}");
         Assert.True(r.L1 < r.L1Outline - 0.2, $"held-out L1 {r.L1:0.000} against the outline's {r.L1Outline:0.000}");
     }
