@@ -9,8 +9,8 @@ namespace VqganClip.Models.Pix2Pix;
 /// <summary>
 /// nn.Conv2d(in, out, 4×4 (or k), stride, padding 1, bias) with PyTorch's parameter names <c>weight</c> [out, in, k, k]
 /// and <c>bias</c>. Its own module rather than TorchSharp's Conv2d so the forward can go through
-/// <see cref="NarrowConvolution"/>: the discriminator's last convolution (1 filter) and small-ngf networks' first
-/// ones have fewer than 16 filters, and gradients flow through them to the generator.
+/// <see cref="NarrowConvolution"/>: the discriminator's last convolution (1 filter) and small-ngf networks' layers
+/// (ngf 12: 12, 24 and 48 channels) have channel counts that oneDNN's padded blocks compute from stale memory.
 /// </summary>
 public sealed class Pix2PixConv2d : nn.Module<Tensor, Tensor>
 {

@@ -111,7 +111,7 @@ public class StyleGan2TrainerTests
         while (resumed.Step < 3) resumed.TrainStep();   // crosses the R1 step 2
         var expected = straight.Modules.state_dict();
         foreach (var (name, tensor) in resumed.Modules.state_dict())
-            Assert.True(Same(tensor, expected[name]), $"'{name}' differs after resuming: {Difference(tensor, expected[name])}");
+            AssertSame(tensor, expected[name], $"'{name}' differs after resuming");
 
         using var other = new StyleGan2Trainer(Tiny() with { Seed = 6 }, renderThreads: 1);
         other.TrainStep();
@@ -137,7 +137,7 @@ public class StyleGan2TrainerTests
         var (expected, _) = trainer.GeneratorEma.Forward([z]);
         var (actual, _) = loaded.Forward([z]);
         Assert.Equal(new long[] { 2, 3, 64, 64 }, actual.shape);
-        Assert.True(Same(expected, actual), $"the reloaded generator renders differently: {Difference(expected, actual)}");
+        AssertSame(actual, expected, "the reloaded generator renders differently");
     }));
 
     [Fact]

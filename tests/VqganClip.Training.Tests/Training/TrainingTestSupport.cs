@@ -94,13 +94,19 @@ internal static class TrainingTestSupport
     /// How two tensors that should be bit-identical differ, for a failure message: shapes, how many elements differ, the
     /// largest difference, and NaNs on either side (NaN never equals itself, so a diverged run reads as "differs").
     /// </summary>
-    public static string Difference(TorchSharp.torch.Tensor a, TorchSharp.torch.Tensor b)
+    private static string Difference(TorchSharp.torch.Tensor a, TorchSharp.torch.Tensor b)
     {
         if (!a.shape.SequenceEqual(b.shape)) return $"shapes [{string.Join(", ", a.shape)}] and [{string.Join(", ", b.shape)}]";
         using var scope = TorchSharp.torch.NewDisposeScope();
         long differing = a.ne(b).sum().item<long>();
         double largest = (a.to(TorchSharp.torch.float64) - b.to(TorchSharp.torch.float64)).abs().nan_to_num(0).max().item<double>();
         return $"{differing} of {a.numel()} elements differ, largest by {largest:G3}; NaN: {a.isnan().sum().item<long>()} and {b.isnan().sum().item<long>()}";
+    }
+
+    /// <summary>Asserts <see cref="Same"/>; only a failure pays for <see cref="Difference"/>, which goes in its message after <paramref name="what"/>.</summary>
+    public static void AssertSame(TorchSharp.torch.Tensor actual, TorchSharp.torch.Tensor expected, string what)
+    {
+        if (!Same(actual, expected)) Xunit.Assert.Fail($"{what}: {Difference(actual, expected)}");
     }
 
     /// <summary>The first <paramref name="count"/> held-out scenes rendered [N,3,64,64] and their captions tokenised for <paramref name="clip"/>.</summary>
@@ -143,7 +149,7 @@ internal static class TrainingTestSupport
             while (resumed.Step < total) resumed.TrainStep();
             var expected = straight.Model.state_dict();
             foreach (var (name, tensor) in resumed.Model.state_dict())
-                Xunit.Assert.True(Same(tensor, expected[name]), $"'{name}' differs after resuming: {Difference(tensor, expected[name])}");
+                AssertSame(tensor, expected[name], $"'{name}' differs after resuming");
         });
         return resumedOptions;
     }
