@@ -151,45 +151,27 @@ public sealed class TransformerTrainer : ITrainer
     }
 
     /// <summary>Renders, encodes and conditions a batch; returns taming's training-forward logits and targets.</summary>
-    private (Tensor Logits, Tensor Target) Forward(IReadOnlyList<SceneSpec> specs, IReadOnlyList<string> captions)
-    {
-        Tensor z;
-        using (no_grad())
-        {
-            using var pixels = ClipartBatches.Render(specs, _renderThreads);
-            using var x = pixels * 2 - 1;
-            z = _model.EncodeToZ(x).Indices;
-        }
-        using var c = _captions.EncodeText(captions);
-        return _model.ForwardTokens(z, c);
-    }
+    private (Tensor Logits, Tensor Target) Forward(IReadOnlyList<SceneSpec> specs, IReadOnlyList<string> captions) =>
+        TransformerHeldOutEval.Forward(_model, specs, captions, _renderThreads);
 
     public IReadOnlyDictionary<string, double> Evaluate(int heldOutScenes)
     {
         _model.Transformer.eval();
         try
         {
-            using var scope = NewDisposeScope();
-            using var _ = no_grad();
-            var (specs, captions) = ClipartBatches.HeldOut(heldOutScenes);
-            double lossSum = 0, correct = 0, tokens = 0;
-            const int batch = 64;
-            for (int start = 0; start < specs.Length; start += batch)
-            {
-                int n = Math.Min(batch, specs.Length - start);
-                using var inner = NewDisposeScope();
-                var (logits, target) = Forward(specs[start..(start + n)], captions[start..(start + n)]);
-                lossSum += nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), target.reshape(-1), reduction: nn.Reduction.Sum).item<float>();
-                correct += logits.argmax(-1).eq(target).sum().item<long>();
-                tokens += target.numel();
-            }
+            var figures = TransformerHeldOutEval.Run(_model, heldOutScenes, renderThreads: _renderThreads);
             var metrics = new Dictionary<string, double>
             {
-                ["ce"] = lossSum / tokens,
-                ["neg_ce"] = -lossSum / tokens,
-                ["token_accuracy"] = correct / tokens,
+                ["ce"] = figures.CrossEntropy,
+                ["neg_ce"] = -figures.CrossEntropy,
+                ["token_accuracy"] = figures.TokenAccuracy,
             };
-            if (_judge is not null) metrics["satisfied"] = JudgeSamples(captions.Take(Math.Min(64, captions.Length)).ToArray());
+            if (_judge is not null)
+            {
+                using var noGrad = no_grad();
+                var (_, captions) = ClipartBatches.HeldOut(Math.Min(64, heldOutScenes));   // the first 64 of the scenes above
+                metrics["satisfied"] = JudgeSamples(captions);
+            }
             return metrics;
         }
         finally
