@@ -3,7 +3,7 @@ namespace VqganClip.Guidance;
 /// <summary>
 /// Finds the models shipped with the toolkit in a <c>data/</c> folder: <c>clipart-clip.safetensors</c> (CLIP) and
 /// <c>clipart-vqgan.safetensors</c> with <c>clipart-vqgan.yaml</c> (VQGAN), <c>clipart-transformer.safetensors</c> with
-/// <c>clipart-transformer.yaml</c> (the transformer; its YAML names its f8 VQGAN, <c>clipart-vqgan-f8.safetensors</c>, beside it), <c>clipart-biggan.safetensors</c>, <c>clipart-pix2pix.safetensors</c> and <c>clipart-stylegan.safetensors</c>. Looks next to the executable, then in
+/// <c>clipart-transformer.yaml</c> (the transformer; its YAML names its first stage, the shipped <c>clipart-vqgan.safetensors</c> beside it), <c>clipart-biggan.safetensors</c>, <c>clipart-pix2pix.safetensors</c> and <c>clipart-stylegan.safetensors</c>. Looks next to the executable, then in
 /// each parent folder of it and of the current directory, for <c>data/</c> (or the files themselves).
 /// </summary>
 public static class ShippedModels

@@ -23,7 +23,7 @@ public class RecipeFileTests
 
     /// <summary>
     /// The <c>train</c> subcommand a recipe is for, read from its own "vqgan-clip train X @recipes/FILE" comment line,
-    /// so the instruction a reader copies is the one tested (transformer-1 and -2 are <c>train vqgan</c> stages).
+    /// so the instruction a reader copies is the one tested.
     /// </summary>
     private static string Subcommand(string file)
     {
@@ -54,7 +54,7 @@ public class RecipeFileTests
         var files = Directory.GetFiles(RecipeDirectory, "*.rsp").Select(Path.GetFileName).Order(StringComparer.Ordinal);
         Assert.Equal(
             ["audioclip-1-clipart.rsp", "biggan-1-clipart.rsp", "clip-1-contrastive.rsp", "clip-2-guided.rsp", "clip-3-guided.rsp", "judge.rsp",
-             "pix2pix-1-clipart.rsp", "stylegan-1-clipart.rsp", "transformer-1-vqgan-f8.rsp", "transformer-2-vqgan-f8-whole.rsp", "transformer-3-gpt.rsp", "transformer-4-gpt-longer.rsp", "vqgan-1.rsp", "vqgan-2.rsp"],
+             "pix2pix-1-clipart.rsp", "stylegan-1-clipart.rsp", "transformer-1-gpt.rsp", "transformer-2-gpt-longer.rsp", "vqgan-1.rsp", "vqgan-2.rsp"],
             files);
     }
 
@@ -158,16 +158,11 @@ public class RecipeFileTests
         Assert.Equal(Parse("clip-1-contrastive.rsp").GetValue<string>("--out"), Parse("clip-2-guided.rsp").GetValue<string>("--init"));
         Assert.Equal(Parse("clip-2-guided.rsp").GetValue<string>("--out"), Parse("clip-3-guided.rsp").GetValue<string>("--init"));
 
-        // The transformer: stage 2 continues stage 1's run (a longer plan, whole scenes), stage 3 reads their export.
-        var f8 = Parse("transformer-1-vqgan-f8.rsp");
-        var f8Whole = Parse("transformer-2-vqgan-f8-whole.rsp");
-        Assert.Equal("f8", f8.GetValue<string>("--architecture"));
-        Assert.Equal(f8.GetValue<string>("--run"), f8Whole.GetValue<string>("--resume"));
-        Assert.True(f8Whole.GetValue<long?>("--steps") > f8.GetValue<long?>("--steps"));
-        Assert.Equal(f8.GetValue<string>("--out"), f8Whole.GetValue<string>("--out"));
-        Assert.Equal(f8Whole.GetValue<string>("--out"), Parse("transformer-3-gpt.rsp").GetValue<string>("--first-stage"));
-        var gpt = Parse("transformer-3-gpt.rsp");
-        var gptLonger = Parse("transformer-4-gpt-longer.rsp");
+        // The transformer: its GPT reads the shipped VQGAN's codes (the recipe starts from the file in data/, which the
+        // export leaves as it is); stage 2 continues stage 1's run with a longer plan.
+        var gpt = Parse("transformer-1-gpt.rsp");
+        var gptLonger = Parse("transformer-2-gpt-longer.rsp");
+        Assert.Equal(Parse("vqgan-2.rsp").GetValue<string>("--out"), gpt.GetValue<string>("--first-stage"));
         Assert.Equal(gpt.GetValue<string>("--run"), gptLonger.GetValue<string>("--resume"));
         Assert.True(gptLonger.GetValue<long?>("--steps") > gpt.GetValue<long?>("--steps"));
     }
