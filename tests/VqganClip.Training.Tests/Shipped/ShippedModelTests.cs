@@ -145,7 +145,7 @@ public sealed class ShippedModelTests : IDisposable
     public void TheTransformerPredictsHeldOutScenesCodesAsItsCardSays()
     {
         // data/README.md: token cross-entropy 1.204 on 1,000 held-out scenes. Here the first 64 of them, against the
-        // same GPT untrained (about ln 512 = 6.2 nats: it has not learned which codes a caption's scene uses).
+        // same GPT untrained (about ln 576 = 6.4 nats, its vocabulary: it has not learned which codes a caption's scene uses).
         using var transformer = Net2NetTransformer.Load(DataFile(ShippedModels.TransformerFileName));
         double trained = TransformerHeldOutEval.Run(transformer, 64).CrossEntropy;
         Assert.True(trained < 1.30, $"held-out token cross-entropy {trained:F3} on 64 scenes (card: 1.204 on 1,000)");
