@@ -59,4 +59,53 @@ public sealed class EvalTransformerTests : IDisposable
         Assert.Equal(UserErrors.UserError, code);
         Assert.Contains("error: ClassId 10 is outside the model's classes: it knows 10 (ids 0 to 9).", output.ToString().ReplaceLineEndings(" "));
     }
+
+    [Fact]
+    public void Seeds_repeat_the_evaluation_per_seed_as_single_seed_runs_would_and_summarise_them()
+    {
+        var (checkpoint, yaml) = CinTiny();
+        var prompts = Path.Combine(_dir, "prompts.txt");
+        File.WriteAllLines(prompts, ["a big red circle on the left", "a yellow star above a blue house"]);
+        string[] Args(params string[] more) => ["eval", "--generator", "transformer", "--transformer", checkpoint, "--transformer-config", yaml,
+            "--clip", TestSetup.Fixtures("clip-vit-tiny", "openai.safetensors"), "--class", "3", "--samples", "2", "--refine", "0",
+            "--prompts", prompts, "--threads", "1", .. more];
+        (int Code, string Text) Run(string[] args)
+        {
+            var (console, output) = CliTestConsole.Create(400);
+            int code = CliApp.Run(new RootCommand("test") { EvalCommand.Create(console) }, args, console);
+            return (code, System.Text.RegularExpressions.Regex.Replace(output.ToString(), @"\s+", " "));
+        }
+
+        var images = Path.Combine(_dir, "seeds");
+        var report = Path.Combine(_dir, "seeds.md");
+        var (code, text) = Run(Args("--seed", "4", "--seeds", "2", "--images", images, "--report", report));
+        Assert.True(code == 0, text);
+        Assert.Contains("Seed 4 (1 of 2):", text);
+        Assert.Contains("Seed 5 (2 of 2):", text);
+        Assert.Matches(@"Satisfied [0-2]/2 \([^)]*\) with the transformer generator, seed 5;", text);
+        Assert.Matches(@"Over 2 seeds \(4-5\): satisfied [0-9.]+/2 on average \(lowest [0-2], highest [0-2]\): [0-2], [0-2]\.", text);
+        var markdown = File.ReadAllText(report);
+        Assert.StartsWith("Over 2 seeds (4-5)", markdown);
+        Assert.Contains("## Seed 4", markdown);
+        Assert.Contains("## Seed 5", markdown);
+
+        // the second seed's pictures are the ones a run with that seed alone draws
+        var single = Path.Combine(_dir, "single");
+        (code, text) = Run(Args("--seed", "5", "--images", single));
+        Assert.True(code == 0, text);
+        Assert.DoesNotContain("Over ", text);
+        var fromSeeds = Directory.GetFiles(Path.Combine(images, "seed-5"), "*.png").Order().ToArray();
+        var alone = Directory.GetFiles(single, "*.png").Order().ToArray();
+        Assert.Equal(alone.Select(Path.GetFileName), fromSeeds.Select(Path.GetFileName));
+        Assert.Equal(2, alone.Length);
+        for (int i = 0; i < alone.Length; i++)
+            Assert.Equal(File.ReadAllBytes(alone[i]), File.ReadAllBytes(fromSeeds[i]));
+        // and another seed draws something else
+        var first = Directory.GetFiles(Path.Combine(images, "seed-4"), "*.png").Order().ToArray();
+        Assert.NotEqual(File.ReadAllBytes(first[0]), File.ReadAllBytes(fromSeeds[0]));
+
+        (code, text) = Run(Args("--seeds", "0"));
+        Assert.Equal(UserErrors.UserError, code);
+        Assert.Contains("--seeds must be between 1 and 100; got 0.", text);
+    }
 }
