@@ -80,9 +80,8 @@ public static class EvalCommand
             bool guided = kind is not ("reference" or "reconstruction");
             using var engine = guided ? EngineGenerator.Load(settings, parse.GetValue(clip), clipOptions.Read(parse), parse.GetValue(vqgan), parse.GetValue(biggan), parse.GetValue(stylegan), console) : null;
             using var autoencoder = kind == "reconstruction" ? GenerateCommand.LoadVqgan(new GenerateCommand.GenerateSettings { Vqgan = parse.GetValue(vqgan) }).Item1 : null;
-            Func<string, Tensor> generate = engine is not null ? engine.Generate
-                : autoencoder is not null ? Evaluator.ReconstructReference(autoencoder)
-                : Evaluator.RenderReference;
+            // the ceilings (reference drawings, their VQGAN reconstructions) do not depend on the seed
+            Func<string, Tensor> ceiling = autoencoder is not null ? Evaluator.ReconstructReference(autoencoder) : Evaluator.RenderReference;
             if (engine is not null)
                 console.MarkupLineInterpolated($"Generator {kind}: {engine.Describe()}");
 
@@ -92,7 +91,7 @@ public static class EvalCommand
             for (int k = 0; k < seedCount; k++)
             {
                 long runSeed = firstSeed + k;
-                Func<string, Tensor> generateSeeded = engine is not null ? prompt => engine.Generate(prompt, runSeed) : generate;
+                Func<string, Tensor> generateSeeded = engine is not null ? prompt => engine.Generate(prompt, runSeed) : ceiling;
                 if (parse.GetValue(images) is { } imageFolder)
                     generateSeeded = SavingEach(generateSeeded, seedCount == 1 ? imageFolder.FullName : Path.Combine(imageFolder.FullName, FormattableString.Invariant($"seed-{runSeed}")));
                 if (seedCount > 1) console.WriteLine(FormattableString.Invariant($"Seed {runSeed} ({k + 1} of {seedCount}):"));
@@ -235,12 +234,10 @@ public static class EvalCommand
             return FormattableString.Invariant($"{s.Steps} steps{(s.Generator == "vqgan" ? $", init {s.Init}" : "")}{(s.Starts > 1 ? $" (best of {s.Starts} starts after {s.TrialSteps})" : "")}, {s.CutCount} {s.CutMethod} cutouts{(s.Augment is null ? "" : $" ({s.Augment})")}, {s.Optimizer} lr {s.LearningRate}, {s.PromptLoss} prompt loss{(_biggan is not null ? $", EMA {s.EmaDecay ?? 0}{(s.MaxClasses is int k ? $", {k} classes" : "")}" : "")}, seed {s.Seed}, {size}");
         }
 
-        public Tensor Generate(string prompt) => Generate(prompt, _recipe.Seed);
-
-        /// <summary>The picture for <paramref name="prompt"/> with the recipe's settings and <paramref name="seed"/> (null: the recipe's).</summary>
-        public Tensor Generate(string prompt, long? seed)
+        /// <summary>The picture for <paramref name="prompt"/> with the recipe's settings and <paramref name="seed"/>.</summary>
+        public Tensor Generate(string prompt, long seed)
         {
-            var recipe = _recipe with { Prompt = prompt, Seed = seed ?? _recipe.Seed };
+            var recipe = _recipe with { Prompt = prompt, Seed = seed };
             if (_pipeline is not null) return recipe.RunTransformer(_pipeline).Image.ToTensor();
             using var run = recipe.CreateBestRun(_clip, _vqgan, biggan: _biggan, stylegan: _stylegan);
             run.Step(Math.Max(0, recipe.Steps - run.StepCount));
