@@ -126,7 +126,7 @@ public sealed class TransformerTrainer : ITrainer
             for (int i = 0; i < captions.Length; i++)
                 if (drop.NextDouble() < Options.CaptionDropout) captions[i] = "";
         }
-        var (logits, target) = Forward(specs, captions);
+        var (logits, target) = TransformerHeldOutEval.Forward(_model, specs, captions, _renderThreads);   // render, encode, condition: taming's training forward
         var loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[2]), target.reshape(-1));
 
         _optimizer.zero_grad();
@@ -149,10 +149,6 @@ public sealed class TransformerTrainer : ITrainer
             ["skipped"] = skipped ? 1 : 0,
         };
     }
-
-    /// <summary>Renders, encodes and conditions a batch; returns taming's training-forward logits and targets.</summary>
-    private (Tensor Logits, Tensor Target) Forward(IReadOnlyList<SceneSpec> specs, IReadOnlyList<string> captions) =>
-        TransformerHeldOutEval.Forward(_model, specs, captions, _renderThreads);
 
     public IReadOnlyDictionary<string, double> Evaluate(int heldOutScenes)
     {
