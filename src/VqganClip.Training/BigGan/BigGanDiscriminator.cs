@@ -76,7 +76,7 @@ public sealed class DBlock : nn.Module<Tensor, Tensor>
 /// <c>depth</c> DBlocks (the first down-sampling), relu, global sum pooling, out = linear(h) + Σ embed(y)·h
 /// (SN linear to 1, SN embedding of the class). Images [B, 3, 64, 64] in [-1, 1], class ids [B] → logits [B].
 /// </summary>
-public sealed class BigGanDiscriminator : nn.Module
+public sealed class BigGanDiscriminator : nn.Module, IConditionalDiscriminator
 {
 #pragma warning disable IDE1006
     private readonly SNConv2d input_conv;
@@ -114,6 +114,9 @@ public sealed class BigGanDiscriminator : nn.Module
         output = output + (embed.forward(classIds) * h).sum(1);
         return output.MoveToOuterDisposeScope();
     }
+
+    /// <summary>False: BigGAN-PyTorch scores cat(fake, real) in one forward (no batch-dependent layer in D).</summary>
+    public bool SeparateBatches => false;
 
     /// <summary>Every spectral-norm layer (for initialisation).</summary>
     public IEnumerable<SpectralNormLayer> SpectralNormLayers() => modules().OfType<SpectralNormLayer>();

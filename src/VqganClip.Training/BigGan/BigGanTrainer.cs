@@ -26,7 +26,8 @@ public sealed class BigGanTrainer : ITrainer
 
     private readonly BigGanModel _g;
     private readonly BigGanModel _gEma;
-    private readonly BigGanDiscriminator _d;
+    private readonly nn.Module _dModule;
+    private readonly IConditionalDiscriminator _d;
     private readonly GanModules _modules;
     private readonly Adam _gOptimizer;
     private readonly Adam _dOptimizer;
@@ -49,26 +50,37 @@ public sealed class BigGanTrainer : ITrainer
 
         using (var _ = TorchRuntime.Seed(options.Seed)) { }
         _g = new BigGanModel(Config);
-        _d = new BigGanDiscriminator(options.DChannels, options.DDepth, Config.NumClasses, eps: 1e-6);
+        if (options.Discriminator == BigGanDiscriminatorKind.StyleGan2)
+        {
+            var d = new ProjectionStyleGan2Discriminator(options.StyleGan2DChannels(), Config.NumClasses);
+            (_dModule, _d) = (d, d);
+        }
+        else
+        {
+            var d = new BigGanDiscriminator(options.DChannels, options.DDepth, Config.NumClasses, eps: 1e-6);
+            (_dModule, _d) = (d, d);
+        }
         using (no_grad())
         {
             // BigGAN-PyTorch's init_weights with G_init = D_init = 'ortho': every conv, linear and embedding weight.
+            // (The stylegan2 D keeps its own N(0, 1) equalised-learning-rate initialisation.)
             foreach (var (_, layer) in _g.SpectralNormLayers()) nn.init.orthogonal_(layer.WeightOrig);
             nn.init.orthogonal_(_g.Embeddings.weight!);
-            foreach (var layer in _d.SpectralNormLayers()) nn.init.orthogonal_(layer.WeightOrig);
+            if (_d is BigGanDiscriminator bigGanD)
+                foreach (var layer in bigGanD.SpectralNormLayers()) nn.init.orthogonal_(layer.WeightOrig);
         }
         _gEma = new BigGanModel(Config);
-        _modules = new GanModules(_g, _d, _gEma);
+        _modules = new GanModules(_g, _dModule, _gEma);
         var gState = _g.state_dict();
         var emaState = _gEma.state_dict();
         _emaPairs = gState.Select(kv => (kv.Value, emaState[kv.Key])).ToArray();
         CopyEma(0.0);
 
         foreach (var p in _g.parameters()) p.requires_grad = true;
-        _dParameters = _d.parameters().ToArray();
+        _dParameters = _dModule.parameters().ToArray();
         foreach (var p in _dParameters) p.requires_grad = true;
         _g.train();
-        _d.train();
+        _dModule.train();
         _gOptimizer = optim.Adam(_g.parameters(), lr: options.GLearningRate, beta1: options.Beta1, beta2: options.Beta2, eps: options.AdamEps);
         _dOptimizer = optim.Adam(_dParameters, lr: options.DLearningRate, beta1: options.Beta1, beta2: options.Beta2, eps: options.AdamEps);
     }
@@ -92,7 +104,7 @@ public sealed class BigGanTrainer : ITrainer
     public BigGanConfig Config { get; }
     public BigGanModel Generator => _g;
     public BigGanModel GeneratorEma => _gEma;
-    public BigGanDiscriminator Discriminator => _d;
+    public IConditionalDiscriminator Discriminator => _d;
 
     /// <summary>G, D and G_ema as one module (state-dict prefixes G., D., G_ema.): what a checkpoint stores.</summary>
     public nn.Module Modules => _modules;
@@ -107,7 +119,7 @@ public sealed class BigGanTrainer : ITrainer
         using var scope = NewDisposeScope();
         int batch = Options.BatchSize;
         using var noise = new torch.Generator((ulong)ClipartBatches.StepSeed(Options.Seed ^ 0x6A3D, Step));
-        double lossReal = 0, lossFake = 0, dReal = 0, dFake = 0;
+        double lossReal = 0, lossFake = 0, dReal = 0, dFake = 0, r1 = double.NaN;
 
         for (int k = 0; k < Options.DSteps; k++)
         {
@@ -118,12 +130,21 @@ public sealed class BigGanTrainer : ITrainer
             var (z, fakeY) = Noise(batch, noise);
             Tensor fake;
             using (no_grad()) fake = _g.Forward(z, OneHot(fakeY), 1.0);
-            var output = _d.Forward(cat([fake, real], 0), cat([fakeY, realY], 0));
-            var outFake = output.narrow(0, 0, batch);
-            var outReal = output.narrow(0, batch, batch);
-            // losses.loss_hinge_dis
-            var real1 = F.relu(1.0 - outReal).mean();
-            var fake1 = F.relu(1.0 + outFake).mean();
+            Tensor outFake, outReal;
+            if (_d.SeparateBatches)
+            {
+                outFake = _d.Forward(fake, fakeY);
+                outReal = _d.Forward(real, realY);
+            }
+            else
+            {
+                var output = _d.Forward(cat([fake, real], 0), cat([fakeY, realY], 0));
+                outFake = output.narrow(0, 0, batch);
+                outReal = output.narrow(0, batch, batch);
+            }
+            // hinge: losses.loss_hinge_dis; logistic: StyleGAN2's d_logistic_loss.
+            var real1 = Options.Loss == BigGanLoss.Hinge ? F.relu(1.0 - outReal).mean() : F.softplus(-outReal).mean();
+            var fake1 = Options.Loss == BigGanLoss.Hinge ? F.relu(1.0 + outFake).mean() : F.softplus(outFake).mean();
             _dOptimizer.zero_grad();
             (real1 + fake1).backward();
             _dOptimizer.step();
@@ -131,6 +152,9 @@ public sealed class BigGanTrainer : ITrainer
             lossFake = fake1.item<float>();
             dReal = outReal.mean().item<float>();
             dFake = outFake.mean().item<float>();
+
+            if (k == 0 && Options.R1Gamma > 0 && Step % Options.DRegEvery == 0)
+                r1 = R1Step(real, realY);
         }
 
         // G step, D frozen (BigGAN-PyTorch's toggle_grads).
@@ -140,7 +164,9 @@ public sealed class BigGanTrainer : ITrainer
         {
             var (z, y) = Noise(batch, noise);
             var fake = _g.Forward(z, OneHot(y), 1.0);
-            var loss = -_d.Forward(fake, y).mean();   // losses.loss_hinge_gen
+            var output = _d.Forward(fake, y);
+            // hinge: losses.loss_hinge_gen; logistic: StyleGAN2's g_nonsaturating_loss.
+            var loss = Options.Loss == BigGanLoss.Hinge ? -output.mean() : F.softplus(-output).mean();
             _gOptimizer.zero_grad();
             loss.backward();
             _gOptimizer.step();
@@ -161,7 +187,26 @@ public sealed class BigGanTrainer : ITrainer
             ["g_loss"] = gLoss,
             ["d_real"] = dReal,
             ["d_fake"] = dFake,
+            ["r1"] = r1,
         };
+    }
+
+    /// <summary>
+    /// StyleGAN2's lazy R1 step (rosinality's d_r1_loss): γ/2 · E‖∇ₓD(x, y)‖² · d_reg_every on the real batch,
+    /// its own D update. Returns the penalty before scaling.
+    /// </summary>
+    private double R1Step(Tensor real, Tensor realY)
+    {
+        using var scope = NewDisposeScope();
+        var realInput = real.detach().requires_grad_(true);
+        var realPred = _d.Forward(realInput, realY);
+        // torch keeps the graph when create_graph is set (retain_graph defaults to it); TorchSharp does not, so it is asked for.
+        var grad = autograd.grad([realPred.sum()], [realInput], retain_graph: true, create_graph: true)[0];
+        var penalty = grad.pow(2).reshape(grad.shape[0], -1).sum(1).mean();
+        _dOptimizer.zero_grad();
+        (Options.R1Gamma / 2 * penalty * Options.DRegEvery + 0 * realPred[0]).backward();
+        _dOptimizer.step();
+        return penalty.item<float>();
     }
 
     private (Tensor Z, Tensor Y) Noise(int batch, torch.Generator noise) =>
@@ -188,7 +233,7 @@ public sealed class BigGanTrainer : ITrainer
         var model = Prepared();
         if (_judge is null) return new Dictionary<string, double> { ["class_accuracy"] = double.NaN };
         var r = BigGanClassAccuracy.Run(model, heldOutScenes, Options.EvalTruncation, _judge);
-        return new Dictionary<string, double> { ["class_accuracy"] = r.Accuracy, ["colour_accuracy"] = r.ColourAccuracy };
+        return new Dictionary<string, double> { ["class_accuracy"] = r.Accuracy, ["colour_accuracy"] = r.ColourAccuracy, ["valid"] = r.ValidRate };
     }
 
     /// <summary>A copy of G_ema with standing statistics accumulated and spectral norms folded, in eval mode (cached per step).</summary>
@@ -238,13 +283,13 @@ public sealed class BigGanTrainer : ITrainer
         _gOptimizer.Dispose();
         _dOptimizer.Dispose();
         _g.Dispose();
-        _d.Dispose();
+        _dModule.Dispose();
         _gEma.Dispose();
     }
 
     private sealed class GanModules : nn.Module
     {
-        public GanModules(BigGanModel g, BigGanDiscriminator d, BigGanModel gEma) : base("BigGanTraining")
+        public GanModules(BigGanModel g, nn.Module d, BigGanModel gEma) : base("BigGanTraining")
         {
             register_module("G", g);
             register_module("D", d);
@@ -320,7 +365,8 @@ public static class StandingStatistics
 /// </summary>
 public static class BigGanClassAccuracy
 {
-    public sealed record Result(int Samples, double Accuracy, double ColourAccuracy, double Truncation);
+    /// <param name="ValidRate">The share of samples <see cref="SceneReader.IsValidScene"/> reads as valid scenes, whatever their class (the StyleGAN2 trainer's measure).</param>
+    public sealed record Result(int Samples, double Accuracy, double ColourAccuracy, double Truncation, double ValidRate);
 
     /// <summary>One sample per class, class id order ([120, 3, 64, 64] in [0, 1]; a grid of 12 kinds × 10 colours when saved as 10 a row).</summary>
     public static Tensor OnePerClass(BigGanModel model, double truncation, int seed = 20_240_601)
@@ -342,7 +388,7 @@ public static class BigGanClassAccuracy
         if (model.Config.NumClasses != ClipartClasses.Count)
             throw new ArgumentException($"The model has {model.Config.NumClasses} classes; the clipart BigGAN's are {ClipartClasses.Count} (kind, colour) pairs.");
         using var generator = new torch.Generator((ulong)seed);
-        int satisfied = 0, colourRight = 0;
+        int satisfied = 0, colourRight = 0, valid = 0;
         const int batch = 60;
         for (int start = 0; start < samples; start += batch)
         {
@@ -362,9 +408,11 @@ public static class BigGanClassAccuracy
                     if (verdict.Satisfied) satisfied++;
                     if (verdict.Checks.Where(c => !c.Name.Contains("kind", StringComparison.OrdinalIgnoreCase)).All(c => c.Outcome != CheckOutcome.Failed)) colourRight++;
                 }
+                foreach (var planar in StyleGan2.StyleGan2SampleEval.ToPlanar(pictures * 2 - 1))
+                    if (SceneReader.IsValidScene(planar, judge).Valid) valid++;
             }
             finally { set_num_threads(threads); }
         }
-        return new Result(samples, (double)satisfied / samples, (double)colourRight / samples, truncation);
+        return new Result(samples, (double)satisfied / samples, (double)colourRight / samples, truncation, (double)valid / samples);
     }
 }

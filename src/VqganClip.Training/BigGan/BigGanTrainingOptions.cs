@@ -40,12 +40,29 @@ public sealed record BigGanTrainingOptions
     public int DChannels { get; init; } = 16;
     public int DDepth { get; init; } = 1;
 
+    /// <summary>
+    /// D's architecture: <see cref="BigGanDiscriminatorKind"/> "biggan" (BigGAN-deep's spectral-norm projection D, ch
+    /// <see cref="DChannels"/>) or "stylegan2" (<see cref="ProjectionStyleGan2Discriminator"/>, widths 4·ch, 4·ch, 4·ch,
+    /// 2·ch, ch at 4..64 px).
+    /// </summary>
+    public string Discriminator { get; init; } = BigGanDiscriminatorKind.BigGan;
+
+    /// <summary>The GAN loss: "hinge" (BigGAN's loss_hinge_dis/gen) or "logistic" (StyleGAN2's d_logistic_loss and non-saturating G loss).</summary>
+    public string Loss { get; init; } = BigGanLoss.Hinge;
+
+    /// <summary>R1 penalty γ on real images (0: none; StyleGAN2's lazy form, every <see cref="DRegEvery"/> steps, scaled by it).</summary>
+    public double R1Gamma { get; init; }
+    public int DRegEvery { get; init; } = 16;
+
     /// <summary>Standing statistics: batches of this size per truncation value, for each of the 51.</summary>
     public int StandingBatches { get; init; } = 2;
     public int StandingBatchSize { get; init; } = 64;
 
     /// <summary>Truncation of the class-accuracy samples (noise truncated normal · t, standing statistics of t).</summary>
     public double EvalTruncation { get; init; } = 0.5;
+
+    /// <summary>The stylegan2 discriminator's widths at 4, 8, 16, 32, 64 px.</summary>
+    public int[] StyleGan2DChannels() => [4 * DChannels, 4 * DChannels, 4 * DChannels, 2 * DChannels, DChannels];
 
     public BigGanConfig GeneratorConfig()
     {
@@ -75,6 +92,11 @@ public sealed record BigGanTrainingOptions
         if (EmaDecay is < 0 or >= 1 || double.IsNaN(EmaDecay)) throw new ArgumentException($"EmaDecay must be in [0, 1) (got {EmaDecay}).");
         if (GDepth <= 0 || DDepth <= 0) throw new ArgumentException($"G and D depths must be positive (got {GDepth}, {DDepth}).");
         if (DChannels <= 0 || DChannels % 4 != 0) throw new ArgumentException($"DChannels must be a positive multiple of 4 (got {DChannels}).");
+        if (!BigGanDiscriminatorKind.All.Contains(Discriminator)) throw new ArgumentException($"Discriminator must be one of {string.Join(", ", BigGanDiscriminatorKind.All)} (got '{Discriminator}').");
+        if (!BigGanLoss.All.Contains(Loss)) throw new ArgumentException($"Loss must be one of {string.Join(", ", BigGanLoss.All)} (got '{Loss}').");
+        if (!(R1Gamma >= 0)) throw new ArgumentException($"R1Gamma must be 0 or positive (got {R1Gamma}).");
+        if (DRegEvery <= 0) throw new ArgumentException($"DRegEvery must be positive (got {DRegEvery}).");
+        if (Discriminator == BigGanDiscriminatorKind.StyleGan2 && BatchSize % 4 != 0) throw new ArgumentException($"The stylegan2 discriminator's minibatch standard deviation needs a batch divisible by 4 (got {BatchSize}).");
         if (StandingBatches <= 0 || StandingBatchSize < 2) throw new ArgumentException($"Standing statistics need at least one batch of 2 (got {StandingBatches} of {StandingBatchSize}).");
         if (!(EvalTruncation > 0 && EvalTruncation <= 1)) throw new ArgumentException($"EvalTruncation must be in (0, 1] (got {EvalTruncation}).");
         GeneratorConfig().Validate();
@@ -99,6 +121,10 @@ public sealed record BigGanTrainingOptions
         ["g_attention"] = GAttention,
         ["d_channels"] = DChannels,
         ["d_depth"] = DDepth,
+        ["discriminator"] = Discriminator,
+        ["loss"] = Loss,
+        ["r1_gamma"] = R1Gamma,
+        ["d_reg_every"] = DRegEvery,
         ["standing_batches"] = StandingBatches,
         ["standing_batch_size"] = StandingBatchSize,
         ["eval_truncation"] = EvalTruncation,
@@ -107,8 +133,15 @@ public sealed record BigGanTrainingOptions
     public static BigGanTrainingOptions FromJson(JsonObject json)
     {
         T Get<T>(string key) => (json[key] ?? throw new InvalidDataException($"BigGAN training options: '{key}' is missing.")).GetValue<T>();
+        // Keys added after the first checkpoints were written: a missing one means the setting those runs had.
+        T GetOr<T>(string key, T fallback) => json[key] is { } node ? node.GetValue<T>() : fallback;
+        var defaults = new BigGanTrainingOptions();
         return new BigGanTrainingOptions
         {
+            Discriminator = GetOr("discriminator", defaults.Discriminator),
+            Loss = GetOr("loss", defaults.Loss),
+            R1Gamma = GetOr("r1_gamma", defaults.R1Gamma),
+            DRegEvery = GetOr("d_reg_every", defaults.DRegEvery),
             Steps = Get<long>("steps"),
             BatchSize = Get<int>("batch_size"),
             GLearningRate = Get<double>("g_lr"),
@@ -131,4 +164,20 @@ public sealed record BigGanTrainingOptions
             EvalTruncation = Get<double>("eval_truncation"),
         };
     }
+}
+
+/// <summary>The names <see cref="BigGanTrainingOptions.Discriminator"/> takes.</summary>
+public static class BigGanDiscriminatorKind
+{
+    public const string BigGan = "biggan";
+    public const string StyleGan2 = "stylegan2";
+    public static readonly IReadOnlyList<string> All = [BigGan, StyleGan2];
+}
+
+/// <summary>The names <see cref="BigGanTrainingOptions.Loss"/> takes.</summary>
+public static class BigGanLoss
+{
+    public const string Hinge = "hinge";
+    public const string Logistic = "logistic";
+    public static readonly IReadOnlyList<string> All = [Hinge, Logistic];
 }

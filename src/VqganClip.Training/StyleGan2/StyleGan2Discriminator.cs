@@ -25,6 +25,8 @@ public sealed class StyleGan2Discriminator : nn.Module<Tensor, Tensor>
     private readonly ConvLayer final_conv;
     private readonly Sequential final_linear;
 #pragma warning restore IDE1006
+    private readonly EqualLinear _featureLinear;
+    private readonly EqualLinear _outputLinear;
 
     public StyleGan2Discriminator(int size, IReadOnlyList<int> channels, IReadOnlyList<int>? blurKernel = null) : base("Discriminator")
     {
@@ -45,9 +47,9 @@ public sealed class StyleGan2Discriminator : nn.Module<Tensor, Tensor>
             inChannel = outChannel;
         }
         final_conv = new ConvLayer(inChannel + 1, At(4), 3, blurKernel);
-        final_linear = nn.Sequential(
-            ("0", (nn.Module<Tensor, Tensor>)new EqualLinear(At(4) * 4 * 4, At(4), fusedLeakyRelu: true)),
-            ("1", new EqualLinear(At(4), 1)));
+        _featureLinear = new EqualLinear(At(4) * 4 * 4, At(4), fusedLeakyRelu: true);
+        _outputLinear = new EqualLinear(At(4), 1);
+        final_linear = nn.Sequential(("0", (nn.Module<Tensor, Tensor>)_featureLinear), ("1", _outputLinear));
         register_module("convs", convs);
         register_module("final_conv", final_conv);
         register_module("final_linear", final_linear);
@@ -58,8 +60,24 @@ public sealed class StyleGan2Discriminator : nn.Module<Tensor, Tensor>
 
     public IReadOnlyList<int> Channels { get; }
 
+    /// <summary>The width of <see cref="Features"/> (the 4×4 stage's channels).</summary>
+    public int FeatureDim => Channels[0];
+
     /// <summary>images [B, 3, size, size] → logits [B, 1]. B must be a multiple of min(B, 4) (upstream's view).</summary>
     public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        return _outputLinear.forward(Features(input)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><c>final_linear.1</c>: <see cref="Features"/> [B, C] → logits [B, 1].</summary>
+    public Tensor Logit(Tensor features) => _outputLinear.forward(features);
+
+    /// <summary>
+    /// Everything up to <c>final_linear.0</c> (its activated output, [B, <see cref="FeatureDim"/>]): the features
+    /// whose last linear map is the logit, and which a projection discriminator also dots with a class embedding.
+    /// </summary>
+    public Tensor Features(Tensor input)
     {
         using var scope = NewDisposeScope();
         var output = input;
@@ -74,7 +92,7 @@ public sealed class StyleGan2Discriminator : nn.Module<Tensor, Tensor>
         output = cat([output, stddev], 1);
         output = final_conv.forward(output);
         output = output.view(batch, -1);
-        return final_linear.forward(output).MoveToOuterDisposeScope();
+        return _featureLinear.forward(output).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -37,7 +37,8 @@ public class BigGanTrainerTests
         var losses = trainer.TrainStep();
         trainer.TrainStep();
         Assert.Equal(2, trainer.Step);
-        Assert.All(losses.Values, v => Assert.True(double.IsFinite(v)));
+        Assert.All(losses.Where(kv => kv.Key != "r1"), kv => Assert.True(double.IsFinite(kv.Value), kv.Key));
+        Assert.True(double.IsNaN(losses["r1"]));   // the recipe has no R1 step
         var after = trainer.Modules.state_dict();
         foreach (var name in new[] { "G.generator.gen_z.weight_orig", "G.embeddings.weight", "D.linear.weight_orig", "D.embed.weight_orig", "G_ema.generator.conv_to_rgb.weight_orig" })
             Assert.False(Same(before[name], after[name]), $"'{name}' did not change");
@@ -108,5 +109,78 @@ public class BigGanTrainerTests
         Assert.Equal(8, config.Layers.Count);
         Assert.True(config.HasAttention);
         Assert.Throws<ArgumentException>(() => (TinyBigGan() with { DChannels = 6 }).Validate());
+
+        var stylegan = TinyStyleGan2D();
+        Assert.Equal(stylegan, BigGanTrainingOptions.FromJson(stylegan.ToJson()));
     }
+
+    [Fact]
+    public void Options_of_checkpoints_written_before_the_discriminator_choice_read_as_the_biggan_recipe()
+    {
+        var json = TinyBigGan().ToJson();
+        foreach (var key in new[] { "discriminator", "loss", "r1_gamma", "d_reg_every" }) Assert.True(json.Remove(key), key);
+        var options = BigGanTrainingOptions.FromJson(json);
+        Assert.Equal(BigGanDiscriminatorKind.BigGan, options.Discriminator);
+        Assert.Equal(BigGanLoss.Hinge, options.Loss);
+        Assert.Equal(0, options.R1Gamma);
+        Assert.Equal(TinyBigGan(), options);
+    }
+
+    [Fact]
+    public void Bad_discriminator_loss_or_batch_settings_are_refused_by_name()
+    {
+        var e = Assert.Throws<ArgumentException>(() => (TinyBigGan() with { Discriminator = "patchgan" }).Validate());
+        Assert.Contains("'patchgan'", e.Message);
+        Assert.Contains("stylegan2", e.Message);
+        e = Assert.Throws<ArgumentException>(() => (TinyBigGan() with { Loss = "wasserstein" }).Validate());
+        Assert.Contains("'wasserstein'", e.Message);
+        e = Assert.Throws<ArgumentException>(() => (TinyStyleGan2D() with { BatchSize = 6 }).Validate());
+        Assert.Contains("divisible by 4", e.Message);
+        e = Assert.Throws<ArgumentException>(() => (TinyBigGan() with { R1Gamma = -1 }).Validate());
+        Assert.Contains("R1Gamma", e.Message);
+    }
+
+    [Fact]
+    public void The_stylegan2_discriminator_with_logistic_loss_and_R1_trains_and_resumes_exactly() => SingleThreaded(() => InTempDirectory(dir =>
+    {
+        using var straight = new BigGanTrainer(TinyStyleGan2D(), renderThreads: 1);
+        var before = StateSnapshot(straight.Modules);
+        var first = straight.TrainStep();
+        // Step 0 is an R1 step (every DRegEvery = 2 steps); step 1 is not.
+        Assert.True(double.IsFinite(first["r1"]) && first["r1"] > 0, $"r1 = {first["r1"]}");
+        Assert.All(first.Where(kv => kv.Key != "r1"), kv => Assert.True(double.IsFinite(kv.Value), kv.Key));
+        straight.SaveCheckpoint(dir);
+        var second = straight.TrainStep();
+        Assert.True(double.IsNaN(second["r1"]));
+        while (straight.Step < 3) straight.TrainStep();
+
+        var after = straight.Modules.state_dict();
+        foreach (var name in new[] { "D.embed", "D.discriminator.convs.0.0.weight", "D.discriminator.final_linear.1.weight", "G.generator.gen_z.weight_orig" })
+            Assert.False(Same(before[name], after[name]), $"'{name}' did not change");
+        foreach (var t in before.Values) t.Dispose();
+
+        using var resumed = BigGanTrainer.Resume(dir, renderThreads: 1);
+        Assert.Equal(straight.Options, resumed.Options);
+        Assert.IsType<ProjectionStyleGan2Discriminator>(resumed.Discriminator);
+        while (resumed.Step < 3) resumed.TrainStep();
+        foreach (var (name, tensor) in resumed.Modules.state_dict())
+            Assert.True(Same(tensor, after[name]), $"'{name}' differs after resuming");
+    }));
+
+    [Fact]
+    public void The_projection_term_makes_the_stylegan2_discriminator_depend_on_the_class()
+    {
+        using var d = new ProjectionStyleGan2Discriminator([16, 16, 16, 8, 4], ClipartClasses.Count);
+        using var images = rand(4, 3, 64, 64, generator: new Generator(1)) * 2 - 1;
+        using var a = d.Forward(images, tensor(new long[] { 0, 1, 2, 3 }));
+        using var b = d.Forward(images, tensor(new long[] { 0, 1, 2, 119 }));
+        Assert.Equal([4L], a.shape);
+        Assert.True(Same(a.narrow(0, 0, 3), b.narrow(0, 0, 3)));
+        Assert.True((a[3] - b[3]).abs().item<float>() > 1e-4);
+    }
+
+    private static BigGanTrainingOptions TinyStyleGan2D() => TinyBigGan() with
+    {
+        Discriminator = BigGanDiscriminatorKind.StyleGan2, Loss = BigGanLoss.Logistic, R1Gamma = 0.1, DRegEvery = 2,
+    };
 }

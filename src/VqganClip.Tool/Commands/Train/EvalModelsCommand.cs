@@ -92,7 +92,7 @@ public static class EvalModelsCommand
                 }
                 var r = BigGanClassAccuracy.Run(model, samples, parse.GetValue(truncation), judge);
                 AnsiConsole.WriteLine($"BigGAN {bigganPath}: class accuracy {r.Accuracy:P1} (the judge accepts \"a <colour> <kind>\" for {r.Samples} samples, " +
-                                      $"every class {r.Samples / ClipartClasses.Count} times, truncation {r.Truncation}); colour and presence alone {r.ColourAccuracy:P1}");
+                                      $"every class {r.Samples / ClipartClasses.Count} times, truncation {r.Truncation}); colour and presence alone {r.ColourAccuracy:P1}; valid scenes whatever the class {r.ValidRate:P1}");
             }
             var pix2pixGiven = parse.GetValue(pix2pix);
             var pix2pixPath = pix2pixGiven ?? TrainingConsole.RepoPath(TrainPix2PixCommand.DefaultOutput);

@@ -31,6 +31,12 @@ public static class TrainBigGanCommand
         var gDepth = new Option<int>("--g-depth") { Description = "GenBlocks per resolution (BigGAN-deep: 2)", DefaultValueFactory = _ => d.GDepth };
         var dCh = new Option<int>("--d-channels") { Description = "D's ch", DefaultValueFactory = _ => d.DChannels };
         var dDepth = new Option<int>("--d-depth") { Description = "DBlocks per resolution (BigGAN-deep: 2)", DefaultValueFactory = _ => d.DDepth };
+        var discriminator = new Option<string>("--discriminator") { Description = "D: biggan (BigGAN-deep's spectral-norm projection D) or stylegan2 (rosinality's D with a projection head; widths 4·ch..ch)", DefaultValueFactory = _ => d.Discriminator };
+        discriminator.AcceptOnlyFromAmong([.. BigGanDiscriminatorKind.All]);
+        var loss = new Option<string>("--loss") { Description = "GAN loss: hinge (BigGAN) or logistic (StyleGAN2's non-saturating)", DefaultValueFactory = _ => d.Loss };
+        loss.AcceptOnlyFromAmong([.. BigGanLoss.All]);
+        var r1 = new Option<double>("--r1") { Description = "R1 penalty γ on real images (0 = none), applied lazily every --d-reg-every steps", DefaultValueFactory = _ => d.R1Gamma };
+        var dRegEvery = new Option<int>("--d-reg-every") { Description = "Steps between lazy R1 steps", DefaultValueFactory = _ => d.DRegEvery };
         var truncation = new Option<double>("--truncation") { Description = "Truncation of the class-accuracy samples", DefaultValueFactory = _ => d.EvalTruncation };
         var output = new Option<string>("--out") { Description = "Exported generator (.safetensors; .config.json and .classes.txt go beside it)", DefaultValueFactory = _ => DefaultOutput };
         var run = new Option<string?>("--run") { Description = "Run folder for log.jsonl, checkpoint/ and best/ (default runs/biggan-<time>)" };
@@ -44,7 +50,7 @@ public static class TrainBigGanCommand
 
         var command = new Command("biggan", "Train a small class-conditional BigGAN-deep on one-object clipart scenes ((kind, colour) classes) and export G_ema")
         {
-            steps, batch, gLr, dLr, dSteps, emaDecay, emaStart, seed, gCh, zDim, gDepth, dCh, dDepth, truncation,
+            steps, batch, gLr, dLr, dSteps, emaDecay, emaStart, seed, gCh, zDim, gDepth, dCh, dDepth, discriminator, loss, r1, dRegEvery, truncation,
             output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, finalSamples, printEvery,
         };
         command.SetAction(parse =>
@@ -77,6 +83,10 @@ public static class TrainBigGanCommand
                     GDepth = parse.GetValue(gDepth),
                     DChannels = parse.GetValue(dCh),
                     DDepth = parse.GetValue(dDepth),
+                    Discriminator = parse.GetValue(discriminator)!,
+                    Loss = parse.GetValue(loss)!,
+                    R1Gamma = parse.GetValue(r1),
+                    DRegEvery = parse.GetValue(dRegEvery),
                     EvalTruncation = parse.GetValue(truncation),
                 };
                 trainer = new BigGanTrainer(options, renderThreads, judge);
@@ -87,8 +97,8 @@ public static class TrainBigGanCommand
                 var session = new TrainingSessionOptions(runDirectory, TrainingConsole.RepoPath(parse.GetValue(output)!),
                     parse.GetValue(checkpointEvery), parse.GetValue(evalEvery), parse.GetValue(evalScenes), parse.GetValue(finalSamples));
                 return TrainingConsole.Run(trainer, session,
-                    ["d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake"],
-                    ["class_accuracy", "colour_accuracy"], parse.GetValue(printEvery));
+                    ["d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake", "r1"],
+                    ["class_accuracy", "colour_accuracy", "valid"], parse.GetValue(printEvery));
             }
         });
         return command;

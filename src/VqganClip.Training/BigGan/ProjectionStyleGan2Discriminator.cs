@@ -1,0 +1,56 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using VqganClip.Training.StyleGan2;
+using static TorchSharp.torch;
+
+namespace VqganClip.Training.BigGan;
+
+/// <summary>
+/// A class-conditional discriminator for the clipart BigGAN built on the toolkit's StyleGAN2 discriminator
+/// (rosinality's, which trains a StyleGAN2 to valid clipart scenes on this data where BigGAN-deep's spectral-norm D
+/// did not; docs/research/clipart-biggan-log.md): out = final_linear.1(φ(x)) + embed(y)·φ(x) / √C, where φ(x) is
+/// the output of <c>final_linear.0</c> (C = the 4×4 stage's width). That is the projection term of Miyato and Koyama
+/// (2018), the conditioning BigGAN's D uses; the 1/√C follows StyleGAN2-ADA's conditional epilogue (its
+/// <c>(x * cmap).sum(dim=1) * (1 / sqrt(cmap_dim))</c>) so the term starts at the scale of the unconditional one.
+/// <c>embed</c> [num_classes, C] ~ N(0, 1), as StyleGAN2-ADA's equalised-learning-rate layers start.
+/// </summary>
+public sealed class ProjectionStyleGan2Discriminator : nn.Module, IConditionalDiscriminator
+{
+#pragma warning disable IDE1006
+    private readonly StyleGan2Discriminator discriminator;
+    private readonly Parameter embed;
+#pragma warning restore IDE1006
+
+    /// <param name="channels">Widths at 4, 8, ..., 64 px (index log2(res) − 2).</param>
+    public ProjectionStyleGan2Discriminator(IReadOnlyList<int> channels, int numClasses) : base(nameof(ProjectionStyleGan2Discriminator))
+    {
+        if (numClasses <= 0) throw new ArgumentException($"The discriminator needs at least one class (got {numClasses}).");
+        discriminator = new StyleGan2Discriminator(64, channels);
+        embed = new Parameter(randn(numClasses, discriminator.FeatureDim));
+        register_module("discriminator", discriminator);
+        register_parameter("embed", embed);
+    }
+
+    /// <summary>Images [B, 3, 64, 64] in [−1, 1] (B a multiple of 4: the minibatch standard deviation), class ids [B] → logits [B].</summary>
+    public Tensor Forward(Tensor images, Tensor classIds)
+    {
+        using var scope = NewDisposeScope();
+        var features = discriminator.Features(images);
+        var unconditional = discriminator.Logit(features).squeeze(1);
+        var projection = (embed.index_select(0, classIds) * features).sum(1) / Math.Sqrt(discriminator.FeatureDim);
+        return (unconditional + projection).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Real and fake batches go through separately: the minibatch standard deviation must not mix them.</summary>
+    public bool SeparateBatches => true;
+}
+
+/// <summary>A discriminator of (image, class) pairs for <see cref="BigGanTrainer"/>.</summary>
+public interface IConditionalDiscriminator
+{
+    /// <summary>Images [B, 3, 64, 64] in [−1, 1], class ids [B] (int64) → logits [B].</summary>
+    Tensor Forward(Tensor images, Tensor classIds);
+
+    /// <summary>True when real and fake images must be scored in separate forwards (batch-dependent layers).</summary>
+    bool SeparateBatches { get; }
+}
