@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using VqganClip.Clipart;
 using VqganClip.Clipart.Judge;
 using VqganClip.Models.BigGan;
 using VqganClip.Models.Runtime;
@@ -52,7 +53,8 @@ public sealed class BigGanTrainer : ITrainer
         _g = new BigGanModel(Config);
         if (options.Discriminator == BigGanDiscriminatorKind.StyleGan2)
         {
-            var d = new ProjectionStyleGan2Discriminator(options.StyleGan2DChannels(), Config.NumClasses);
+            var d = new ProjectionStyleGan2Discriminator(options.StyleGan2DChannels(), Config.NumClasses,
+                options.FactorisedClasses ? Vocabulary.Colors.Length : 0);
             (_dModule, _d) = (d, d);
         }
         else
@@ -69,6 +71,7 @@ public sealed class BigGanTrainer : ITrainer
             if (_d is BigGanDiscriminator bigGanD)
                 foreach (var layer in bigGanD.SpectralNormLayers()) nn.init.orthogonal_(layer.WeightOrig);
         }
+        if (options.FactorisedClasses) FactoriseClassEmbedding(_g);
         _gEma = new BigGanModel(Config);
         _modules = new GanModules(_g, _dModule, _gEma);
         var gState = _g.state_dict();
@@ -170,6 +173,7 @@ public sealed class BigGanTrainer : ITrainer
             _gOptimizer.zero_grad();
             loss.backward();
             _gOptimizer.step();
+            if (Options.FactorisedClasses) FactoriseClassEmbedding(_g);
             gLoss = loss.item<float>();
         }
         finally
@@ -207,6 +211,21 @@ public sealed class BigGanTrainer : ITrainer
         (Options.R1Gamma / 2 * penalty * Options.DRegEvery + 0 * realPred[0]).backward();
         _dOptimizer.step();
         return penalty.item<float>();
+    }
+
+    /// <summary>
+    /// Projects G's class embedding W [dim, kinds·colours] onto the additive matrices a_k + b_c (the orthogonal
+    /// projection: row mean over colours + column mean over kinds − overall mean, per output dimension).
+    /// </summary>
+    internal static void FactoriseClassEmbedding(BigGanModel g)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var weight = g.Embeddings.weight!;
+        int colours = Vocabulary.Colors.Length;
+        var w = weight.view(weight.shape[0], -1, colours);
+        var additive = w.mean([2L], keepdim: true) + w.mean([1L], keepdim: true) - w.mean([1L, 2L], keepdim: true);
+        weight.copy_(additive.reshape(weight.shape));
     }
 
     private (Tensor Z, Tensor Y) Noise(int batch, torch.Generator noise) =>

@@ -54,6 +54,15 @@ public sealed record BigGanTrainingOptions
     public double R1Gamma { get; init; }
     public int DRegEvery { get; init; } = 16;
 
+    /// <summary>
+    /// Class embeddings tied across the (kind, colour) factorisation: G's <c>embeddings</c> is kept, after its
+    /// initialisation and every G step, on the additive matrices W[:, (k, c)] = a_k + b_c (the exported file keeps
+    /// upstream's format, a Linear over the 120 classes), and the stylegan2 D's class embedding is a kind table plus a
+    /// colour table. Each kind and colour is then learnt from every class that shares it (10 and 12 times the samples
+    /// of one class) instead of from its own class alone.
+    /// </summary>
+    public bool FactorisedClasses { get; init; }
+
     /// <summary>Standing statistics: batches of this size per truncation value, for each of the 51.</summary>
     public int StandingBatches { get; init; } = 2;
     public int StandingBatchSize { get; init; } = 64;
@@ -95,6 +104,7 @@ public sealed record BigGanTrainingOptions
         if (!BigGanDiscriminatorKind.All.Contains(Discriminator)) throw new ArgumentException($"Discriminator must be one of {string.Join(", ", BigGanDiscriminatorKind.All)} (got '{Discriminator}').");
         if (!BigGanLoss.All.Contains(Loss)) throw new ArgumentException($"Loss must be one of {string.Join(", ", BigGanLoss.All)} (got '{Loss}').");
         if (!(R1Gamma >= 0)) throw new ArgumentException($"R1Gamma must be 0 or positive (got {R1Gamma}).");
+        if (FactorisedClasses && Discriminator != BigGanDiscriminatorKind.StyleGan2) throw new ArgumentException("FactorisedClasses needs the stylegan2 discriminator (its class embedding is the one that can be factorised).");
         if (DRegEvery <= 0) throw new ArgumentException($"DRegEvery must be positive (got {DRegEvery}).");
         if (Discriminator == BigGanDiscriminatorKind.StyleGan2 && BatchSize % 4 != 0) throw new ArgumentException($"The stylegan2 discriminator's minibatch standard deviation needs a batch divisible by 4 (got {BatchSize}).");
         if (StandingBatches <= 0 || StandingBatchSize < 2) throw new ArgumentException($"Standing statistics need at least one batch of 2 (got {StandingBatches} of {StandingBatchSize}).");
@@ -125,6 +135,7 @@ public sealed record BigGanTrainingOptions
         ["loss"] = Loss,
         ["r1_gamma"] = R1Gamma,
         ["d_reg_every"] = DRegEvery,
+        ["factorised_classes"] = FactorisedClasses,
         ["standing_batches"] = StandingBatches,
         ["standing_batch_size"] = StandingBatchSize,
         ["eval_truncation"] = EvalTruncation,
@@ -142,6 +153,7 @@ public sealed record BigGanTrainingOptions
             Loss = GetOr("loss", defaults.Loss),
             R1Gamma = GetOr("r1_gamma", defaults.R1Gamma),
             DRegEvery = GetOr("d_reg_every", defaults.DRegEvery),
+            FactorisedClasses = GetOr("factorised_classes", defaults.FactorisedClasses),
             Steps = Get<long>("steps"),
             BatchSize = Get<int>("batch_size"),
             GLearningRate = Get<double>("g_lr"),

@@ -19,16 +19,37 @@ public sealed class ProjectionStyleGan2Discriminator : nn.Module, IConditionalDi
 #pragma warning disable IDE1006
     private readonly StyleGan2Discriminator discriminator;
     private readonly Parameter embed;
+    private readonly Parameter? embed_colour;
 #pragma warning restore IDE1006
+    private readonly int _colours;
 
     /// <param name="channels">Widths at 4, 8, ..., 64 px (index log2(res) − 2).</param>
-    public ProjectionStyleGan2Discriminator(IReadOnlyList<int> channels, int numClasses) : base(nameof(ProjectionStyleGan2Discriminator))
+    /// <param name="colours">
+    /// 0: one embedding row per class. Otherwise class id = kind · colours + colour, and the class's embedding is
+    /// <c>embed</c>[kind] + <c>embed_colour</c>[colour], each scaled by 1/√2 so the sum starts at the scale of one row.
+    /// </param>
+    public ProjectionStyleGan2Discriminator(IReadOnlyList<int> channels, int numClasses, int colours = 0) : base(nameof(ProjectionStyleGan2Discriminator))
     {
         if (numClasses <= 0) throw new ArgumentException($"The discriminator needs at least one class (got {numClasses}).");
+        if (colours < 0 || (colours > 0 && numClasses % colours != 0)) throw new ArgumentException($"{numClasses} classes do not factor into kinds × {colours} colours.");
+        _colours = colours;
         discriminator = new StyleGan2Discriminator(64, channels);
-        embed = new Parameter(randn(numClasses, discriminator.FeatureDim));
+        embed = new Parameter(randn(colours > 0 ? numClasses / colours : numClasses, discriminator.FeatureDim));
         register_module("discriminator", discriminator);
         register_parameter("embed", embed);
+        if (colours > 0)
+        {
+            embed_colour = new Parameter(randn(colours, discriminator.FeatureDim));
+            register_parameter("embed_colour", embed_colour);
+        }
+    }
+
+    private Tensor ClassEmbedding(Tensor classIds)
+    {
+        if (embed_colour is null) return embed.index_select(0, classIds);
+        var kinds = classIds.div(_colours, rounding_mode: RoundingMode.floor);
+        var colours = classIds.remainder(_colours);
+        return (embed.index_select(0, kinds) + embed_colour.index_select(0, colours)) / Math.Sqrt(2);
     }
 
     /// <summary>Images [B, 3, 64, 64] in [−1, 1] (B a multiple of 4: the minibatch standard deviation), class ids [B] → logits [B].</summary>
@@ -37,7 +58,7 @@ public sealed class ProjectionStyleGan2Discriminator : nn.Module, IConditionalDi
         using var scope = NewDisposeScope();
         var features = discriminator.Features(images);
         var unconditional = discriminator.Logit(features).squeeze(1);
-        var projection = (embed.index_select(0, classIds) * features).sum(1) / Math.Sqrt(discriminator.FeatureDim);
+        var projection = (ClassEmbedding(classIds) * features).sum(1) / Math.Sqrt(discriminator.FeatureDim);
         return (unconditional + projection).MoveToOuterDisposeScope();
     }
 

@@ -179,6 +179,32 @@ public class BigGanTrainerTests
         Assert.True((a[3] - b[3]).abs().item<float>() > 1e-4);
     }
 
+    [Fact]
+    public void Factorised_classes_keep_G_embedding_additive_in_kind_and_colour_through_training() => SingleThreaded(() =>
+    {
+        using var trainer = new BigGanTrainer(TinyStyleGan2D() with { FactorisedClasses = true }, renderThreads: 1);
+        var before = trainer.Generator.Embeddings.weight!.detach().clone();
+        trainer.TrainStep();
+        trainer.TrainStep();
+        var w = trainer.Generator.Embeddings.weight!.detach();
+        Assert.False(Same(before, w));
+        // Additive: the difference between two colours is the same for every kind (and two kinds for every colour).
+        var grid = w.view(w.shape[0], Vocabulary.Kinds.Length, Vocabulary.Colors.Length);
+        var colourStep = grid.select(2, 3) - grid.select(2, 7);                  // [dim, kinds]
+        Assert.True((colourStep - colourStep[.., 0..1]).abs().max().item<float>() < 1e-5);
+        var kindStep = grid.select(1, 2) - grid.select(1, 9);                    // [dim, colours]
+        Assert.True((kindStep - kindStep[.., 0..1]).abs().max().item<float>() < 1e-5);
+        // ...and not constant: kinds and colours still differ.
+        Assert.True(colourStep.abs().max().item<float>() > 1e-3);
+        Assert.True(kindStep.abs().max().item<float>() > 1e-3);
+        var d = trainer.Modules.state_dict();
+        Assert.Equal([(long)Vocabulary.Kinds.Length, 16], d["D.embed"].shape);
+        Assert.Equal([(long)Vocabulary.Colors.Length, 16], d["D.embed_colour"].shape);
+
+        var e = Assert.Throws<ArgumentException>(() => (TinyBigGan() with { FactorisedClasses = true }).Validate());
+        Assert.Contains("stylegan2", e.Message);
+    });
+
     private static BigGanTrainingOptions TinyStyleGan2D() => TinyBigGan() with
     {
         Discriminator = BigGanDiscriminatorKind.StyleGan2, Loss = BigGanLoss.Logistic, R1Gamma = 0.1, DRegEvery = 2,

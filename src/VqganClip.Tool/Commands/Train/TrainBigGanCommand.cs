@@ -37,6 +37,7 @@ public static class TrainBigGanCommand
         loss.AcceptOnlyFromAmong([.. BigGanLoss.All]);
         var r1 = new Option<double>("--r1") { Description = "R1 penalty γ on real images (0 = none), applied lazily every --d-reg-every steps", DefaultValueFactory = _ => d.R1Gamma };
         var dRegEvery = new Option<int>("--d-reg-every") { Description = "Steps between lazy R1 steps", DefaultValueFactory = _ => d.DRegEvery };
+        var factorised = new Option<bool>("--factorised-classes") { Description = "Tie the class embeddings of G and the stylegan2 D across (kind, colour): each class's embedding is a kind's plus a colour's" };
         var truncation = new Option<double>("--truncation") { Description = "Truncation of the class-accuracy samples", DefaultValueFactory = _ => d.EvalTruncation };
         var output = new Option<string>("--out") { Description = "Exported generator (.safetensors; .config.json and .classes.txt go beside it)", DefaultValueFactory = _ => DefaultOutput };
         var run = new Option<string?>("--run") { Description = "Run folder for log.jsonl, checkpoint/ and best/ (default runs/biggan-<time>)" };
@@ -50,7 +51,7 @@ public static class TrainBigGanCommand
 
         var command = new Command("biggan", "Train a small class-conditional BigGAN-deep on one-object clipart scenes ((kind, colour) classes) and export G_ema")
         {
-            steps, batch, gLr, dLr, dSteps, emaDecay, emaStart, seed, gCh, zDim, gDepth, dCh, dDepth, discriminator, loss, r1, dRegEvery, truncation,
+            steps, batch, gLr, dLr, dSteps, emaDecay, emaStart, seed, gCh, zDim, gDepth, dCh, dDepth, discriminator, loss, r1, dRegEvery, factorised, truncation,
             output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, finalSamples, printEvery,
         };
         command.SetAction(parse =>
@@ -87,6 +88,7 @@ public static class TrainBigGanCommand
                     Loss = parse.GetValue(loss)!,
                     R1Gamma = parse.GetValue(r1),
                     DRegEvery = parse.GetValue(dRegEvery),
+                    FactorisedClasses = parse.GetValue(factorised),
                     EvalTruncation = parse.GetValue(truncation),
                 };
                 trainer = new BigGanTrainer(options, renderThreads, judge);
