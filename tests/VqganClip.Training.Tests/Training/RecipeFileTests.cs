@@ -99,9 +99,13 @@ public class RecipeFileTests
         Assert.Equal("data/clipart-vqgan.safetensors", vqgan2.GetValue<string>("--out"));   // the default, left out so --out FILE can follow
 
         var biggan = Parse("biggan-1-clipart.rsp");
-        Assert.Equal(1100L, biggan.GetValue<long?>("--steps"));
-        Assert.Equal(32, biggan.GetValue<int>("--batch"));
+        Assert.Equal(3000L, biggan.GetValue<long?>("--steps"));
+        Assert.Equal(16, biggan.GetValue<int>("--batch"));
         Assert.Equal(16, biggan.GetValue<int>("--g-channels"));
+        Assert.Equal("stylegan2", biggan.GetValue<string>("--discriminator"));
+        Assert.Equal("logistic", biggan.GetValue<string>("--loss"));
+        Assert.Equal(0.05, biggan.GetValue<double>("--r1"));
+        Assert.True(biggan.GetValue<bool>("--factorised-classes"));
         Assert.Equal(0.995, biggan.GetValue<double>("--ema-decay"));
         Assert.Equal("data/clipart-biggan.safetensors", biggan.GetValue<string>("--out"));   // the default
 
