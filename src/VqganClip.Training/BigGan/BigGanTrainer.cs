@@ -16,7 +16,10 @@ namespace VqganClip.Training.BigGan;
 /// as BigGAN-PyTorch does (train_fns.GAN_training_function): <see cref="BigGanTrainingOptions.DSteps"/> D steps on
 /// cat(G(z, y), x) with the hinge loss (losses.loss_hinge_dis), then one G step (loss_hinge_gen) with D's weights
 /// frozen, Adam (β1 0, β2 0.999), orthogonal initialisation, and an EMA copy of G (utils.ema) that is what gets
-/// exported. Export: G_ema's standing statistics accumulated for each of the 51 truncations (row i ↔ truncation
+/// exported. The shipped recipe swaps in StyleGAN2's side of the game (<see cref="BigGanTrainingOptions.Discriminator"/>
+/// "stylegan2", <see cref="BigGanTrainingOptions.Loss"/> "logistic", lazy R1) and ties the class embeddings across
+/// (kind, colour) (<see cref="BigGanTrainingOptions.FactorisedClasses"/>): BigGAN-deep's own D did not let G learn a
+/// class within the time budget (docs/research/clipart-biggan-log.md). Export: G_ema's standing statistics accumulated for each of the 51 truncations (row i ↔ truncation
 /// i/50: batches of truncated noise · i/50, G_ema in training mode, batch means and variances averaged), spectral
 /// norms folded, <see cref="BigGanModel.Save"/> plus <c>.classes.txt</c>. Batches and noise are functions of
 /// (seed, step), so a resumed run continues exactly.
