@@ -205,11 +205,7 @@ public sealed class BigGanTrainer : ITrainer
     private double R1Step(Tensor real, Tensor realY)
     {
         using var scope = NewDisposeScope();
-        var realInput = real.detach().requires_grad_(true);
-        var realPred = _d.Forward(realInput, realY);
-        // torch keeps the graph when create_graph is set (retain_graph defaults to it); TorchSharp does not, so it is asked for.
-        var grad = autograd.grad([realPred.sum()], [realInput], retain_graph: true, create_graph: true)[0];
-        var penalty = grad.pow(2).reshape(grad.shape[0], -1).sum(1).mean();
+        var (penalty, realPred) = R1Penalty.Compute(x => _d.Forward(x, realY), real);
         _dOptimizer.zero_grad();
         (Options.R1Gamma / 2 * penalty * Options.DRegEvery + 0 * realPred[0]).backward();
         _dOptimizer.step();

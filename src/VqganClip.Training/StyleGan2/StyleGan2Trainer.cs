@@ -134,12 +134,7 @@ public sealed class StyleGan2Trainer : ITrainer
         if (Options.DRegEvery > 0 && Step % Options.DRegEvery == 0 && Options.R1Gamma > 0)
         {
             using var inner = NewDisposeScope();
-            var realInput = real.detach().requires_grad_(true);
-            var realPred = _d.forward(realInput);
-            // d_r1_loss: grad of real_pred.sum() w.r.t. the real images, with a graph (torch keeps it: retain_graph defaults to
-            // create_graph there, not in TorchSharp), squared and summed per image.
-            var grad = autograd.grad([realPred.sum()], [realInput], retain_graph: true, create_graph: true)[0];
-            var r1Loss = grad.pow(2).reshape(grad.shape[0], -1).sum(1).mean();
+            var (r1Loss, realPred) = R1Penalty.Compute(_d.forward, real);   // d_r1_loss
             _dOptimizer.zero_grad();
             (Options.R1Gamma / 2 * r1Loss * Options.DRegEvery + 0 * realPred[0]).sum().backward();
             _dOptimizer.step();
