@@ -114,12 +114,13 @@ public static class TrainingCheckpoint
     }
 
     /// <summary>Copies the checkpoint's weights into <paramref name="model"/> (exact names and shapes required).</summary>
-    public static void LoadModel(string directory, nn.Module model)
+    /// <param name="optional">Names this load skips (the model keeps its own values for them), whether or not the checkpoint has them.</param>
+    public static void LoadModel(string directory, nn.Module model, Func<string, bool>? optional = null)
     {
         var path = Path.Combine(directory, ModelFile);
         using var weights = SafeTensors.Read(path);
-        var targets = model.state_dict();
-        var missing = targets.Keys.Where(k => !weights.ContainsKey(k)).ToList();
+        var targets = model.state_dict().Where(kv => optional is null || !optional(kv.Key)).ToList();
+        var missing = targets.Select(kv => kv.Key).Where(k => !weights.ContainsKey(k)).ToList();
         if (missing.Count > 0)
             throw new CheckpointFormatException(path, "training checkpoint", $"missing {missing.Count} tensor(s), first '{missing[0]}'");
         using var _ = no_grad();

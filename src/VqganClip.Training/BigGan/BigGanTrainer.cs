@@ -19,7 +19,9 @@ namespace VqganClip.Training.BigGan;
 /// exported. The shipped recipe swaps in StyleGAN2's side of the game (<see cref="BigGanTrainingOptions.Discriminator"/>
 /// "stylegan2", <see cref="BigGanTrainingOptions.Loss"/> "logistic", lazy R1) and ties the class embeddings across
 /// (kind, colour) (<see cref="BigGanTrainingOptions.FactorisedClasses"/>): BigGAN-deep's own D did not let G learn a
-/// class within the time budget (docs/research/clipart-biggan-log.md). Export: G_ema's standing statistics accumulated for each of the 51 truncations (row i ↔ truncation
+/// class within the time budget (docs/research/clipart-biggan-log.md). <see cref="BigGanTrainingOptions.KindClassifierWeight"/>
+/// adds an AC-GAN classifier of the object's kind (<see cref="SilhouetteKindClassifier"/>, trained alongside, late in
+/// the run). Export: G_ema's standing statistics accumulated for each of the 51 truncations (row i ↔ truncation
 /// i/50: batches of truncated noise · i/50, G_ema in training mode, batch means and variances averaged), spectral
 /// norms folded, <see cref="BigGanModel.Save"/> plus <c>.classes.txt</c>. Batches and noise are functions of
 /// (seed, step), so a resumed run continues exactly.
@@ -39,6 +41,8 @@ public sealed class BigGanTrainer : ITrainer
     private readonly (Tensor Source, Tensor Target)[] _emaPairs;
     private readonly int _renderThreads;
     private readonly SceneJudge? _judge;
+    private readonly SilhouetteKindClassifier? _kindClassifier;
+    private readonly Adam? _kindOptimizer;
     private (long Step, BigGanModel Model)? _prepared;
 
     /// <param name="judge">Grades samples in <see cref="Evaluate"/> (class accuracy); null leaves that figure NaN.</param>
@@ -76,7 +80,16 @@ public sealed class BigGanTrainer : ITrainer
         }
         if (options.FactorisedClasses) FactoriseClassEmbedding(_g);
         _gEma = new BigGanModel(Config);
-        _modules = new GanModules(_g, _dModule, _gEma);
+        if (options.KindClassifierWeight > 0)
+        {
+            // Its own seed: the classifier's initial weights do not depend on when it is built (a resumed run builds it too).
+            using (var _ = TorchRuntime.Seed(options.Seed ^ 0x4B1D)) _kindClassifier = new SilhouetteKindClassifier();
+            foreach (var p in _kindClassifier.parameters()) p.requires_grad = true;
+            _kindClassifier.train();
+            // An ordinary classifier's Adam (PyTorch's defaults), not the GAN's β1 = 0.
+            _kindOptimizer = optim.Adam(_kindClassifier.parameters(), lr: 1e-3);
+        }
+        _modules = new GanModules(_g, _dModule, _gEma, _kindClassifier);
         var gState = _g.state_dict();
         var emaState = _gEma.state_dict();
         _emaPairs = gState.Select(kv => (kv.Value, emaState[kv.Key])).ToArray();
@@ -91,20 +104,42 @@ public sealed class BigGanTrainer : ITrainer
         _dOptimizer = optim.Adam(_dParameters, lr: options.DLearningRate, beta1: options.Beta1, beta2: options.Beta2, eps: options.AdamEps);
     }
 
-    /// <summary>Continues a run from a checkpoint folder; <paramref name="steps"/> extends or shortens its plan.</summary>
-    public static BigGanTrainer Resume(string checkpointDirectory, long? steps = null, int renderThreads = 0, SceneJudge? judge = null)
+    /// <summary>
+    /// Continues a run from a checkpoint folder; <paramref name="steps"/> extends or shortens its plan. <paramref name="kind"/>
+    /// gives the run a kind-classifier schedule (weight, start, pretraining) it did not have, or changes one that has not
+    /// begun: allowed while the classifier's first step is still ahead of the checkpoint, where the continued run is
+    /// the one the new schedule would have given from step 0 (the classifier has no effect before its first step).
+    /// </summary>
+    public static BigGanTrainer Resume(string checkpointDirectory, long? steps = null, int renderThreads = 0, SceneJudge? judge = null,
+        KindSchedule? kind = null)
     {
         var (step, json) = TrainingCheckpoint.ReadState(checkpointDirectory, CheckpointKind);
-        var options = BigGanTrainingOptions.FromJson(json);
+        var saved = BigGanTrainingOptions.FromJson(json);
+        var options = saved;
         if (steps is not null) options = options with { Steps = steps.Value };
+        if (kind is not null)
+        {
+            if (saved.KindClassifierFirstStep < step)
+                throw new ArgumentException($"The checkpoint at step {step} has trained its kind classifier since step {saved.KindClassifierFirstStep}; its schedule can no longer change.");
+            options = options with { KindClassifierWeight = kind.Weight, KindStart = kind.Start, KindPretrainSteps = kind.PretrainSteps };
+            options.Validate();
+            if (options.KindClassifierFirstStep < step)
+                throw new ArgumentException($"The kind classifier would start at step {options.KindClassifierFirstStep} (KindStart {kind.Start} − KindPretrainSteps {kind.PretrainSteps}), before the checkpoint's step {step}.");
+        }
+        bool classifierStarted = options.KindClassifierFirstStep < step;
         return TrainingCheckpoint.Restore(new BigGanTrainer(options, renderThreads, judge), t =>
         {
-            TrainingCheckpoint.LoadModel(checkpointDirectory, t._modules);
+            // A classifier that has not trained yet is its initial self: taken from the constructor, not the checkpoint.
+            TrainingCheckpoint.LoadModel(checkpointDirectory, t._modules, optional: classifierStarted ? null : name => name.StartsWith("K.", StringComparison.Ordinal));
             TrainingCheckpoint.LoadOptimizer(checkpointDirectory, t._gOptimizer);
             TrainingCheckpoint.LoadOptimizer(checkpointDirectory, t._dOptimizer, "d");
+            if (t._kindOptimizer is not null && classifierStarted) TrainingCheckpoint.LoadOptimizer(checkpointDirectory, t._kindOptimizer, "k");
             t.Step = step;
         });
     }
+
+    /// <summary>The kind classifier's schedule (<see cref="BigGanTrainingOptions.KindClassifierWeight"/>, <see cref="BigGanTrainingOptions.KindStart"/>, <see cref="BigGanTrainingOptions.KindPretrainSteps"/>).</summary>
+    public sealed record KindSchedule(double Weight, long Start, long PretrainSteps);
 
     public BigGanTrainingOptions Options { get; }
     public BigGanConfig Config { get; }
@@ -123,9 +158,11 @@ public sealed class BigGanTrainer : ITrainer
     public IReadOnlyDictionary<string, double> TrainStep()
     {
         using var scope = NewDisposeScope();
+        bool classifierLearns = _kindClassifier is not null && Step >= Options.KindClassifierFirstStep;
+        bool kindTerm = _kindClassifier is not null && Step >= Options.KindStart;
         int batch = Options.BatchSize;
         using var noise = new torch.Generator((ulong)ClipartBatches.StepSeed(Options.Seed ^ 0x6A3D, Step));
-        double lossReal = 0, lossFake = 0, dReal = 0, dFake = 0, r1 = double.NaN;
+        double lossReal = 0, lossFake = 0, dReal = 0, dFake = 0, r1 = double.NaN, dKind = double.NaN, dKindAccuracy = double.NaN, gKind = double.NaN;
 
         for (int k = 0; k < Options.DSteps; k++)
         {
@@ -154,6 +191,8 @@ public sealed class BigGanTrainer : ITrainer
             _dOptimizer.zero_grad();
             (real1 + fake1).backward();
             _dOptimizer.step();
+            // AC-GAN's classifier side, on real scenes only: it learns the kinds from the data, never from G.
+            if (k == 0 && classifierLearns) (dKind, dKindAccuracy) = KindClassifierStep(real, realY, fake, realY);
             lossReal = real1.item<float>();
             lossFake = fake1.item<float>();
             dReal = outReal.mean().item<float>();
@@ -165,29 +204,35 @@ public sealed class BigGanTrainer : ITrainer
 
         // G step, D frozen (BigGAN-PyTorch's toggle_grads).
         foreach (var p in _dParameters) p.requires_grad = false;
+        if (_kindClassifier is not null) foreach (var p in _kindClassifier.parameters()) p.requires_grad = false;
         double gLoss;
         try
         {
             var (z, y) = Noise(batch, noise);
             var fake = _g.Forward(z, OneHot(y), 1.0);
             var output = _d.Forward(fake, y);
+            // AC-GAN's G side: its samples should be classified as the kind they were asked for.
+            var kindLoss = kindTerm ? F.cross_entropy(_kindClassifier!.Forward(fake, y), SilhouetteKindClassifier.KindsOf(y)) : null;
             // hinge: losses.loss_hinge_gen; logistic: StyleGAN2's g_nonsaturating_loss.
             var loss = Options.Loss == BigGanLoss.Hinge ? -output.mean() : F.softplus(-output).mean();
+            if (kindLoss is not null) loss = loss + Options.KindClassifierWeight * kindLoss;
             _gOptimizer.zero_grad();
             loss.backward();
             _gOptimizer.step();
             if (Options.FactorisedClasses) FactoriseClassEmbedding(_g);
             gLoss = loss.item<float>();
+            if (kindLoss is not null) gKind = kindLoss.item<float>();
         }
         finally
         {
             foreach (var p in _dParameters) p.requires_grad = true;
+            if (_kindClassifier is not null) foreach (var p in _kindClassifier.parameters()) p.requires_grad = true;
         }
         Step++;
         // utils.ema: G_ema pegged to G before ema_start.
         CopyEma(Step < Options.EmaStart ? 0.0 : Options.EmaDecay);
 
-        return new Dictionary<string, double>
+        var metrics = new Dictionary<string, double>
         {
             ["d_loss_real"] = lossReal,
             ["d_loss_fake"] = lossFake,
@@ -196,7 +241,36 @@ public sealed class BigGanTrainer : ITrainer
             ["d_fake"] = dFake,
             ["r1"] = r1,
         };
+        if (_kindClassifier is not null)
+        {
+            // the kind classifier's cross-entropies (ln 12 ≈ 2.48 at chance) and its accuracy on the last real batch
+            metrics["d_kind"] = dKind;
+            metrics["d_kind_accuracy"] = dKindAccuracy;
+            metrics["g_kind"] = gKind;
+        }
+        return metrics;
     }
+
+    /// <summary>
+    /// One update of the kind classifier: real scenes as their kinds, and G's samples (<paramref name="fake"/>, no
+    /// graph) seen through the colours of <paramref name="fakeKeys"/> as <see cref="SilhouetteKindClassifier.NoObjectClass"/>.
+    /// The trainer passes the real batch's classes, drawn independently of the ones G was asked for: mostly
+    /// mismatched pairs. Returns the real side's cross-entropy and accuracy.
+    /// </summary>
+    private (double Loss, double Accuracy) KindClassifierStep(Tensor real, Tensor realY, Tensor fake, Tensor fakeKeys)
+    {
+        using var scope = NewDisposeScope();
+        var logits = _kindClassifier!.Forward(real, realY);
+        var kinds = SilhouetteKindClassifier.KindsOf(realY);
+        var realLoss = F.cross_entropy(logits, kinds);
+        var noObject = full(fakeKeys.shape[0], (long)SilhouetteKindClassifier.NoObjectClass, ScalarType.Int64);
+        var loss = realLoss + F.cross_entropy(_kindClassifier.Forward(fake.detach(), fakeKeys), noObject);
+        _kindOptimizer!.zero_grad();
+        loss.backward();
+        _kindOptimizer.step();
+        return (realLoss.item<float>(), logits.argmax(1).eq(kinds).to(ScalarType.Float32).mean().item<float>());
+    }
+
 
     /// <summary>
     /// StyleGAN2's lazy R1 step (rosinality's d_r1_loss): γ/2 · E‖∇ₓD(x, y)‖² · d_reg_every on the real batch,
@@ -282,7 +356,7 @@ public sealed class BigGanTrainer : ITrainer
 
     public void SaveCheckpoint(string directory) =>
         TrainingCheckpoint.Save(directory, CheckpointKind, Step, Options.ToJson(), _modules, _gOptimizer,
-            moreOptimizers: [("d", _dOptimizer)]);
+            moreOptimizers: _kindOptimizer is null ? [("d", _dOptimizer)] : [("d", _dOptimizer), ("k", _kindOptimizer)]);
 
     /// <summary>
     /// Writes <paramref name="path"/> (safetensors, pytorch-pretrained-BigGAN names, standing statistics filled,
@@ -300,6 +374,8 @@ public sealed class BigGanTrainer : ITrainer
         _prepared?.Model.Dispose();
         _gOptimizer.Dispose();
         _dOptimizer.Dispose();
+        _kindOptimizer?.Dispose();
+        _kindClassifier?.Dispose();
         _g.Dispose();
         _dModule.Dispose();
         _gEma.Dispose();
@@ -307,11 +383,12 @@ public sealed class BigGanTrainer : ITrainer
 
     private sealed class GanModules : nn.Module
     {
-        public GanModules(BigGanModel g, nn.Module d, BigGanModel gEma) : base("BigGanTraining")
+        public GanModules(BigGanModel g, nn.Module d, BigGanModel gEma, SilhouetteKindClassifier? kindClassifier) : base("BigGanTraining")
         {
             register_module("G", g);
             register_module("D", d);
             register_module("G_ema", gEma);
+            if (kindClassifier is not null) register_module("K", kindClassifier);
         }
     }
 }

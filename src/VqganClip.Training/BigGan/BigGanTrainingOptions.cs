@@ -63,6 +63,30 @@ public sealed record BigGanTrainingOptions
     /// </summary>
     public bool FactorisedClasses { get; init; }
 
+    /// <summary>
+    /// Weight of an auxiliary kind classifier (AC-GAN, Odena et al. 2017; 0: none): a
+    /// <see cref="SilhouetteKindClassifier"/> learns the 12-way kind of real scenes from the silhouette in the class's
+    /// colour, and G's loss adds this weight times the cross-entropy of its samples against the kind it was asked for.
+    /// A direct signal for the shape, which D's projection term alone did not teach G
+    /// (docs/research/clipart-biggan-log.md, session 21).
+    /// </summary>
+    public double KindClassifierWeight { get; init; }
+
+    /// <summary>
+    /// The step from which G's loss has the kind term (a GAN that already draws scenes in the class's colours gives the
+    /// classifier something to read; from step 0 the term pulled G off the data and D won, session 21's pilots).
+    /// </summary>
+    public long KindStart { get; init; }
+
+    /// <summary>
+    /// The classifier learns real scenes from step <see cref="KindStart"/> − this, alongside the GAN, so that it knows
+    /// the kinds when G's term starts (it needs about 100 steps). Before that step it has no effect on the run.
+    /// </summary>
+    public long KindPretrainSteps { get; init; }
+
+    /// <summary>The first step at which the kind classifier trains (a run without one: never).</summary>
+    public long KindClassifierFirstStep => KindClassifierWeight > 0 ? KindStart - KindPretrainSteps : long.MaxValue;
+
     /// <summary>Standing statistics: batches of this size per truncation value, for each of the 51.</summary>
     public int StandingBatches { get; init; } = 2;
     public int StandingBatchSize { get; init; } = 64;
@@ -105,6 +129,10 @@ public sealed record BigGanTrainingOptions
         if (!BigGanLoss.All.Contains(Loss)) throw new ArgumentException($"Loss must be one of {string.Join(", ", BigGanLoss.All)} (got '{Loss}').");
         if (!(R1Gamma >= 0)) throw new ArgumentException($"R1Gamma must be 0 or positive (got {R1Gamma}).");
         if (FactorisedClasses && Discriminator != BigGanDiscriminatorKind.StyleGan2) throw new ArgumentException("FactorisedClasses needs the stylegan2 discriminator (its class embedding is the one that can be factorised).");
+        if (!(KindClassifierWeight >= 0) || double.IsInfinity(KindClassifierWeight)) throw new ArgumentException($"KindClassifierWeight must be 0 or a positive number (got {KindClassifierWeight}).");
+        if (KindStart < 0 || KindPretrainSteps < 0 || KindPretrainSteps > KindStart) throw new ArgumentException($"KindStart ({KindStart}) and KindPretrainSteps ({KindPretrainSteps}) must be 0 or positive, the pretraining no longer than the steps before the start.");
+        if ((KindStart > 0 || KindPretrainSteps > 0) && !(KindClassifierWeight > 0)) throw new ArgumentException($"KindStart ({KindStart}) and KindPretrainSteps ({KindPretrainSteps}) need a kind classifier (KindClassifierWeight > 0).");
+        if (KindClassifierWeight > 0 && KindStart >= Steps) throw new ArgumentException($"KindStart ({KindStart}) must come before the run's end ({Steps} steps).");
         if (DRegEvery <= 0) throw new ArgumentException($"DRegEvery must be positive (got {DRegEvery}).");
         if (Discriminator == BigGanDiscriminatorKind.StyleGan2 && BatchSize % 4 != 0) throw new ArgumentException($"The stylegan2 discriminator's minibatch standard deviation needs a batch divisible by 4 (got {BatchSize}).");
         if (StandingBatches <= 0 || StandingBatchSize < 2) throw new ArgumentException($"Standing statistics need at least one batch of 2 (got {StandingBatches} of {StandingBatchSize}).");
@@ -136,6 +164,9 @@ public sealed record BigGanTrainingOptions
         ["r1_gamma"] = R1Gamma,
         ["d_reg_every"] = DRegEvery,
         ["factorised_classes"] = FactorisedClasses,
+        ["kind_classifier_weight"] = KindClassifierWeight,
+        ["kind_start"] = KindStart,
+        ["kind_pretrain_steps"] = KindPretrainSteps,
         ["standing_batches"] = StandingBatches,
         ["standing_batch_size"] = StandingBatchSize,
         ["eval_truncation"] = EvalTruncation,
@@ -154,6 +185,9 @@ public sealed record BigGanTrainingOptions
             R1Gamma = GetOr("r1_gamma", defaults.R1Gamma),
             DRegEvery = GetOr("d_reg_every", defaults.DRegEvery),
             FactorisedClasses = GetOr("factorised_classes", defaults.FactorisedClasses),
+            KindClassifierWeight = GetOr("kind_classifier_weight", defaults.KindClassifierWeight),
+            KindStart = GetOr("kind_start", defaults.KindStart),
+            KindPretrainSteps = GetOr("kind_pretrain_steps", defaults.KindPretrainSteps),
             Steps = Get<long>("steps"),
             BatchSize = Get<int>("batch_size"),
             GLearningRate = Get<double>("g_lr"),

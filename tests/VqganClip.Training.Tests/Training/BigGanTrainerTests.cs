@@ -110,7 +110,7 @@ public class BigGanTrainerTests
         Assert.True(config.HasAttention);
         Assert.Throws<ArgumentException>(() => (TinyBigGan() with { DChannels = 6 }).Validate());
 
-        var stylegan = TinyStyleGan2D();
+        var stylegan = TinyStyleGan2D() with { FactorisedClasses = true, KindClassifierWeight = 0.5, KindStart = 2, KindPretrainSteps = 1 };
         Assert.Equal(stylegan, BigGanTrainingOptions.FromJson(stylegan.ToJson()));
     }
 
@@ -118,7 +118,7 @@ public class BigGanTrainerTests
     public void Options_of_checkpoints_written_before_the_discriminator_choice_read_as_the_biggan_recipe()
     {
         var json = TinyBigGan().ToJson();
-        foreach (var key in new[] { "discriminator", "loss", "r1_gamma", "d_reg_every", "factorised_classes" }) Assert.True(json.Remove(key), key);
+        foreach (var key in new[] { "discriminator", "loss", "r1_gamma", "d_reg_every", "factorised_classes", "kind_classifier_weight", "kind_start", "kind_pretrain_steps" }) Assert.True(json.Remove(key), key);
         var options = BigGanTrainingOptions.FromJson(json);
         Assert.Equal(BigGanDiscriminatorKind.BigGan, options.Discriminator);
         Assert.Equal(BigGanLoss.Hinge, options.Loss);
@@ -138,6 +138,15 @@ public class BigGanTrainerTests
         Assert.Contains("divisible by 4", e.Message);
         e = Assert.Throws<ArgumentException>(() => (TinyBigGan() with { R1Gamma = -1 }).Validate());
         Assert.Contains("R1Gamma", e.Message);
+        e = Assert.Throws<ArgumentException>(() => (TinyStyleGan2D() with { KindClassifierWeight = -0.5 }).Validate());
+        Assert.Contains("KindClassifierWeight", e.Message);
+        Assert.Contains("-0.5", e.Message);
+        e = Assert.Throws<ArgumentException>(() => (TinyStyleGan2D() with { KindStart = 2 }).Validate());
+        Assert.Contains("KindClassifierWeight", e.Message);
+        e = Assert.Throws<ArgumentException>(() => (TinyStyleGan2D() with { KindClassifierWeight = 1, KindStart = 1, KindPretrainSteps = 2 }).Validate());
+        Assert.Contains("KindPretrainSteps (2)", e.Message);
+        e = Assert.Throws<ArgumentException>(() => (TinyStyleGan2D() with { KindClassifierWeight = 1, KindStart = 3 }).Validate());
+        Assert.Contains("(3 steps)", e.Message);
     }
 
     [Fact]
@@ -205,7 +214,99 @@ public class BigGanTrainerTests
         Assert.Contains("stylegan2", e.Message);
     });
 
-    private static BigGanTrainingOptions TinyStyleGan2D() => TinyBigGan() with
+    [Fact]
+    public void The_kind_classifier_sees_the_class_coloured_silhouette_centred_and_scaled_and_passes_gradients_to_the_image()
+    {
+        using var classifier = new SilhouetteKindClassifier();
+        // The same red house small on the left of the sky and big in the middle of the grass: one view, up to resampling.
+        SceneSpec Scene(ObjectSize size, ScenePosition position, SceneBackground background) =>
+            new([SceneObject.Canonical(ObjectKind.House, ClipartColor.Red, size, position)], null, background);
+        using var images = (ClipartBatches.Render([Scene(ObjectSize.Small, ScenePosition.Left, SceneBackground.Sky),
+            Scene(ObjectSize.Big, ScenePosition.Middle, SceneBackground.Grass),
+            new([SceneObject.Canonical(ObjectKind.Circle, ClipartColor.Red, ObjectSize.Big, ScenePosition.Middle)], null, SceneBackground.Sky)], 1) * 2 - 1)
+            .requires_grad_(true);
+        var ids = tensor(Enumerable.Repeat((long)ClipartClasses.Id(ObjectKind.House, ClipartColor.Red), 3).ToArray());
+        var crops = classifier.Crops(images, ids);
+        Assert.Equal([3L, 2, SilhouetteKindClassifier.Side, SilhouetteKindClassifier.Side], crops.shape);
+        var colour = crops.select(1, 0).detach();
+        // Centred: the colour mask's centre of mass is within 1.5 crop pixels of the middle, in both scenes.
+        var coords = arange(SilhouetteKindClassifier.Side, ScalarType.Float32) + 0.5f;
+        for (int i = 0; i < 2; i++)
+        {
+            var m = colour[i];
+            float mass = m.sum().item<float>();
+            Assert.True(mass > 50, $"scene {i}: the red silhouette covers only {mass} crop pixels");
+            float cx = (m * coords.view(1, -1)).sum().item<float>() / mass, cy = (m * coords.view(-1, 1)).sum().item<float>() / mass;
+            Assert.InRange(cx, 14.5f, 17.5f);
+            Assert.InRange(cy, 14.5f, 17.5f);
+        }
+        // Scaled: the small and the big house give nearly the same silhouette; a circle gives a different one.
+        float sameKind = (colour[0] - colour[1]).abs().mean().item<float>();
+        float otherKind = (colour[0] - colour[2]).abs().mean().item<float>();
+        Assert.True(sameKind < 0.5f * otherKind, $"house/house {sameKind} against house/circle {otherKind}");
+        // The grey door of the house is in the detail plane.
+        Assert.True(crops.select(1, 1)[0].sum().item<float>() > 1);
+        // Differentiable in the image: G gets a gradient through the masks.
+        classifier.Forward(images, ids).sum().backward();
+        Assert.True(images.grad!.abs().sum().item<float>() > 0);
+        Assert.Equal(new long[] { 0, 0, 11, 7 }, SilhouetteKindClassifier.KindsOf(tensor(new long[] { 0, 9, 119, 70 })).data<long>().ToArray());
+    }
+
+    [Fact]
+    public void The_kind_classifier_learns_from_its_first_step_G_gets_its_term_from_the_start_and_a_plain_checkpoint_takes_the_schedule_exactly() =>
+        SingleThreaded(() => InTempDirectory(dir =>
+    {
+        // Classifier from step 1 (KindStart 2 − 1 step of pretraining), G's kind term from step 2, of 4.
+        var options = TinyStyleGan2D(steps: 4) with { KindClassifierWeight = 1, KindStart = 2, KindPretrainSteps = 1 };
+        using var plain = new BigGanTrainer(TinyStyleGan2D(steps: 4), renderThreads: 1);
+        using var scheduled = new BigGanTrainer(options, renderThreads: 1);
+        var kBefore = StateSnapshot(scheduled.Modules);
+
+        var m0 = scheduled.TrainStep();
+        plain.TrainStep();
+        Assert.True(double.IsNaN(m0["d_kind"]) && double.IsNaN(m0["g_kind"]));
+        plain.SaveCheckpoint(dir);                               // a run without a classifier, at step 1
+
+        var m1 = scheduled.TrainStep();
+        plain.TrainStep();
+        Assert.InRange(m1["d_kind"], 1.0, 5.0);                  // ln 12 ≈ 2.48 at first
+        Assert.True(double.IsNaN(m1["g_kind"]));
+        // Until G's term starts, the classifier only watches: G, D and G_ema are the plain run's, bit for bit.
+        var p = plain.Modules.state_dict();
+        foreach (var (name, t) in scheduled.Modules.state_dict())
+        {
+            if (name.StartsWith("K.", StringComparison.Ordinal)) Assert.False(Same(t, kBefore[name]), $"'{name}' did not learn at step 1");
+            else Assert.True(Same(t, p[name]), $"'{name}' differs from the run without a classifier");
+        }
+        foreach (var t in kBefore.Values) t.Dispose();
+
+        var m2 = scheduled.TrainStep();
+        Assert.True(double.IsFinite(m2["g_kind"]) && m2["g_kind"] > 0);
+        // G's loss = softplus(−D) (positive) + 1 · g_kind; without the kind term it would be ≈ 0.7, below ln 12.
+        Assert.True(m2["g_loss"] > m2["g_kind"], $"g_loss {m2["g_loss"]} should include g_kind {m2["g_kind"]}");
+        scheduled.TrainStep();
+
+        // The plain checkpoint (step 1) given the schedule continues as the scheduled run from step 0 did.
+        var schedule = new BigGanTrainer.KindSchedule(1, 2, 1);
+        using var resumed = BigGanTrainer.Resume(dir, renderThreads: 1, kind: schedule);
+        Assert.Equal(options, resumed.Options);
+        while (resumed.Step < 4) resumed.TrainStep();
+        var expected = scheduled.Modules.state_dict();
+        // 12 kinds and "drawn by G".
+        Assert.Equal([Vocabulary.Kinds.Length + 1L, 64 * 4 * 4], expected["K.net.10.weight"].shape);
+        foreach (var (name, tensor) in resumed.Modules.state_dict())
+            Assert.True(Same(tensor, expected[name]), $"'{name}' differs after resuming with the schedule");
+
+        // A schedule whose classifier would have started before the checkpoint is refused, naming both steps.
+        var e = Assert.Throws<ArgumentException>(() => BigGanTrainer.Resume(dir, renderThreads: 1, kind: new BigGanTrainer.KindSchedule(1, 1, 1)));
+        Assert.Contains("step 0", e.Message);
+        Assert.Contains("step 1", e.Message);
+        // ...and a run without the option reports no kind figures and keeps no classifier.
+        Assert.DoesNotContain("K.net.10.weight", p.Keys);
+        Assert.DoesNotContain("d_kind", plain.TrainStep().Keys);
+    }));
+
+    private static BigGanTrainingOptions TinyStyleGan2D(long steps = 3) => TinyBigGan(steps) with
     {
         Discriminator = BigGanDiscriminatorKind.StyleGan2, Loss = BigGanLoss.Logistic, R1Gamma = 0.1, DRegEvery = 2,
     };

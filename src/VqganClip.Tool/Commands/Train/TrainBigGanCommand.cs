@@ -38,6 +38,9 @@ public static class TrainBigGanCommand
         var r1 = new Option<double>("--r1") { Description = "R1 penalty γ on real images (0 = none), applied lazily every --d-reg-every steps", DefaultValueFactory = _ => d.R1Gamma };
         var dRegEvery = new Option<int>("--d-reg-every") { Description = "Steps between lazy R1 steps", DefaultValueFactory = _ => d.DRegEvery };
         var factorised = new Option<bool>("--factorised-classes") { Description = "Tie the class embeddings of G and the stylegan2 D across (kind, colour): each class's embedding is a kind's plus a colour's" };
+        var kindClassifier = new Option<double>("--kind-classifier") { Description = "Weight of an AC-GAN kind classifier (0 = none): a small CNN learns the kind of real scenes from the silhouette in the class colour (and G's samples seen through other classes' colours as a 13th class, no object); G is asked to draw samples it classifies as their kind. With --resume: give a run whose classifier has not begun this schedule", DefaultValueFactory = _ => d.KindClassifierWeight };
+        var kindStart = new Option<long>("--kind-start") { Description = "Step from which G's loss has the kind term (needs --kind-classifier)", DefaultValueFactory = _ => d.KindStart };
+        var kindPretrain = new Option<long>("--kind-pretrain") { Description = "The classifier learns real scenes from --kind-start minus this many steps, alongside the GAN (needs --kind-classifier)", DefaultValueFactory = _ => d.KindPretrainSteps };
         var truncation = new Option<double>("--truncation") { Description = "Truncation of the class-accuracy samples", DefaultValueFactory = _ => d.EvalTruncation };
         var output = new Option<string>("--out") { Description = "Exported generator (.safetensors; .config.json and .classes.txt go beside it)", DefaultValueFactory = _ => DefaultOutput };
         var run = new Option<string?>("--run") { Description = "Run folder for log.jsonl, checkpoint/ and best/ (default runs/biggan-<time>)" };
@@ -51,7 +54,7 @@ public static class TrainBigGanCommand
 
         var command = new Command("biggan", "Train a small class-conditional BigGAN-deep on one-object clipart scenes ((kind, colour) classes) and export G_ema")
         {
-            steps, batch, gLr, dLr, dSteps, emaDecay, emaStart, seed, gCh, zDim, gDepth, dCh, dDepth, discriminator, loss, r1, dRegEvery, factorised, truncation,
+            steps, batch, gLr, dLr, dSteps, emaDecay, emaStart, seed, gCh, zDim, gDepth, dCh, dDepth, discriminator, loss, r1, dRegEvery, factorised, kindClassifier, kindStart, kindPretrain, truncation,
             output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, finalSamples, printEvery,
         };
         command.SetAction(parse =>
@@ -64,7 +67,11 @@ public static class TrainBigGanCommand
             if (parse.GetValue(resume) is { } resumePath)
             {
                 var (runDir, checkpointDir) = TrainingConsole.ResolveResume(resumePath);
-                trainer = BigGanTrainer.Resume(checkpointDir, parse.GetValue(steps), renderThreads, judge);
+                // --kind-classifier given with --resume adds (or changes) the kind schedule of a run whose classifier has not begun.
+                var kind = parse.GetResult(kindClassifier) is { Implicit: false }
+                    ? new BigGanTrainer.KindSchedule(parse.GetValue(kindClassifier), parse.GetValue(kindStart), parse.GetValue(kindPretrain))
+                    : null;
+                trainer = BigGanTrainer.Resume(checkpointDir, parse.GetValue(steps), renderThreads, judge, kind);
                 runDirectory = parse.GetValue(run) ?? runDir;
             }
             else
@@ -89,6 +96,9 @@ public static class TrainBigGanCommand
                     R1Gamma = parse.GetValue(r1),
                     DRegEvery = parse.GetValue(dRegEvery),
                     FactorisedClasses = parse.GetValue(factorised),
+                    KindClassifierWeight = parse.GetValue(kindClassifier),
+                    KindStart = parse.GetValue(kindStart),
+                    KindPretrainSteps = parse.GetValue(kindPretrain),
                     EvalTruncation = parse.GetValue(truncation),
                 };
                 trainer = new BigGanTrainer(options, renderThreads, judge);
@@ -99,7 +109,9 @@ public static class TrainBigGanCommand
                 var session = new TrainingSessionOptions(runDirectory, TrainingConsole.RepoPath(parse.GetValue(output)!),
                     parse.GetValue(checkpointEvery), parse.GetValue(evalEvery), parse.GetValue(evalScenes), parse.GetValue(finalSamples));
                 return TrainingConsole.Run(trainer, session,
-                    ["d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake", "r1"],
+                    trainer.Options.KindClassifierWeight > 0
+                        ? ["d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake", "r1", "d_kind", "d_kind_accuracy", "g_kind"]
+                        : ["d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake", "r1"],
                     ["class_accuracy", "colour_accuracy", "valid"], parse.GetValue(printEvery));
             }
         });
