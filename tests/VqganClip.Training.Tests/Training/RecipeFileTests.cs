@@ -99,7 +99,10 @@ public class RecipeFileTests
         Assert.Equal("data/clipart-vqgan.safetensors", vqgan2.GetValue<string>("--out"));   // the default, left out so --out FILE can follow
 
         var biggan = Parse("biggan-1-clipart.rsp");
-        Assert.Equal(3000L, biggan.GetValue<long?>("--steps"));
+        Assert.Equal(6100L, biggan.GetValue<long?>("--steps"));
+        Assert.Equal(0.3, biggan.GetValue<double>("--kind-classifier"));
+        Assert.Equal(4100L, biggan.GetValue<long>("--kind-start"));
+        Assert.Equal(100L, biggan.GetValue<long>("--kind-pretrain"));
         Assert.Equal(16, biggan.GetValue<int>("--batch"));
         Assert.Equal(16, biggan.GetValue<int>("--g-channels"));
         Assert.Equal("stylegan2", biggan.GetValue<string>("--discriminator"));
