@@ -292,7 +292,7 @@ public class BigGanTrainerTests
         Assert.Equal(options, resumed.Options);
         while (resumed.Step < 4) resumed.TrainStep();
         var expected = scheduled.Modules.state_dict();
-        // 12 kinds and "drawn by G".
+        // 12 kinds and "no object of this class here".
         Assert.Equal([Vocabulary.Kinds.Length + 1L, 64 * 4 * 4], expected["K.net.10.weight"].shape);
         foreach (var (name, tensor) in resumed.Modules.state_dict())
             Assert.True(Same(tensor, expected[name]), $"'{name}' differs after resuming with the schedule");
