@@ -191,7 +191,7 @@ public sealed class BigGanTrainer : ITrainer
             _dOptimizer.zero_grad();
             (real1 + fake1).backward();
             _dOptimizer.step();
-            // AC-GAN's classifier side, on real scenes only: it learns the kinds from the data, never from G.
+            // AC-GAN's classifier side: the kinds from real scenes only; G's samples only ever as the 13th class.
             if (k == 0 && classifierLearns) (dKind, dKindAccuracy) = KindClassifierStep(real, realY, fake, realY);
             lossReal = real1.item<float>();
             lossFake = fake1.item<float>();
@@ -270,7 +270,6 @@ public sealed class BigGanTrainer : ITrainer
         _kindOptimizer.step();
         return (realLoss.item<float>(), logits.argmax(1).eq(kinds).to(ScalarType.Float32).mean().item<float>());
     }
-
 
     /// <summary>
     /// StyleGAN2's lazy R1 step (rosinality's d_r1_loss): γ/2 · E‖∇ₓD(x, y)‖² · d_reg_every on the real batch,
