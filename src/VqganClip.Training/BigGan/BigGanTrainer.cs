@@ -212,7 +212,7 @@ public sealed class BigGanTrainer : ITrainer
             var fake = _g.Forward(z, OneHot(y), 1.0);
             var output = _d.Forward(fake, y);
             // AC-GAN's G side: its samples should be classified as the kind they were asked for.
-            var kindLoss = kindTerm ? F.cross_entropy(_kindClassifier!.Forward(fake, y), SilhouetteKindClassifier.KindsOf(y)) : null;
+            var kindLoss = kindTerm ? F.cross_entropy(_kindClassifier!.Forward(fake, y), ClipartClasses.KindIndices(y)) : null;
             // hinge: losses.loss_hinge_gen; logistic: StyleGAN2's g_nonsaturating_loss.
             var loss = Options.Loss == BigGanLoss.Hinge ? -output.mean() : F.softplus(-output).mean();
             if (kindLoss is not null) loss = loss + Options.KindClassifierWeight * kindLoss;
@@ -261,7 +261,7 @@ public sealed class BigGanTrainer : ITrainer
     {
         using var scope = NewDisposeScope();
         var logits = _kindClassifier!.Forward(real, realY);
-        var kinds = SilhouetteKindClassifier.KindsOf(realY);
+        var kinds = ClipartClasses.KindIndices(realY);
         var realLoss = F.cross_entropy(logits, kinds);
         var noObject = full(fakeKeys.shape[0], (long)SilhouetteKindClassifier.NoObjectClass, ScalarType.Int64);
         var loss = realLoss + F.cross_entropy(_kindClassifier.Forward(fake.detach(), fakeKeys), noObject);

@@ -20,6 +20,13 @@ public static class ClipartClasses
         return (Vocabulary.Kinds[classId / Vocabulary.Colors.Length], Vocabulary.Colors[classId % Vocabulary.Colors.Length]);
     }
 
+    /// <summary>The kind index of each class id in a tensor ([B] int64 → [B] int64), as <see cref="Of"/> reads one.</summary>
+    public static TorchSharp.torch.Tensor KindIndices(TorchSharp.torch.Tensor classIds) =>
+        classIds.div(Vocabulary.Colors.Length, rounding_mode: TorchSharp.torch.RoundingMode.floor);
+
+    /// <summary>The colour index of each class id in a tensor ([B] int64 → [B] int64), as <see cref="Of"/> reads one.</summary>
+    public static TorchSharp.torch.Tensor ColourIndices(TorchSharp.torch.Tensor classIds) => classIds.remainder(Vocabulary.Colors.Length);
+
     /// <summary>"red circle", ... in class-id order.</summary>
     public static string Name(int classId)
     {

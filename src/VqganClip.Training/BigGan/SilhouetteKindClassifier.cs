@@ -48,9 +48,10 @@ public sealed class SilhouetteKindClassifier : nn.Module<Tensor, Tensor>
     private readonly Sequential net;
 #pragma warning restore IDE1006
     // [colours · 3] in [0, 1], class colour order, and the details' grey: plain arrays, so they are not module buffers.
-    private static readonly float[] PaletteRgb =
-        Vocabulary.Colors.SelectMany(c => { var p = Palette.Of(c); return new[] { p.R / 255f, p.G / 255f, p.B / 255f }; }).ToArray();
-    private static readonly float[] DetailRgb = [Palette.Detail.R / 255f, Palette.Detail.G / 255f, Palette.Detail.B / 255f];
+    private static readonly float[] PaletteRgb = Vocabulary.Colors.SelectMany(c => Unit(Palette.Of(c))).ToArray();
+    private static readonly float[] DetailRgb = Unit(Palette.Detail);
+
+    private static float[] Unit(Palette.Rgb c) => [c.R / 255f, c.G / 255f, c.B / 255f];
 
     public SilhouetteKindClassifier() : base(nameof(SilhouetteKindClassifier))
     {
@@ -77,7 +78,7 @@ public sealed class SilhouetteKindClassifier : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         long batch = images.shape[0], height = images.shape[2], width = images.shape[3];
         var x = (images + 1) / 2;
-        var colour = tensor(PaletteRgb).view(-1, 3).index_select(0, classIds.remainder(Vocabulary.Colors.Length)).view(batch, 3, 1, 1);
+        var colour = tensor(PaletteRgb).view(-1, 3).index_select(0, ClipartClasses.ColourIndices(classIds)).view(batch, 3, 1, 1);
         var colourMask = exp(-(x - colour).square().sum(1, keepdim: true) / (2 * Sigma * Sigma));
         var detailMask = exp(-(x - tensor(DetailRgb).view(1, 3, 1, 1)).square().sum(1, keepdim: true) / (2 * Sigma * Sigma));
 
@@ -100,7 +101,4 @@ public sealed class SilhouetteKindClassifier : nn.Module<Tensor, Tensor>
         var grid = F.affine_grid(theta, [batch, 2, Side, Side], align_corners: false);
         return F.grid_sample(cat([colourMask, detailMask], 1), grid, align_corners: false).MoveToOuterDisposeScope();
     }
-
-    /// <summary>The kind index of each class id (class id = kind · colours + colour, <see cref="ClipartClasses"/>).</summary>
-    public static Tensor KindsOf(Tensor classIds) => classIds.div(Vocabulary.Colors.Length, rounding_mode: RoundingMode.floor);
 }

@@ -249,7 +249,7 @@ public class BigGanTrainerTests
         // Differentiable in the image: G gets a gradient through the masks.
         classifier.Forward(images, ids).sum().backward();
         Assert.True(images.grad!.abs().sum().item<float>() > 0);
-        Assert.Equal(new long[] { 0, 0, 11, 7 }, SilhouetteKindClassifier.KindsOf(tensor(new long[] { 0, 9, 119, 70 })).data<long>().ToArray());
+        Assert.Equal(new long[] { 0, 0, 11, 7 }, ClipartClasses.KindIndices(tensor(new long[] { 0, 9, 119, 70 })).data<long>().ToArray());
     }
 
     [Fact]
