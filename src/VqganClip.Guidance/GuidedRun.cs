@@ -132,6 +132,13 @@ public sealed partial class GuidedRun : IDisposable
     /// <summary>Every encoded prompt (all phases, then the extras), with its normalised target embedding.</summary>
     public IReadOnlyList<Prompt> Prompts => _prompts;
 
+    /// <summary>The prompts that guide at <paramref name="step"/> (its phase's and the extras).</summary>
+    public IReadOnlyList<Prompt> PromptsAt(int step) =>
+        _phasePrompts[Script.PhaseAt(step, Options.PhaseSteps)].Select(i => _prompts[i]).ToList();
+
+    /// <summary>The CLIP that guides (the caller's; not owned by the run).</summary>
+    public ClipModel Clip => _clip;
+
     /// <summary>The prompt embeddings [rows, dim] in the order of <see cref="Prompts"/> (the run's own tensors: don't dispose).</summary>
     public IReadOnlyList<Tensor> PromptEmbeddings => _prompts.Select(p => p.Embedding).ToList();
 

@@ -104,6 +104,13 @@ public sealed record RunRecipe
     public int? MaxClasses { get; init; }
     /// <summary>The biggan generator's moving-average decay; the average's picture is shown and saved (null: none).</summary>
     public double? EmaDecay { get; init; } = BigSleepDefaults.CliEmaDecay;
+    /// <summary>
+    /// The biggan generator's start (<see cref="BigSleepStart"/>): null for upstream's (every class nearly off); "auto" for
+    /// the class CLIP chooses zero-shot over the model's class names; or a class id or name.
+    /// </summary>
+    public string? BigGanClass { get; init; }
+    /// <summary>The biggan generator's start: latents drawn for the chosen class, the one CLIP rates best kept (1: one draw).</summary>
+    public int BigGanCandidates { get; init; } = 1;
 
     /// <summary>stylegan: start an edit from this W+ code file (StyleCLIP's <c>--latent_path</c>; null: from the seed's latent, or the mean with <see cref="StyleGanFree"/>).</summary>
     public string? StyleGanLatent { get; init; }
@@ -216,6 +223,10 @@ public sealed record RunRecipe
         ParseInit(Init);   // a typo is an error with every generator, not only vqgan
         if (MaxClasses is { } k && k < 1) throw new ArgumentException($"The number of classes kept (max classes) must be at least 1; got {k}.");
         if (EmaDecay is { } d && !(d >= 0 && d < 1)) throw new ArgumentException($"The EMA decay must be in [0, 1); got {d.ToString(CultureInfo.InvariantCulture)}.");
+        if (BigGanCandidates < 1 || BigGanCandidates > MaxBigGanCandidates)
+            throw new ArgumentException($"The biggan start's candidates must be between 1 and {MaxBigGanCandidates}; got {BigGanCandidates}.");
+        if (BigGanCandidates > 1 && BigGanClass is null)
+            throw new ArgumentException("Candidate latents are drawn for a class: give the class too (an id, a name, or auto for CLIP's choice).");
         if (FeatureWeight > 0 && FeatureImage is null && InitImage is null)
             throw new ArgumentException("The feature term (FeatureWeight) needs a picture to stay close to: give FeatureImage, or a start picture (InitImage).");
         if (!(L2Lambda >= 0)) throw new ArgumentException($"The L2 weight (l2 lambda) must be 0 or more; got {L2Lambda.ToString(CultureInfo.InvariantCulture)}.");
@@ -309,7 +320,9 @@ public sealed record RunRecipe
     /// <paramref name="biggan"/> only for the biggan generator), with no step done. Validates everything first.
     /// </summary>
     /// <param name="audio">The AudioCLIP audio head for <see cref="AudioPrompts"/> (not owned; needed only when there are some).</param>
-    public GuidedRun CreateRun(ClipModel clip, VqganModel? vqgan, BigGanModel? biggan = null, StyleGan2Model? stylegan = null, AudioClipModel? audio = null)
+    /// <param name="report">Hears one line about a biggan start chosen by CLIP (<see cref="BigGanClass"/>).</param>
+    public GuidedRun CreateRun(ClipModel clip, VqganModel? vqgan, BigGanModel? biggan = null, StyleGan2Model? stylegan = null, AudioClipModel? audio = null,
+        Action<string>? report = null)
     {
         ArgumentNullException.ThrowIfNull(clip);
         if (string.IsNullOrWhiteSpace(Prompt) && ImagePrompts.Count == 0 && NoisePrompts.Count == 0 && AudioPrompts.Count == 0)
@@ -352,8 +365,23 @@ public sealed record RunRecipe
         var generator = CreateGenerator(kind, width, height, vqgan, biggan, stylegan);
         // image/noise-only runs get a script of the extras alone
         script ??= new PromptScript("", new[] { (IReadOnlyList<PromptSpec>)extras.ToList() });
-        return new GuidedRun(generator, clip, script, options, script.Phases[0].SequenceEqual(extras) ? null : extras, audio: audio);
+        var run = new GuidedRun(generator, clip, script, options, script.Phases[0].SequenceEqual(extras) ? null : extras, audio: audio);
+        if (kind != BigSleepGenerator.GeneratorName || BigGanClass is null) return run;
+        try
+        {
+            var start = BigSleepStart.Apply(run, BigGanClass, BigGanCandidates, biggan!.ClassNames);
+            report?.Invoke($"Start: {start.Describe()}.");
+            return run;
+        }
+        catch
+        {
+            run.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>The most candidate latents a biggan start draws.</summary>
+    public const int MaxBigGanCandidates = 1024;
 
     /// <summary>
     /// <see cref="CreateRun"/>, or with <see cref="Starts"/> &gt; 1 the best of that many runs after their trial steps
@@ -363,9 +391,9 @@ public sealed record RunRecipe
     public GuidedRun CreateBestRun(ClipModel clip, VqganModel? vqgan, Action<string>? report = null, BigGanModel? biggan = null, StyleGan2Model? stylegan = null, AudioClipModel? audio = null)
     {
         Validate();
-        if (Starts == 1) return CreateRun(clip, vqgan, biggan, stylegan, audio);
+        if (Starts == 1) return CreateRun(clip, vqgan, biggan, stylegan, audio, report);
         long seed = Seed ?? Random.Shared.NextInt64(0, int.MaxValue);
-        var (best, candidates) = BestOfStarts.Choose(k => (this with { Seed = seed + k }).CreateRun(clip, vqgan, biggan, stylegan, audio), Starts, TrialSteps);
+        var (best, candidates) = BestOfStarts.Choose(k => (this with { Seed = seed + k }).CreateRun(clip, vqgan, biggan, stylegan, audio, report), Starts, TrialSteps);
         report?.Invoke(FormattableString.Invariant(
             $"{Starts} starts after {TrialSteps} steps: {string.Join(", ", candidates.Select(c => FormattableString.Invariant($"seed {c.Seed} {c.Loss:F3}")))}; kept seed {best.Options.Seed}."));
         return best;

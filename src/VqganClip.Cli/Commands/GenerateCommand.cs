@@ -651,6 +651,9 @@ public static class GenerateCommand
             if (modelPath is not null) cmd.Append(" --biggan ").Append(Quote(modelPath));
             if (bigSleep.MaxClasses is int k) cmd.Append(CultureInfo.InvariantCulture, $" --max-classes {k}");
             cmd.Append(CultureInfo.InvariantCulture, $" --ema-decay {bigSleep.EmaDecay ?? 0:R}");
+            // the start CLIP chose is made again from the same class choice and seed
+            cmd.Append(" --class ").Append(Quote(bigSleep.StartChoice?.Class ?? "none"));
+            if (bigSleep.StartChoice is { } start) cmd.Append(CultureInfo.InvariantCulture, $" --candidates {start.Candidates}");
         }
         if (run.Generator is StyleGanGenerator styleGan)
         {

@@ -60,7 +60,10 @@ public sealed class RecipeOptions
     public Option<double?> TopP { get; } = new("--top-p") { Description = "Transformer: nucleus sampling, keep the most likely tokens up to this probability, in (0, 1] (default: off)", DefaultValueFactory = _ => T.TopP };
     public Option<int> Refine { get; } = new("--refine") { Description = "Transformer: refine the best sample for N steps of the VQGAN+CLIP loop (0: none)", DefaultValueFactory = _ => T.RefineSteps };
     public Option<double> AnchorWeight { get; } = new("--anchor-weight") { Description = "Transformer: weight of the refinement's anchor to the best sample's latent (the loop's init weight)", DefaultValueFactory = _ => T.AnchorWeight };
-    public Option<int?> ClassId { get; } = new("--class") { Description = "Class-conditional transformer: the class id (default: chosen by CLIP zero-shot over the class names)" };
+    public Option<string?> ClassId { get; } = new("--class") { Description = "Class-conditional transformer: the class id (default: chosen by CLIP zero-shot over the class names). biggan: the class every latent starts on, an id, a name or auto (CLIP's zero-shot choice over the class names); none: upstream's start, every class nearly off" + BigGanClassDefault };
+    public Option<int> Candidates { get; } = new("--candidates") { Description = "biggan: latents drawn for the --class; the one CLIP rates best starts the run", DefaultValueFactory = _ => B.BigGanCandidates };
+
+    private static string BigGanClassDefault => B.BigGanClass is { } c ? $" (biggan's default: {c})" : " (biggan's default: none)";
 
     /// <summary>The options in the order <c>--help</c> lists them (<see cref="Generator"/> first; callers may leave it out).</summary>
     public IEnumerable<Option> All(bool includeGenerator = true)
@@ -68,7 +71,7 @@ public sealed class RecipeOptions
         if (includeGenerator) yield return Generator;
         foreach (var o in new Option[] { Size, Steps, CutCount, CutPower, CutMethod, Augment, LearningRate, PromptLoss, Optimizer, Schedule,
                      Init, Starts, TrialSteps, InitImage, InitWeight, StyleImage, StyleWeight, FeatureWeight, FeatureImage, TotalVariation, PhaseSteps, Strokes, MaxClasses, EmaDecay,
-                     Latent, L2Lambda, StyleSpace, Free, Transformer, TransformerConfig, ClassNames, Samples, Temperature, GuidanceScale, TopK, TopP, Refine, AnchorWeight, ClassId })
+                     Latent, L2Lambda, StyleSpace, Free, Transformer, TransformerConfig, ClassNames, Samples, Temperature, GuidanceScale, TopK, TopP, Refine, AnchorWeight, ClassId, Candidates })
             yield return o;
     }
 
@@ -101,16 +104,33 @@ public sealed class RecipeOptions
         generator ??= ChooseGenerator(parse, userModels, implied: implied);
         var defaults = RunRecipe.DefaultsFor(generator);
         T Given<T>(Option<T> option, T fallback) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : fallback;
-        return ReadValues(parse) with
+        var values = ReadValues(parse);
+        bool bigSleep = generator.Equals(Guidance.Generators.BigSleepGenerator.GeneratorName, StringComparison.OrdinalIgnoreCase);
+        return values with
         {
             Generator = generator,
+            Transformer = values.Transformer with { ClassId = bigSleep ? null : TransformerClassOf(parse.GetValue(ClassId)) },
             CutCount = Given(CutCount, defaults.CutCount),
             CutMethod = Given(CutMethod, defaults.CutMethod),
             LearningRate = Given(LearningRate, defaults.LearningRate),
             PromptLoss = Given(PromptLoss, defaults.PromptLoss),
             Optimizer = Given(Optimizer, defaults.Optimizer),
             Schedule = Given(Schedule, defaults.Schedule),
+            BigGanClass = bigSleep && parse.GetResult(ClassId) is { Implicit: false } ? BigGanClassOf(parse.GetValue(ClassId)) : defaults.BigGanClass,
+            BigGanCandidates = Given(Candidates, defaults.BigGanCandidates),
         };
+    }
+
+    /// <summary>The biggan start's class as written (null for "none": upstream's start).</summary>
+    private static string? BigGanClassOf(string? value) =>
+        value is null || value.Trim().Equals("none", StringComparison.OrdinalIgnoreCase) ? null : value.Trim();
+
+    /// <summary>The transformer's class id: --class as an integer, null for none or auto (CLIP chooses).</summary>
+    private static int? TransformerClassOf(string? value)
+    {
+        if (value is null || value.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase)) return null;
+        if (int.TryParse(value.Trim(), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int id)) return id;
+        throw new ArgumentException($"--class: a class-conditional transformer takes a class id (an integer) or auto; got '{value}'.");
     }
 
     /// <summary>Every option's value as parsed (its own default when not given).</summary>
@@ -156,7 +176,6 @@ public sealed class RecipeOptions
             TopP = parse.GetValue(TopP),
             RefineSteps = parse.GetValue(Refine),
             AnchorWeight = parse.GetValue(AnchorWeight),
-            ClassId = parse.GetValue(ClassId),
         },
     };
 }

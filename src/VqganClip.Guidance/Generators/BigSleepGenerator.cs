@@ -73,13 +73,53 @@ public sealed class BigSleepGenerator : ImageGeneratorBase
         ["maxClasses"] = MaxClasses?.ToString(CultureInfo.InvariantCulture) ?? "",
         ["emaDecay"] = EmaDecay?.ToString("R", CultureInfo.InvariantCulture) ?? "",
         ["model"] = _model.Config.Describe(),
+        ["start"] = StartChoice is { } c ? FormattableString.Invariant($"{c.Class};{c.Candidates}") : "",
     };
+
+    /// <summary>
+    /// How the start was chosen when <see cref="BigSleepStart"/> chose it: the class as asked for ("auto", an id or a
+    /// name) and the candidates drawn; null for upstream's random start. Kept in <see cref="Settings"/>, so a saved run
+    /// and a picture's text say how to make the start again.
+    /// </summary>
+    public (string Class, int Candidates)? StartChoice { get; internal set; }
+
+    /// <summary>Reads <see cref="Settings"/>' "start" value back (empty: none).</summary>
+    internal static (string Class, int Candidates)? ParseStartChoice(string value)
+    {
+        if (string.IsNullOrEmpty(value)) return null;
+        int cut = value.LastIndexOf(';');
+        if (cut < 0 || !int.TryParse(value[(cut + 1)..], NumberStyles.Integer, CultureInfo.InvariantCulture, out int candidates))
+            throw new InvalidDataException($"The biggan generator's saved start '{value}' is not CLASS;CANDIDATES.");
+        return (value[..cut], candidates);
+    }
 
     /// <summary>Upstream's start: <c>normu</c> ~ N(0, 1), <c>cls</c> ~ N(−3.9, 0.3) (every class nearly off).</summary>
     protected override void InitializeCore(Generator rng)
     {
         _normu.copy_(normal(BigSleepDefaults.LatentMean, BigSleepDefaults.LatentStd, _normu.shape, generator: rng).to(Device));
         _cls.copy_(normal(BigSleepDefaults.ClassLogitMean, BigSleepDefaults.ClassLogitStd, _cls.shape, generator: rng).to(Device));
+        StartAverages();
+    }
+
+    /// <summary>
+    /// Starts from given values instead of upstream's random ones (what <see cref="BigSleepStart"/> chooses): copies
+    /// <paramref name="normu"/> [L, z_dim] and <paramref name="cls"/> [L, num_classes] into the parameters and restarts the
+    /// moving average from them. Call it before the first step; the optimizer's state is not touched.
+    /// </summary>
+    /// <exception cref="ArgumentException">A tensor of another shape (both shapes named).</exception>
+    public void Start(Tensor normu, Tensor cls)
+    {
+        ArgumentNullException.ThrowIfNull(normu);
+        ArgumentNullException.ThrowIfNull(cls);
+        foreach (var (name, given, p) in new[] { ("normu", normu, _normu), ("cls", cls, _cls) })
+            if (!given.shape.SequenceEqual(p.shape))
+                throw new ArgumentException($"The biggan generator's {name} is [{string.Join(", ", p.shape)}]; the start given is [{string.Join(", ", given.shape)}].");
+        using (no_grad())
+        {
+            _normu.copy_(normu);
+            _cls.copy_(cls);
+        }
+        IsInitialized = true;
         StartAverages();
     }
 

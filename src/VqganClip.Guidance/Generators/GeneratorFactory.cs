@@ -49,7 +49,11 @@ public static class GeneratorFactory
                 var emaDecay = S("emaDecay", Guidance.BigSleep.BigSleepDefaults.CliEmaDecay.ToString("R", CultureInfo.InvariantCulture));
                 return new BigSleepGenerator(biggan,
                     maxClasses.Length == 0 ? null : int.Parse(maxClasses, CultureInfo.InvariantCulture),
-                    emaDecay.Length == 0 ? null : double.Parse(emaDecay, CultureInfo.InvariantCulture), device);
+                    emaDecay.Length == 0 ? null : double.Parse(emaDecay, CultureInfo.InvariantCulture), device)
+                {
+                    // the start itself is in the saved state; this says how it was chosen
+                    StartChoice = BigSleepGenerator.ParseStartChoice(S("start", "")),
+                };
             case StyleGanGenerator.GeneratorName:
                 if (stylegan is null) throw new ArgumentException("The stylegan generator needs a StyleGAN2 model (a file given to the command, or a StyleGan2Model when resuming in code).", nameof(stylegan));
                 if (stylegan.ImageSize != spec.Width || stylegan.ImageSize != spec.Height)

@@ -28,7 +28,7 @@ public abstract class ImageGeneratorBase : IImageGenerator
     public int Width { get; }
     public int Height { get; }
     public Device Device { get; }
-    public bool IsInitialized { get; private set; }
+    public bool IsInitialized { get; protected set; }
 
     public IReadOnlyList<Parameter> Parameters => _parameters.Select(p => p.Parameter).ToList();
 

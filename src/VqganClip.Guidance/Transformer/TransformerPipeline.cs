@@ -48,10 +48,7 @@ public sealed class TransformerPipeline : IDisposable
     /// <summary>The generator's name on the command line and in <see cref="RunRecipe.Generator"/>.</summary>
     public const string GeneratorName = "transformer";
 
-    /// <summary>Texts encoded together when embedding class names.</summary>
-    private const int ClassBatch = 64;
-
-    private readonly Dictionary<string, Tensor> _classEmbeddings = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ClassZeroShot> _zeroShots = new(StringComparer.Ordinal);
     private int? _conditioningLength;
     private bool _disposed;
 
@@ -505,40 +502,9 @@ public sealed class TransformerPipeline : IDisposable
         var names = ClassNames ?? throw new ArgumentException(
             $"The transformer is class-conditional ({labels.NClasses} classes) but its classes have no names, so CLIP cannot choose one: set ClassId, " +
             $"or give the class names (a text file, one name a line, line 1 for class 0; a file '<checkpoint>{ClassNames.Extension}' beside the checkpoint is read by itself).");
-        var guiding = prompts.Where(p => p.Spec.Source != PromptSource.Noise).ToList();
-        if (guiding.Count == 0)
-            throw new ArgumentException("CLIP chooses the class by the text and image prompts, and there are none (noise prompts say nothing of a class): set ClassId.");
-        using var _ = no_grad();
-        using var scope = NewDisposeScope();
-        var embeddings = ClassEmbeddings(names, template);
-        var total = zeros(new long[] { embeddings.shape[0] }, ScalarType.Float32, embeddings.device);
-        foreach (var p in guiding)
-        {
-            var target = p.Embedding.to(embeddings.device);
-            var distances = Prompt.SquaredSphericalDistance(embeddings.unsqueeze(1), target.unsqueeze(0));   // [C, rows]
-            total = total + distances.mean(new long[] { 1 }) * p.Weight;
-        }
-        var values = total.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
-        return values.Select((loss, id) => new ClassScore(id, names[id], loss)).OrderBy(c => c.Loss).ThenBy(c => c.ClassId).ToList();
-    }
-
-    /// <summary>The normalised CLIP text embeddings [C, d] of the class names (computed once per template).</summary>
-    private Tensor ClassEmbeddings(ClassNames names, string template)
-    {
-        if (_classEmbeddings.TryGetValue(template, out var cached)) return cached;
-        using var _ = no_grad();
-        using var scope = NewDisposeScope();
-        var texts = names.Names.Select(n => string.Format(CultureInfo.InvariantCulture, template, n)).ToList();
-        var parts = new List<Tensor>();
-        for (int start = 0; start < texts.Count; start += ClassBatch)
-        {
-            var chunk = texts.Skip(start).Take(ClassBatch).ToList();
-            var tokens = ClipTokenizer.Default.Tokenize(chunk, Clip.ContextLength, truncate: true);
-            parts.Add(nn.functional.normalize(Clip.EncodeText(tokens.to(Clip.Device)).to_type(ScalarType.Float32), dim: 1));
-        }
-        var embeddings = cat(parts, 0).DetachFromDisposeScope();
-        _classEmbeddings[template] = embeddings;
-        return embeddings;
+        if (!_zeroShots.TryGetValue(template, out var zeroShot))
+            _zeroShots[template] = zeroShot = new ClassZeroShot(Clip, names, template);
+        return zeroShot.Rank(prompts);
     }
 
     /// <summary>Samples every candidate's grid; codes row-major in GPT order.</summary>
@@ -630,7 +596,7 @@ public sealed class TransformerPipeline : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        foreach (var t in _classEmbeddings.Values) t.Dispose();
-        _classEmbeddings.Clear();
+        foreach (var z in _zeroShots.Values) z.Dispose();
+        _zeroShots.Clear();
     }
 }

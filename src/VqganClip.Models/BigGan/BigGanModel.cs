@@ -55,6 +55,12 @@ public sealed class BigGanModel : nn.Module
     /// <summary>Side of the generated images.</summary>
     public int ImageSize => Config.OutputDim;
 
+    /// <summary>
+    /// The classes' names, line i naming class i (set by <see cref="Load"/>: <c>&lt;stem&gt;.classes.txt</c> beside the
+    /// weights, else ImageNet's for a 1000-class model; null when none is known). What lets CLIP choose a class.
+    /// </summary>
+    public Transformer.ClassNames? ClassNames { get; set; }
+
     /// <summary>Rows <see cref="ForwardPerBlock"/> needs: len(layers) + 1.</summary>
     public int NumLatents => Config.NumLatents;
 
@@ -124,6 +130,7 @@ public sealed class BigGanModel : nn.Module
     /// tensors that disagree with the configuration (the message names the tensor and both shapes).</exception>
     /// <exception cref="FormatException">The config JSON is not JSON, lacks a key or has a value of the wrong type (named).</exception>
     /// <exception cref="ArgumentException">The config's values cannot describe a BigGAN-deep (<see cref="BigGanConfig.Validate"/>, named).</exception>
+    /// <exception cref="InvalidDataException">A class-names file beside the weights that is malformed or does not name exactly the model's classes.</exception>
     public static BigGanModel Load(string path, string? configJson = null, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -148,7 +155,17 @@ public sealed class BigGanModel : nn.Module
                 "pass the config.json published with them (e.g. biggan-deep-128-config.json).");
 
         using var stateDict = Checkpoint.Load(path, BigGanCheckpointLayout.IsBigGanTensorName);
-        return FromStateDict(stateDict, config, device);
+        var model = FromStateDict(stateDict, config, device);
+        try
+        {
+            model.ClassNames = Transformer.ClassNames.For(path, config.NumClasses);
+        }
+        catch (InvalidDataException e)
+        {
+            model.Dispose();
+            throw new InvalidDataException($"BigGAN '{path}': {e.Message}", e);
+        }
+        return model;
     }
 
     /// <summary>

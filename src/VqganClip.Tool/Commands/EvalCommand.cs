@@ -231,7 +231,7 @@ public static class EvalCommand
             }
             var (width, height) = _biggan is not null ? (_biggan.ImageSize, _biggan.ImageSize) : _stylegan is not null ? (_stylegan.ImageSize, _stylegan.ImageSize) : s.Size is null ? RunRecipe.DefaultSize(_clip) : RunRecipe.ParseSize(s.Size);
             var size = FormattableString.Invariant($"{width}x{height}");
-            return FormattableString.Invariant($"{s.Steps} steps{(s.Generator == "vqgan" ? $", init {s.Init}" : "")}{(s.Starts > 1 ? $" (best of {s.Starts} starts after {s.TrialSteps})" : "")}, {s.CutCount} {s.CutMethod} cutouts{(s.Augment is null ? "" : $" ({s.Augment})")}, {s.Optimizer} lr {s.LearningRate}, {s.PromptLoss} prompt loss{(_biggan is not null ? $", EMA {s.EmaDecay ?? 0}{(s.MaxClasses is int k ? $", {k} classes" : "")}" : "")}, seed {s.Seed}, {size}");
+            return FormattableString.Invariant($"{s.Steps} steps{(s.Generator == "vqgan" ? $", init {s.Init}" : "")}{(s.Starts > 1 ? $" (best of {s.Starts} starts after {s.TrialSteps})" : "")}, {s.CutCount} {s.CutMethod} cutouts{(s.Augment is null ? "" : $" ({s.Augment})")}, {s.Optimizer} lr {s.LearningRate}, {s.PromptLoss} prompt loss{(_biggan is not null ? $", EMA {s.EmaDecay ?? 0}{(s.MaxClasses is int k ? $", {k} classes" : "")}{(s.BigGanClass is { } c ? $", start: class {c}, best of {s.BigGanCandidates} latents" : "")}" : "")}, seed {s.Seed}, {size}");
         }
 
         /// <summary>The picture for <paramref name="prompt"/> with the recipe's settings and <paramref name="seed"/>.</summary>

@@ -104,6 +104,42 @@ public class GenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public void BigganStartsFromTheClassClipChoosesAndThePictureSaysHowToMakeItAgain()
+    {
+        var biggan = BigGanFolder();
+        File.WriteAllLines(Path.Combine(biggan, "pytorch_model.classes.txt"),
+            ["red rose", "daisy", "tulip", "sunflower", "orchid", "lily", "poppy", "violet", "iris", "lotus"]);
+        string[] Args(string output, params string[] more) =>
+            new[] { "a photo of a violet.", "--clip", TinyModels.ClipPath, "--biggan", biggan, "--cutn", "3", "--seed", "2", "--out", output }.Concat(more).ToArray();
+        var straight = Path.Combine(_dir, "violet.png");
+        var (code, text) = Generate(Args(straight, "--steps", "2", "--class", "auto", "--candidates", "3"));
+        Assert.True(code == 0, text);
+        Assert.Contains("Start: class 7 'violet' (chosen by CLIP zero-shot), best of 3 latents: candidate", text.Replace("\n", " "));
+        var chunks = ImageIO.ReadPngText(straight);
+        Assert.Contains("--class \"auto\" --candidates 3", chunks["command"]);
+        Assert.Contains("\"start\":\"auto;3\"", chunks["generator_settings"]);
+
+        // the same options make the same picture; a run folder resumes it and still says how it started
+        var again = Path.Combine(_dir, "violet-again.png");
+        Assert.Equal(0, Generate(Args(again, "--steps", "2", "--class", "auto", "--candidates", "3")).Code);
+        Assert.Equal(ImageIO.Load(straight).data<float>().ToArray(), ImageIO.Load(again).data<float>().ToArray());
+        var runDir = Path.Combine(_dir, "violet.run");
+        Assert.Equal(0, Generate(Args(Path.Combine(_dir, "violet-first.png"), "--steps", "1", "--class", "auto", "--candidates", "3", "--run-dir", runDir)).Code);
+        var resumed = Path.Combine(_dir, "violet-resumed.png");
+        (code, text) = Generate("--resume", runDir, "--clip", TinyModels.ClipPath, "--biggan", biggan, "--steps", "2", "--out", resumed);
+        Assert.True(code == 0, text);
+        Assert.Equal(ImageIO.Load(straight).data<float>().ToArray(), ImageIO.Load(resumed).data<float>().ToArray());
+        Assert.Contains("--class \"auto\" --candidates 3", ImageIO.ReadPngText(resumed)["command"]);
+
+        // upstream's start unless asked; a class the model does not have is named
+        Assert.Equal(0, Generate(Args(Path.Combine(_dir, "plain.png"), "--steps", "1")).Code);
+        Assert.Contains("--class \"none\"", ImageIO.ReadPngText(Path.Combine(_dir, "plain.png"))["command"]);
+        (code, text) = Generate(Args(Path.Combine(_dir, "x.png"), "--steps", "1", "--class", "tulips"));
+        Assert.NotEqual(0, code);
+        Assert.Contains("The class 'tulips' is not one of the BigGAN's class names", text.Replace("\n", " "));
+    }
+
+    [Fact]
     public void ARunFolderResumesToTheSamePictureAsAStraightRun()
     {
         var straight = Path.Combine(_dir, "straight.png");

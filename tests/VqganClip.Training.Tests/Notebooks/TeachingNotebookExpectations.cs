@@ -36,9 +36,10 @@ internal static class TeachingNotebookExpectations
         // scene + decoded codes, 2×8 row-by-row live grid, 3×4 temperature/top-k, 3×4 captions, 8 ranked samples,
         // sliding window live picture + 6 moments, refinement live view + 5 snapshots; codebook usage (2), refinement live chart, loss chart beside the snapshots
         ["08-transformer-stage.ipynb"] = (72, 4),
-        // 4×4 class samples, live view, 6 snapshots, live vs average, the three generators; live chart, loss chart,
-        // class-vector bars at the start and the end, class weights over the steps, latent heat map
-        ["09-big-sleep.ipynb"] = (28, 6),
+        // 4×4 class samples, live view, 6 snapshots, live vs average, CLIP's start before and after and upstream's (3),
+        // the three generators; live chart, loss chart, class-vector bars at the start and the end, class weights over
+        // the steps, latent heat map
+        ["09-big-sleep.ipynb"] = (31, 6),
         // 3×5 style-mixing grid, live view, 8 snapshots, edit/free starts and ends (4); W+ heat map, live chart, loss
         // chart, the edit's W+ change as a heat map
         ["10-styleclip.ipynb"] = (28, 4),
