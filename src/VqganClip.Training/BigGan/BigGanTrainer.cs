@@ -162,7 +162,8 @@ public sealed class BigGanTrainer : ITrainer
         bool kindTerm = _kindClassifier is not null && Step >= Options.KindStart;
         int batch = Options.BatchSize;
         using var noise = new torch.Generator((ulong)ClipartBatches.StepSeed(Options.Seed ^ 0x6A3D, Step));
-        double lossReal = 0, lossFake = 0, dReal = 0, dFake = 0, r1 = double.NaN, dKind = double.NaN, dKindAccuracy = double.NaN, gKind = double.NaN;
+        double lossReal = 0, lossFake = 0, dReal = 0, dFake = 0, r1 = double.NaN, dKind = double.NaN, dKindAccuracy = double.NaN, gKind = double.NaN,
+            gModeSeeking = double.NaN;
 
         for (int k = 0; k < Options.DSteps; k++)
         {
@@ -209,6 +210,9 @@ public sealed class BigGanTrainer : ITrainer
         try
         {
             var (z, y) = Noise(batch, noise);
+            // MSGAN: the second half of the batch asks for the first half's classes, so each sample has a twin
+            int half = batch / 2;
+            if (Options.ModeSeekingWeight > 0) y = cat([y.narrow(0, 0, half), y.narrow(0, 0, half)], 0);
             var fake = _g.Forward(z, OneHot(y), 1.0);
             var output = _d.Forward(fake, y);
             // AC-GAN's G side: its samples should be classified as the kind they were asked for.
@@ -216,12 +220,21 @@ public sealed class BigGanTrainer : ITrainer
             // hinge: losses.loss_hinge_gen; logistic: StyleGAN2's g_nonsaturating_loss.
             var loss = Options.Loss == BigGanLoss.Hinge ? -output.mean() : F.softplus(-output).mean();
             if (kindLoss is not null) loss = loss + Options.KindClassifierWeight * kindLoss;
+            Tensor? modeSeeking = null;
+            if (Options.ModeSeekingWeight > 0)
+            {
+                // HelenMao/MSGAN: lz = mean|I1 − I2| / mean|z1 − z2|; loss_lz = 1 / (lz + 1e-5)
+                modeSeeking = (fake.narrow(0, 0, half) - fake.narrow(0, half, half)).abs().mean()
+                    / (z.narrow(0, 0, half) - z.narrow(0, half, half)).abs().mean();
+                loss = loss + Options.ModeSeekingWeight / (modeSeeking + 1e-5);
+            }
             _gOptimizer.zero_grad();
             loss.backward();
             _gOptimizer.step();
             if (Options.FactorisedClasses) FactoriseClassEmbedding(_g);
             gLoss = loss.item<float>();
             if (kindLoss is not null) gKind = kindLoss.item<float>();
+            if (modeSeeking is not null) gModeSeeking = modeSeeking.item<float>();
         }
         finally
         {
@@ -248,6 +261,8 @@ public sealed class BigGanTrainer : ITrainer
             metrics["d_kind_accuracy"] = dKindAccuracy;
             metrics["g_kind"] = gKind;
         }
+        // MSGAN's lz: how far apart two samples of one class are, per unit of noise (what the term keeps from collapsing)
+        if (Options.ModeSeekingWeight > 0) metrics["g_mode_seeking"] = gModeSeeking;
         return metrics;
     }
 

@@ -84,6 +84,15 @@ public sealed record BigGanTrainingOptions
     /// </summary>
     public long KindPretrainSteps { get; init; }
 
+    /// <summary>
+    /// Weight of the mode-seeking term (MSGAN, Mao et al. 2019, "Mode Seeking Generative Adversarial Networks"; 0:
+    /// none). G's batch is drawn as pairs of the same class with different noise, and G's loss adds this weight times
+    /// 1 / (d_I / d_z + 1e-5), d_I the mean absolute difference of each pair's pictures and d_z of their noise
+    /// (HelenMao/MSGAN's <c>loss_lz</c>). Against within-class mode collapse: without it the clipart G drew every class
+    /// on three of the five backgrounds and mostly right of centre (docs/research/clipart-biggan-log.md, session 22).
+    /// </summary>
+    public double ModeSeekingWeight { get; init; }
+
     /// <summary>The first step at which the kind classifier trains (a run without one: never).</summary>
     public long KindClassifierFirstStep => KindClassifierWeight > 0 ? KindStart - KindPretrainSteps : long.MaxValue;
 
@@ -131,6 +140,8 @@ public sealed record BigGanTrainingOptions
         if (FactorisedClasses && Discriminator != BigGanDiscriminatorKind.StyleGan2) throw new ArgumentException("FactorisedClasses needs the stylegan2 discriminator (its class embedding is the one that can be factorised).");
         if (!(KindClassifierWeight >= 0) || double.IsInfinity(KindClassifierWeight)) throw new ArgumentException($"KindClassifierWeight must be 0 or a positive number (got {KindClassifierWeight}).");
         if (KindStart < 0 || KindPretrainSteps < 0 || KindPretrainSteps > KindStart) throw new ArgumentException($"KindStart ({KindStart}) and KindPretrainSteps ({KindPretrainSteps}) must be 0 or positive, the pretraining no longer than the steps before the start.");
+        if (!(ModeSeekingWeight >= 0) || double.IsInfinity(ModeSeekingWeight)) throw new ArgumentException($"ModeSeekingWeight must be 0 or a positive number (got {ModeSeekingWeight}).");
+        if (ModeSeekingWeight > 0 && BatchSize % 2 != 0) throw new ArgumentException($"The mode-seeking term draws G's batch as pairs: BatchSize must be even (got {BatchSize}).");
         if ((KindStart > 0 || KindPretrainSteps > 0) && !(KindClassifierWeight > 0)) throw new ArgumentException($"KindStart ({KindStart}) and KindPretrainSteps ({KindPretrainSteps}) need a kind classifier (KindClassifierWeight > 0).");
         if (KindClassifierWeight > 0 && KindStart >= Steps) throw new ArgumentException($"KindStart ({KindStart}) must come before the run's end ({Steps} steps).");
         if (DRegEvery <= 0) throw new ArgumentException($"DRegEvery must be positive (got {DRegEvery}).");
@@ -167,6 +178,7 @@ public sealed record BigGanTrainingOptions
         ["kind_classifier_weight"] = KindClassifierWeight,
         ["kind_start"] = KindStart,
         ["kind_pretrain_steps"] = KindPretrainSteps,
+        ["mode_seeking_weight"] = ModeSeekingWeight,
         ["standing_batches"] = StandingBatches,
         ["standing_batch_size"] = StandingBatchSize,
         ["eval_truncation"] = EvalTruncation,
@@ -188,6 +200,7 @@ public sealed record BigGanTrainingOptions
             KindClassifierWeight = GetOr("kind_classifier_weight", defaults.KindClassifierWeight),
             KindStart = GetOr("kind_start", defaults.KindStart),
             KindPretrainSteps = GetOr("kind_pretrain_steps", defaults.KindPretrainSteps),
+            ModeSeekingWeight = GetOr("mode_seeking_weight", defaults.ModeSeekingWeight),
             Steps = Get<long>("steps"),
             BatchSize = Get<int>("batch_size"),
             GLearningRate = Get<double>("g_lr"),

@@ -306,6 +306,40 @@ public class BigGanTrainerTests
         Assert.DoesNotContain("d_kind", plain.TrainStep().Keys);
     }));
 
+    [Fact]
+    public void The_mode_seeking_term_adds_one_over_the_distance_of_same_class_pairs_to_G_and_leaves_D_step_alone() =>
+        SingleThreaded(() =>
+    {
+        var options = TinyStyleGan2D(steps: 2) with { ModeSeekingWeight = 0.5 };
+        Assert.Equal(options, BigGanTrainingOptions.FromJson(options.ToJson()));
+        var oldJson = TinyStyleGan2D(steps: 2).ToJson();
+        oldJson.Remove("mode_seeking_weight");
+        Assert.Equal(0, BigGanTrainingOptions.FromJson(oldJson).ModeSeekingWeight);   // checkpoints before the option: none
+
+        using var plain = new BigGanTrainer(TinyStyleGan2D(steps: 2), renderThreads: 1);
+        using var seeking = new BigGanTrainer(options, renderThreads: 1);
+        var gBefore = StateSnapshot(seeking.Modules);
+        var mp = plain.TrainStep();
+        var ms = seeking.TrainStep();
+        Assert.DoesNotContain("g_mode_seeking", mp.Keys);
+        double lz = ms["g_mode_seeking"];
+        Assert.True(double.IsFinite(lz) && lz > 0, $"lz {lz}");
+        // the D step draws and learns exactly as without the term
+        foreach (var key in new[] { "d_loss_real", "d_loss_fake", "d_real", "d_fake" }) Assert.Equal(mp[key], ms[key]);
+        // G's loss is the non-saturating loss (positive, about ln 2 at the start) plus 0.5 / (lz + 1e-5)
+        double term = 0.5 / (lz + 1e-5);
+        Assert.InRange(ms["g_loss"] - term, 0.01, 5.0);
+        Assert.NotEqual(mp["g_loss"], ms["g_loss"]);
+        var after = seeking.Modules.state_dict();
+        Assert.Contains(after, kv => kv.Key.StartsWith("G.", StringComparison.Ordinal) && !Same(kv.Value, gBefore[kv.Key]));
+        foreach (var t in gBefore.Values) t.Dispose();
+
+        var e = Assert.Throws<ArgumentException>(() => (TinyStyleGan2D() with { ModeSeekingWeight = -1 }).Validate());
+        Assert.Contains("ModeSeekingWeight", e.Message);
+        e = Assert.Throws<ArgumentException>(() => (TinyBigGan() with { ModeSeekingWeight = 1, BatchSize = 3 }).Validate());
+        Assert.Contains("BatchSize must be even", e.Message);
+    });
+
     private static BigGanTrainingOptions TinyStyleGan2D(long steps = 3) => TinyBigGan(steps) with
     {
         Discriminator = BigGanDiscriminatorKind.StyleGan2, Loss = BigGanLoss.Logistic, R1Gamma = 0.1, DRegEvery = 2,

@@ -41,6 +41,7 @@ public static class TrainBigGanCommand
         var kindClassifier = new Option<double>("--kind-classifier") { Description = "Weight of an AC-GAN kind classifier (0 = none): a small CNN learns the kind of real scenes from the silhouette in the class colour (and G's samples seen through other classes' colours as a 13th class, no object); G is asked to draw samples it classifies as their kind. With --resume: give a run whose classifier has not begun this schedule", DefaultValueFactory = _ => d.KindClassifierWeight };
         var kindStart = new Option<long>("--kind-start") { Description = "Step from which G's loss has the kind term (needs --kind-classifier)", DefaultValueFactory = _ => d.KindStart };
         var kindPretrain = new Option<long>("--kind-pretrain") { Description = "The classifier learns real scenes from --kind-start minus this many steps, alongside the GAN (needs --kind-classifier)", DefaultValueFactory = _ => d.KindPretrainSteps };
+        var modeSeeking = new Option<double>("--mode-seeking") { Description = "Weight of MSGAN's mode-seeking term (0 = none): G's batch comes in pairs of one class with different noise, and G is pushed to draw them apart (against a class drawn one way only)", DefaultValueFactory = _ => d.ModeSeekingWeight };
         var truncation = new Option<double>("--truncation") { Description = "Truncation of the class-accuracy samples", DefaultValueFactory = _ => d.EvalTruncation };
         var output = new Option<string>("--out") { Description = "Exported generator (.safetensors; .config.json and .classes.txt go beside it)", DefaultValueFactory = _ => DefaultOutput };
         var run = new Option<string?>("--run") { Description = "Run folder for log.jsonl, checkpoint/ and best/ (default runs/biggan-<time>)" };
@@ -54,7 +55,7 @@ public static class TrainBigGanCommand
 
         var command = new Command("biggan", "Train a small class-conditional BigGAN-deep on one-object clipart scenes ((kind, colour) classes) and export G_ema")
         {
-            steps, batch, gLr, dLr, dSteps, emaDecay, emaStart, seed, gCh, zDim, gDepth, dCh, dDepth, discriminator, loss, r1, dRegEvery, factorised, kindClassifier, kindStart, kindPretrain, truncation,
+            steps, batch, gLr, dLr, dSteps, emaDecay, emaStart, seed, gCh, zDim, gDepth, dCh, dDepth, discriminator, loss, r1, dRegEvery, factorised, kindClassifier, kindStart, kindPretrain, modeSeeking, truncation,
             output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, finalSamples, printEvery,
         };
         command.SetAction(parse =>
@@ -72,6 +73,13 @@ public static class TrainBigGanCommand
                     ? new BigGanTrainer.KindSchedule(parse.GetValue(kindClassifier), parse.GetValue(kindStart), parse.GetValue(kindPretrain))
                     : null;
                 trainer = BigGanTrainer.Resume(checkpointDir, parse.GetValue(steps), renderThreads, judge, kind);
+                if (parse.GetResult(modeSeeking) is { Implicit: false } && parse.GetValue(modeSeeking) != trainer.Options.ModeSeekingWeight)
+                {
+                    double planned = trainer.Options.ModeSeekingWeight;
+                    trainer.Dispose();
+                    throw new ArgumentException(FormattableString.Invariant(
+                        $"--mode-seeking {parse.GetValue(modeSeeking)}: the run in {checkpointDir} was planned with {planned}, and a resumed run keeps its settings."));
+                }
                 runDirectory = parse.GetValue(run) ?? runDir;
             }
             else
@@ -99,6 +107,7 @@ public static class TrainBigGanCommand
                     KindClassifierWeight = parse.GetValue(kindClassifier),
                     KindStart = parse.GetValue(kindStart),
                     KindPretrainSteps = parse.GetValue(kindPretrain),
+                    ModeSeekingWeight = parse.GetValue(modeSeeking),
                     EvalTruncation = parse.GetValue(truncation),
                 };
                 trainer = new BigGanTrainer(options, renderThreads, judge);
@@ -108,10 +117,10 @@ public static class TrainBigGanCommand
             {
                 var session = new TrainingSessionOptions(runDirectory, TrainingConsole.RepoPath(parse.GetValue(output)!),
                     parse.GetValue(checkpointEvery), parse.GetValue(evalEvery), parse.GetValue(evalScenes), parse.GetValue(finalSamples));
-                return TrainingConsole.Run(trainer, session,
-                    trainer.Options.KindClassifierWeight > 0
-                        ? ["d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake", "r1", "d_kind", "d_kind_accuracy", "g_kind"]
-                        : ["d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake", "r1"],
+                var columns = new List<string> { "d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake", "r1" };
+                if (trainer.Options.KindClassifierWeight > 0) columns.AddRange(["d_kind", "d_kind_accuracy", "g_kind"]);
+                if (trainer.Options.ModeSeekingWeight > 0) columns.Add("g_mode_seeking");
+                return TrainingConsole.Run(trainer, session, columns.ToArray(),
                     ["class_accuracy", "colour_accuracy", "valid"], parse.GetValue(printEvery));
             }
         });
