@@ -475,7 +475,8 @@ public static class StandingStatistics
 public static class BigGanClassAccuracy
 {
     /// <param name="ValidRate">The share of samples <see cref="SceneReader.IsValidScene"/> reads as valid scenes, whatever their class (the StyleGAN2 trainer's measure).</param>
-    public sealed record Result(int Samples, double Accuracy, double ColourAccuracy, double Truncation, double ValidRate);
+    /// <param name="Coverage">The samples' backgrounds and where their class's colour sits: what a high accuracy can hide (every sample of a class drawn one way).</param>
+    public sealed record Result(int Samples, double Accuracy, double ColourAccuracy, double Truncation, double ValidRate, SceneCoverage Coverage);
 
     /// <summary>One sample per class, class id order ([120, 3, 64, 64] in [0, 1]; a grid of 12 kinds × 10 colours when saved as 10 a row).</summary>
     public static Tensor OnePerClass(BigGanModel model, double truncation, int seed = 20_240_601)
@@ -498,6 +499,7 @@ public static class BigGanClassAccuracy
             throw new ArgumentException($"The model has {model.Config.NumClasses} classes; the clipart BigGAN's are {ClipartClasses.Count} (kind, colour) pairs.");
         using var generator = new torch.Generator((ulong)seed);
         int satisfied = 0, colourRight = 0, valid = 0;
+        var coverage = new SceneCoverage(judge.Settings);
         const int batch = 60;
         for (int start = 0; start < samples; start += batch)
         {
@@ -516,12 +518,13 @@ public static class BigGanClassAccuracy
                     var verdict = judge.Judge(pictures[i], ClipartClasses.Caption(ids[i]));
                     if (verdict.Satisfied) satisfied++;
                     if (verdict.Checks.Where(c => !c.Name.Contains("kind", StringComparison.OrdinalIgnoreCase)).All(c => c.Outcome != CheckOutcome.Failed)) colourRight++;
+                    coverage.Add(SceneJudge.ToPlanar64(pictures[i]), ClipartClasses.Of(ids[i]).Color);
                 }
                 foreach (var planar in StyleGan2.StyleGan2SampleEval.ToPlanar(pictures * 2 - 1))
                     if (SceneReader.IsValidScene(planar, judge).Valid) valid++;
             }
             finally { set_num_threads(threads); }
         }
-        return new Result(samples, (double)satisfied / samples, (double)colourRight / samples, truncation, (double)valid / samples);
+        return new Result(samples, (double)satisfied / samples, (double)colourRight / samples, truncation, (double)valid / samples, coverage);
     }
 }

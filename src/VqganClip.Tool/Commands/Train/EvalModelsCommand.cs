@@ -2,6 +2,7 @@ using System.CommandLine;
 using Spectre.Console;
 using VqganClip.Cli;
 using VqganClip.Training;
+using VqganClip.Clipart;
 using VqganClip.Clipart.Judge;
 using VqganClip.Models.BigGan;
 using VqganClip.Models.Clip;
@@ -93,6 +94,7 @@ public static class EvalModelsCommand
                 var r = BigGanClassAccuracy.Run(model, samples, parse.GetValue(truncation), judge);
                 AnsiConsole.WriteLine($"BigGAN {bigganPath}: class accuracy {r.Accuracy:P1} (the judge accepts \"a <colour> <kind>\" for {r.Samples} samples, " +
                                       $"every class {r.Samples / ClipartClasses.Count} times, truncation {r.Truncation}); colour and presence alone {r.ColourAccuracy:P1}; valid scenes whatever the class {r.ValidRate:P1}");
+                AnsiConsole.WriteLine($"  where it draws: {r.Coverage.Describe()} ({r.Coverage.BackgroundsAbove()} of {Vocabulary.Backgrounds.Length} backgrounds on 5% of the samples or more)");
             }
             var pix2pixGiven = parse.GetValue(pix2pix);
             var pix2pixPath = pix2pixGiven ?? TrainingConsole.RepoPath(TrainPix2PixCommand.DefaultOutput);
