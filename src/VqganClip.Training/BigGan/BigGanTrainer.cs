@@ -339,7 +339,15 @@ public sealed class BigGanTrainer : ITrainer
         var model = Prepared();
         if (_judge is null) return new Dictionary<string, double> { ["class_accuracy"] = double.NaN };
         var r = BigGanClassAccuracy.Run(model, heldOutScenes, Options.EvalTruncation, _judge);
-        return new Dictionary<string, double> { ["class_accuracy"] = r.Accuracy, ["colour_accuracy"] = r.ColourAccuracy, ["valid"] = r.ValidRate };
+        var c = r.Coverage;
+        double Share(IReadOnlyList<int> thirds) => c.Located == 0 ? double.NaN : (double)(thirds[0] + thirds[2]) / c.Located;
+        return new Dictionary<string, double>
+        {
+            ["class_accuracy"] = r.Accuracy, ["colour_accuracy"] = r.ColourAccuracy, ["valid"] = r.ValidRate,
+            // what the accuracy cannot show (SceneCoverage): backgrounds on 5% of the samples or more (the world: 5), and the
+            // share of objects off the middle third across and down (the world's scenes: about 0.4 each)
+            ["backgrounds"] = c.BackgroundsAbove(), ["off_middle_x"] = Share(c.Columns), ["off_middle_y"] = Share(c.Rows),
+        };
     }
 
     /// <summary>A copy of G_ema with standing statistics accumulated and spectral norms folded, in eval mode (cached per step).</summary>

@@ -95,6 +95,9 @@ public sealed class ShippedModelTests : IDisposable
         var r = VqganClip.Training.BigGan.BigGanClassAccuracy.Run(model, 120, 0.5, judge);
         Assert.True(r.ColourAccuracy > 0.6, $"colour and presence right in {r.ColourAccuracy:P1} of 120 samples");
         Assert.True(r.Accuracy > 0.15, $"class (kind and colour) right in {r.Accuracy:P1} of 120 samples");
+        // where it draws them is counted for every sample (data/README.md: this file never draws night or grass)
+        Assert.Equal(120, r.Coverage.Count);
+        Assert.Equal(120, r.Coverage.Backgrounds.Sum());
     }
 
     [Fact]
