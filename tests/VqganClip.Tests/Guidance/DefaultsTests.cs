@@ -46,4 +46,28 @@ public class DefaultsTests : IClassFixture<TinyModels>
         Assert.Equal(CutMethod.Original, recipe.ToOptions(0).CutMethod);
         Assert.Equal(GuidanceOptions.Default.LearningRate, recipe.ToOptions(0).LearningRate);
     }
+
+    [Fact]
+    public void Class_reads_as_the_transformers_id_or_the_biggan_starts_class()
+    {
+        var options = new RecipeOptions();
+        var command = new Command("generate");
+        options.AddTo(command);
+        RunRecipe Read(string line) => options.Read(command.Parse(line));
+        Assert.Equal(7, Read("--generator transformer --class 7").Transformer.ClassId);
+        Assert.Null(Read("--generator transformer --class auto").Transformer.ClassId);
+        Assert.Null(Read("--generator transformer --class 7").BigGanClass);
+        Assert.StartsWith("--class: a class-conditional transformer takes a class id (an integer) or auto; got 'daisy'.",
+            Assert.Throws<ArgumentException>(() => Read("--generator transformer --class daisy")).Message);
+
+        var biggan = Read("--generator biggan --class \"red circle\" --candidates 4");
+        Assert.Equal("red circle", biggan.BigGanClass);
+        Assert.Equal(4, biggan.BigGanCandidates);
+        Assert.Null(biggan.Transformer.ClassId);
+        Assert.Null(Read("--generator biggan --class none").BigGanClass);
+        var plain = Read("--generator biggan");
+        Assert.Equal(RunRecipe.DefaultsFor("biggan").BigGanClass, plain.BigGanClass);   // upstream's start: none
+        Assert.Null(plain.BigGanClass);
+        Assert.Equal(1, plain.BigGanCandidates);
+    }
 }
