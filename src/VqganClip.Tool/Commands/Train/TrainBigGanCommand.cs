@@ -121,7 +121,7 @@ public static class TrainBigGanCommand
                 if (trainer.Options.KindClassifierWeight > 0) columns.AddRange(["d_kind", "d_kind_accuracy", "g_kind"]);
                 if (trainer.Options.ModeSeekingWeight > 0) columns.Add("g_mode_seeking");
                 return TrainingConsole.Run(trainer, session, columns.ToArray(),
-                    ["class_accuracy", "colour_accuracy", "valid", "backgrounds", "off_middle_x", "off_middle_y"], parse.GetValue(printEvery));
+                    ["class_accuracy", "colour_accuracy", "valid", "backgrounds", "left", "right", "top", "bottom"], parse.GetValue(printEvery));
             }
         });
         return command;
