@@ -51,7 +51,7 @@ public static class BigSleepStart
         var shape = generator.Latents.shape;
         using var rng = new Generator((ulong)run.Options.Seed, CPU);
         using var cls = full(generator.ClassLogits.shape, -ClassLogit, ScalarType.Float32, device);
-        cls.index_fill_(1, tensor(new long[] { classId }, device: device), ClassLogit);
+        using (var index = tensor(new long[] { classId }, device: device)) cls.index_fill_(1, index, ClassLogit);
         var losses = new List<double>(candidates);
         Tensor? best = null;
         double bestLoss = double.PositiveInfinity;
@@ -59,7 +59,10 @@ public static class BigSleepStart
         {
             for (int k = 0; k < candidates; k++)
             {
-                var normu = normal(BigSleepDefaults.LatentMean, BigSleepDefaults.LatentStd, shape, generator: rng).to(device);
+                // drawn on the CPU generator (the same draws on every device); the CPU copy goes once moved
+                var drawn = normal(BigSleepDefaults.LatentMean, BigSleepDefaults.LatentStd, shape, generator: rng);
+                var normu = drawn.to(device);
+                if (!ReferenceEquals(normu, drawn)) drawn.Dispose();
                 generator.Start(normu, cls);
                 double loss = candidates == 1 ? double.NaN : run.Evaluate(EvaluationCutouts).Prompts.Sum(p => p.Value);
                 losses.Add(loss);

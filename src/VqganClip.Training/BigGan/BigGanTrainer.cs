@@ -524,10 +524,11 @@ public static class BigGanClassAccuracy
             {
                 for (int i = 0; i < n; i++)
                 {
-                    var verdict = judge.Judge(pictures[i], ClipartClasses.Caption(ids[i]));
+                    var planar = SceneJudge.ToPlanar64(pictures[i]);   // once for the verdict and the coverage
+                    var verdict = judge.Judge(planar, CaptionParser.Parse(ClipartClasses.Caption(ids[i])));
                     if (verdict.Satisfied) satisfied++;
                     if (verdict.Checks.Where(c => !c.Name.Contains("kind", StringComparison.OrdinalIgnoreCase)).All(c => c.Outcome != CheckOutcome.Failed)) colourRight++;
-                    coverage.Add(SceneJudge.ToPlanar64(pictures[i]), ClipartClasses.Of(ids[i]).Color);
+                    coverage.Add(planar, ClipartClasses.Of(ids[i]).Color);
                 }
                 foreach (var planar in StyleGan2.StyleGan2SampleEval.ToPlanar(pictures * 2 - 1))
                     if (SceneReader.IsValidScene(planar, judge).Valid) valid++;
