@@ -4,6 +4,7 @@ using System.Globalization;
 using Spectre.Console;
 using VqganClip.Guidance;
 using VqganClip.Guidance.Generators;
+using VqganClip.Guidance.Running;
 using VqganClip.Models.Clip;
 using VqganClip.Models.Runtime;
 using VqganClip.Models.Vqgan;
@@ -12,7 +13,7 @@ namespace VqganClip.Cli.Commands;
 
 /// <summary>
 /// <c>vqgan-clip bench steps</c>: runs the guidance loop for many steps with small models and prints the time per step
-/// and the resident memory at step 100 and at the end: memory must stay flat (growth under 5%) over thousands of steps.
+/// and the resident memory from step 100 to the end at ten points: memory must stay flat (under 2% over the second half).
 /// Defaults to the repository's tiny test fixtures. A benchmark that prints figures, not a test.
 /// </summary>
 public static class BenchStepsCommand
@@ -77,8 +78,18 @@ public static class BenchStepsCommand
         process.Refresh();
         long ws100 = process.WorkingSet64;
 
+        // RSS at ten points after step 100: a leak grows with the steps, a warm-up (allocator caches, the JIT's
+        // later tiers, the managed heap finding its size) levels off; the curve tells them apart.
+        var curve = new List<(int Step, long RssKb, long ManagedBytes)> { (100, rss100, GC.GetTotalMemory(false)) };
         clock.Restart();
-        var last = run.Step(steps - 100);
+        StepReport? last = null;
+        int done = 100;
+        for (int i = 1; i <= 10; i++)
+        {
+            int target = 100 + (int)((long)(steps - 100) * i / 10);
+            if (target > done) { last = run.Step(target - done); done = target; }
+            curve.Add((done, VmRssKb(), GC.GetTotalMemory(false)));
+        }
         double restSeconds = clock.Elapsed.TotalSeconds;
         long rssEnd = VmRssKb();
         process.Refresh();
@@ -93,11 +104,20 @@ public static class BenchStepsCommand
         table.AddRow($"VmRSS at step {steps} (MiB)", (rssEnd / 1024.0).ToString("F1", CultureInfo.InvariantCulture));
         double growth = 100.0 * (rssEnd - rss100) / rss100;
         table.AddRow("VmRSS growth", growth.ToString("F2", CultureInfo.InvariantCulture) + " %");
+        var middle = curve[5];
+        double lateGrowth = 100.0 * (rssEnd - middle.RssKb) / middle.RssKb;
+        table.AddRow($"VmRSS growth, steps {middle.Step}-{steps}", lateGrowth.ToString("F2", CultureInfo.InvariantCulture) + " %");
         table.AddRow("WorkingSet64 100 -> end (MiB)", string.Create(CultureInfo.InvariantCulture, $"{ws100 / 1048576.0:F1} -> {wsEnd / 1048576.0:F1}"));
-        table.AddRow("loss step 0 -> last", string.Create(CultureInfo.InvariantCulture, $"{run.History[0].Total:F4} -> {last.Total:F4}"));
+        table.AddRow("loss step 0 -> last", string.Create(CultureInfo.InvariantCulture, $"{run.History[0].Total:F4} -> {last!.Total:F4}"));
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine(growth < 5 ? "[green]memory flat (growth < 5%)[/]" : "[red]memory grew by 5% or more[/]");
-        return growth < 5 ? 0 : 2;
+        AnsiConsole.WriteLine("VmRSS (MiB) / managed heap (MiB) by step: " + string.Join("  ", curve.Select(c =>
+            string.Create(CultureInfo.InvariantCulture, $"{c.Step}: {c.RssKb / 1024.0:F1}/{c.ManagedBytes / 1048576.0:F1}"))));
+        // The verdict reads the second half: the first few hundred steps raise the high-water mark of the native
+        // heap as rarer cutout sizes come up (about 20 MiB on the fixture models, with glibc's defaults too), then it
+        // stays. At 1,000 steps a leak of 14 KB a step (a quarter of one 64x64 picture) adds 2% over the second half.
+        bool flat = lateGrowth < 2;
+        AnsiConsole.MarkupLine(flat ? "[green]memory flat (second half's growth < 2%)[/]" : "[red]memory grew by 2% or more over the second half[/]");
+        return flat ? 0 : 2;
     }
 
     private static long VmRssKb()
