@@ -1,3 +1,4 @@
+using System.Globalization;
 using TorchSharp;
 using TorchSharp.Modules;
 using VqganClip.Clipart;
@@ -117,10 +118,14 @@ public sealed class BigGanTrainer : ITrainer
         var saved = BigGanTrainingOptions.FromJson(json);
         var options = saved;
         if (steps is not null) options = options with { Steps = steps.Value };
+        // The schedule the checkpoint already has, given again (a recipe's options repeated on resuming), changes nothing.
+        if (kind is not null && kind == new KindSchedule(saved.KindClassifierWeight, saved.KindStart, saved.KindPretrainSteps))
+            kind = null;
         if (kind is not null)
         {
             if (saved.KindClassifierFirstStep < step)
-                throw new ArgumentException($"The checkpoint at step {step} has trained its kind classifier since step {saved.KindClassifierFirstStep}; its schedule can no longer change.");
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"The checkpoint at step {step} has trained its kind classifier since step {saved.KindClassifierFirstStep} (weight {saved.KindClassifierWeight}, start {saved.KindStart}, pretraining {saved.KindPretrainSteps}); its schedule can no longer change (asked: weight {kind.Weight}, start {kind.Start}, pretraining {kind.PretrainSteps})."));
             options = options with { KindClassifierWeight = kind.Weight, KindStart = kind.Start, KindPretrainSteps = kind.PretrainSteps };
             options.Validate();
             if (options.KindClassifierFirstStep < step)

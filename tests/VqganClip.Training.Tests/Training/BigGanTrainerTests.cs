@@ -301,6 +301,16 @@ public class BigGanTrainerTests
         var e = Assert.Throws<ArgumentException>(() => BigGanTrainer.Resume(dir, renderThreads: 1, kind: new BigGanTrainer.KindSchedule(1, 1, 1)));
         Assert.Contains("step 0", e.Message);
         Assert.Contains("step 1", e.Message);
+        // A checkpoint whose classifier has trained takes its own schedule again (a recipe repeated on resuming) and
+        // refuses another, naming both.
+        var trained = Path.Combine(dir, "trained");
+        scheduled.SaveCheckpoint(trained);
+        using (var again = BigGanTrainer.Resume(trained, steps: 6, renderThreads: 1, kind: new BigGanTrainer.KindSchedule(1, 2, 1)))
+            Assert.Equal(options with { Steps = 6 }, again.Options);
+        var changed = Assert.Throws<ArgumentException>(() => BigGanTrainer.Resume(trained, renderThreads: 1, kind: new BigGanTrainer.KindSchedule(0.5, 2, 1)));
+        Assert.Contains("can no longer change", changed.Message);
+        Assert.Contains("weight 1,", changed.Message);
+        Assert.Contains("weight 0.5,", changed.Message);
         // ...and a run without the option reports no kind figures and keeps no classifier.
         Assert.DoesNotContain("K.net.10.weight", p.Keys);
         Assert.DoesNotContain("d_kind", plain.TrainStep().Keys);
