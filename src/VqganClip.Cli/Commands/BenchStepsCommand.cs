@@ -91,7 +91,7 @@ public static class BenchStepsCommand
             curve.Add((done, VmRssKb(), GC.GetTotalMemory(false)));
         }
         double restSeconds = clock.Elapsed.TotalSeconds;
-        long rssEnd = VmRssKb();
+        long rssEnd = curve[^1].RssKb;
         process.Refresh();
         long wsEnd = process.WorkingSet64;
 

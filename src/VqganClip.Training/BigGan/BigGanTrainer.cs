@@ -119,14 +119,12 @@ public sealed class BigGanTrainer : ITrainer
         var options = saved;
         if (steps is not null) options = options with { Steps = steps.Value };
         // The schedule the checkpoint already has, given again (a recipe's options repeated on resuming), changes nothing.
-        if (kind is not null && kind == new KindSchedule(saved.KindClassifierWeight, saved.KindStart, saved.KindPretrainSteps))
-            kind = null;
+        if (kind == KindSchedule.Of(saved)) kind = null;
         if (kind is not null)
         {
             if (saved.KindClassifierFirstStep < step)
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                    $"The checkpoint at step {step} has trained its kind classifier since step {saved.KindClassifierFirstStep} (weight {saved.KindClassifierWeight}, start {saved.KindStart}, pretraining {saved.KindPretrainSteps}); its schedule can no longer change (asked: weight {kind.Weight}, start {kind.Start}, pretraining {kind.PretrainSteps})."));
-            options = options with { KindClassifierWeight = kind.Weight, KindStart = kind.Start, KindPretrainSteps = kind.PretrainSteps };
+                throw new ArgumentException($"The checkpoint at step {step} has trained its kind classifier since step {saved.KindClassifierFirstStep} ({KindSchedule.Of(saved)}); its schedule can no longer change (asked: {kind}).");
+            options = kind.AppliedTo(options);
             options.Validate();
             if (options.KindClassifierFirstStep < step)
                 throw new ArgumentException($"The kind classifier would start at step {options.KindClassifierFirstStep} (KindStart {kind.Start} − KindPretrainSteps {kind.PretrainSteps}), before the checkpoint's step {step}.");
@@ -144,7 +142,16 @@ public sealed class BigGanTrainer : ITrainer
     }
 
     /// <summary>The kind classifier's schedule (<see cref="BigGanTrainingOptions.KindClassifierWeight"/>, <see cref="BigGanTrainingOptions.KindStart"/>, <see cref="BigGanTrainingOptions.KindPretrainSteps"/>).</summary>
-    public sealed record KindSchedule(double Weight, long Start, long PretrainSteps);
+    public sealed record KindSchedule(double Weight, long Start, long PretrainSteps)
+    {
+        public static KindSchedule Of(BigGanTrainingOptions options) => new(options.KindClassifierWeight, options.KindStart, options.KindPretrainSteps);
+
+        public BigGanTrainingOptions AppliedTo(BigGanTrainingOptions options) =>
+            options with { KindClassifierWeight = Weight, KindStart = Start, KindPretrainSteps = PretrainSteps };
+
+        public override string ToString() =>
+            string.Create(CultureInfo.InvariantCulture, $"weight {Weight}, start {Start}, pretraining {PretrainSteps}");
+    }
 
     public BigGanTrainingOptions Options { get; }
     public BigGanConfig Config { get; }
@@ -515,6 +522,7 @@ public static class BigGanClassAccuracy
         int satisfied = 0, colourRight = 0, valid = 0;
         var coverage = new SceneCoverage(judge.Settings);
         const int batch = 60;
+        var captions = new CaptionSpec?[ClipartClasses.Count];   // each class's caption parsed once
         for (int start = 0; start < samples; start += batch)
         {
             int n = Math.Min(batch, samples - start);
@@ -529,14 +537,15 @@ public static class BigGanClassAccuracy
             {
                 for (int i = 0; i < n; i++)
                 {
-                    var planar = SceneJudge.ToPlanar64(pictures[i]);   // once for the verdict and the coverage
-                    var verdict = judge.Judge(planar, CaptionParser.Parse(ClipartClasses.Caption(ids[i])));
+                    // one planar copy (64x64, [0, 1]) for the verdict, the coverage and the scene reader
+                    var planar = SceneJudge.ToPlanar64(pictures[i]);
+                    var caption = captions[ids[i]] ??= CaptionParser.Parse(ClipartClasses.Caption(ids[i]));
+                    var verdict = judge.Judge(planar, caption);
                     if (verdict.Satisfied) satisfied++;
                     if (verdict.Checks.Where(c => !c.Name.Contains("kind", StringComparison.OrdinalIgnoreCase)).All(c => c.Outcome != CheckOutcome.Failed)) colourRight++;
                     coverage.Add(planar, ClipartClasses.Of(ids[i]).Color);
-                }
-                foreach (var planar in StyleGan2.StyleGan2SampleEval.ToPlanar(pictures * 2 - 1))
                     if (SceneReader.IsValidScene(planar, judge).Valid) valid++;
+                }
             }
             finally { set_num_threads(threads); }
         }
