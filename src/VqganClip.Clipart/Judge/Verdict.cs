@@ -15,6 +15,19 @@ public sealed record Verdict(CaptionSpec Spec, IReadOnlyList<JudgeCheck> Checks,
 
     public IEnumerable<JudgeCheck> Failures => Checks.Where(c => c.Outcome == CheckOutcome.Failed);
 
+    /// <summary>
+    /// Whether every object was found and classified as the kind its claim names: each kind check passed (a kind check
+    /// is skipped when the object's colour is missing, which does not count as right here).
+    /// </summary>
+    public bool KindsRight
+    {
+        get
+        {
+            var kinds = Checks.Where(c => c.Name.EndsWith(": kind", StringComparison.Ordinal)).ToList();
+            return kinds.Count > 0 && kinds.All(c => c.Outcome == CheckOutcome.Passed);
+        }
+    }
+
     /// <summary>The failed checks' reasons, or "ok".</summary>
     public string Summary => Satisfied ? "ok" : string.Join("; ", Failures.Select(f => f.Reason));
 

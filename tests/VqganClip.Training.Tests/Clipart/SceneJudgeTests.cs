@@ -37,6 +37,28 @@ public class SceneJudgeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Kinds_right_needs_every_kind_check_passed_not_skipped()
+    {
+        var judge = ClipartTestData.Judge;
+        var spec = SceneSpec.Single(ObjectKind.Heart, ClipartColor.Red, ObjectSize.Big, ScenePosition.Middle, SceneBackground.White);
+        var image = SceneRenderer.RenderPlanar(spec);
+        var own = CaptionParser.Parse("a big red heart in the middle");
+
+        var right = judge.Judge(image, own);
+        Assert.True(right.KindsRight, right.ToString());
+
+        // Another kind: the kind check fails, though colour and place still pass.
+        var star = judge.Judge(image, CaptionParser.Parse("a big red star in the middle"));
+        Assert.Contains(star.Checks, c => c.Name.EndsWith(": kind") && c.Outcome == CheckOutcome.Failed);
+        Assert.False(star.KindsRight);
+
+        // A colour that is not drawn: nothing to classify, the kind check is skipped, and that is not "right".
+        var blue = judge.Judge(image, CaptionParser.Parse("a big blue heart in the middle"));
+        Assert.Contains(blue.Checks, c => c.Name.EndsWith(": kind") && c.Outcome == CheckOutcome.Skipped);
+        Assert.False(blue.KindsRight);
+    }
+
+    [Fact]
     public void Rejects_captions_with_a_swapped_colour_position_kind_relation_or_background()
     {
         var judge = ClipartTestData.Judge;

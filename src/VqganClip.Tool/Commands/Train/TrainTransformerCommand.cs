@@ -82,7 +82,7 @@ public static class TrainTransformerCommand
                     parse.GetValue(checkpointEvery), parse.GetValue(evalEvery), parse.GetValue(evalScenes));
                 return TrainingConsole.Run(trainer, session,
                     ["loss", "token_accuracy", "grad_norm", "skipped", "lr"],
-                    ["ce", "token_accuracy", "satisfied"], parse.GetValue(printEvery));
+                    ["ce", "token_accuracy", "satisfied", "kind_right"], parse.GetValue(printEvery));
             }
         });
         return command;
