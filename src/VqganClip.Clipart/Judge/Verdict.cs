@@ -19,13 +19,17 @@ public sealed record Verdict(CaptionSpec Spec, IReadOnlyList<JudgeCheck> Checks,
     /// Whether every object was found and classified as the kind its claim names: each kind check passed (a kind check
     /// is skipped when the object's colour is missing, which does not count as right here).
     /// </summary>
-    public bool KindsRight
+    public bool KindsRight => AllPassed("kind");
+
+    /// <summary>
+    /// Whether there is at least one check of this aspect ("kind", "colour", "position", "size": the part of a check's
+    /// name after "object: ") and every one of them passed; a skipped check is not a pass.
+    /// </summary>
+    public bool AllPassed(string aspect)
     {
-        get
-        {
-            var kinds = Checks.Where(c => c.Name.EndsWith(": kind", StringComparison.Ordinal)).ToList();
-            return kinds.Count > 0 && kinds.All(c => c.Outcome == CheckOutcome.Passed);
-        }
+        string suffix = ": " + aspect;
+        var checks = Checks.Where(c => c.Name.EndsWith(suffix, StringComparison.Ordinal)).ToList();
+        return checks.Count > 0 && checks.All(c => c.Outcome == CheckOutcome.Passed);
     }
 
     /// <summary>The failed checks' reasons, or "ok".</summary>

@@ -34,12 +34,6 @@ public static class Pix2PixHeldOutEval
         return ((rows + 1) / 2).clamp(0, 1).MoveToOuterDisposeScope();
     }
 
-    private static bool AllPassed(Verdict verdict, string suffix)
-    {
-        var checks = verdict.Checks.Where(c => c.Name.EndsWith(suffix, StringComparison.Ordinal)).ToList();
-        return checks.Count > 0 && checks.All(c => c.Outcome == CheckOutcome.Passed);
-    }
-
     public static Result Run(UnetGenerator g, int scenes, SceneJudge? judge = null, bool trainMode = false, int threads = 0, int batch = 50)
     {
         ArgumentNullException.ThrowIfNull(g);
@@ -86,8 +80,8 @@ public static class Pix2PixHeldOutEval
                 var verdict = judge.Judge(pictures[i], captionsAll[start + i]);
                 if (verdict.Satisfied) accepted++;
                 // A kind is only checked on an object found by its colour: a skipped kind check counts as not accepted.
-                if (AllPassed(verdict, ": kind")) kindOk++;
-                if (AllPassed(verdict, ": colour")) colourOk++;
+                if (verdict.KindsRight) kindOk++;
+                if (verdict.AllPassed("colour")) colourOk++;
             }
         }
         meanImage.Dispose();
