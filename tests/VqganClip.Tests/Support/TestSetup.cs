@@ -9,9 +9,14 @@ namespace VqganClip.Tests;
 
 internal static class TestSetup
 {
-    /// <summary>Every test may call TorchSharp directly: prepare it before any test runs.</summary>
+    /// <summary>Every test may call TorchSharp directly: prepare it before any test runs. Temporary files go to this
+    /// process's scratch folder, which is deleted when it exits.</summary>
     [ModuleInitializer]
-    internal static void Init() => TorchRuntime.EnsureInitialized();
+    internal static void Init()
+    {
+        TorchRuntime.EnsureInitialized();
+        TestScratch.Claim();
+    }
 
     /// <summary>tests/VqganClip.Tests/fixtures, as copied next to the test assembly.</summary>
     public static string Fixtures(params string[] parts) =>
