@@ -4,6 +4,7 @@ using TorchSharp.Modules;
 using VqganClip.Clipart;
 using VqganClip.Clipart.Judge;
 using VqganClip.Models.BigGan;
+using VqganClip.Models.Clip;
 using VqganClip.Models.Runtime;
 using VqganClip.Models.Transformer;
 using static TorchSharp.torch;
@@ -22,7 +23,9 @@ namespace VqganClip.Training.BigGan;
 /// (kind, colour) (<see cref="BigGanTrainingOptions.FactorisedClasses"/>): BigGAN-deep's own D did not let G learn a
 /// class within the time budget (docs/research/clipart-biggan-log.md). <see cref="BigGanTrainingOptions.KindClassifierWeight"/>
 /// adds an AC-GAN classifier of the object's kind (<see cref="SilhouetteKindClassifier"/>, trained alongside, late in
-/// the run). Export: G_ema's standing statistics accumulated for each of the 51 truncations (row i ↔ truncation
+/// the run), <see cref="BigGanTrainingOptions.SceneTieWeight"/> ties each noise to one of the world's scenes
+/// (<see cref="NoiseScenes"/>), and <see cref="BigGanTrainingOptions.ClipDiscriminatorPath"/> adds a vision-aided
+/// discriminator on a frozen CLIP (<see cref="ClipFeatureDiscriminator"/>). Export: G_ema's standing statistics accumulated for each of the 51 truncations (row i ↔ truncation
 /// i/50: batches of truncated noise · i/50, G_ema in training mode, batch means and variances averaged), spectral
 /// norms folded, <see cref="BigGanModel.Save"/> plus <c>.classes.txt</c>. Batches and noise are functions of
 /// (seed, step), so a resumed run continues exactly.
@@ -45,6 +48,11 @@ public sealed class BigGanTrainer : ITrainer
     private readonly SilhouetteKindClassifier? _kindClassifier;
     private readonly Adam? _kindOptimizer;
     private (long Step, BigGanModel Model)? _prepared;
+    private readonly ClipModel? _clip;
+    private readonly ClipFeatureDiscriminator? _clipD;
+    private readonly Parameter[] _clipDParameters = [];
+    private readonly Adam? _clipDOptimizer;
+    private readonly string? _clipSha256;
 
     /// <param name="judge">Grades samples in <see cref="Evaluate"/> (class accuracy); null leaves that figure NaN.</param>
     public BigGanTrainer(BigGanTrainingOptions options, int renderThreads = 0, SceneJudge? judge = null)
@@ -90,7 +98,22 @@ public sealed class BigGanTrainer : ITrainer
             // An ordinary classifier's Adam (PyTorch's defaults), not the GAN's β1 = 0.
             _kindOptimizer = optim.Adam(_kindClassifier.parameters(), lr: 1e-3);
         }
-        _modules = new GanModules(_g, _dModule, _gEma, _kindClassifier);
+        if (options.ClipDiscriminatorPath is { } clipPath)
+        {
+            if (!File.Exists(clipPath)) throw new FileNotFoundException($"The CLIP discriminator's checkpoint '{clipPath}' does not exist.", clipPath);
+            _clipSha256 = Sha256Of(clipPath);
+            // Its own seed, like the classifier's. The CLIP is built (and its placeholder weights drawn) under the same
+            // seed before the head: the order the session-28 runs had, which the shipped file's recipe reproduces.
+            using (var _ = TorchRuntime.Seed(options.Seed ^ 0xC11D))
+            {
+                _clip = ClipModel.Load(clipPath).SetTrainable(false);
+                _clipD = new ClipFeatureDiscriminator(_clip);
+            }
+            _clipDParameters = _clipD.parameters().ToArray();
+            foreach (var p in _clipDParameters) p.requires_grad = true;
+            _clipDOptimizer = optim.Adam(_clipDParameters, lr: options.ClipDiscriminatorLearningRate, beta1: 0.0, beta2: 0.99);
+        }
+        _modules = new GanModules(_g, _dModule, _gEma, _kindClassifier, _clipD);
         var gState = _g.state_dict();
         var emaState = _gEma.state_dict();
         _emaPairs = gState.Select(kv => (kv.Value, emaState[kv.Key])).ToArray();
@@ -130,13 +153,23 @@ public sealed class BigGanTrainer : ITrainer
                 throw new ArgumentException($"The kind classifier would start at step {options.KindClassifierFirstStep} (KindStart {kind.Start} − KindPretrainSteps {kind.PretrainSteps}), before the checkpoint's step {step}.");
         }
         bool classifierStarted = options.KindClassifierFirstStep < step;
+        bool clipDStarted = options.ClipDiscriminatorPath is not null && options.ClipDiscriminatorStart < step;
+        if (options.ClipDiscriminatorPath is { } clipPath && json[ClipSha256Key]?.GetValue<string>() is { } savedHash)
+        {
+            if (!File.Exists(clipPath))
+                throw new FileNotFoundException($"The run in {checkpointDirectory} trains with the CLIP discriminator '{clipPath}', which does not exist any more; put the same file back to resume.", clipPath);
+            if (Sha256Of(clipPath) != savedHash)
+                throw new InvalidDataException($"The CLIP discriminator '{clipPath}' is not the file the run in {checkpointDirectory} started with (SHA-256 {savedHash}); a resumed run would not continue the same game.");
+        }
         return TrainingCheckpoint.Restore(new BigGanTrainer(options, renderThreads, judge), t =>
         {
-            // A classifier that has not trained yet is its initial self: taken from the constructor, not the checkpoint.
-            TrainingCheckpoint.LoadModel(checkpointDirectory, t._modules, optional: classifierStarted ? null : name => name.StartsWith("K.", StringComparison.Ordinal));
+            // A classifier or CLIP head that has not trained yet is its initial self: taken from the constructor, not the checkpoint.
+            TrainingCheckpoint.LoadModel(checkpointDirectory, t._modules, optional: name =>
+                (!classifierStarted && name.StartsWith("K.", StringComparison.Ordinal)) || (!clipDStarted && name.StartsWith("C.", StringComparison.Ordinal)));
             TrainingCheckpoint.LoadOptimizer(checkpointDirectory, t._gOptimizer);
             TrainingCheckpoint.LoadOptimizer(checkpointDirectory, t._dOptimizer, "d");
             if (t._kindOptimizer is not null && classifierStarted) TrainingCheckpoint.LoadOptimizer(checkpointDirectory, t._kindOptimizer, "k");
+            if (t._clipDOptimizer is not null && clipDStarted) TrainingCheckpoint.LoadOptimizer(checkpointDirectory, t._clipDOptimizer, "c");
             t.Step = step;
         });
     }
@@ -159,7 +192,7 @@ public sealed class BigGanTrainer : ITrainer
     public BigGanModel GeneratorEma => _gEma;
     public IConditionalDiscriminator Discriminator => _d;
 
-    /// <summary>G, D and G_ema as one module (state-dict prefixes G., D., G_ema.): what a checkpoint stores.</summary>
+    /// <summary>G, D and G_ema as one module (state-dict prefixes G., D., G_ema.; K. the kind classifier, C. the CLIP discriminator's head): what a checkpoint stores.</summary>
     public nn.Module Modules => _modules;
 
     public string Kind => CheckpointKind;
@@ -172,6 +205,8 @@ public sealed class BigGanTrainer : ITrainer
         using var scope = NewDisposeScope();
         bool classifierLearns = _kindClassifier is not null && Step >= Options.KindClassifierFirstStep;
         bool kindTerm = _kindClassifier is not null && Step >= Options.KindStart;
+        bool clipDOn = _clipD is not null && Step >= Options.ClipDiscriminatorStart;
+        double clipDReal = double.NaN, clipDFake = double.NaN, gClipD = double.NaN, gSceneTie = double.NaN;
         int batch = Options.BatchSize;
         using var noise = new torch.Generator((ulong)ClipartBatches.StepSeed(Options.Seed ^ 0x6A3D, Step));
         double lossReal = 0, lossFake = 0, dReal = 0, dFake = 0, r1 = double.NaN, dKind = double.NaN, dKindAccuracy = double.NaN, gKind = double.NaN,
@@ -206,6 +241,7 @@ public sealed class BigGanTrainer : ITrainer
             _dOptimizer.step();
             // AC-GAN's classifier side: the kinds from real scenes only; G's samples only ever as the 13th class.
             if (k == 0 && classifierLearns) (dKind, dKindAccuracy) = KindClassifierStep(real, realY, fake, realY);
+            if (k == 0 && clipDOn) (clipDReal, clipDFake) = ClipDiscriminatorStep(real, realY, fake, fakeY);
             lossReal = real1.item<float>();
             lossFake = fake1.item<float>();
             dReal = outReal.mean().item<float>();
@@ -218,6 +254,7 @@ public sealed class BigGanTrainer : ITrainer
         // G step, D frozen (BigGAN-PyTorch's toggle_grads).
         foreach (var p in _dParameters) p.requires_grad = false;
         if (_kindClassifier is not null) foreach (var p in _kindClassifier.parameters()) p.requires_grad = false;
+        foreach (var p in _clipDParameters) p.requires_grad = false;
         double gLoss;
         try
         {
@@ -232,6 +269,20 @@ public sealed class BigGanTrainer : ITrainer
             // hinge: losses.loss_hinge_gen; logistic: StyleGAN2's g_nonsaturating_loss.
             var loss = Options.Loss == BigGanLoss.Hinge ? -output.mean() : F.softplus(-output).mean();
             if (kindLoss is not null) loss = loss + Options.KindClassifierWeight * kindLoss;
+            if (Options.SceneTieWeight > 0)
+            {
+                var scenes = ClipartBatches.Render(NoiseScenes.Specs(z, y), _renderThreads) * 2 - 1;
+                var tie = (fake - scenes).abs().mean();
+                loss = loss + Options.SceneTieWeight * tie;
+                gSceneTie = tie.item<float>();
+            }
+            if (clipDOn)
+            {
+                // the vision-aided D's non-saturating term (its head frozen like D's)
+                var clipTerm = F.softplus(-_clipD!.Forward(fake, y)).mean();
+                loss = loss + Options.ClipDiscriminatorWeight * clipTerm;
+                gClipD = clipTerm.item<float>();
+            }
             Tensor? modeSeeking = null;
             if (Options.ModeSeekingWeight > 0)
             {
@@ -252,6 +303,7 @@ public sealed class BigGanTrainer : ITrainer
         {
             foreach (var p in _dParameters) p.requires_grad = true;
             if (_kindClassifier is not null) foreach (var p in _kindClassifier.parameters()) p.requires_grad = true;
+            foreach (var p in _clipDParameters) p.requires_grad = true;
         }
         Step++;
         // utils.ema: G_ema pegged to G before ema_start.
@@ -275,6 +327,14 @@ public sealed class BigGanTrainer : ITrainer
         }
         // MSGAN's lz: how far apart two samples of one class are, per unit of noise (what the term keeps from collapsing)
         if (Options.ModeSeekingWeight > 0) metrics["g_mode_seeking"] = gModeSeeking;
+        // the scene tie's L1 (pixels in [-1, 1]); the CLIP head's mean logits on the D step's batches and G's term
+        if (Options.SceneTieWeight > 0) metrics["g_scene_tie"] = gSceneTie;
+        if (_clipD is not null)
+        {
+            metrics["clip_d_real"] = clipDReal;
+            metrics["clip_d_fake"] = clipDFake;
+            metrics["g_clip_d"] = gClipD;
+        }
         return metrics;
     }
 
@@ -296,6 +356,27 @@ public sealed class BigGanTrainer : ITrainer
         loss.backward();
         _kindOptimizer.step();
         return (realLoss.item<float>(), logits.argmax(1).eq(kinds).to(ScalarType.Float32).mean().item<float>());
+    }
+
+    /// <summary>One update of the CLIP discriminator's head (logistic loss) on the D step's batches; returns its mean logits.</summary>
+    private (double Real, double Fake) ClipDiscriminatorStep(Tensor real, Tensor realY, Tensor fake, Tensor fakeY)
+    {
+        using var scope = NewDisposeScope();
+        var onReal = _clipD!.Forward(real, realY);
+        var onFake = _clipD.Forward(fake.detach(), fakeY);
+        var loss = F.softplus(-onReal).mean() + F.softplus(onFake).mean();
+        _clipDOptimizer!.zero_grad();
+        loss.backward();
+        _clipDOptimizer.step();
+        return (onReal.mean().item<float>(), onFake.mean().item<float>());
+    }
+
+    private const string ClipSha256Key = "clip_discriminator_sha256";
+
+    private static string Sha256Of(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
     }
 
     /// <summary>
@@ -389,9 +470,16 @@ public sealed class BigGanTrainer : ITrainer
         return model;
     }
 
-    public void SaveCheckpoint(string directory) =>
-        TrainingCheckpoint.Save(directory, CheckpointKind, Step, Options.ToJson(), _modules, _gOptimizer,
-            moreOptimizers: _kindOptimizer is null ? [("d", _dOptimizer)] : [("d", _dOptimizer), ("k", _kindOptimizer)]);
+    public void SaveCheckpoint(string directory)
+    {
+        var json = Options.ToJson();
+        // the CLIP file's hash: a resumed run refuses another file at the same path
+        if (_clipSha256 is not null) json[ClipSha256Key] = _clipSha256;
+        var more = new List<(string, OptimizerHelper)> { ("d", _dOptimizer) };
+        if (_kindOptimizer is not null) more.Add(("k", _kindOptimizer));
+        if (_clipDOptimizer is not null) more.Add(("c", _clipDOptimizer));
+        TrainingCheckpoint.Save(directory, CheckpointKind, Step, json, _modules, _gOptimizer, moreOptimizers: [.. more]);
+    }
 
     /// <summary>
     /// Writes <paramref name="path"/> (safetensors, pytorch-pretrained-BigGAN names, standing statistics filled,
@@ -411,6 +499,9 @@ public sealed class BigGanTrainer : ITrainer
         _dOptimizer.Dispose();
         _kindOptimizer?.Dispose();
         _kindClassifier?.Dispose();
+        _clipDOptimizer?.Dispose();
+        _clipD?.Dispose();
+        _clip?.Dispose();
         _g.Dispose();
         _dModule.Dispose();
         _gEma.Dispose();
@@ -418,12 +509,13 @@ public sealed class BigGanTrainer : ITrainer
 
     private sealed class GanModules : nn.Module
     {
-        public GanModules(BigGanModel g, nn.Module d, BigGanModel gEma, SilhouetteKindClassifier? kindClassifier) : base("BigGanTraining")
+        public GanModules(BigGanModel g, nn.Module d, BigGanModel gEma, SilhouetteKindClassifier? kindClassifier, ClipFeatureDiscriminator? clipD) : base("BigGanTraining")
         {
             register_module("G", g);
             register_module("D", d);
             register_module("G_ema", gEma);
             if (kindClassifier is not null) register_module("K", kindClassifier);
+            if (clipD is not null) register_module("C", clipD);
         }
     }
 }

@@ -93,6 +93,25 @@ public sealed record BigGanTrainingOptions
     /// </summary>
     public double ModeSeekingWeight { get; init; }
 
+    /// <summary>
+    /// Weight of the scene tie (0: none): G's loss adds this weight times mean |G(z, y) − render(scene(z), y)|, the
+    /// world's rendering of the one-object scene the noise names (<see cref="NoiseScenes"/>: background, place, size
+    /// and jitter read from z[0..15]). It ties every z to one of the world's scenes, against G's collapse onto a few
+    /// backgrounds and one side of the picture (docs/research/clipart-biggan-log.md, session 27). Needs z_dim ≥ 16.
+    /// </summary>
+    public double SceneTieWeight { get; init; }
+
+    /// <summary>
+    /// A CLIP checkpoint (a full path) whose frozen image tower backs a second discriminator,
+    /// <see cref="ClipFeatureDiscriminator"/> (vision-aided GAN; null: none). Its head trains from
+    /// <see cref="ClipDiscriminatorStart"/> with its own Adam (<see cref="ClipDiscriminatorLearningRate"/>, β (0, 0.99)) on
+    /// the logistic loss, and G's loss adds <see cref="ClipDiscriminatorWeight"/> times its non-saturating term.
+    /// </summary>
+    public string? ClipDiscriminatorPath { get; init; }
+    public double ClipDiscriminatorWeight { get; init; } = 0.5;
+    public long ClipDiscriminatorStart { get; init; }
+    public double ClipDiscriminatorLearningRate { get; init; } = 1e-3;
+
     /// <summary>The first step at which the kind classifier trains (a run without one: never).</summary>
     public long KindClassifierFirstStep => KindClassifierWeight > 0 ? KindStart - KindPretrainSteps : long.MaxValue;
 
@@ -144,6 +163,15 @@ public sealed record BigGanTrainingOptions
         if (ModeSeekingWeight > 0 && BatchSize % 2 != 0) throw new ArgumentException($"The mode-seeking term draws G's batch as pairs: BatchSize must be even (got {BatchSize}).");
         if ((KindStart > 0 || KindPretrainSteps > 0) && !(KindClassifierWeight > 0)) throw new ArgumentException($"KindStart ({KindStart}) and KindPretrainSteps ({KindPretrainSteps}) need a kind classifier (KindClassifierWeight > 0).");
         if (KindClassifierWeight > 0 && KindStart >= Steps) throw new ArgumentException($"KindStart ({KindStart}) must come before the run's end ({Steps} steps).");
+        if (!(SceneTieWeight >= 0) || double.IsInfinity(SceneTieWeight)) throw new ArgumentException($"SceneTieWeight must be 0 or a positive number (got {SceneTieWeight}).");
+        if (SceneTieWeight > 0 && ZDim < NoiseScenes.Dimensions) throw new ArgumentException($"The scene tie reads a scene from the first {NoiseScenes.Dimensions} entries of the noise: ZDim must be at least {NoiseScenes.Dimensions} (got {ZDim}).");
+        if (ClipDiscriminatorPath is not null)
+        {
+            if (ClipDiscriminatorPath.Length == 0) throw new ArgumentException("ClipDiscriminatorPath is empty (null: no CLIP discriminator).");
+            if (!(ClipDiscriminatorWeight > 0) || double.IsInfinity(ClipDiscriminatorWeight)) throw new ArgumentException($"ClipDiscriminatorWeight must be a positive number (got {ClipDiscriminatorWeight}).");
+            if (ClipDiscriminatorStart < 0 || ClipDiscriminatorStart >= Steps) throw new ArgumentException($"ClipDiscriminatorStart must be a step of the run, 0 to {Steps - 1} (got {ClipDiscriminatorStart}).");
+            if (!(ClipDiscriminatorLearningRate > 0) || double.IsInfinity(ClipDiscriminatorLearningRate)) throw new ArgumentException($"ClipDiscriminatorLearningRate must be positive (got {ClipDiscriminatorLearningRate}).");
+        }
         if (DRegEvery <= 0) throw new ArgumentException($"DRegEvery must be positive (got {DRegEvery}).");
         if (Discriminator == BigGanDiscriminatorKind.StyleGan2 && BatchSize % 4 != 0) throw new ArgumentException($"The stylegan2 discriminator's minibatch standard deviation needs a batch divisible by 4 (got {BatchSize}).");
         if (StandingBatches <= 0 || StandingBatchSize < 2) throw new ArgumentException($"Standing statistics need at least one batch of 2 (got {StandingBatches} of {StandingBatchSize}).");
@@ -179,6 +207,11 @@ public sealed record BigGanTrainingOptions
         ["kind_start"] = KindStart,
         ["kind_pretrain_steps"] = KindPretrainSteps,
         ["mode_seeking_weight"] = ModeSeekingWeight,
+        ["scene_tie_weight"] = SceneTieWeight,
+        ["clip_discriminator"] = ClipDiscriminatorPath,
+        ["clip_discriminator_weight"] = ClipDiscriminatorWeight,
+        ["clip_discriminator_start"] = ClipDiscriminatorStart,
+        ["clip_discriminator_lr"] = ClipDiscriminatorLearningRate,
         ["standing_batches"] = StandingBatches,
         ["standing_batch_size"] = StandingBatchSize,
         ["eval_truncation"] = EvalTruncation,
@@ -201,6 +234,11 @@ public sealed record BigGanTrainingOptions
             KindStart = GetOr("kind_start", defaults.KindStart),
             KindPretrainSteps = GetOr("kind_pretrain_steps", defaults.KindPretrainSteps),
             ModeSeekingWeight = GetOr("mode_seeking_weight", defaults.ModeSeekingWeight),
+            SceneTieWeight = GetOr("scene_tie_weight", defaults.SceneTieWeight),
+            ClipDiscriminatorPath = GetOr("clip_discriminator", defaults.ClipDiscriminatorPath),
+            ClipDiscriminatorWeight = GetOr("clip_discriminator_weight", defaults.ClipDiscriminatorWeight),
+            ClipDiscriminatorStart = GetOr("clip_discriminator_start", defaults.ClipDiscriminatorStart),
+            ClipDiscriminatorLearningRate = GetOr("clip_discriminator_lr", defaults.ClipDiscriminatorLearningRate),
             Steps = Get<long>("steps"),
             BatchSize = Get<int>("batch_size"),
             GLearningRate = Get<double>("g_lr"),

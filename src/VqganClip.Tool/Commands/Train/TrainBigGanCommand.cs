@@ -42,6 +42,11 @@ public static class TrainBigGanCommand
         var kindStart = new Option<long>("--kind-start") { Description = "Step from which G's loss has the kind term (needs --kind-classifier)", DefaultValueFactory = _ => d.KindStart };
         var kindPretrain = new Option<long>("--kind-pretrain") { Description = "The classifier learns real scenes from --kind-start minus this many steps, alongside the GAN (needs --kind-classifier)", DefaultValueFactory = _ => d.KindPretrainSteps };
         var modeSeeking = new Option<double>("--mode-seeking") { Description = "Weight of MSGAN's mode-seeking term (0 = none): G's batch comes in pairs of one class with different noise, and G is pushed to draw them apart (against a class drawn one way only)", DefaultValueFactory = _ => d.ModeSeekingWeight };
+        var sceneTie = new Option<double>("--scene-tie") { Description = "Weight of the scene tie (0 = none): G's sample is pulled (L1) toward the world's picture of the one-object scene its noise names (background, place, size and jitter read from z[0..15]), against a G that draws few backgrounds and places", DefaultValueFactory = _ => d.SceneTieWeight };
+        var clipD = new Option<string?>("--clip-discriminator") { Description = "A CLIP checkpoint whose frozen image tower backs a second discriminator (vision-aided GAN) with a trained head and a (kind, colour) projection term" };
+        var clipDWeight = new Option<double>("--clip-discriminator-weight") { Description = "Weight of the CLIP discriminator's term in G's loss", DefaultValueFactory = _ => d.ClipDiscriminatorWeight };
+        var clipDStart = new Option<long>("--clip-discriminator-start") { Description = "Step from which the CLIP discriminator's head trains and G has its term", DefaultValueFactory = _ => d.ClipDiscriminatorStart };
+        var clipDLr = new Option<double>("--clip-discriminator-lr") { Description = "The CLIP discriminator head's Adam learning rate", DefaultValueFactory = _ => d.ClipDiscriminatorLearningRate };
         var truncation = new Option<double>("--truncation") { Description = "Truncation of the class-accuracy samples", DefaultValueFactory = _ => d.EvalTruncation };
         var output = new Option<string>("--out") { Description = "Exported generator (.safetensors; .config.json and .classes.txt go beside it)", DefaultValueFactory = _ => DefaultOutput };
         var run = new Option<string?>("--run") { Description = "Run folder for log.jsonl, checkpoint/ and best/ (default runs/biggan-<time>)" };
@@ -55,7 +60,7 @@ public static class TrainBigGanCommand
 
         var command = new Command("biggan", "Train a small class-conditional BigGAN-deep on one-object clipart scenes ((kind, colour) classes) and export G_ema")
         {
-            steps, batch, gLr, dLr, dSteps, emaDecay, emaStart, seed, gCh, zDim, gDepth, dCh, dDepth, discriminator, loss, r1, dRegEvery, factorised, kindClassifier, kindStart, kindPretrain, modeSeeking, truncation,
+            steps, batch, gLr, dLr, dSteps, emaDecay, emaStart, seed, gCh, zDim, gDepth, dCh, dDepth, discriminator, loss, r1, dRegEvery, factorised, kindClassifier, kindStart, kindPretrain, modeSeeking, sceneTie, clipD, clipDWeight, clipDStart, clipDLr, truncation,
             output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, finalSamples, printEvery,
         };
         command.SetAction(parse =>
@@ -73,12 +78,20 @@ public static class TrainBigGanCommand
                     ? new BigGanTrainer.KindSchedule(parse.GetValue(kindClassifier), parse.GetValue(kindStart), parse.GetValue(kindPretrain))
                     : null;
                 trainer = BigGanTrainer.Resume(checkpointDir, parse.GetValue(steps), renderThreads, judge, kind);
-                if (parse.GetResult(modeSeeking) is { Implicit: false } && parse.GetValue(modeSeeking) != trainer.Options.ModeSeekingWeight)
+                // Settings a resumed run keeps: given again (a recipe repeated) they must agree with the checkpoint's.
+                var o = trainer.Options;
+                string? Clash<T>(Option<T> option, T planned) =>
+                    parse.GetResult(option) is { Implicit: false } && !EqualityComparer<T>.Default.Equals(parse.GetValue(option), planned)
+                        ? FormattableString.Invariant($"{option.Name} {parse.GetValue(option)}: the run in {checkpointDir} was planned with {planned}, and a resumed run keeps its settings.")
+                        : null;
+                var clash = Clash(modeSeeking, o.ModeSeekingWeight) ?? Clash(sceneTie, o.SceneTieWeight)
+                    ?? Clash(clipDWeight, o.ClipDiscriminatorWeight) ?? Clash(clipDStart, o.ClipDiscriminatorStart) ?? Clash(clipDLr, o.ClipDiscriminatorLearningRate);
+                if (parse.GetValue(clipD) is { } givenClip && TrainingConsole.RepoPath(givenClip) != o.ClipDiscriminatorPath)
+                    clash ??= $"--clip-discriminator {givenClip}: the run in {checkpointDir} was planned with {o.ClipDiscriminatorPath ?? "none"}, and a resumed run keeps its settings.";
+                if (clash is not null)
                 {
-                    double planned = trainer.Options.ModeSeekingWeight;
                     trainer.Dispose();
-                    throw new ArgumentException(FormattableString.Invariant(
-                        $"--mode-seeking {parse.GetValue(modeSeeking)}: the run in {checkpointDir} was planned with {planned}, and a resumed run keeps its settings."));
+                    throw new ArgumentException(clash);
                 }
                 runDirectory = parse.GetValue(run) ?? runDir;
             }
@@ -108,6 +121,11 @@ public static class TrainBigGanCommand
                     KindStart = parse.GetValue(kindStart),
                     KindPretrainSteps = parse.GetValue(kindPretrain),
                     ModeSeekingWeight = parse.GetValue(modeSeeking),
+                    SceneTieWeight = parse.GetValue(sceneTie),
+                    ClipDiscriminatorPath = parse.GetValue(clipD) is { } clipPath ? TrainingConsole.RepoPath(clipPath) : null,
+                    ClipDiscriminatorWeight = parse.GetValue(clipDWeight),
+                    ClipDiscriminatorStart = parse.GetValue(clipDStart),
+                    ClipDiscriminatorLearningRate = parse.GetValue(clipDLr),
                     EvalTruncation = parse.GetValue(truncation),
                 };
                 trainer = new BigGanTrainer(options, renderThreads, judge);
@@ -120,6 +138,8 @@ public static class TrainBigGanCommand
                 var columns = new List<string> { "d_loss_real", "d_loss_fake", "g_loss", "d_real", "d_fake", "r1" };
                 if (trainer.Options.KindClassifierWeight > 0) columns.AddRange(["d_kind", "d_kind_accuracy", "g_kind"]);
                 if (trainer.Options.ModeSeekingWeight > 0) columns.Add("g_mode_seeking");
+                if (trainer.Options.SceneTieWeight > 0) columns.Add("g_scene_tie");
+                if (trainer.Options.ClipDiscriminatorPath is not null) columns.AddRange(["clip_d_real", "clip_d_fake", "g_clip_d"]);
                 return TrainingConsole.Run(trainer, session, columns.ToArray(),
                     ["class_accuracy", "colour_accuracy", "valid", "backgrounds", "left", "right", "top", "bottom"], parse.GetValue(printEvery));
             }
