@@ -175,9 +175,4 @@ public class BigGanSceneTieAndClipDiscriminatorTests
             Assert.True(json.Remove(key), key);
         Assert.Equal(TinyStyleGan2D(), BigGanTrainingOptions.FromJson(json));
     }
-
-    private static BigGanTrainingOptions TinyStyleGan2D(long steps = 3) => TinyBigGan(steps) with
-    {
-        Discriminator = BigGanDiscriminatorKind.StyleGan2, Loss = BigGanLoss.Logistic, R1Gamma = 0.1, DRegEvery = 2,
-    };
 }

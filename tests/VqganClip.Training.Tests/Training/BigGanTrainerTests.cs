@@ -349,9 +349,4 @@ public class BigGanTrainerTests
         e = Assert.Throws<ArgumentException>(() => (TinyBigGan() with { ModeSeekingWeight = 1, BatchSize = 3 }).Validate());
         Assert.Contains("BatchSize must be even", e.Message);
     });
-
-    private static BigGanTrainingOptions TinyStyleGan2D(long steps = 3) => TinyBigGan(steps) with
-    {
-        Discriminator = BigGanDiscriminatorKind.StyleGan2, Loss = BigGanLoss.Logistic, R1Gamma = 0.1, DRegEvery = 2,
-    };
 }

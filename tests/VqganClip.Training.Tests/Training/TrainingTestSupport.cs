@@ -70,6 +70,12 @@ internal static class TrainingTestSupport
         StandingBatchSize = 4,
     };
 
+    /// <summary><see cref="TinyBigGan"/> with the shipped recipe's side of the game: the stylegan2 D, logistic loss, lazy R1.</summary>
+    public static BigGanTrainingOptions TinyStyleGan2D(long steps = 3) => TinyBigGan(steps) with
+    {
+        Discriminator = BigGanDiscriminatorKind.StyleGan2, Loss = BigGanLoss.Logistic, R1Gamma = 0.1, DRegEvery = 2,
+    };
+
     /// <summary>A detached copy of every tensor of <paramref name="module"/>'s state dict, to compare after steps.</summary>
     public static Dictionary<string, TorchSharp.torch.Tensor> StateSnapshot(TorchSharp.torch.nn.Module module) =>
         module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
