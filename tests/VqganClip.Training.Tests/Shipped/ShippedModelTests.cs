@@ -85,19 +85,22 @@ public sealed class ShippedModelTests : IDisposable
     }
 
     [Fact]
-    public void TheBigGanDrawsTheColourAndMoreOftenTheKindOfTheClassItIsAskedFor()
+    public void TheBigGanDrawsTheColourAndMoreOftenTheKindOfTheClassItIsAskedForOnEveryBackground()
     {
         using var model = VqganClip.Models.BigGan.BigGanModel.Load(ShippedModels.FindBigGan()!);
         var judge = new VqganClip.Clipart.Judge.SceneJudge(VqganClip.Clipart.Judge.ObjectClassifier.LoadDefault());
         // 120 samples, one per class; the card's figures are on 1,200. A generator that ignores the class gets the colour
         // right about one time in ten (the session-12 model: 12%). The kind: the session-20 model, which drew the colour
-        // but not the kind, was judged right (kind and colour) on 10.8% of these 120 samples; this file on 23.3%.
+        // but not the kind, was judged right (kind and colour) on 10.8% of these 120 samples; the session-21 file on
+        // 23.3% (colour 87.5%); this file (session 28) on 24.2% (colour 100%).
         var r = VqganClip.Training.BigGan.BigGanClassAccuracy.Run(model, 120, 0.5, judge);
-        Assert.True(r.ColourAccuracy > 0.6, $"colour and presence right in {r.ColourAccuracy:P1} of 120 samples");
+        Assert.True(r.ColourAccuracy > 0.9, $"colour and presence right in {r.ColourAccuracy:P1} of 120 samples");
         Assert.True(r.Accuracy > 0.15, $"class (kind and colour) right in {r.Accuracy:P1} of 120 samples");
-        // where it draws them is counted for every sample (data/README.md: this file never draws night or grass)
         Assert.Equal(120, r.Coverage.Count);
         Assert.Equal(120, r.Coverage.Backgrounds.Sum());
+        // the scene tie's point: every background of the world on 5% of the samples or more (this file: 8-34% each;
+        // the session-21 file never drew night or grass)
+        Assert.True(r.Coverage.BackgroundsAbove() == 5, $"backgrounds drawn: {string.Join(", ", r.Coverage.Backgrounds)}");
     }
 
     [Fact]

@@ -103,6 +103,11 @@ public class RecipeFileTests
         Assert.Equal(0.3, biggan.GetValue<double>("--kind-classifier"));
         Assert.Equal(4100L, biggan.GetValue<long>("--kind-start"));
         Assert.Equal(100L, biggan.GetValue<long>("--kind-pretrain"));
+        Assert.Equal(20, biggan.GetValue<double>("--scene-tie"));
+        Assert.Equal("data/clipart-clip.safetensors", biggan.GetValue<string?>("--clip-discriminator"));
+        Assert.True(File.Exists(Path.Combine(TestSetup.RepoRoot, "data", "clipart-clip.safetensors")), "the BigGAN recipe reads the shipped CLIP");
+        Assert.Equal(0.5, biggan.GetValue<double>("--clip-discriminator-weight"));
+        Assert.Equal(2900L, biggan.GetValue<long>("--clip-discriminator-start"));
         Assert.Equal(16, biggan.GetValue<int>("--batch"));
         Assert.Equal(16, biggan.GetValue<int>("--g-channels"));
         Assert.Equal("stylegan2", biggan.GetValue<string>("--discriminator"));
