@@ -16,7 +16,7 @@ namespace VqganClip.Cli.Commands;
 
 /// <summary>
 /// <c>vqgan-clip bench biggan</c>: seconds per Big Sleep step (the biggan generator's guided loop with Big Sleep's
-/// defaults, <see cref="RunRecipe.DefaultsFor"/>: Adam 0.07, 128 "bigsleep" cutouts, −100·cos prompt loss, EMA 0.5)
+/// own settings, <see cref="RunRecipe.BigSleepOriginal"/>: Adam 0.07, 128 "bigsleep" cutouts, −100·cos prompt loss, EMA 0.5)
 /// at each size, on a BigGAN-deep of the published config of that size with random weights
 /// (<see cref="BigGanConfig.Published"/>: 50.4 M parameters at 128, 55.9 M at 256, 56.2 M at 512) and a CLIP of
 /// ViT-B/32's published size with random weights (Big Sleep's CLIP; <c>--clip</c> for a real one), and the process's
@@ -132,7 +132,7 @@ public static class BenchBigGanCommand
             throw new ArgumentException($"--channel-width must be a positive multiple of 4; got {settings.ChannelWidth}.");
         if (settings.ClipPath is not null && !File.Exists(settings.ClipPath))
             throw new FileNotFoundException($"CLIP checkpoint '{settings.ClipPath}' does not exist.", settings.ClipPath);
-        var recipe = RunRecipe.DefaultsFor(BigSleepGenerator.GeneratorName) with
+        var recipe = RunRecipe.BigSleepOriginal with
         {
             Prompt = Prompt,
             Seed = 0,

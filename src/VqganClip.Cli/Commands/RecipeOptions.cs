@@ -61,7 +61,7 @@ public sealed class RecipeOptions
     public Option<int> Refine { get; } = new("--refine") { Description = "Transformer: refine the best sample for N steps of the VQGAN+CLIP loop (0: none)", DefaultValueFactory = _ => T.RefineSteps };
     public Option<double> AnchorWeight { get; } = new("--anchor-weight") { Description = "Transformer: weight of the refinement's anchor to the best sample's latent (the loop's init weight)", DefaultValueFactory = _ => T.AnchorWeight };
     public Option<string?> ClassId { get; } = new("--class") { Description = "Class-conditional transformer: the class id (default: chosen by CLIP zero-shot over the class names). biggan: the class every latent starts on, an id, a name or auto (CLIP's zero-shot choice over the class names); none: upstream's start, every class nearly off" + BigGanClassDefault };
-    public Option<int> Candidates { get; } = new("--candidates") { Description = "biggan: latents drawn for the --class; the one CLIP rates best starts the run", DefaultValueFactory = _ => B.BigGanCandidates };
+    public Option<int> Candidates { get; } = new("--candidates") { Description = "biggan: latents drawn for the --class; the one CLIP rates best starts the run (with --class none: 1)", DefaultValueFactory = _ => B.BigGanCandidates };
 
     private static string BigGanClassDefault => B.BigGanClass is { } c ? $" (biggan's default: {c})" : " (biggan's default: none)";
 
@@ -106,6 +106,7 @@ public sealed class RecipeOptions
         T Given<T>(Option<T> option, T fallback) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option)! : fallback;
         var values = ReadValues(parse);
         bool bigSleep = generator.Equals(Guidance.Generators.BigSleepGenerator.GeneratorName, StringComparison.OrdinalIgnoreCase);
+        var bigGanClass = bigSleep && parse.GetResult(ClassId) is { Implicit: false } ? BigGanClassOf(parse.GetValue(ClassId)) : defaults.BigGanClass;
         return values with
         {
             Generator = generator,
@@ -116,8 +117,9 @@ public sealed class RecipeOptions
             PromptLoss = Given(PromptLoss, defaults.PromptLoss),
             Optimizer = Given(Optimizer, defaults.Optimizer),
             Schedule = Given(Schedule, defaults.Schedule),
-            BigGanClass = bigSleep && parse.GetResult(ClassId) is { Implicit: false } ? BigGanClassOf(parse.GetValue(ClassId)) : defaults.BigGanClass,
-            BigGanCandidates = Given(Candidates, defaults.BigGanCandidates),
+            BigGanClass = bigGanClass,
+            // upstream's start (--class none) is one draw: candidates are drawn for a class
+            BigGanCandidates = Given(Candidates, bigGanClass is null ? 1 : defaults.BigGanCandidates),
         };
     }
 

@@ -91,7 +91,7 @@ public static class BigSleepStart
         {
             if (names is null)
                 throw new ArgumentException($"CLIP chooses the BigGAN's class by its name, and this model's {classes} classes have no names: give the class id, " +
-                    $"or a names file beside the weights ('<weights>{ClassNames.Extension}', one name a line, line 1 for class 0).");
+                    $"or a names file beside the weights ('<weights>{ClassNames.Extension}', one name a line, line 1 for class 0), or start as upstream does with every class nearly off (--class none).");
             names.CheckCount(classes);
             using var zeroShot = new ClassZeroShot(run.Clip, names, template);
             var ranking = zeroShot.Rank(run.PromptsAt(0));

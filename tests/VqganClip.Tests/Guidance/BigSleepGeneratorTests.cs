@@ -121,13 +121,18 @@ public sealed class BigSleepGeneratorTests : IClassFixture<TinyModels>
     }
 
     [Fact]
-    public void The_recipe_uses_big_sleeps_defaults_for_biggan_and_refuses_what_it_cannot_draw()
+    public void The_recipe_uses_big_sleeps_settings_for_biggan_and_refuses_what_it_cannot_draw()
     {
-        var recipe = RunRecipe.DefaultsFor("biggan");
+        var recipe = RunRecipe.BigSleepOriginal;
         Assert.Equal(BigSleepDefaults.LearningRate, recipe.LearningRate);
         Assert.Equal(BigSleepDefaults.CutoutCount, recipe.CutCount);
         Assert.Equal("bigsleep", recipe.CutMethod);
         Assert.Equal("cosine", recipe.PromptLoss);
+        Assert.Null(recipe.BigGanClass);   // upstream's start: every class nearly off
+        Assert.Equal(1, recipe.BigGanCandidates);
+        // the default keeps Big Sleep's optimiser and loss, and starts on CLIP's class from 32 latents with 32 augmented cutouts
+        Assert.Equal(RunRecipe.BigSleepOriginal with { BigGanClass = "auto", BigGanCandidates = 32, CutMethod = "augmented", CutCount = 32 },
+            RunRecipe.DefaultsFor("biggan"));
         Assert.Same(RunRecipe.Default, RunRecipe.DefaultsFor("vqgan"));
 
         var biggan = recipe with { Prompt = "a red rose", CutCount = 2 };

@@ -21,7 +21,7 @@ public sealed class BigSleepStartTests : IClassFixture<TinyModels>
     public BigSleepStartTests(TinyModels models) => _m = models;
 
     private GuidedRun NewRun(string prompt = "a red rose", long seed = 4) =>
-        GuidedRun.Create(new BigSleepGenerator(_m.BigGan), _m.Clip, prompt, RunRecipe.DefaultsFor("biggan").ToOptions(seed) with { CutCount = 4 });
+        GuidedRun.Create(new BigSleepGenerator(_m.BigGan), _m.Clip, prompt, RunRecipe.BigSleepOriginal.ToOptions(seed) with { CutCount = 4 });
 
     /// <summary>The k-th latents the start draws for a run of <paramref name="seed"/>: N(0, 1) from a CPU generator seeded with it.</summary>
     private static Tensor Draw(long seed, int k, long[] shape)
@@ -146,7 +146,7 @@ public sealed class BigSleepStartTests : IClassFixture<TinyModels>
     [Fact]
     public void The_recipe_applies_the_start_and_says_what_it_chose()
     {
-        var recipe = RunRecipe.DefaultsFor("biggan") with { Prompt = "a red rose", Seed = 4, CutCount = 4, BigGanClass = "5", BigGanCandidates = 3 };
+        var recipe = RunRecipe.BigSleepOriginal with { Prompt = "a red rose", Seed = 4, CutCount = 4, BigGanClass = "5", BigGanCandidates = 3 };
         var lines = new List<string>();
         using var run = recipe.CreateRun(_m.Clip, null, _m.BigGan, report: lines.Add);
         var line = Assert.Single(lines);

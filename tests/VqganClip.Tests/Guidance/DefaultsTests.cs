@@ -64,10 +64,13 @@ public class DefaultsTests : IClassFixture<TinyModels>
         Assert.Equal("red circle", biggan.BigGanClass);
         Assert.Equal(4, biggan.BigGanCandidates);
         Assert.Null(biggan.Transformer.ClassId);
-        Assert.Null(Read("--generator biggan --class none").BigGanClass);
+        var upstream = Read("--generator biggan --class none");
+        Assert.Null(upstream.BigGanClass);
+        Assert.Equal(1, upstream.BigGanCandidates);   // upstream's start is one draw
+        upstream.Validate();
         var plain = Read("--generator biggan");
-        Assert.Equal(RunRecipe.DefaultsFor("biggan").BigGanClass, plain.BigGanClass);   // upstream's start: none
-        Assert.Null(plain.BigGanClass);
-        Assert.Equal(1, plain.BigGanCandidates);
+        Assert.Equal("auto", plain.BigGanClass);      // the toolkit's start (RunRecipe.BigSleepChosen): CLIP's class
+        Assert.Equal(32, plain.BigGanCandidates);
+        Assert.Equal(("augmented", 32), (plain.CutMethod, plain.CutCount));
     }
 }

@@ -69,16 +69,22 @@ public class GenerateCommandTests : IDisposable
     {
         var biggan = BigGanFolder();
         var straight = Path.Combine(_dir, "sleep.png");
+        // the fixture's 10 classes have no names, so CLIP cannot choose one (the default start): upstream's start
         string[] Args(string output, params string[] more) =>
-            new[] { "a red rose", "--clip", TinyModels.ClipPath, "--biggan", biggan, "--cutn", "3", "--seed", "2", "--out", output }.Concat(more).ToArray();
+            new[] { "a red rose", "--clip", TinyModels.ClipPath, "--biggan", biggan, "--class", "none", "--cutn", "3", "--seed", "2", "--out", output }.Concat(more).ToArray();
         var (code, text) = Generate(Args(straight, "--steps", "4"));
         Assert.True(code == 0, text);
         var chunks = ImageIO.ReadPngText(straight);
         Assert.Equal("biggan", chunks["generator"]);   // --biggan alone chooses the generator
         Assert.Equal("32x32", chunks["size"]);
         Assert.Equal("pytorch_model.bin", chunks["biggan"]);
-        Assert.Contains("\"LearningRate\":0.07", chunks["options"]);   // Big Sleep's defaults where none is given
-        Assert.Contains("\"CutMethod\":\"BigSleep\"", chunks["options"]);
+        Assert.Contains("\"LearningRate\":0.07", chunks["options"]);   // Big Sleep's where none is given
+        Assert.Contains("\"CutMethod\":\"Augmented\"", chunks["options"]);   // the toolkit's (RunRecipe.BigSleepChosen)
+        // without names, the default start (CLIP's class) says what to give instead
+        (code, text) = Generate(new[] { "a red rose", "--clip", TinyModels.ClipPath, "--biggan", biggan, "--steps", "1", "--out", Path.Combine(_dir, "auto.png") });
+        Assert.NotEqual(0, code);
+        Assert.Contains("have no names", text);
+        Assert.Contains("--class none", text.Replace("\n", " "));
         Assert.Contains("--prompt-loss cosine", chunks["command"]);
         Assert.Contains("--ema-decay 0.5", chunks["command"]);
 
@@ -131,9 +137,12 @@ public class GenerateCommandTests : IDisposable
         Assert.Equal(ImageIO.Load(straight).data<float>().ToArray(), ImageIO.Load(resumed).data<float>().ToArray());
         Assert.Contains("--class \"auto\" --candidates 3", ImageIO.ReadPngText(resumed)["command"]);
 
-        // upstream's start unless asked; a class the model does not have is named
+        // CLIP's class from 32 latents unless asked (RunRecipe.BigSleepChosen), upstream's start with --class none;
+        // a class the model does not have is named
         Assert.Equal(0, Generate(Args(Path.Combine(_dir, "plain.png"), "--steps", "1")).Code);
-        Assert.Contains("--class \"none\"", ImageIO.ReadPngText(Path.Combine(_dir, "plain.png"))["command"]);
+        Assert.Contains("--class \"auto\" --candidates 32", ImageIO.ReadPngText(Path.Combine(_dir, "plain.png"))["command"]);
+        Assert.Equal(0, Generate(Args(Path.Combine(_dir, "upstream.png"), "--steps", "1", "--class", "none")).Code);
+        Assert.Contains("--class \"none\"", ImageIO.ReadPngText(Path.Combine(_dir, "upstream.png"))["command"]);
         (code, text) = Generate(Args(Path.Combine(_dir, "x.png"), "--steps", "1", "--class", "tulips"));
         Assert.NotEqual(0, code);
         Assert.Contains("The class 'tulips' is not one of the BigGAN's class names", text.Replace("\n", " "));

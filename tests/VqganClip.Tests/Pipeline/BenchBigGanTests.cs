@@ -71,7 +71,7 @@ public sealed class BenchBigGanTests
 
         var defaults = new BenchBigGanCommand.Settings();
         Assert.Equal(new[] { 128, 256 }, defaults.Sizes);
-        Assert.Null(defaults.CutCount);   // Big Sleep's 128 from RunRecipe.DefaultsFor("biggan")
+        Assert.Null(defaults.CutCount);   // Big Sleep's 128 from RunRecipe.BigSleepOriginal
         Assert.Null(defaults.ClipPath);   // a random-weight ViT-B/32
         Assert.Equal(128, defaults.ChannelWidth);
     }
