@@ -25,7 +25,8 @@ namespace VqganClip.Training.BigGan;
 /// adds an AC-GAN classifier of the object's kind (<see cref="SilhouetteKindClassifier"/>, trained alongside, late in
 /// the run), <see cref="BigGanTrainingOptions.SceneTieWeight"/> ties each noise to one of the world's scenes
 /// (<see cref="NoiseScenes"/>), and <see cref="BigGanTrainingOptions.ClipDiscriminatorPath"/> adds a vision-aided
-/// discriminator on a frozen CLIP (<see cref="ClipFeatureDiscriminator"/>). Export: G_ema's standing statistics accumulated for each of the 51 truncations (row i ↔ truncation
+/// discriminator on a frozen CLIP (<see cref="ClipFeatureDiscriminator"/>). Export: G_ema's standing statistics
+/// accumulated for each of the 51 truncations (row i ↔ truncation
 /// i/50: batches of truncated noise · i/50, G_ema in training mode, batch means and variances averaged), spectral
 /// norms folded, <see cref="BigGanModel.Save"/> plus <c>.classes.txt</c>. Batches and noise are functions of
 /// (seed, step), so a resumed run continues exactly.
@@ -102,8 +103,9 @@ public sealed class BigGanTrainer : ITrainer
         {
             if (!File.Exists(clipPath)) throw new FileNotFoundException($"The CLIP discriminator's checkpoint '{clipPath}' does not exist.", clipPath);
             _clipSha256 = Sha256Of(clipPath);
-            // Its own seed, like the classifier's. The CLIP is built (and its placeholder weights drawn) under the same
-            // seed before the head: the order the session-28 runs had, which the shipped file's recipe reproduces.
+            // Its own seed, like the classifier's. The CLIP is built (its placeholder weights drawn, then loaded) under
+            // the same seed before the head: the order of the lab code that trained the shipped file (sessions 27-28),
+            // so that the recipe writes that file again.
             using (var _ = TorchRuntime.Seed(options.Seed ^ 0xC11D))
             {
                 _clip = ClipModel.Load(clipPath).SetTrainable(false);
