@@ -62,19 +62,24 @@ public sealed class SceneSampler
         // Jitter: a little along the axis the position word is about, a little more across it,
         // always well inside the judge's regions (see SceneLayout).
         var (x, y) = SceneLayout.CenterOf(position);
-        switch (position)
-        {
-            case ScenePosition.Left or ScenePosition.Right:
-                x += Jitter(0.03f); y += Jitter(0.05f); break;
-            case ScenePosition.Top or ScenePosition.Bottom:
-                x += Jitter(0.05f); y += Jitter(0.03f); break;
-            default:
-                x += Jitter(0.04f); y += Jitter(0.04f); break;
-        }
-        float extent = SceneLayout.ExtentOf(size) * (1f + Jitter(0.06f));
-        float rotation = Jitter(10f);
+        var (ax, ay) = CenterJitter(position);
+        x += Jitter(ax);
+        y += Jitter(ay);
+        float extent = SceneLayout.ExtentOf(size) * (1f + Jitter(ExtentJitter));
+        float rotation = Jitter(RotationJitter);
         return new SceneObject(kind, color, size, position, x, y, extent, rotation);
     }
+
+    /// <summary>The largest shift of an object's centre (fractions of the canvas) in x and y for a position word.</summary>
+    public static (float X, float Y) CenterJitter(ScenePosition position) => position switch
+    {
+        ScenePosition.Left or ScenePosition.Right => (0.03f, 0.05f),
+        ScenePosition.Top or ScenePosition.Bottom => (0.05f, 0.03f),
+        _ => (0.04f, 0.04f),
+    };
+
+    /// <summary>The largest relative change of an object's extent, and its largest rotation in degrees.</summary>
+    public const float ExtentJitter = 0.06f, RotationJitter = 10f;
 
     private T Pick<T>(T[] items) => items[_random.Next(items.Length)];
 

@@ -48,14 +48,11 @@ public static class NoiseScenes
             int j = Nb + Np + Ns;   // the four jitters
             float U(int k) => (float)(2 * Phi(v[j + k]) - 1);
             var (x, y) = SceneLayout.CenterOf(position);
-            switch (position)   // SceneSampler's jitter amplitudes
-            {
-                case ScenePosition.Left or ScenePosition.Right: x += U(0) * 0.03f; y += U(1) * 0.05f; break;
-                case ScenePosition.Top or ScenePosition.Bottom: x += U(0) * 0.05f; y += U(1) * 0.03f; break;
-                default: x += U(0) * 0.04f; y += U(1) * 0.04f; break;
-            }
-            float extent = SceneLayout.ExtentOf(size) * (1f + U(2) * 0.06f);
-            specs[i] = new SceneSpec([new SceneObject(kind, color, size, position, x, y, extent, U(3) * 10f)], null, background);
+            var (ax, ay) = SceneSampler.CenterJitter(position);
+            x += U(0) * ax;
+            y += U(1) * ay;
+            float extent = SceneLayout.ExtentOf(size) * (1f + U(2) * SceneSampler.ExtentJitter);
+            specs[i] = new SceneSpec([new SceneObject(kind, color, size, position, x, y, extent, U(3) * SceneSampler.RotationJitter)], null, background);
         }
         return specs;
     }
