@@ -208,7 +208,7 @@ public sealed class BigGanTrainer : ITrainer
         bool classifierLearns = _kindClassifier is not null && Step >= Options.KindClassifierFirstStep;
         bool kindTerm = _kindClassifier is not null && Step >= Options.KindStart;
         bool clipDOn = _clipD is not null && Step >= Options.ClipDiscriminatorStart;
-        double clipDReal = double.NaN, clipDFake = double.NaN, gClipD = double.NaN, gSceneTie = double.NaN;
+        double clipDReal = double.NaN, clipDFake = double.NaN, gClipD = double.NaN, gSceneTie = double.NaN, gRedrawTie = double.NaN;
         int batch = Options.BatchSize;
         using var noise = new torch.Generator((ulong)ClipartBatches.StepSeed(Options.Seed ^ 0x6A3D, Step));
         double lossReal = 0, lossFake = 0, dReal = 0, dFake = 0, r1 = double.NaN, dKind = double.NaN, dKindAccuracy = double.NaN, gKind = double.NaN,
@@ -278,6 +278,13 @@ public sealed class BigGanTrainer : ITrainer
                 loss = loss + Options.SceneTieWeight * tie;
                 gSceneTie = tie.item<float>();
             }
+            if (Options.RedrawTieWeight > 0 && Step >= Options.RedrawTieStart)
+            {
+                var (target, mask) = RedrawnScenes.Targets(fake, y, NoiseScenes.Specs(z, y), _renderThreads);
+                var redraw = ((fake - target).abs() * mask).sum() / (mask.sum() * 3 + 1);
+                loss = loss + Options.RedrawTieWeight * redraw;
+                gRedrawTie = redraw.item<float>();
+            }
             if (clipDOn)
             {
                 // the vision-aided D's non-saturating term (its head frozen like D's)
@@ -331,6 +338,8 @@ public sealed class BigGanTrainer : ITrainer
         if (Options.ModeSeekingWeight > 0) metrics["g_mode_seeking"] = gModeSeeking;
         // the scene tie's L1 (pixels in [-1, 1]); the CLIP head's mean logits on the D step's batches and G's term
         if (Options.SceneTieWeight > 0) metrics["g_scene_tie"] = gSceneTie;
+        // the redraw tie's L1 over the object (NaN before its start)
+        if (Options.RedrawTieWeight > 0) metrics["g_redraw_tie"] = gRedrawTie;
         if (_clipD is not null)
         {
             metrics["clip_d_real"] = clipDReal;

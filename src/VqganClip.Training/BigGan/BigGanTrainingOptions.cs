@@ -102,6 +102,15 @@ public sealed record BigGanTrainingOptions
     public double SceneTieWeight { get; init; }
 
     /// <summary>
+    /// Weight of the redraw tie (0: none): from <see cref="RedrawTieStart"/>, G's loss adds this weight times the mean
+    /// L1 between G's sample and the world's drawing of the class's kind where the sample's class-colour region is
+    /// (<see cref="RedrawnScenes"/>), over that region and the drawn silhouette. It teaches G the kind's outline without
+    /// moving the object (the kind classifier's term moves it: docs/research/clipart-biggan-log.md, session 29).
+    /// </summary>
+    public double RedrawTieWeight { get; init; }
+    public long RedrawTieStart { get; init; }
+
+    /// <summary>
     /// A CLIP checkpoint (a full path) whose frozen image tower backs a second discriminator,
     /// <see cref="ClipFeatureDiscriminator"/> (vision-aided GAN; null: none). Its head trains from
     /// <see cref="ClipDiscriminatorStart"/> with its own Adam (<see cref="ClipDiscriminatorLearningRate"/>, β (0, 0.99)) on
@@ -165,6 +174,9 @@ public sealed record BigGanTrainingOptions
         if (KindClassifierWeight > 0 && KindStart >= Steps) throw new ArgumentException($"KindStart ({KindStart}) must come before the run's end ({Steps} steps).");
         if (!(SceneTieWeight >= 0) || double.IsInfinity(SceneTieWeight)) throw new ArgumentException($"SceneTieWeight must be 0 or a positive number (got {SceneTieWeight}).");
         if (SceneTieWeight > 0 && ZDim < NoiseScenes.Dimensions) throw new ArgumentException($"The scene tie reads a scene from the first {NoiseScenes.Dimensions} entries of the noise: ZDim must be at least {NoiseScenes.Dimensions} (got {ZDim}).");
+        if (!(RedrawTieWeight >= 0) || double.IsInfinity(RedrawTieWeight)) throw new ArgumentException($"RedrawTieWeight must be 0 or a positive number (got {RedrawTieWeight}).");
+        if (RedrawTieWeight > 0 && (RedrawTieStart < 0 || RedrawTieStart >= Steps)) throw new ArgumentException($"RedrawTieStart must be a step of the run, 0 to {Steps - 1} (got {RedrawTieStart}).");
+        if (RedrawTieWeight > 0 && ZDim < NoiseScenes.Dimensions) throw new ArgumentException($"The redraw tie falls back on the scene the noise names, read from its first {NoiseScenes.Dimensions} entries: ZDim must be at least {NoiseScenes.Dimensions} (got {ZDim}).");
         if (ClipDiscriminatorPath is not null)
         {
             if (ClipDiscriminatorPath.Length == 0) throw new ArgumentException("ClipDiscriminatorPath is empty (null: no CLIP discriminator).");
@@ -208,6 +220,8 @@ public sealed record BigGanTrainingOptions
         ["kind_pretrain_steps"] = KindPretrainSteps,
         ["mode_seeking_weight"] = ModeSeekingWeight,
         ["scene_tie_weight"] = SceneTieWeight,
+        ["redraw_tie_weight"] = RedrawTieWeight,
+        ["redraw_tie_start"] = RedrawTieStart,
         ["clip_discriminator"] = ClipDiscriminatorPath,
         ["clip_discriminator_weight"] = ClipDiscriminatorWeight,
         ["clip_discriminator_start"] = ClipDiscriminatorStart,
@@ -235,6 +249,8 @@ public sealed record BigGanTrainingOptions
             KindPretrainSteps = GetOr("kind_pretrain_steps", defaults.KindPretrainSteps),
             ModeSeekingWeight = GetOr("mode_seeking_weight", defaults.ModeSeekingWeight),
             SceneTieWeight = GetOr("scene_tie_weight", defaults.SceneTieWeight),
+            RedrawTieWeight = GetOr("redraw_tie_weight", defaults.RedrawTieWeight),
+            RedrawTieStart = GetOr("redraw_tie_start", defaults.RedrawTieStart),
             ClipDiscriminatorPath = GetOr("clip_discriminator", defaults.ClipDiscriminatorPath),
             ClipDiscriminatorWeight = GetOr("clip_discriminator_weight", defaults.ClipDiscriminatorWeight),
             ClipDiscriminatorStart = GetOr("clip_discriminator_start", defaults.ClipDiscriminatorStart),

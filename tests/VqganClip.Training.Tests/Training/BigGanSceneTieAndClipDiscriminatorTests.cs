@@ -171,7 +171,7 @@ public class BigGanSceneTieAndClipDiscriminatorTests
     public void Checkpoints_written_before_the_scene_tie_and_the_CLIP_discriminator_read_as_runs_without_them()
     {
         var json = TinyStyleGan2D().ToJson();
-        foreach (var key in new[] { "scene_tie_weight", "clip_discriminator", "clip_discriminator_weight", "clip_discriminator_start", "clip_discriminator_lr" })
+        foreach (var key in new[] { "scene_tie_weight", "redraw_tie_weight", "redraw_tie_start", "clip_discriminator", "clip_discriminator_weight", "clip_discriminator_start", "clip_discriminator_lr" })
             Assert.True(json.Remove(key), key);
         Assert.Equal(TinyStyleGan2D(), BigGanTrainingOptions.FromJson(json));
     }
