@@ -271,16 +271,19 @@ public sealed class BigGanTrainer : ITrainer
             // hinge: losses.loss_hinge_gen; logistic: StyleGAN2's g_nonsaturating_loss.
             var loss = Options.Loss == BigGanLoss.Hinge ? -output.mean() : F.softplus(-output).mean();
             if (kindLoss is not null) loss = loss + Options.KindClassifierWeight * kindLoss;
+            bool redrawOn = Options.RedrawTieWeight > 0 && Step >= Options.RedrawTieStart;
+            // the scenes the noise names: the scene tie's targets and the redraw tie's fallback, read once
+            var named = Options.SceneTieWeight > 0 || redrawOn ? NoiseScenes.Specs(z, y) : null;
             if (Options.SceneTieWeight > 0)
             {
-                var scenes = ClipartBatches.Render(NoiseScenes.Specs(z, y), _renderThreads) * 2 - 1;
+                var scenes = ClipartBatches.Render(named!, _renderThreads) * 2 - 1;
                 var tie = (fake - scenes).abs().mean();
                 loss = loss + Options.SceneTieWeight * tie;
                 gSceneTie = tie.item<float>();
             }
-            if (Options.RedrawTieWeight > 0 && Step >= Options.RedrawTieStart)
+            if (redrawOn)
             {
-                var (target, mask) = RedrawnScenes.Targets(fake, y, NoiseScenes.Specs(z, y), _renderThreads);
+                var (target, mask) = RedrawnScenes.Targets(fake, y, named!, _renderThreads);
                 var redraw = ((fake - target).abs() * mask).sum() / (mask.sum() * 3 + 1);
                 loss = loss + Options.RedrawTieWeight * redraw;
                 gRedrawTie = redraw.item<float>();

@@ -104,8 +104,9 @@ public sealed record BigGanTrainingOptions
     /// <summary>
     /// Weight of the redraw tie (0: none): from <see cref="RedrawTieStart"/>, G's loss adds this weight times the mean
     /// L1 between G's sample and the world's drawing of the class's kind where the sample's class-colour region is
-    /// (<see cref="RedrawnScenes"/>), over that region and the drawn silhouette. It teaches G the kind's outline without
-    /// moving the object (the kind classifier's term moves it: docs/research/clipart-biggan-log.md, session 29).
+    /// (<see cref="RedrawnScenes"/>), over that region and the drawn silhouette. It teaches G the kind's outline where
+    /// G put the object; it does not hold the object at the place its noise names, and over 1,000-3,500 steps the
+    /// objects drifted to the places G draws best (docs/research/clipart-biggan-log.md, session 29).
     /// </summary>
     public double RedrawTieWeight { get; init; }
     public long RedrawTieStart { get; init; }

@@ -10,7 +10,8 @@ namespace VqganClip.Training.BigGan;
 /// as the judge reads it (<see cref="ColorAnalysis"/>: the background, and the region of the class's colour), and
 /// the world draws the class's kind there, at the place and size of that region. G's loss adds the L1 to this
 /// picture over the drawn silhouette and G's own region, both dilated by 2 pixels, so G learns the outline of the
-/// kind wherever it put the object; unlike the scene tie, nothing here asks G to move the object.
+/// kind wherever it put the object. Nothing here asks G to move the object, nor to keep it where its noise says (the
+/// scene tie's job): in the session-29 runs the objects drifted to the places G drew best.
 /// <para>
 /// The place and size are read from the region's bounding box through a per-kind calibration (how large and how
 /// off-centre each kind's box is, measured once on the world's own drawings), so a world picture read back is redrawn
