@@ -208,7 +208,8 @@ public sealed class BigGanTrainer : ITrainer
         bool classifierLearns = _kindClassifier is not null && Step >= Options.KindClassifierFirstStep;
         bool kindTerm = _kindClassifier is not null && Step >= Options.KindStart;
         bool clipDOn = _clipD is not null && Step >= Options.ClipDiscriminatorStart;
-        double clipDReal = double.NaN, clipDFake = double.NaN, gClipD = double.NaN, gSceneTie = double.NaN, gRedrawTie = double.NaN;
+        double clipDReal = double.NaN, clipDFake = double.NaN, gClipD = double.NaN, gSceneTie = double.NaN, gRedrawTie = double.NaN,
+            gPlaceTie = double.NaN;
         int batch = Options.BatchSize;
         using var noise = new torch.Generator((ulong)ClipartBatches.StepSeed(Options.Seed ^ 0x6A3D, Step));
         double lossReal = 0, lossFake = 0, dReal = 0, dFake = 0, r1 = double.NaN, dKind = double.NaN, dKindAccuracy = double.NaN, gKind = double.NaN,
@@ -272,14 +273,22 @@ public sealed class BigGanTrainer : ITrainer
             var loss = Options.Loss == BigGanLoss.Hinge ? -output.mean() : F.softplus(-output).mean();
             if (kindLoss is not null) loss = loss + Options.KindClassifierWeight * kindLoss;
             bool redrawOn = Options.RedrawTieWeight > 0 && Step >= Options.RedrawTieStart;
-            // the scenes the noise names: the scene tie's targets and the redraw tie's fallback, read once
-            var named = Options.SceneTieWeight > 0 || redrawOn ? NoiseScenes.Specs(z, y) : null;
+            bool placeOn = Options.PlaceTieWeight > 0 && Step >= Options.PlaceTieStart;
+            // the scenes the noise names: the scene tie's and the place tie's targets and the redraw tie's fallback, read once
+            var named = Options.SceneTieWeight > 0 || redrawOn || placeOn ? NoiseScenes.Specs(z, y) : null;
+            // the world's drawings of them in [0, 1], rendered once for both ties that compare with them
+            var namedPictures = Options.SceneTieWeight > 0 || placeOn ? ClipartBatches.Render(named!, _renderThreads) : null;
             if (Options.SceneTieWeight > 0)
             {
-                var scenes = ClipartBatches.Render(named!, _renderThreads) * 2 - 1;
-                var tie = (fake - scenes).abs().mean();
+                var tie = (fake - (namedPictures! * 2 - 1)).abs().mean();
                 loss = loss + Options.SceneTieWeight * tie;
                 gSceneTie = tie.item<float>();
+            }
+            if (placeOn)
+            {
+                var place = PlaceTie.Term((fake + 1) / 2, namedPictures!, y);
+                loss = loss + Options.PlaceTieWeight * place;
+                gPlaceTie = place.item<float>();
             }
             if (redrawOn)
             {
@@ -343,6 +352,8 @@ public sealed class BigGanTrainer : ITrainer
         if (Options.SceneTieWeight > 0) metrics["g_scene_tie"] = gSceneTie;
         // the redraw tie's L1 over the object (NaN before its start)
         if (Options.RedrawTieWeight > 0) metrics["g_redraw_tie"] = gRedrawTie;
+        // the place tie: mean |Δ centroid| of the class colour, in fractions of the picture (NaN before its start)
+        if (Options.PlaceTieWeight > 0) metrics["g_place_tie"] = gPlaceTie;
         if (_clipD is not null)
         {
             metrics["clip_d_real"] = clipDReal;

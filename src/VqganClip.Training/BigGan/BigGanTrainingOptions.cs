@@ -112,6 +112,15 @@ public sealed record BigGanTrainingOptions
     public long RedrawTieStart { get; init; }
 
     /// <summary>
+    /// Weight of the place tie (0: none): from <see cref="PlaceTieStart"/>, G's loss adds this weight times the mean
+    /// distance, in fractions of the picture, between the soft centroid of the class's colour in G's sample and in the
+    /// world's drawing of the scene the noise names (<see cref="PlaceTie"/>). It holds each object at the place its
+    /// noise names, which the redraw tie alone lets drift (docs/research/clipart-biggan-log.md, sessions 29-30).
+    /// </summary>
+    public double PlaceTieWeight { get; init; }
+    public long PlaceTieStart { get; init; }
+
+    /// <summary>
     /// A CLIP checkpoint (a full path) whose frozen image tower backs a second discriminator,
     /// <see cref="ClipFeatureDiscriminator"/> (vision-aided GAN; null: none). Its head trains from
     /// <see cref="ClipDiscriminatorStart"/> with its own Adam (<see cref="ClipDiscriminatorLearningRate"/>, β (0, 0.99)) on
@@ -177,6 +186,9 @@ public sealed record BigGanTrainingOptions
         if (SceneTieWeight > 0 && ZDim < NoiseScenes.Dimensions) throw new ArgumentException($"The scene tie reads a scene from the first {NoiseScenes.Dimensions} entries of the noise: ZDim must be at least {NoiseScenes.Dimensions} (got {ZDim}).");
         if (!(RedrawTieWeight >= 0) || double.IsInfinity(RedrawTieWeight)) throw new ArgumentException($"RedrawTieWeight must be 0 or a positive number (got {RedrawTieWeight}).");
         if (RedrawTieWeight > 0 && (RedrawTieStart < 0 || RedrawTieStart >= Steps)) throw new ArgumentException($"RedrawTieStart must be a step of the run, 0 to {Steps - 1} (got {RedrawTieStart}).");
+        if (!(PlaceTieWeight >= 0) || double.IsInfinity(PlaceTieWeight)) throw new ArgumentException($"PlaceTieWeight must be 0 or a positive number (got {PlaceTieWeight}).");
+        if (PlaceTieWeight > 0 && (PlaceTieStart < 0 || PlaceTieStart >= Steps)) throw new ArgumentException($"PlaceTieStart must be a step of the run, 0 to {Steps - 1} (got {PlaceTieStart}).");
+        if (PlaceTieWeight > 0 && ZDim < NoiseScenes.Dimensions) throw new ArgumentException($"The place tie reads a scene from the first {NoiseScenes.Dimensions} entries of the noise: ZDim must be at least {NoiseScenes.Dimensions} (got {ZDim}).");
         if (RedrawTieWeight > 0 && ZDim < NoiseScenes.Dimensions) throw new ArgumentException($"The redraw tie falls back on the scene the noise names, read from its first {NoiseScenes.Dimensions} entries: ZDim must be at least {NoiseScenes.Dimensions} (got {ZDim}).");
         if (ClipDiscriminatorPath is not null)
         {
@@ -223,6 +235,8 @@ public sealed record BigGanTrainingOptions
         ["scene_tie_weight"] = SceneTieWeight,
         ["redraw_tie_weight"] = RedrawTieWeight,
         ["redraw_tie_start"] = RedrawTieStart,
+        ["place_tie_weight"] = PlaceTieWeight,
+        ["place_tie_start"] = PlaceTieStart,
         ["clip_discriminator"] = ClipDiscriminatorPath,
         ["clip_discriminator_weight"] = ClipDiscriminatorWeight,
         ["clip_discriminator_start"] = ClipDiscriminatorStart,
@@ -252,6 +266,8 @@ public sealed record BigGanTrainingOptions
             SceneTieWeight = GetOr("scene_tie_weight", defaults.SceneTieWeight),
             RedrawTieWeight = GetOr("redraw_tie_weight", defaults.RedrawTieWeight),
             RedrawTieStart = GetOr("redraw_tie_start", defaults.RedrawTieStart),
+            PlaceTieWeight = GetOr("place_tie_weight", defaults.PlaceTieWeight),
+            PlaceTieStart = GetOr("place_tie_start", defaults.PlaceTieStart),
             ClipDiscriminatorPath = GetOr("clip_discriminator", defaults.ClipDiscriminatorPath),
             ClipDiscriminatorWeight = GetOr("clip_discriminator_weight", defaults.ClipDiscriminatorWeight),
             ClipDiscriminatorStart = GetOr("clip_discriminator_start", defaults.ClipDiscriminatorStart),

@@ -45,6 +45,8 @@ public static class TrainBigGanCommand
         var sceneTie = new Option<double>("--scene-tie") { Description = "Weight of the scene tie (0 = none): G's sample is pulled (L1) toward the world's picture of the one-object scene its noise names (background, place, size and jitter read from z[0..15]), against a G that draws few backgrounds and places", DefaultValueFactory = _ => d.SceneTieWeight };
         var redrawTie = new Option<double>("--redraw-tie") { Description = "Weight of the redraw tie (0 = none): G's sample is pulled (L1, over the object) toward the world's drawing of the class's kind where the sample's class-colour region is, at that place and size", DefaultValueFactory = _ => d.RedrawTieWeight };
         var redrawTieStart = new Option<long>("--redraw-tie-start") { Description = "Step from which G's loss has the redraw tie", DefaultValueFactory = _ => d.RedrawTieStart };
+        var placeTie = new Option<double>("--place-tie") { Description = "Weight of the place tie (0 = none): the soft centroid of the class's colour in G's sample is pulled toward its centroid in the world's drawing of the scene the noise names", DefaultValueFactory = _ => d.PlaceTieWeight };
+        var placeTieStart = new Option<long>("--place-tie-start") { Description = "Step from which G's loss has the place tie", DefaultValueFactory = _ => d.PlaceTieStart };
         var clipD = new Option<string?>("--clip-discriminator") { Description = "A CLIP checkpoint whose frozen image tower backs a second discriminator (vision-aided GAN) with a trained head and a (kind, colour) projection term" };
         var clipDWeight = new Option<double>("--clip-discriminator-weight") { Description = "Weight of the CLIP discriminator's term in G's loss", DefaultValueFactory = _ => d.ClipDiscriminatorWeight };
         var clipDStart = new Option<long>("--clip-discriminator-start") { Description = "Step from which the CLIP discriminator's head trains and G has its term", DefaultValueFactory = _ => d.ClipDiscriminatorStart };
@@ -62,7 +64,7 @@ public static class TrainBigGanCommand
 
         var command = new Command("biggan", "Train a small class-conditional BigGAN-deep on one-object clipart scenes ((kind, colour) classes) and export G_ema")
         {
-            steps, batch, gLr, dLr, dSteps, emaDecay, emaStart, seed, gCh, zDim, gDepth, dCh, dDepth, discriminator, loss, r1, dRegEvery, factorised, kindClassifier, kindStart, kindPretrain, modeSeeking, sceneTie, redrawTie, redrawTieStart, clipD, clipDWeight, clipDStart, clipDLr, truncation,
+            steps, batch, gLr, dLr, dSteps, emaDecay, emaStart, seed, gCh, zDim, gDepth, dCh, dDepth, discriminator, loss, r1, dRegEvery, factorised, kindClassifier, kindStart, kindPretrain, modeSeeking, sceneTie, redrawTie, redrawTieStart, placeTie, placeTieStart, clipD, clipDWeight, clipDStart, clipDLr, truncation,
             output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, finalSamples, printEvery,
         };
         command.SetAction(parse =>
@@ -88,6 +90,7 @@ public static class TrainBigGanCommand
                         : null;
                 var clash = Clash(modeSeeking, o.ModeSeekingWeight) ?? Clash(sceneTie, o.SceneTieWeight)
                     ?? Clash(redrawTie, o.RedrawTieWeight) ?? Clash(redrawTieStart, o.RedrawTieStart)
+                    ?? Clash(placeTie, o.PlaceTieWeight) ?? Clash(placeTieStart, o.PlaceTieStart)
                     ?? Clash(clipDWeight, o.ClipDiscriminatorWeight) ?? Clash(clipDStart, o.ClipDiscriminatorStart) ?? Clash(clipDLr, o.ClipDiscriminatorLearningRate);
                 if (parse.GetValue(clipD) is { } givenClip && TrainingConsole.RepoPath(givenClip) != o.ClipDiscriminatorPath)
                     clash ??= $"--clip-discriminator {givenClip}: the run in {checkpointDir} was planned with {o.ClipDiscriminatorPath ?? "none"}, and a resumed run keeps its settings.";
@@ -127,6 +130,8 @@ public static class TrainBigGanCommand
                     SceneTieWeight = parse.GetValue(sceneTie),
                     RedrawTieWeight = parse.GetValue(redrawTie),
                     RedrawTieStart = parse.GetValue(redrawTieStart),
+                    PlaceTieWeight = parse.GetValue(placeTie),
+                    PlaceTieStart = parse.GetValue(placeTieStart),
                     ClipDiscriminatorPath = parse.GetValue(clipD) is { } clipPath ? TrainingConsole.RepoPath(clipPath) : null,
                     ClipDiscriminatorWeight = parse.GetValue(clipDWeight),
                     ClipDiscriminatorStart = parse.GetValue(clipDStart),
@@ -145,6 +150,7 @@ public static class TrainBigGanCommand
                 if (trainer.Options.ModeSeekingWeight > 0) columns.Add("g_mode_seeking");
                 if (trainer.Options.SceneTieWeight > 0) columns.Add("g_scene_tie");
                 if (trainer.Options.RedrawTieWeight > 0) columns.Add("g_redraw_tie");
+                if (trainer.Options.PlaceTieWeight > 0) columns.Add("g_place_tie");
                 if (trainer.Options.ClipDiscriminatorPath is not null) columns.AddRange(["clip_d_real", "clip_d_fake", "g_clip_d"]);
                 return TrainingConsole.Run(trainer, session, columns.ToArray(),
                     ["class_accuracy", "colour_accuracy", "valid", "backgrounds", "left", "right", "top", "bottom"], parse.GetValue(printEvery));
