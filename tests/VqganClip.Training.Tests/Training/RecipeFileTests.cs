@@ -99,11 +99,15 @@ public class RecipeFileTests
         Assert.Equal("data/clipart-vqgan.safetensors", vqgan2.GetValue<string>("--out"));   // the default, left out so --out FILE can follow
 
         var biggan = Parse("biggan-1-clipart.rsp");
-        Assert.Equal(6100L, biggan.GetValue<long?>("--steps"));
+        Assert.Equal(7500L, biggan.GetValue<long?>("--steps"));
         Assert.Equal(0.3, biggan.GetValue<double>("--kind-classifier"));
         Assert.Equal(4100L, biggan.GetValue<long>("--kind-start"));
         Assert.Equal(100L, biggan.GetValue<long>("--kind-pretrain"));
         Assert.Equal(20, biggan.GetValue<double>("--scene-tie"));
+        Assert.Equal(20, biggan.GetValue<double>("--redraw-tie"));
+        Assert.Equal(4000L, biggan.GetValue<long>("--redraw-tie-start"));
+        Assert.Equal(100, biggan.GetValue<double>("--place-tie"));
+        Assert.Equal(4000L, biggan.GetValue<long>("--place-tie-start"));
         Assert.Equal("data/clipart-clip.safetensors", biggan.GetValue<string?>("--clip-discriminator"));
         Assert.True(File.Exists(Path.Combine(TestSetup.RepoRoot, "data", "clipart-clip.safetensors")), "the BigGAN recipe reads the shipped CLIP");
         Assert.Equal(0.5, biggan.GetValue<double>("--clip-discriminator-weight"));
