@@ -76,6 +76,29 @@ internal static class TrainingTestSupport
         Discriminator = BigGanDiscriminatorKind.StyleGan2, Loss = BigGanLoss.Logistic, R1Gamma = 0.1, DRegEvery = 2,
     };
 
+    /// <summary>
+    /// Checks a G-loss term that starts at step 1 of a 3-step run: <paramref name="termOptions"/> is
+    /// <paramref name="plainOptions"/> with the term at <paramref name="weight"/>. Its first step is the plain run's, bit
+    /// for bit, with <paramref name="metric"/> logged as NaN; its second has the same D step and G's loss the plain one
+    /// plus weight × the logged term, which lies in [<paramref name="low"/>, <paramref name="high"/>].
+    /// </summary>
+    public static void AssertTermWaitsForItsStartThenAdds(BigGanTrainingOptions plainOptions, BigGanTrainingOptions termOptions,
+        string metric, double weight, double low, double high)
+    {
+        Assert.Equal(termOptions, BigGanTrainingOptions.FromJson(termOptions.ToJson()));
+        using var plain = new BigGanTrainer(plainOptions, renderThreads: 1);
+        using var withTerm = new BigGanTrainer(termOptions, renderThreads: 1);
+        var mp = plain.TrainStep();
+        var mt = withTerm.TrainStep();
+        Assert.True(double.IsNaN(mt[metric]));
+        foreach (var key in mp.Keys) Assert.Equal(mp[key], mt[key]);
+        mp = plain.TrainStep();
+        mt = withTerm.TrainStep();
+        foreach (var key in new[] { "d_loss_real", "d_loss_fake", "d_real", "d_fake" }) Assert.Equal(mp[key], mt[key]);
+        Assert.InRange(mt[metric], low, high);
+        Assert.Equal(mp["g_loss"] + weight * mt[metric], mt["g_loss"], 3);
+    }
+
     /// <summary>A detached copy of every tensor of <paramref name="module"/>'s state dict, to compare after steps.</summary>
     public static Dictionary<string, TorchSharp.torch.Tensor> StateSnapshot(TorchSharp.torch.nn.Module module) =>
         module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
