@@ -183,13 +183,13 @@ public sealed record BigGanTrainingOptions
         if ((KindStart > 0 || KindPretrainSteps > 0) && !(KindClassifierWeight > 0)) throw new ArgumentException($"KindStart ({KindStart}) and KindPretrainSteps ({KindPretrainSteps}) need a kind classifier (KindClassifierWeight > 0).");
         if (KindClassifierWeight > 0 && KindStart >= Steps) throw new ArgumentException($"KindStart ({KindStart}) must come before the run's end ({Steps} steps).");
         if (!(SceneTieWeight >= 0) || double.IsInfinity(SceneTieWeight)) throw new ArgumentException($"SceneTieWeight must be 0 or a positive number (got {SceneTieWeight}).");
-        if (SceneTieWeight > 0 && ZDim < NoiseScenes.Dimensions) throw new ArgumentException($"The scene tie reads a scene from the first {NoiseScenes.Dimensions} entries of the noise: ZDim must be at least {NoiseScenes.Dimensions} (got {ZDim}).");
         if (!(RedrawTieWeight >= 0) || double.IsInfinity(RedrawTieWeight)) throw new ArgumentException($"RedrawTieWeight must be 0 or a positive number (got {RedrawTieWeight}).");
         if (RedrawTieWeight > 0 && (RedrawTieStart < 0 || RedrawTieStart >= Steps)) throw new ArgumentException($"RedrawTieStart must be a step of the run, 0 to {Steps - 1} (got {RedrawTieStart}).");
         if (!(PlaceTieWeight >= 0) || double.IsInfinity(PlaceTieWeight)) throw new ArgumentException($"PlaceTieWeight must be 0 or a positive number (got {PlaceTieWeight}).");
         if (PlaceTieWeight > 0 && (PlaceTieStart < 0 || PlaceTieStart >= Steps)) throw new ArgumentException($"PlaceTieStart must be a step of the run, 0 to {Steps - 1} (got {PlaceTieStart}).");
-        if (PlaceTieWeight > 0 && ZDim < NoiseScenes.Dimensions) throw new ArgumentException($"The place tie reads a scene from the first {NoiseScenes.Dimensions} entries of the noise: ZDim must be at least {NoiseScenes.Dimensions} (got {ZDim}).");
-        if (RedrawTieWeight > 0 && ZDim < NoiseScenes.Dimensions) throw new ArgumentException($"The redraw tie falls back on the scene the noise names, read from its first {NoiseScenes.Dimensions} entries: ZDim must be at least {NoiseScenes.Dimensions} (got {ZDim}).");
+        // the scene, place and redraw ties all read the scene the noise names (the redraw tie as its fallback)
+        var tie = SceneTieWeight > 0 ? "scene" : PlaceTieWeight > 0 ? "place" : RedrawTieWeight > 0 ? "redraw" : null;
+        if (tie is not null && ZDim < NoiseScenes.Dimensions) throw new ArgumentException($"The {tie} tie reads a scene from the first {NoiseScenes.Dimensions} entries of the noise: ZDim must be at least {NoiseScenes.Dimensions} (got {ZDim}).");
         if (ClipDiscriminatorPath is not null)
         {
             if (ClipDiscriminatorPath.Length == 0) throw new ArgumentException("ClipDiscriminatorPath is empty (null: no CLIP discriminator).");

@@ -27,6 +27,17 @@ public static class ClipartClasses
     /// <summary>The colour index of each class id in a tensor ([B] int64 → [B] int64), as <see cref="Of"/> reads one.</summary>
     public static TorchSharp.torch.Tensor ColourIndices(TorchSharp.torch.Tensor classIds) => classIds.remainder(Vocabulary.Colors.Length);
 
+    // [colours · 3] in [0, 1], colour-index order: the palette as a table to gather from
+    private static readonly float[] PaletteRgb = Vocabulary.Colors.SelectMany(c =>
+    {
+        var rgb = Palette.Of(c);
+        return new[] { rgb.R / 255f, rgb.G / 255f, rgb.B / 255f };
+    }).ToArray();
+
+    /// <summary>Each class's palette colour in [0, 1] ([B] int64 class ids → [B, 3, 1, 1], to compare with pictures).</summary>
+    public static TorchSharp.torch.Tensor PaletteColours(TorchSharp.torch.Tensor classIds) =>
+        TorchSharp.torch.tensor(PaletteRgb).view(-1, 3).index_select(0, ColourIndices(classIds)).view(classIds.shape[0], 3, 1, 1);
+
     /// <summary>"red circle", ... in class-id order.</summary>
     public static string Name(int classId)
     {

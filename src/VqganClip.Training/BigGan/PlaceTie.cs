@@ -1,4 +1,3 @@
-using VqganClip.Clipart;
 using static TorchSharp.torch;
 
 namespace VqganClip.Training.BigGan;
@@ -31,7 +30,7 @@ public static class PlaceTie
             throw new ArgumentException($"The place tie compares two batches of RGB pictures of one shape; got [{string.Join(", ", samples01.shape)}] and [{string.Join(", ", named01.shape)}].");
         if (classIds.dim() != 1 || classIds.shape[0] != samples01.shape[0])
             throw new ArgumentException($"One class id per picture: got {classIds.shape[0]} ids for {samples01.shape[0]} pictures.", nameof(classIds));
-        var colours = ClassColours(classIds);
+        var colours = ClipartClasses.PaletteColours(classIds);
         return (Centroids(samples01, colours) - Centroids(named01, colours)).abs().mean();
     }
 
@@ -47,17 +46,5 @@ public static class PlaceTie
         var x = (m * xs).sum([1, 2, 3]) / mass;
         var y = (m * ys).sum([1, 2, 3]) / mass;
         return stack([x, y], 1);
-    }
-
-    /// <summary>[N, 3, 1, 1]: each class's palette colour in [0, 1].</summary>
-    public static Tensor ClassColours(Tensor classIds)
-    {
-        var ids = classIds.cpu().data<long>().ToArray();
-        var rgb = ids.SelectMany(id =>
-        {
-            var c = Palette.Of(ClipartClasses.Of((int)id).Color);
-            return new[] { c.R / 255f, c.G / 255f, c.B / 255f };
-        }).ToArray();
-        return tensor(rgb).reshape(ids.Length, 3, 1, 1);
     }
 }

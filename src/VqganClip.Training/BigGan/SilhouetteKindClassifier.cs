@@ -47,8 +47,7 @@ public sealed class SilhouetteKindClassifier : nn.Module<Tensor, Tensor>
 #pragma warning disable IDE1006
     private readonly Sequential net;
 #pragma warning restore IDE1006
-    // [colours · 3] in [0, 1], class colour order, and the details' grey: plain arrays, so they are not module buffers.
-    private static readonly float[] PaletteRgb = Vocabulary.Colors.SelectMany(c => Unit(Palette.Of(c))).ToArray();
+    // the details' grey in [0, 1]: a plain array, so it is not a module buffer
     private static readonly float[] DetailRgb = Unit(Palette.Detail);
 
     private static float[] Unit(Palette.Rgb c) => [c.R / 255f, c.G / 255f, c.B / 255f];
@@ -78,7 +77,7 @@ public sealed class SilhouetteKindClassifier : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         long batch = images.shape[0], height = images.shape[2], width = images.shape[3];
         var x = (images + 1) / 2;
-        var colour = tensor(PaletteRgb).view(-1, 3).index_select(0, ClipartClasses.ColourIndices(classIds)).view(batch, 3, 1, 1);
+        var colour = ClipartClasses.PaletteColours(classIds);
         var colourMask = exp(-(x - colour).square().sum(1, keepdim: true) / (2 * Sigma * Sigma));
         var detailMask = exp(-(x - tensor(DetailRgb).view(1, 3, 1, 1)).square().sum(1, keepdim: true) / (2 * Sigma * Sigma));
 

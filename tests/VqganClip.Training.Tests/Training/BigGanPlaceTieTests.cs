@@ -24,7 +24,7 @@ public class BigGanPlaceTieTests
             i % 2 == 0 ? ClipartColor.Red : ClipartColor.Blue, ObjectSize.Small, p, i % 2 == 0 ? SceneBackground.White : SceneBackground.Grass)).ToArray();
         using var pictures = Pictures01(specs);
         using var ids = Ids(specs);
-        using var centroids = PlaceTie.Centroids(pictures, PlaceTie.ClassColours(ids));
+        using var centroids = PlaceTie.Centroids(pictures, ClipartClasses.PaletteColours(ids));
         for (int i = 0; i < specs.Length; i++)
         {
             var o = specs[i].Objects[0];
@@ -32,7 +32,7 @@ public class BigGanPlaceTieTests
             Assert.Equal(o.CenterY, centroids[i, 1].item<float>(), 0.01);
         }
         // the class colour, not any colour: a blue object's centroid under a red class's colour is the empty picture's (0, 0)
-        using var redColour = PlaceTie.ClassColours(tensor(new long[] { ClipartClasses.Id(ObjectKind.Circle, ClipartColor.Red) }));
+        using var redColour = ClipartClasses.PaletteColours(tensor(new long[] { ClipartClasses.Id(ObjectKind.Circle, ClipartColor.Red) }));
         using var none = PlaceTie.Centroids(pictures.narrow(0, 1, 1), redColour);
         Assert.True(none.abs().max().item<float>() < 0.01, none.ToString(TorchSharp.TensorStringStyle.Julia));
     }
@@ -61,7 +61,7 @@ public class BigGanPlaceTieTests
             optimizer.step();
         }
         using var after = PlaceTie.Term(sample.detach(), r, ids);
-        using var colours = PlaceTie.ClassColours(ids);
+        using var colours = ClipartClasses.PaletteColours(ids);
         float xBefore = PlaceTie.Centroids(l, colours)[0, 0].item<float>(), xAfter = PlaceTie.Centroids(sample.detach(), colours)[0, 0].item<float>();
         Assert.True(after.item<float>() < 0.8 * moved.item<float>() && xAfter > xBefore + 0.1, $"term {moved.item<float>()} → {after.item<float>()}, centroid x {xBefore} → {xAfter}");
 
