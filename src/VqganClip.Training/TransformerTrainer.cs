@@ -3,6 +3,7 @@ using TorchSharp.Modules;
 using VqganClip.Clipart;
 using VqganClip.Clipart.Judge;
 using VqganClip.Guidance.Optimization;
+using VqganClip.Models.IO;
 using VqganClip.Models.Runtime;
 using VqganClip.Models.Transformer;
 using VqganClip.Models.Vqgan;
@@ -213,7 +214,8 @@ public sealed class TransformerTrainer : ITrainer
     /// <summary>
     /// Writes <paramref name="path"/> (.safetensors with taming's Net2NetTransformer names: cond_stage_model.bpe_ids,
     /// transformer.*) and its project YAML beside it (same stem, .yaml); the first stage goes to its own VQGAN file beside
-    /// them (the first stage's file name, .safetensors + .yaml), which the project YAML names as
+    /// them (the first stage's file name, .safetensors + .yaml; <c>&lt;export&gt;-first-stage.safetensors</c> where a file of
+    /// that name already holds other weights), which the project YAML names as
     /// <c>first_stage_config.params.ckpt_path</c>. Two files, so neither grows past what a repository should track and the
     /// first stage also loads as a plain VQGAN.
     /// </summary>
@@ -223,9 +225,18 @@ public sealed class TransformerTrainer : ITrainer
         var step = Step.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var firstStageName = FirstStageFileName(Options.FirstStage, full);
         var firstStagePath = Path.Combine(Path.GetDirectoryName(full)!, firstStageName);
+        bool isSource = string.Equals(Path.GetFullPath(Options.FirstStage), firstStagePath, StringComparison.Ordinal);
+        // A file of that name beside the export holding other weights is another transformer's first stage (two GPTs
+        // over two VQGANs of the same file name exported into one folder): that transformer's YAML names it, so it is
+        // kept, and this first stage takes the export's own name.
+        if (!isSource && File.Exists(firstStagePath) && !HoldsWeights(firstStagePath, _model.FirstStage))
+        {
+            firstStageName = Path.GetFileNameWithoutExtension(full) + "-first-stage.safetensors";
+            firstStagePath = Path.Combine(Path.GetDirectoryName(full)!, firstStageName);
+        }
         // A first stage that already lies beside the export (the shipped data/clipart-vqgan.safetensors) is left as it is:
         // it is frozen, so the file holds the same weights, and rewriting it would only change its metadata.
-        if (!string.Equals(Path.GetFullPath(Options.FirstStage), firstStagePath, StringComparison.Ordinal))
+        if (!isSource)
             VqganTrainer.Export(_model.FirstStage, firstStagePath, Step,
                 $"vqgan-clip train transformer (its frozen first stage, from {Path.GetFileName(Options.FirstStage)})");
         _model.Save(full, new Dictionary<string, string>
@@ -233,6 +244,23 @@ public sealed class TransformerTrainer : ITrainer
             ["producer"] = "vqgan-clip train transformer",
             ["step"] = step,
         }, firstStageFile: firstStageName);
+    }
+
+    /// <summary>Whether the safetensors file at <paramref name="path"/> holds exactly <paramref name="model"/>'s tensors
+    /// (a file that does not read as one counts as other weights, so it is never overwritten).</summary>
+    internal static bool HoldsWeights(string path, VqganModel model)
+    {
+        try
+        {
+            using var file = SafeTensors.Read(path);
+            var mine = model.state_dict();
+            return file.Count == mine.Count && mine.All(kv => file.TryGetValue(kv.Key, out var t) && t.shape.SequenceEqual(kv.Value.shape)
+                && t.to_type(kv.Value.dtype).eq(kv.Value.detach().cpu()).all().item<bool>());
+        }
+        catch (Exception e) when (e is CheckpointFormatException or IOException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The first stage's file name beside an export: the first stage's own name as .safetensors, unless that is the export's name.</summary>

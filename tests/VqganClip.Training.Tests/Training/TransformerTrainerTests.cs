@@ -75,11 +75,54 @@ public sealed class TransformerTrainerTests
         }
     });
 
-    /// <summary>A tiny VQGAN after one training step, exported to <paramref name="path"/> (+ its YAML).</summary>
-    private static void ExportTinyVqgan(string path)
+    [Fact]
+    public void A_second_transformer_over_another_first_stage_of_the_same_name_keeps_the_first_ones_file() => SingleThreaded(() =>
     {
-        using var vqgan = new VqganTrainer(TinyVqgan(steps: 1), renderThreads: 1);
-        vqgan.TrainStep();
+        var dir = TempDirectory();
+        try
+        {
+            // two VQGANs of one file name in two run folders, a GPT over each exported into one folder
+            var stageA = Path.Combine(dir, "runs", "a", "vq.safetensors");
+            var stageB = Path.Combine(dir, "runs", "b", "vq.safetensors");
+            ExportTinyVqgan(stageA);
+            ExportTinyVqgan(stageB, steps: 2);
+            var exportA = Path.Combine(dir, "out", "gpt-a.safetensors");
+            var exportB = Path.Combine(dir, "out", "gpt-b.safetensors");
+            using (var trainerA = TinyTransformerAfterOneStep(stageA)) trainerA.Export(exportA);
+            var besideA = File.ReadAllBytes(Path.Combine(dir, "out", "vq.safetensors"));
+            using (var trainerB = TinyTransformerAfterOneStep(stageB))
+            {
+                trainerB.Export(exportB);
+                trainerB.Export(exportB);   // exported again (as the periodic and the final exports do): the same names
+            }
+
+            Assert.Equal(besideA, File.ReadAllBytes(Path.Combine(dir, "out", "vq.safetensors")));
+            Assert.Contains("ckpt_path: vq.safetensors", File.ReadAllText(Path.ChangeExtension(exportA, ".yaml")));
+            Assert.Contains("ckpt_path: gpt-b-first-stage.safetensors", File.ReadAllText(Path.ChangeExtension(exportB, ".yaml")));
+            Assert.False(File.Exists(Path.Combine(dir, "out", "gpt-b-first-stage-first-stage.safetensors")));
+            foreach (var (export, stage) in new[] { (exportA, stageA), (exportB, stageB) })
+            {
+                using var loaded = Net2NetTransformer.Load(export);
+                using var original = VqganModel.Load(stage);
+                var reloaded = loaded.FirstStage.state_dict();
+                foreach (var (name, tensor) in original.state_dict())
+                    Assert.True(Same(tensor, reloaded[name]), $"{Path.GetFileName(export)}: first stage tensor {name} is not its own VQGAN's");
+            }
+            using (var a = VqganModel.Load(stageA))
+            using (var b = VqganModel.Load(stageB))
+                Assert.False(Same(a.state_dict()["encoder.conv_in.weight"], b.state_dict()["encoder.conv_in.weight"]), "the two first stages must differ for this test");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    });
+
+    /// <summary>A tiny VQGAN after <paramref name="steps"/> training steps, exported to <paramref name="path"/> (+ its YAML).</summary>
+    private static void ExportTinyVqgan(string path, int steps = 1)
+    {
+        using var vqgan = new VqganTrainer(TinyVqgan(steps: steps), renderThreads: 1);
+        for (int i = 0; i < steps; i++) vqgan.TrainStep();
         vqgan.Export(path);
     }
 
