@@ -254,8 +254,7 @@ public sealed class TransformerTrainer : ITrainer
         {
             using var file = SafeTensors.Read(path);
             var mine = model.state_dict();
-            return file.Count == mine.Count && mine.All(kv => file.TryGetValue(kv.Key, out var t) && t.shape.SequenceEqual(kv.Value.shape)
-                && t.to_type(kv.Value.dtype).eq(kv.Value.detach().cpu()).all().item<bool>());
+            return file.Count == mine.Count && mine.All(kv => file.TryGetValue(kv.Key, out var t) && StateDict.SameTensor(t, kv.Value.detach()));
         }
         catch (Exception e) when (e is CheckpointFormatException or IOException)
         {

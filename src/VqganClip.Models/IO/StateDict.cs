@@ -39,6 +39,14 @@ public sealed class StateDict : IDisposable
 
     public bool TryGetValue(string name, out torch.Tensor tensor) => _tensors.TryGetValue(name, out tensor!);
 
+    /// <summary>Whether two tensors hold the same values: same shape, same dtype, equal elementwise (on the CPU).</summary>
+    public static bool SameTensor(torch.Tensor a, torch.Tensor b)
+    {
+        if (!a.shape.SequenceEqual(b.shape) || a.dtype != b.dtype) return false;
+        using var scope = torch.NewDisposeScope();
+        return a.cpu().eq(b.cpu()).all().item<bool>();
+    }
+
     /// <summary>Adds a tensor; the state dict takes ownership. Duplicate names are an error.</summary>
     public void Add(string name, torch.Tensor tensor)
     {

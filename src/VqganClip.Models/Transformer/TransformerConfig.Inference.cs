@@ -125,11 +125,7 @@ public sealed partial record TransformerConfig
         foreach (var key in condKeys)
         {
             var firstKey = Net2NetTransformer.FirstStagePrefix + key[Net2NetTransformer.CondStagePrefix.Length..];
-            if (!stateDict.TryGetValue(firstKey, out var first)) return false;
-            var cond = stateDict[key];
-            if (!first.shape.SequenceEqual(cond.shape) || first.dtype != cond.dtype) return false;
-            using var scope = NewDisposeScope();
-            if (!first.eq(cond).all().item<bool>()) return false;
+            if (!stateDict.TryGetValue(firstKey, out var first) || !StateDict.SameTensor(first, stateDict[key])) return false;
         }
         return condKeys.Count > 0;
     }
