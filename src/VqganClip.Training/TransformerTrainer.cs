@@ -254,7 +254,7 @@ public sealed class TransformerTrainer : ITrainer
         {
             using var file = SafeTensors.Read(path);
             var mine = model.state_dict();
-            return file.Count == mine.Count && mine.All(kv => file.TryGetValue(kv.Key, out var t) && StateDict.SameTensor(t, kv.Value.detach()));
+            return file.Count == mine.Count && mine.All(kv => file.TryGetValue(kv.Key, out var t) && StateDict.SameTensor(t, kv.Value));   // the first stage is frozen: no graph to detach from
         }
         catch (Exception e) when (e is CheckpointFormatException or IOException)
         {
