@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -66,22 +65,7 @@ public static class BenchBigGanCommand
 
     public static Command Create(IAnsiConsole? console = null)
     {
-        var sizes = new Option<int[]>("--sizes")
-        {
-            Description = "Picture sides: published BigGAN-deep sizes (128, 256, 512), e.g. --sizes 128,256",
-            DefaultValueFactory = _ => new[] { 128, 256 },
-            AllowMultipleArgumentsPerToken = true,
-            CustomParser = r =>
-            {
-                var values = new List<int>();
-                foreach (var v in r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
-                {
-                    if (int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)) values.Add(n);
-                    else r.AddError($"--sizes: '{v}' is not a whole number (give e.g. --sizes 128,256).");
-                }
-                return values.ToArray();
-            },
-        };
+        var sizes = GuidedStepBench.SizesOption("Picture sides: published BigGAN-deep sizes (128, 256, 512)", [128, 256]);
         var steps = new Option<int>("--steps") { Description = "Timed steps per size (after the warm-up)", DefaultValueFactory = _ => 3 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps first", DefaultValueFactory = _ => 1 };
         var cutn = new Option<int?>("--cutn") { Description = "Cutouts per step (default: Big Sleep's 128)" };
@@ -145,23 +129,12 @@ public static class BenchBigGanCommand
         ThreadsOption.Apply(settings.Threads);
         using var seed = TorchRuntime.Seed(0);
 
-        log?.Invoke(settings.ClipPath is null ? "building a CLIP of ViT-B/32's size with random weights" : $"loading {Path.GetFileName(settings.ClipPath)}");
-        using var clip = settings.ClipPath is null ? new ClipModel(ClipConfig.ViTB32) : ClipModel.Load(settings.ClipPath);
-        string clipName = settings.ClipPath is null
-            ? $"{clip.Config.PublishedName ?? clip.Config.Describe()} (random weights)"
-            : $"{Path.GetFileName(settings.ClipPath)} ({clip.Config.PublishedName ?? clip.Config.Describe()})";
+        using var clip = GuidedStepBench.LoadClip(settings.ClipPath, log, out string clipName);
         string bigganName = settings.ChannelWidth == 128
             ? "BigGAN-deep of the published config of each size (random weights)"
             : $"BigGAN-deep layers of the published config of each size at channel_width {settings.ChannelWidth}, not the published 128 (random weights)";
 
-        var rows = new List<Row>();
-        foreach (int size in settings.Sizes)
-        {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            ProcessMemory.ResetPeak();
-            rows.Add(TimeSize(size, settings, recipe, clip, log));
-        }
+        var rows = GuidedStepBench.PerSize(settings.Sizes, size => TimeSize(size, settings, recipe, clip, log));
         return new Figures(TorchRuntime.Threads, clipName, bigganName, settings.WarmupSteps, rows);
     }
 
@@ -173,19 +146,7 @@ public static class BenchBigGanCommand
         log?.Invoke(string.Create(CultureInfo.InvariantCulture,
             $"{size} px: BigGAN-deep of {parameters / 1e6:F1} M parameters, random weights; {recipe.CutCount} cutouts of {clip.ImageSize}"));
         using var run = recipe.CreateRun(clip, vqgan: null, biggan: biggan);
-        var times = new List<double>();
-        int total = settings.WarmupSteps + settings.Steps;
-        for (int i = 0; i < total; i++)
-        {
-            var watch = Stopwatch.StartNew();
-            run.Step(1);
-            double seconds = watch.Elapsed.TotalSeconds;
-            if (i >= settings.WarmupSteps) times.Add(seconds);
-            log?.Invoke(FormattableString.Invariant(
-                $"{size} px step {i + 1}/{total}{(i < settings.WarmupSteps ? " (warm-up)" : "")}: {seconds:F2} s, RSS {ProcessMemory.ResidentMb:F0} MB"));
-        }
-        double? generator = settings.SplitRepeats > 0 ? GeneratorTiming.RenderAndBackwardSeconds(run.Generator, settings.SplitRepeats) : null;
-        if (generator is double g) log?.Invoke(FormattableString.Invariant($"{size} px BigGAN forward + backward alone: {g:F2} s"));
+        var (times, generator) = GuidedStepBench.TimeSteps(run, size, settings.WarmupSteps, settings.Steps, settings.SplitRepeats, "BigGAN", log);
         return new Row(size, parameters, run.Cutouts.Count, times, generator, ProcessMemory.PeakResidentMb);
     }
 

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -55,22 +54,7 @@ public static class BenchStyleGanCommand
 
     public static Command Create(IAnsiConsole? console = null)
     {
-        var sizes = new Option<int[]>("--sizes")
-        {
-            Description = "Picture sides, powers of two (the published StyleGAN2s: 256, 512, 1024), e.g. --sizes 256,1024",
-            DefaultValueFactory = _ => new[] { 256, 1024 },
-            AllowMultipleArgumentsPerToken = true,
-            CustomParser = r =>
-            {
-                var values = new List<int>();
-                foreach (var v in r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
-                {
-                    if (int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)) values.Add(n);
-                    else r.AddError($"--sizes: '{v}' is not a whole number (give e.g. --sizes 256,1024).");
-                }
-                return values.ToArray();
-            },
-        };
+        var sizes = GuidedStepBench.SizesOption("Picture sides, powers of two (the published StyleGAN2s: 256, 512, 1024)", [256, 1024]);
         var steps = new Option<int>("--steps") { Description = "Timed steps per size (after the warm-up)", DefaultValueFactory = _ => 2 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps first", DefaultValueFactory = _ => 1 };
         var clip = new Option<FileInfo?>("--clip") { Description = "A CLIP checkpoint (default: ViT-B/32's published size with random weights, StyleCLIP's CLIP)" };
@@ -131,20 +115,9 @@ public static class BenchStyleGanCommand
         ThreadsOption.Apply(settings.Threads);
         using var seed = TorchRuntime.Seed(0);
 
-        log?.Invoke(settings.ClipPath is null ? "building a CLIP of ViT-B/32's size with random weights" : $"loading {Path.GetFileName(settings.ClipPath)}");
-        using var clip = settings.ClipPath is null ? new ClipModel(ClipConfig.ViTB32) : ClipModel.Load(settings.ClipPath);
-        string clipName = settings.ClipPath is null
-            ? $"{clip.Config.PublishedName ?? clip.Config.Describe()} (random weights)"
-            : $"{Path.GetFileName(settings.ClipPath)} ({clip.Config.PublishedName ?? clip.Config.Describe()})";
+        using var clip = GuidedStepBench.LoadClip(settings.ClipPath, log, out string clipName);
 
-        var rows = new List<Row>();
-        foreach (int size in settings.Sizes)
-        {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            ProcessMemory.ResetPeak();
-            rows.Add(TimeSize(size, settings, recipe, clip, log));
-        }
+        var rows = GuidedStepBench.PerSize(settings.Sizes, size => TimeSize(size, settings, recipe, clip, log));
         return new Figures(TorchRuntime.Threads, clipName, "StyleGAN2 config-f (channel_multiplier 2, style 512, n_mlp 8), random weights", settings.WarmupSteps, settings.StyleSpace, rows);
     }
 
@@ -154,19 +127,7 @@ public static class BenchStyleGanCommand
         long parameters = model.parameters().Sum(p => p.numel());
         log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{size} px: StyleGAN2 of {parameters / 1e6:F2} M parameters, random weights; W+ [1, {model.NLatent}, 512]"));
         using var run = recipe.CreateRun(clip, vqgan: null, stylegan: model);
-        var times = new List<double>();
-        int total = settings.WarmupSteps + settings.Steps;
-        for (int i = 0; i < total; i++)
-        {
-            var watch = Stopwatch.StartNew();
-            run.Step(1);
-            double seconds = watch.Elapsed.TotalSeconds;
-            if (i >= settings.WarmupSteps) times.Add(seconds);
-            log?.Invoke(FormattableString.Invariant(
-                $"{size} px step {i + 1}/{total}{(i < settings.WarmupSteps ? " (warm-up)" : "")}: {seconds:F2} s, RSS {ProcessMemory.ResidentMb:F0} MB"));
-        }
-        double? generator = settings.SplitRepeats > 0 ? GeneratorTiming.RenderAndBackwardSeconds(run.Generator, settings.SplitRepeats) : null;
-        if (generator is double g) log?.Invoke(FormattableString.Invariant($"{size} px StyleGAN2 forward + backward alone: {g:F2} s"));
+        var (times, generator) = GuidedStepBench.TimeSteps(run, size, settings.WarmupSteps, settings.Steps, settings.SplitRepeats, "StyleGAN2", log);
         return new Row(size, parameters, times, generator, ProcessMemory.PeakResidentMb);
     }
 

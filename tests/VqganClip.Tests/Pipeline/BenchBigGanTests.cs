@@ -85,5 +85,8 @@ public sealed class BenchBigGanTests
         (code, text) = Bench("--clip", TinyModels.ClipPath, "--channel-width", "6", "--sizes", "128");
         Assert.Equal(UserErrors.UserError, code);
         Assert.Contains("--channel-width must be a positive multiple of 4; got 6.", text.ReplaceLineEndings(" "));
+        // a size that is not a number is a parse error (System.CommandLine reports it; the command never runs)
+        var parse = new RootCommand("test") { BenchCommand.Create(CliTestConsole.Create(220).Console) }.Parse(["bench", "biggan", "--sizes", "128,x"]);
+        Assert.Equal("--sizes: 'x' is not a whole number (give e.g. --sizes 128,256).", Assert.Single(parse.Errors).Message);
     }
 }
