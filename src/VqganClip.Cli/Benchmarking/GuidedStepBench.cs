@@ -35,6 +35,16 @@ public static class GuidedStepBench
         };
     }
 
+    /// <summary>The settings both benchmarks share, checked before any model is built: each error names its option.</summary>
+    public static void CheckCommonSettings(int steps, int warmupSteps, int? threads, string? clipPath)
+    {
+        if (steps < 1) throw new ArgumentException($"--steps must be at least 1; got {steps}.");
+        if (warmupSteps < 0) throw new ArgumentException($"--warmup must be 0 or more; got {warmupSteps}.");
+        if (threads is < 1) throw new ArgumentException($"--threads must be 1 or more; got {threads}.");
+        if (clipPath is not null && !File.Exists(clipPath))
+            throw new FileNotFoundException($"CLIP checkpoint '{clipPath}' does not exist.", clipPath);
+    }
+
     /// <summary>The CLIP at <paramref name="clipPath"/>, or ViT-B/32's published size with random weights (null); <paramref name="name"/>: how the figures name it.</summary>
     public static ClipModel LoadClip(string? clipPath, Action<string>? log, out string name)
     {

@@ -109,13 +109,9 @@ public static class BenchBigGanCommand
         foreach (int size in settings.Sizes)
             if (!BigGanConfig.PublishedSizes.Contains(size))
                 throw new ArgumentException($"--sizes: BigGAN-deep was published at {string.Join(", ", BigGanConfig.PublishedSizes)} px, not {size}.");
-        if (settings.Steps < 1) throw new ArgumentException($"--steps must be at least 1; got {settings.Steps}.");
-        if (settings.WarmupSteps < 0) throw new ArgumentException($"--warmup must be 0 or more; got {settings.WarmupSteps}.");
-        if (settings.Threads is < 1) throw new ArgumentException($"--threads must be 1 or more; got {settings.Threads}.");
+        GuidedStepBench.CheckCommonSettings(settings.Steps, settings.WarmupSteps, settings.Threads, settings.ClipPath);
         if (settings.ChannelWidth < 4 || settings.ChannelWidth % 4 != 0)
             throw new ArgumentException($"--channel-width must be a positive multiple of 4; got {settings.ChannelWidth}.");
-        if (settings.ClipPath is not null && !File.Exists(settings.ClipPath))
-            throw new FileNotFoundException($"CLIP checkpoint '{settings.ClipPath}' does not exist.", settings.ClipPath);
         var recipe = RunRecipe.BigSleepOriginal with
         {
             Prompt = Prompt,

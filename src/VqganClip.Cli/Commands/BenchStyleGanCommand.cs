@@ -97,11 +97,7 @@ public static class BenchStyleGanCommand
         foreach (int size in settings.Sizes)
             if (size < 32 || size > 1024 || (size & (size - 1)) != 0)
                 throw new ArgumentException($"--sizes: a StyleGAN2 side is a power of two from 32 (StyleCLIP pools by size/32) to 1024, not {size}.");
-        if (settings.Steps < 1) throw new ArgumentException($"--steps must be at least 1; got {settings.Steps}.");
-        if (settings.WarmupSteps < 0) throw new ArgumentException($"--warmup must be 0 or more; got {settings.WarmupSteps}.");
-        if (settings.Threads is < 1) throw new ArgumentException($"--threads must be 1 or more; got {settings.Threads}.");
-        if (settings.ClipPath is not null && !File.Exists(settings.ClipPath))
-            throw new FileNotFoundException($"CLIP checkpoint '{settings.ClipPath}' does not exist.", settings.ClipPath);
+        GuidedStepBench.CheckCommonSettings(settings.Steps, settings.WarmupSteps, settings.Threads, settings.ClipPath);
         var recipe = RunRecipe.DefaultsFor(StyleGanGenerator.GeneratorName) with
         {
             Prompt = Prompt,
