@@ -35,6 +35,34 @@ public static class ClipartBatches
     }
 
     /// <summary>
+    /// The captioned scenes of one training step of which the first round(<paramref name="oneObjectBigShare"/> x
+    /// <paramref name="count"/>) are one-object scenes whose object is big (the world's sampler without pairs, redrawn
+    /// until the object is big; captioned as the world captions them), the rest the world's own scenes, pairs included.
+    /// Share 0 is exactly <see cref="Scenes"/>; the one-object stream is seeded by the step's seed and the world's
+    /// remainder by the bit-complemented run seed's, so the two never repeat each other's draws.
+    /// </summary>
+    public static (SceneSpec[] Specs, string[] Captions) ScenesWithOneObjectBigShare(long runSeed, long step, int count, double oneObjectBigShare)
+    {
+        if (oneObjectBigShare is < 0 or > 1 || double.IsNaN(oneObjectBigShare))
+            throw new ArgumentOutOfRangeException(nameof(oneObjectBigShare), oneObjectBigShare, "The one-object big share must be in [0, 1].");
+        if (oneObjectBigShare == 0) return Scenes(runSeed, step, count);
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        int big = (int)Math.Round(oneObjectBigShare * count, MidpointRounding.AwayFromZero);
+        var specs = new SceneSpec[count];
+        var captions = new string[count];
+        var oneObject = new SceneSampler(StepSeed(runSeed, step), pairFraction: 0);
+        for (int i = 0; i < big; i++)
+            do (specs[i], captions[i]) = oneObject.NextCaptioned(); while (specs[i].Objects[0].Size != ObjectSize.Big);
+        if (big < count)
+        {
+            var world = new SceneSampler(StepSeed(~runSeed, step));
+            for (int i = big; i < count; i++) (specs[i], captions[i]) = world.NextCaptioned();
+        }
+        return (specs, captions);
+    }
+
+    /// <summary>
     /// The captioned scenes of one training step in groups of <paramref name="variants"/> hard negatives: each group is
     /// one random scene drawn with one chosen object as <paramref name="variants"/> different kinds (same colour, size,
     /// place and background), each captioned with the same random choices, so a group's captions differ in that kind

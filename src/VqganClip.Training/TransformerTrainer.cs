@@ -120,7 +120,7 @@ public sealed class TransformerTrainer : ITrainer
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
 
         using var scope = NewDisposeScope();
-        var (specs, captions) = ClipartBatches.Scenes(Options.Seed, Step, Options.BatchSize);
+        var (specs, captions) = ClipartBatches.ScenesWithOneObjectBigShare(Options.Seed, Step, Options.BatchSize, Options.OneObjectBigShare);
         if (Options.CaptionDropout > 0)
         {
             var drop = new Random(ClipartBatches.StepSeed(Options.Seed ^ 0xCA97, Step));

@@ -29,6 +29,7 @@ public static class TrainTransformerCommand
         var heads = new Option<int>("--heads") { Description = "Attention heads (n_head)", DefaultValueFactory = _ => defaults.Heads };
         var width = new Option<int>("--width") { Description = "Embedding width (n_embd)", DefaultValueFactory = _ => defaults.Width };
         var captionLength = new Option<int>("--caption-length") { Description = "Caption tokens in the prefix", DefaultValueFactory = _ => defaults.CaptionLength };
+        var oneObjectBig = new Option<double>("--one-object-big-share") { Description = "Share of each step's scenes drawn as one-object scenes with a big object (0-1; the rest are the world's scenes, pairs included)", DefaultValueFactory = _ => defaults.OneObjectBigShare };
         var output = new Option<string>("--out") { Description = "Exported model (.safetensors; the project .yaml goes beside it)", DefaultValueFactory = _ => DefaultOutput };
         var run = new Option<string?>("--run") { Description = "Run folder for log.jsonl, checkpoint/ and best/ (default runs/transformer-<time>)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder (its checkpoint/ or the checkpoint folder itself)" };
@@ -40,7 +41,7 @@ public static class TrainTransformerCommand
 
         var command = new Command("transformer", "Train the clipart transformer (taming's GPT over a VQGAN's codes, conditioned on the caption) and export it as safetensors + project YAML")
         {
-            firstStage, words, steps, batch, lr, seed, layers, heads, width, captionLength, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
+            firstStage, words, steps, batch, lr, seed, layers, heads, width, captionLength, oneObjectBig, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
         };
         command.SetAction(parse =>
         {
@@ -72,6 +73,7 @@ public static class TrainTransformerCommand
                     Heads = parse.GetValue(heads),
                     Width = parse.GetValue(width),
                     CaptionLength = parse.GetValue(captionLength),
+                    OneObjectBigShare = parse.GetValue(oneObjectBig),
                 };
                 trainer = new TransformerTrainer(options, captionWords, renderThreads, judge);
                 runDirectory = parse.GetValue(run) ?? TrainingConsole.RepoPath(Path.Combine("runs", $"transformer-{DateTime.Now:yyyyMMdd-HHmmss}"));
