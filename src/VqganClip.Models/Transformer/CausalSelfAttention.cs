@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using VqganClip.Models.Runtime;
 
 namespace VqganClip.Models.Transformer;
 
@@ -22,7 +23,7 @@ public sealed class CausalSelfAttention : nn.Module
     private readonly Tensor mask;
 #pragma warning restore IDE1006
     private readonly int _heads;
-    private readonly double _scale;
+    private readonly Scalar _scale;   // held by the layer, alive through every product (see HeldScalars)
 
     /// <summary>Builds the layer for <paramref name="config"/> (weights as TorchSharp initialises them; <see cref="Gpt"/> re-initialises).</summary>
     public CausalSelfAttention(GptConfig config) : base(nameof(CausalSelfAttention))
@@ -31,7 +32,7 @@ public sealed class CausalSelfAttention : nn.Module
         config.Validate();
         _heads = config.NHead;
         // upstream: (q @ k^T) * (1.0 / math.sqrt(k.size(-1))), the head width.
-        _scale = 1.0 / Math.Sqrt(config.HeadDim);
+        _scale = (1.0 / Math.Sqrt(config.HeadDim)).ToScalar();
         key = nn.Linear(config.NEmbd, config.NEmbd);
         query = nn.Linear(config.NEmbd, config.NEmbd);
         value = nn.Linear(config.NEmbd, config.NEmbd);
@@ -106,8 +107,8 @@ public sealed class CausalSelfAttention : nn.Module
     private Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor allowed, long[] inputShape)
     {
         // (B, nh, Tq, hs) x (B, nh, hs, Tk) -> (B, nh, Tq, Tk), scaled as upstream does (multiply after the product).
-        var att = q.matmul(k.transpose(-2, -1)) * _scale;
-        att = att.masked_fill(allowed.eq(0), float.NegativeInfinity);
+        var att = q.matmul(k.transpose(-2, -1)).mul(_scale);
+        att = att.masked_fill(allowed.eq(0), HeldScalars.NegativeInfinity);   // a held -inf: see HeldScalars
         att = torch.nn.functional.softmax(att, -1);
         att = attn_drop.forward(att);
         var y = att.matmul(v);                                                           // (B, nh, Tq, hs)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using TorchSharp;
 using static TorchSharp.torch;
+using VqganClip.Models.Runtime;
 
 namespace VqganClip.Models.Transformer;
 
@@ -40,7 +41,7 @@ public static class LogitFilters
         using var scope = torch.NewDisposeScope();
         long kept = Math.Min(k, logits.shape[^1]);
         var kth = logits.topk((int)kept, dim: -1).values.narrow(-1, kept - 1, 1);
-        return logits.masked_fill(logits.lt(kth), float.NegativeInfinity).MoveToOuterDisposeScope();
+        return logits.masked_fill(logits.lt(kth), HeldScalars.NegativeInfinity).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -69,7 +70,7 @@ public static class LogitFilters
             long keep = Math.Min(minTokensToKeep, v);
             if (keep > 1) remove.narrow(-1, 0, keep).fill_(false);
             var removeByToken = remove.scatter(-1, sortedIndices, remove);
-            filtered = filtered.masked_fill(removeByToken, float.NegativeInfinity);
+            filtered = filtered.masked_fill(removeByToken, HeldScalars.NegativeInfinity);
         }
         return filtered.MoveToOuterDisposeScope();
     }

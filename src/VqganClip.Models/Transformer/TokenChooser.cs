@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using VqganClip.Models.Runtime;
 
 namespace VqganClip.Models.Transformer;
 
@@ -17,9 +18,10 @@ public static class TokenChooser
         options.Validate();
         using var scope = torch.NewDisposeScope();
         // upstream divides (logits / temperature), it does not multiply by the inverse
-        var scaled = logits / options.Temperature;
+        using var temperature = options.Temperature.ToScalar();   // disposed at the end, so alive through the call (see HeldScalars)
+        var scaled = logits.div(temperature);
         if (options.TokenLimit is { } limit && limit < logits.shape[^1])
-            scaled = scaled.index_fill(-1, torch.arange(limit, logits.shape[^1], dtype: ScalarType.Int64, device: logits.device), double.NegativeInfinity);
+            scaled = scaled.index_fill(-1, torch.arange(limit, logits.shape[^1], dtype: ScalarType.Int64, device: logits.device), HeldScalars.NegativeInfinity);
         var filtered = LogitFilters.TopKTopP(scaled, options.TopK, options.TopP);
         return torch.nn.functional.softmax(filtered, -1).MoveToOuterDisposeScope();
     }
