@@ -163,11 +163,12 @@ public sealed class ShippedModelTests : IDisposable
     [Fact]
     public void TheTransformerPredictsHeldOutScenesCodesAsItsCardSays()
     {
-        // data/README.md: token cross-entropy 1.204 on 1,000 held-out scenes. Here the first 64 of them, against the
-        // same GPT untrained (about ln 576 = 6.4 nats, its vocabulary: it has not learned which codes a caption's scene uses).
+        // data/README.md: token cross-entropy 1.735 on 1,000 held-out scenes of the world (it trained on one-object
+        // scenes with a big object only, so the world's small objects and pairs cost it). Here the first 64 of them, against
+        // the same GPT untrained (about ln 576 = 6.4 nats, its vocabulary: it has not learned which codes a caption's scene uses).
         using var transformer = Net2NetTransformer.Load(DataFile(ShippedModels.TransformerFileName));
         double trained = TransformerHeldOutEval.Run(transformer, 64).CrossEntropy;
-        Assert.True(trained < 1.30, $"held-out token cross-entropy {trained:F3} on 64 scenes (card: 1.204 on 1,000)");
+        Assert.True(trained < 1.90, $"held-out token cross-entropy {trained:F3} on 64 scenes (card: 1.735 on 1,000)");
         using var untrained = new Net2NetTransformer(transformer.Config, VqganModel.Load(DataFile(ShippedModels.VqganFileName)),
             new Gpt(transformer.Config.Gpt, new TorchSharp.torch.Generator(1)), captionStage: (CaptionConditioning)transformer.CondStage);
         Assert.True(TransformerHeldOutEval.Run(untrained, 64).CrossEntropy > 5, "an untrained GPT should not predict the codes");

@@ -181,6 +181,7 @@ public class RecipeFileTests
         Assert.Equal(Parse("vqgan-2.rsp").GetValue<string>("--out"), gpt.GetValue<string>("--first-stage"));
         Assert.Equal(gpt.GetValue<string>("--run"), gptLonger.GetValue<string>("--resume"));
         Assert.True(gptLonger.GetValue<long?>("--steps") > gpt.GetValue<long?>("--steps"));
+        Assert.Equal(1.0, gpt.GetValue<double>("--one-object-big-share"));   // every scene one big object: what made the kinds learnable
     }
 
     [Fact]
