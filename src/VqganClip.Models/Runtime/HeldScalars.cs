@@ -7,12 +7,16 @@ namespace VqganClip.Models.Runtime;
 /// <para>Why: TorchSharp 0.107 turns a .NET number into a <see cref="Scalar"/> (a native c10::Scalar behind a
 /// finalizer) implicitly, passes only its handle to the native call, and nothing keeps the temporary alive during that
 /// call. A garbage collection in the middle of a long call (a masked fill over [16, 4, 280, 280] attention scores)
-/// can run the finalizer, which frees the c10::Scalar while libtorch reads it: `eval` died once at its 22nd picture
-/// with libtorch's "Expected false to be true" from c10::Scalar::toFloat (an unknown tag: freed memory). A scalar
+/// can run the finalizer, which frees the c10::Scalar while libtorch reads it: `eval` died at its 22nd picture with
+/// libtorch's "Expected false to be true" from c10::Scalar::toFloat (an unknown tag: freed memory) in the attention's
+/// masked fill, and once more, after that was held, in the GPT's `tokens + pos_emb`: even `a + b` passes an implicit alpha. A scalar
 /// held in a static field is never finalized. (TorchSharp pull requests 1434 and 1496 dispose such temporaries upstream.)</para>
 /// </summary>
 public static class HeldScalars
 {
     /// <summary>-inf: the fill of masked attention scores and filtered logits.</summary>
     public static readonly Scalar NegativeInfinity = float.NegativeInfinity.ToScalar();
+
+    /// <summary>1: the alpha of a tensor sum (`a + b` is `a.add(b, alpha: 1)` with an implicit, unheld 1).</summary>
+    public static readonly Scalar One = 1.ToScalar();
 }

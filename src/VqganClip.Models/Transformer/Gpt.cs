@@ -222,7 +222,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         if (start + t > Config.BlockSize)
             throw new ArgumentException(
                 $"Cannot forward {t} positions after {start}: {start + t} exceeds the GPT's block_size of {Config.BlockSize}.", nameof(idx));
-        return drop.forward(tokens + pos_emb.narrow(1, start, t));
+        return drop.forward(tokens.add(pos_emb.narrow(1, start, t), HeldScalars.One));   // a held alpha: see HeldScalars
     }
 
     /// <summary>Throws, naming the first offending id, when a token id lies outside [0, <paramref name="vocabSize"/>).</summary>

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using VqganClip.Models.Runtime;
 
 namespace VqganClip.Models.Transformer;
 
@@ -47,15 +48,15 @@ public sealed class GptBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
-        var h = x + attn.forward(ln1.forward(x));
-        return (h + mlp.forward(ln2.forward(h))).MoveToOuterDisposeScope();
+        var h = x.add(attn.forward(ln1.forward(x)), HeldScalars.One);   // a held alpha: `+` passes an implicit 1 (see HeldScalars)
+        return h.add(mlp.forward(ln2.forward(h)), HeldScalars.One).MoveToOuterDisposeScope();
     }
 
     /// <summary>The new positions x [B, Tn, C] attending over the cached layer <paramref name="layer"/> and themselves.</summary>
     internal Tensor ForwardCached(Tensor x, GptKvCache cache, int layer)
     {
         using var scope = torch.NewDisposeScope();
-        var h = x + attn.ForwardCached(ln1.forward(x), cache, layer);
-        return (h + mlp.forward(ln2.forward(h))).MoveToOuterDisposeScope();
+        var h = x.add(attn.ForwardCached(ln1.forward(x), cache, layer), HeldScalars.One);
+        return h.add(mlp.forward(ln2.forward(h)), HeldScalars.One).MoveToOuterDisposeScope();
     }
 }
