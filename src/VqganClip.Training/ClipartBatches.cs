@@ -56,8 +56,9 @@ public static class ClipartBatches
             do (specs[i], captions[i]) = oneObject.NextCaptioned(); while (specs[i].Objects[0].Size != ObjectSize.Big);
         if (big < count)
         {
-            var world = new SceneSampler(StepSeed(~runSeed, step));
-            for (int i = big; i < count; i++) (specs[i], captions[i]) = world.NextCaptioned();
+            var (worldSpecs, worldCaptions) = Draw(new SceneSampler(StepSeed(~runSeed, step)), count - big);
+            worldSpecs.CopyTo(specs, big);
+            worldCaptions.CopyTo(captions, big);
         }
         return (specs, captions);
     }

@@ -3,7 +3,7 @@ using TorchSharp;
 namespace VqganClip.Models.Runtime;
 
 /// <summary>
-/// Scalars that live as long as the process, for the masked fills of the transformer's hot loops.
+/// Scalars that live as long as the process, for the transformer's hot loops (masked fills, sums).
 /// <para>Why: TorchSharp 0.107 turns a .NET number into a <see cref="Scalar"/> (a native c10::Scalar behind a
 /// finalizer) implicitly, passes only its handle to the native call, and nothing keeps the temporary alive during that
 /// call. A garbage collection in the middle of a long call (a masked fill over [16, 4, 280, 280] attention scores)
