@@ -306,8 +306,11 @@ public static class GenerateCommand
             console.MarkupLineInterpolated($"Conditioning: {result.Conditioning.Describe()}.");
             if (result.Conditioning.ClassChosenByClip && result.Conditioning.ClassScores.Count > 1)
                 console.WriteLine("  next: " + string.Join(", ", result.Conditioning.ClassScores.Skip(1).Select(c => FormattableString.Invariant($"{c.ClassId} '{c.Name}' {c.Loss:F4}"))));
+            for (int r = 0; r < result.RegionCandidates.Count; r++)
+                console.WriteLine(FormattableString.Invariant(
+                    $"Half {r + 1}, '{result.Conditioning.Regions!.Captions[r]}': ranked {result.RegionCandidates[r].Count} samples, best {result.RegionCandidates[r][0].Loss:F4}."));
             console.WriteLine(FormattableString.Invariant(
-                $"Ranked {result.Candidates.Count} samples ({result.TokensPerSecond:F0} tokens/s): {result.DescribeRanking()}."));
+                $"Ranked {result.Candidates.Count} {(result.RegionCandidates.Count > 0 ? "joins of the halves' best" : "samples")} ({result.TokensPerSecond:F0} tokens/s): {result.DescribeRanking()}."));
             if (result.RefineSteps > 0)
                 console.WriteLine(FormattableString.Invariant(
                     $"Refined sample {result.Best.Sample} for {result.RefineSteps} steps: loss {result.Best.Loss:F4} -> {result.Loss:F4} on the ranking's cutouts."));
@@ -396,6 +399,8 @@ public static class GenerateCommand
         if (t.GuidanceScale != 1.0) cmd.Append(CultureInfo.InvariantCulture, $" --guidance-scale {t.GuidanceScale:R}");
         if (t.TopK is int k) cmd.Append(CultureInfo.InvariantCulture, $" --top-k {k}");
         if (t.TopP is double p) cmd.Append(CultureInfo.InvariantCulture, $" --top-p {p:R}");
+        if (!t.Regional) cmd.Append(" --regional false");
+        else if (t.RegionalPicks != TransformerSettings.Default.RegionalPicks) cmd.Append(CultureInfo.InvariantCulture, $" --regional-picks {t.RegionalPicks}");
         cmd.Append(CultureInfo.InvariantCulture, $" --refine {t.RefineSteps} --anchor-weight {t.AnchorWeight:R}");
         if (t.ClassId is int id) cmd.Append(CultureInfo.InvariantCulture, $" --class {id}");
         cmd.Append(CultureInfo.InvariantCulture, $" --cutn {o.CutCount} --cut-pow {o.CutPower:R} --cut-method {o.CutMethod.ToString().ToLowerInvariant()}");

@@ -58,6 +58,8 @@ public sealed class RecipeOptions
     public Option<double> Temperature { get; } = new("--temperature") { Description = "Transformer: sampling temperature (lower: safer, less varied)", DefaultValueFactory = _ => T.Temperature };
     public Option<int?> TopK { get; } = new("--top-k") { Description = "Transformer: keep the K most likely tokens at each step (a K as large as the vocabulary keeps all)", DefaultValueFactory = _ => T.TopK };
     public Option<double?> TopP { get; } = new("--top-p") { Description = "Transformer: nucleus sampling, keep the most likely tokens up to this probability, in (0, 1] (default: off)", DefaultValueFactory = _ => T.TopP };
+    public Option<bool> Regional { get; } = new("--regional") { Description = "Transformer: a caption of two things in a relation ('a red star above a blue house') is sampled by halves, each under its own thing's caption (false: the whole caption everywhere)", DefaultValueFactory = _ => T.Regional };
+    public Option<int> RegionalPicks { get; } = new("--regional-picks") { Description = "Transformer, sampled by halves: the best M samples of each half are joined (M x M joins ranked against the whole prompt)", DefaultValueFactory = _ => T.RegionalPicks };
     public Option<int> Refine { get; } = new("--refine") { Description = "Transformer: refine the best sample for N steps of the VQGAN+CLIP loop (0: none)", DefaultValueFactory = _ => T.RefineSteps };
     public Option<double> AnchorWeight { get; } = new("--anchor-weight") { Description = "Transformer: weight of the refinement's anchor to the best sample's latent (the loop's init weight)", DefaultValueFactory = _ => T.AnchorWeight };
     public Option<string?> ClassId { get; } = new("--class") { Description = "Class-conditional transformer: the class id (default: chosen by CLIP zero-shot over the class names). biggan: the class every latent starts on, an id, a name or auto (CLIP's zero-shot choice over the class names); none: upstream's start, every class nearly off" + BigGanClassDefault };
@@ -71,7 +73,7 @@ public sealed class RecipeOptions
         if (includeGenerator) yield return Generator;
         foreach (var o in new Option[] { Size, Steps, CutCount, CutPower, CutMethod, Augment, LearningRate, PromptLoss, Optimizer, Schedule,
                      Init, Starts, TrialSteps, InitImage, InitWeight, StyleImage, StyleWeight, FeatureWeight, FeatureImage, TotalVariation, PhaseSteps, Strokes, MaxClasses, EmaDecay,
-                     Latent, L2Lambda, StyleSpace, Free, Transformer, TransformerConfig, ClassNames, Samples, Temperature, GuidanceScale, TopK, TopP, Refine, AnchorWeight, ClassId, Candidates })
+                     Latent, L2Lambda, StyleSpace, Free, Transformer, TransformerConfig, ClassNames, Samples, Temperature, GuidanceScale, TopK, TopP, Regional, RegionalPicks, Refine, AnchorWeight, ClassId, Candidates })
             yield return o;
     }
 
@@ -176,6 +178,8 @@ public sealed class RecipeOptions
             GuidanceScale = parse.GetValue(GuidanceScale),
             TopK = parse.GetValue(TopK),
             TopP = parse.GetValue(TopP),
+            Regional = parse.GetValue(Regional),
+            RegionalPicks = parse.GetValue(RegionalPicks),
             RefineSteps = parse.GetValue(Refine),
             AnchorWeight = parse.GetValue(AnchorWeight),
         },

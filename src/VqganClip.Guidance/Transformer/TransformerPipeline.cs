@@ -203,35 +203,31 @@ public sealed class TransformerPipeline : IDisposable
             if (conditioning.UnknownWords.Count > 0)
                 warnings.Add($"The transformer's caption stage does not know {string.Join(", ", conditioning.UnknownWords.Select(w => $"'{w}'"))}: those words condition on nothing.");
 
+            if (conditioning.Regions is { } split && grid.Window is not null)
+            {
+                warnings.Add($"The {grid.Width}x{grid.Height} picture is sampled with the sliding window, which reads one caption: '{conditioning.Caption}' conditions the whole grid instead of its halves ('{split.First}', '{split.Second}').");
+                conditioning = conditioning with { Regions = null, RegionTokens = null };
+            }
             var clock = Stopwatch.StartNew();
-            var codes = SampleCodes(conditioning, grid, s, request.Seed, onProgress, ct);
-            double samplingSeconds = clock.Elapsed.TotalSeconds;
+            IReadOnlyList<IReadOnlyList<TransformerCandidate>> halves = [];
+            List<long[]> codes;
+            double halvesRankingSeconds = 0;
+            if (conditioning.Regions is { } regions)
+            {
+                (halves, codes, halvesRankingSeconds) = SampleByHalves(conditioning, regions, grid, s, request, cutouts, onProgress, ct);
+            }
+            else codes = SampleCodes(conditioning, grid, s, request.Seed, onProgress, ct);
+            double samplingSeconds = clock.Elapsed.TotalSeconds - halvesRankingSeconds;
 
             clock.Restart();
-            var measured = new List<TransformerCandidate>(codes.Count);
-            for (int k = 0; k < codes.Count; k++)
-            {
-                ct.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                using var _ = no_grad();
-                using var idx = tensor(codes[k], new long[] { 1, codes[k].Length });
-                var image = Decode(idx, grid.GridHeight, grid.GridWidth);
-                var (loss, perPrompt) = Score(image, prompts, cutouts, s.RankingSeed);
-                var candidate = new TransformerCandidate(k, -1, codes[k], grid.GridHeight, grid.GridWidth, RenderedImage.FromTensor(image, 0), loss, perPrompt);
-                measured.Add(candidate);
-                onProgress?.Invoke(new TransformerProgress
-                {
-                    Stage = TransformerStage.Ranking, Completed = k + 1, Total = codes.Count, Candidate = candidate,
-                    GridHeight = grid.GridHeight, GridWidth = grid.GridWidth,
-                });
-            }
-            var ranked = measured.OrderBy(c => c.Loss).ThenBy(c => c.Sample).Select((c, rank) => c with { Rank = rank }).ToList();
-            double rankingSeconds = clock.Elapsed.TotalSeconds;
+            var ranked = Ranked(MeasureAll(codes, grid, prompts, cutouts, s, onProgress, ct));
+            double rankingSeconds = clock.Elapsed.TotalSeconds + halvesRankingSeconds;
 
             var result = new TransformerResult
             {
                 Conditioning = conditioning,
                 Candidates = ranked,
+                RegionCandidates = halves,
                 Image = ranked[0].Image,
                 Loss = ranked[0].Loss,
                 PromptLosses = ranked[0].Prompts,
@@ -253,6 +249,77 @@ public sealed class TransformerPipeline : IDisposable
             foreach (var p in prompts) p.Dispose();
         }
     }
+
+    /// <summary>
+    /// Sampling by halves (<see cref="TransformerSettings.Regional"/>): each half caption's samples, ranked against it;
+    /// the composites of their best <see cref="TransformerSettings.RegionalPicks"/> in token space, still to be ranked;
+    /// and the seconds the halves' ranking took (counted as ranking, not sampling).
+    /// </summary>
+    private (IReadOnlyList<IReadOnlyList<TransformerCandidate>> Halves, List<long[]> Composites, double RankingSeconds) SampleByHalves(
+        TransformerConditioning conditioning, RegionalCaptions regions, TransformerGrid grid, TransformerSettings s, TransformerRequest request,
+        ICutouts cutouts, Action<TransformerProgress>? onProgress, CancellationToken ct)
+    {
+        var halves = new List<IReadOnlyList<TransformerCandidate>>();
+        double rankingSeconds = 0;
+        for (int r = 0; r < 2; r++)
+        {
+            // each half its own stream of draws: the first half's are the unsplit run's
+            long seed = unchecked(request.Seed + r * HalfSeedStride);
+            var codes = SampleCodes(conditioning with { Tokens = conditioning.RegionTokens![r] }, grid, s, seed, onProgress, ct);
+            var clock = Stopwatch.StartNew();
+            var halfPrompts = EncodePrompts(PromptParser.Parse(regions.Captions[r]).Phases[0], cutouts, request.Seed, grid);
+            try
+            {
+                halves.Add(Ranked(MeasureAll(codes, grid, halfPrompts, cutouts, s, null, ct)));
+            }
+            finally
+            {
+                foreach (var p in halfPrompts) p.Dispose();
+            }
+            rankingSeconds += clock.Elapsed.TotalSeconds;
+        }
+        var map = regions.RegionOfTokens(grid.GridHeight, grid.GridWidth);
+        int picks = Math.Min(s.RegionalPicks, s.Samples);
+        var composites = new List<long[]>(picks * picks);
+        for (int a = 0; a < picks; a++)
+            for (int b = 0; b < picks; b++)
+            {
+                var (first, second) = (halves[0][a].Codes, halves[1][b].Codes);
+                composites.Add(map.Select((region, t) => region == 0 ? first[t] : second[t]).ToArray());
+            }
+        return (halves, composites, rankingSeconds);
+    }
+
+    /// <summary>Seeds of the two halves' draws are this far apart (the golden ratio's 64-bit stride, so no nearby seed repeats them).</summary>
+    private const long HalfSeedStride = unchecked((long)0x9E3779B97F4A7C15UL);
+
+    /// <summary>Decodes and measures every grid against <paramref name="prompts"/>, in order; <paramref name="onProgress"/> hears each.</summary>
+    private List<TransformerCandidate> MeasureAll(IReadOnlyList<long[]> codes, TransformerGrid grid, IReadOnlyList<Prompt> prompts, ICutouts cutouts,
+        TransformerSettings s, Action<TransformerProgress>? onProgress, CancellationToken ct)
+    {
+        var measured = new List<TransformerCandidate>(codes.Count);
+        for (int k = 0; k < codes.Count; k++)
+        {
+            ct.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            using var idx = tensor(codes[k], new long[] { 1, codes[k].Length });
+            var image = Decode(idx, grid.GridHeight, grid.GridWidth);
+            var (loss, perPrompt) = Score(image, prompts, cutouts, s.RankingSeed);
+            var candidate = new TransformerCandidate(k, -1, codes[k], grid.GridHeight, grid.GridWidth, RenderedImage.FromTensor(image, 0), loss, perPrompt);
+            measured.Add(candidate);
+            onProgress?.Invoke(new TransformerProgress
+            {
+                Stage = TransformerStage.Ranking, Completed = k + 1, Total = codes.Count, Candidate = candidate,
+                GridHeight = grid.GridHeight, GridWidth = grid.GridWidth,
+            });
+        }
+        return measured;
+    }
+
+    /// <summary>Best (lowest loss) first, ties in sampling order; each given its rank.</summary>
+    private static List<TransformerCandidate> Ranked(IEnumerable<TransformerCandidate> measured) =>
+        measured.OrderBy(c => c.Loss).ThenBy(c => c.Sample).Select((c, rank) => c with { Rank = rank }).ToList();
 
     /// <summary>The refinement: the loop from the best sample's codes, anchored to them; the final picture measured on the ranking's cutouts.</summary>
     private TransformerResult Refine(TransformerResult sampled, TransformerRequest request, IReadOnlyList<Prompt> prompts, ICutouts cutouts,
@@ -431,16 +498,16 @@ public sealed class TransformerPipeline : IDisposable
                     throw new ArgumentException($"ClassId ({id}) applies to class-conditional transformers; this one is conditioned on captions ({stage.Description}): the prompt's text is its conditioning.");
                 var caption = FirstPositiveText(script)
                     ?? throw new ArgumentException("A caption-conditioned transformer draws what a text prompt says: give a text prompt with a positive weight (the prompts have none).");
-                using var tokens = text.EncodeText(new[] { caption });
-                if (tokens.dim() != 2 || tokens.shape[0] != 1 || tokens.dtype != ScalarType.Int64)
-                    throw new InvalidOperationException($"The caption stage {stage.Description} returned {tokens.dtype} [{string.Join(", ", tokens.shape)}] for one caption; ITextConditioning.EncodeText must return int64 [1, L].");
+                var regions = settings.Regional ? RegionalCaptions.Split(caption) : null;
                 return new TransformerConditioning
                 {
                     Kind = TransformerConditioningKind.Caption,
-                    Tokens = tokens.cpu().data<long>().ToArray(),
+                    Tokens = Encode(text, caption, stage.Description),
                     UnconditionalTokens = Empty(text),
                     Caption = caption,
                     UnknownWords = text.UnknownWords(caption),
+                    Regions = regions,
+                    RegionTokens = regions?.Captions.Select(c => (IReadOnlyList<long>)Encode(text, c, stage.Description)).ToList(),
                 };
             }
             case Labelator labels:
@@ -469,6 +536,15 @@ public sealed class TransformerPipeline : IDisposable
             default:
                 throw new NotSupportedException($"The transformer's conditioning is {stage.Description}: text to picture works with unconditional, class-conditional and caption-conditioned transformers.");
         }
+    }
+
+    /// <summary>One caption's conditioning tokens, checked to be the one row ITextConditioning promises.</summary>
+    private static long[] Encode(ITextConditioning text, string caption, string description)
+    {
+        using var tokens = text.EncodeText(new[] { caption });
+        if (tokens.dim() != 2 || tokens.shape[0] != 1 || tokens.dtype != ScalarType.Int64)
+            throw new InvalidOperationException($"The caption stage {description} returned {tokens.dtype} [{string.Join(", ", tokens.shape)}] for one caption; ITextConditioning.EncodeText must return int64 [1, L].");
+        return tokens.cpu().data<long>().ToArray();
     }
 
     /// <summary>The caption stage's tokens of the empty caption (all padding), as training's caption dropout wrote them.</summary>

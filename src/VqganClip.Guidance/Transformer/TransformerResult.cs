@@ -46,6 +46,12 @@ public sealed record TransformerConditioning
     /// <summary>The caption (caption-conditioned models): the text of the first positive text prompt.</summary>
     public string? Caption { get; init; }
 
+    /// <summary>Regional sampling's two captions (upper or left half first), when the caption was split; null otherwise.</summary>
+    public RegionalCaptions? Regions { get; init; }
+
+    /// <summary>The conditioning tokens of each region's caption, in the order of <see cref="Regions"/>' captions.</summary>
+    public IReadOnlyList<IReadOnlyList<long>>? RegionTokens { get; init; }
+
     /// <summary>Words of the caption the conditioning stage does not know.</summary>
     public IReadOnlyList<string> UnknownWords { get; init; } = [];
 
@@ -53,7 +59,9 @@ public sealed record TransformerConditioning
     public string Describe() => Kind switch
     {
         TransformerConditioningKind.Class => $"class {ClassId}{(ClassName is null ? "" : $" '{ClassName}'")} ({(ClassChosenByClip ? "chosen by CLIP zero-shot" : "given")})",
-        TransformerConditioningKind.Caption => $"caption '{Caption}'",
+        TransformerConditioningKind.Caption => Regions is { } r
+            ? $"caption '{Caption}', by halves ({(r.Axis == RegionAxis.Rows ? "upper" : "left")}: '{r.First}'; {(r.Axis == RegionAxis.Rows ? "lower" : "right")}: '{r.Second}')"
+            : $"caption '{Caption}'",
         _ => $"unconditional (SOS token {Tokens[0]})",
     };
 }
@@ -157,8 +165,15 @@ public sealed record TransformerResult
 {
     public required TransformerConditioning Conditioning { get; init; }
 
-    /// <summary>Every sample, best (lowest loss) first.</summary>
+    /// <summary>
+    /// Every sample, best (lowest loss) first. Sampled by halves (<see cref="TransformerConditioning.Regions"/>), the
+    /// composites of the halves' best <see cref="TransformerSettings.RegionalPicks"/>: composite a·M + b joins the upper
+    /// (left) half of the first half's rank-a sample and the lower (right) half of the second's rank-b sample.
+    /// </summary>
     public required IReadOnlyList<TransformerCandidate> Candidates { get; init; }
+
+    /// <summary>Sampled by halves: each half caption's samples, whole grids ranked against that caption, best first (empty otherwise).</summary>
+    public IReadOnlyList<IReadOnlyList<TransformerCandidate>> RegionCandidates { get; init; } = [];
 
     /// <summary>The sample CLIP rates best.</summary>
     public TransformerCandidate Best => Candidates[0];
@@ -204,10 +219,12 @@ public sealed record TransformerResult
     public double RankingSeconds { get; init; }
     public double RefineSeconds { get; init; }
 
-    /// <summary>Image tokens sampled per second (all samples together).</summary>
-    public double TokensPerSecond => SamplingSeconds > 0 ? (double)Candidates.Count * GridHeight * GridWidth / SamplingSeconds : 0;
+    /// <summary>Image tokens sampled per second (all samples together; by halves, both halves' samples).</summary>
+    public double TokensPerSecond => SamplingSeconds > 0
+        ? (double)(RegionCandidates.Count > 0 ? RegionCandidates.Sum(r => r.Count) : Candidates.Count) * GridHeight * GridWidth / SamplingSeconds
+        : 0;
 
-    /// <summary>"sample 3 0.7123, sample 0 0.7345, ..." best first.</summary>
+    /// <summary>"sample 3 0.7123, sample 0 0.7345, ..." best first ("join 5 ..." when sampled by halves).</summary>
     public string DescribeRanking() =>
-        string.Join(", ", Candidates.Select(c => string.Create(CultureInfo.InvariantCulture, $"sample {c.Sample} {c.Loss:F4}")));
+        string.Join(", ", Candidates.Select(c => string.Create(CultureInfo.InvariantCulture, $"{(RegionCandidates.Count > 0 ? "join" : "sample")} {c.Sample} {c.Loss:F4}")));
 }

@@ -83,6 +83,35 @@ public sealed class GenerateTransformerTests : IClassFixture<PipelineModels>, ID
     }
 
     [Fact]
+    public void A_relation_prompt_is_sampled_by_halves_and_the_png_records_the_halves_and_a_command_that_reproduces_it()
+    {
+        var outPath = Path.Combine(_dir, "halves.png");
+        string[] caption = ["--generator", "transformer", "--transformer", _m.CaptionCheckpoint, "--clip", TinyModels.ClipPath, "--samples", "2", "--seed", "3"];
+        var (code, text) = Generate(["a star above a blue circle", .. caption, "--regional-picks", "2", "--out", outPath]);
+        Assert.True(code == 0, text);
+        const string conditioning = "caption 'a star above a blue circle', by halves (upper: 'a star at the top'; lower: 'a blue circle at the bottom')";
+        Assert.Contains($"Conditioning: {conditioning}.", text);
+        Assert.Contains("Half 1, 'a star at the top': ranked 2 samples, best ", text);
+        Assert.Contains("Half 2, 'a blue circle at the bottom': ranked 2 samples, best ", text);
+        Assert.Contains("Ranked 4 joins of the halves' best (", text);
+        var chunks = ImageIO.ReadPngText(outPath);
+        Assert.Equal(conditioning, chunks["conditioning"]);
+        Assert.Equal(4, JsonNode.Parse(chunks["candidates"])!.AsArray().Count);
+        Assert.Contains("--regional-picks 2", chunks["command"]);
+        var again = Path.Combine(_dir, "halves-again.png");
+        (code, text) = Generate([.. SplitCommand(chunks["command"]).Skip(2), "--clip", TinyModels.ClipPath, "--out", again]);
+        Assert.True(code == 0, text);
+        Assert.Equal(ImageIO.Load(outPath).data<float>().ToArray(), ImageIO.Load(again).data<float>().ToArray());
+
+        var whole = Path.Combine(_dir, "whole.png");
+        (code, text) = Generate(["a star above a blue circle", .. caption, "--regional", "false", "--out", whole]);
+        Assert.True(code == 0, text);
+        Assert.Contains("Conditioning: caption 'a star above a blue circle'.", text);
+        Assert.Contains("Ranked 2 samples", text);
+        Assert.Contains("--regional false", ImageIO.ReadPngText(whole)["command"]);
+    }
+
+    [Fact]
     public void A_given_class_and_an_unconditional_model_reach_the_pipeline()
     {
         var outPath = Path.Combine(_dir, "given.png");
@@ -163,11 +192,12 @@ public sealed class GenerateTransformerTests : IClassFixture<PipelineModels>, ID
         Assert.Equal(RunRecipe.DefaultGenerator(shippedModelsOnly: true), read.Generator);
 
         var given = recipe.Read(command.Parse(["--generator", "transformer", "--samples", "4", "--temperature", "0.7", "--top-k", "9", "--top-p", "0.8",
-            "--refine", "6", "--anchor-weight", "2", "--class", "3", "--transformer", "t.ckpt", "--transformer-config", "t.yaml", "--class-names", "n.txt"]));
+            "--refine", "6", "--anchor-weight", "2", "--class", "3", "--transformer", "t.ckpt", "--transformer-config", "t.yaml", "--class-names", "n.txt",
+            "--regional", "false", "--regional-picks", "2"]));
         Assert.True(given.IsTransformer);
         Assert.Equal(TransformerSettings.Default with
         {
-            Samples = 4, Temperature = 0.7, TopK = 9, TopP = 0.8, RefineSteps = 6, AnchorWeight = 2, ClassId = 3,
+            Samples = 4, Temperature = 0.7, TopK = 9, TopP = 0.8, RefineSteps = 6, AnchorWeight = 2, ClassId = 3, Regional = false, RegionalPicks = 2,
             Checkpoint = "t.ckpt", Config = "t.yaml", ClassNamesFile = "n.txt",
         }, given.Transformer);
     }

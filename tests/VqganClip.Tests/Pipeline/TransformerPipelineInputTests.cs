@@ -28,6 +28,8 @@ public sealed class TransformerPipelineInputTests : IClassFixture<PipelineModels
     [InlineData("Samples", "Samples must be between 1 and 1024; got 0.")]
     [InlineData("Temperature", "Temperature must be a positive number; got 0.")]
     [InlineData("RefineSteps", "RefineSteps must be 0 or more; got -1.")]
+    [InlineData("RegionalPicks", "RegionalPicks must be between 1 and 32; got 0.")]
+    [InlineData("RegionalPicksLarge", "RegionalPicks must be between 1 and 32; got 33.")]
     [InlineData("AnchorWeight", "AnchorWeight must be 0 or a positive number; got -0.5.")]
     [InlineData("ClassIdNegative", "ClassId must be a class id, 0 or more; got -1.")]
     [InlineData("Template", "ClassPromptTemplate must contain {0} where the class name goes; got 'a photo'.")]
@@ -42,6 +44,8 @@ public sealed class TransformerPipelineInputTests : IClassFixture<PipelineModels
             "Samples" => Fast with { Samples = 0 },
             "Temperature" => Fast with { Temperature = 0 },
             "RefineSteps" => Fast with { RefineSteps = -1 },
+            "RegionalPicks" => Fast with { RegionalPicks = 0 },
+            "RegionalPicksLarge" => Fast with { RegionalPicks = 33 },
             "AnchorWeight" => Fast with { AnchorWeight = -0.5 },
             "ClassIdNegative" => Fast with { ClassId = -1 },
             _ => Fast with { ClassPromptTemplate = "a photo" },

@@ -231,6 +231,70 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
     }
 
     [Fact]
+    public void A_caption_of_two_things_in_a_relation_is_sampled_by_halves_and_their_best_joined_in_token_space()
+    {
+        using var pipeline = new TransformerPipeline(_m.Caption, _m.Clip);
+        var stage = (CaptionConditioning)_m.Caption.CondStage;
+        var settings = Fast with { Samples = 3, ClassId = null, RegionalPicks = 2 };
+        var result = pipeline.Run(Request("a star above a blue circle", settings, seed: 5));
+
+        var regions = result.Conditioning.Regions;
+        Assert.NotNull(regions);
+        Assert.Equal(("a star at the top", "a blue circle at the bottom", RegionAxis.Rows), (regions.First, regions.Second, regions.Axis));
+        Assert.Equal("a star above a blue circle", result.Conditioning.Caption);
+        Assert.Equal(stage.EncodeIds("a star above a blue circle"), result.Conditioning.Tokens);
+        Assert.Equal([stage.EncodeIds("a star at the top"), stage.EncodeIds("a blue circle at the bottom")], result.Conditioning.RegionTokens!.Select(t => t.ToArray()));
+        Assert.Contains("by halves (upper: 'a star at the top'; lower: 'a blue circle at the bottom')", result.Conditioning.Describe());
+
+        // each half: the sampler's own draws for its caption (the second half from its own seed), ranked against that caption
+        Assert.Equal(2, result.RegionCandidates.Count);
+        long[] stride = [0, unchecked((long)0x9E3779B97F4A7C15UL)];
+        for (int r = 0; r < 2; r++)
+        {
+            var half = result.RegionCandidates[r];
+            Assert.Equal(Enumerable.Range(0, 3), half.Select(c => c.Rank));
+            Assert.Equal(half.Select(c => c.Loss).Order(), half.Select(c => c.Loss));
+            using var generator = new Generator((ulong)unchecked(5 + stride[r]));
+            using var prefix = tensor(stage.EncodeIds(regions.Captions[r])).unsqueeze(0).expand(3, -1).contiguous();
+            using var direct = _m.Caption.Sample(prefix, 64, new SamplingOptions { TopK = 100, Generator = generator });
+            Assert.Equal(Enumerable.Range(0, 3).Select(i => direct[i].data<long>().ToArray()), half.OrderBy(c => c.Sample).Select(c => c.Codes.ToArray()));
+            var (again, _) = pipeline.Measure(half[0].Image.ToTensor(), PromptParser.Parse(regions.Captions[r]), settings: settings, guidance: FastLoop);
+            Assert.Equal(half[0].Loss, again, 6);
+        }
+
+        // the candidates: composite a·2 + b is the upper four rows of the first half's rank-a sample over the lower four of the second's rank-b sample
+        Assert.Equal(4, result.Candidates.Count);
+        Assert.Equal(result.Candidates.Select(c => c.Loss).Order(), result.Candidates.Select(c => c.Loss));
+        foreach (var c in result.Candidates)
+        {
+            var (upper, lower) = (result.RegionCandidates[0][c.Sample / 2].Codes, result.RegionCandidates[1][c.Sample % 2].Codes);
+            var expected = Enumerable.Range(0, 64).Select(t => t < 32 ? upper[t] : lower[t]);
+            Assert.Equal(expected, c.Codes);
+        }
+        Assert.Equal(result.Best.Loss, result.Loss);
+
+        // off: the whole caption conditions every token, as before
+        var whole = pipeline.Run(Request("a star above a blue circle", settings with { Regional = false }, seed: 5));
+        Assert.Null(whole.Conditioning.Regions);
+        Assert.Empty(whole.RegionCandidates);
+        Assert.Equal(3, whole.Candidates.Count);
+        using var g = new Generator(5);
+        using var p = tensor(stage.EncodeIds("a star above a blue circle")).unsqueeze(0).expand(3, -1).contiguous();
+        using var plain = _m.Caption.Sample(p, 64, new SamplingOptions { TopK = 100, Generator = g });
+        Assert.Equal(Enumerable.Range(0, 3).Select(i => plain[i].data<long>().ToArray()), whole.Candidates.OrderBy(c => c.Sample).Select(c => c.Codes.ToArray()));
+
+        // a caption without a relation is not split
+        Assert.Null(pipeline.Run(Request("a red star on the left", settings, seed: 5)).Conditioning.Regions);
+
+        // the sliding window reads one caption: the whole one, and the user is told
+        var windowed = pipeline.Run(Request("a star above a blue circle", settings with { Samples = 1 }, seed: 5, width: 40, height: 48));
+        Assert.NotNull(windowed.Window);
+        Assert.Null(windowed.Conditioning.Regions);
+        Assert.Empty(windowed.RegionCandidates);
+        Assert.Contains("The 40x48 picture is sampled with the sliding window, which reads one caption: 'a star above a blue circle' conditions the whole grid instead of its halves ('a star at the top', 'a blue circle at the bottom').", windowed.Warnings);
+    }
+
+    [Fact]
     public void A_grid_larger_than_the_block_is_sampled_with_the_sliding_window()
     {
         using var pipeline = _m.CinPipeline();
