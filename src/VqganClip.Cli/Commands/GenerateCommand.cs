@@ -270,10 +270,21 @@ public static class GenerateCommand
                             switch (p.Stage)
                             {
                                 case TransformerStage.Sampling:
-                                    sampling.Value = (double)p.Batch * p.Total + p.Completed;
+                                    if (p.Region is not null && sampling.MaxValue < 2.0 * batches * grid.Tokens)
+                                    {
+                                        // by halves: each half caption's samples in turn
+                                        sampling.MaxValue = 2.0 * batches * grid.Tokens;
+                                        sampling.Description = $"sampling 2 halves x {k} x {grid.Tokens} tokens";
+                                    }
+                                    sampling.Value = ((double)(p.Region ?? 0) * batches + p.Batch) * p.Total + p.Completed;
                                     break;
                                 case TransformerStage.Ranking:
                                     sampling.Value = sampling.MaxValue;
+                                    if (ranking.MaxValue != p.Total)
+                                    {
+                                        ranking.MaxValue = p.Total;
+                                        ranking.Description = $"ranking {p.Total} joins";
+                                    }
                                     ranking.Value = p.Completed;
                                     break;
                                 case TransformerStage.Refining when refining is not null:

@@ -33,7 +33,8 @@ public readonly record struct TransformerGrid(int Width, int Height, int GridHei
 ///   unconditional one its SOS token;</item>
 /// <item>sample <see cref="TransformerSettings.Samples"/> token grids for the picture (batched, from a generator seeded
 ///   with the run's seed, with the key/value cache; with the sliding window when the grid is larger than the GPT's
-///   block);</item>
+///   block); a caption of two things in a relation, by halves (<see cref="TransformerSettings.Regional"/>): each half
+///   caption's grids ranked against it, and the best of each joined in token space;</item>
 /// <item>decode each with the first stage and measure it with CLIP on one fixed set of cutouts against the prompts:
 ///   the loop's own loss (<see cref="Prompt.Loss"/>: weighted spherical distances, negative prompts pushing away), the
 ///   first phase's prompts and the extras, as <see cref="GuidedRun.Evaluate"/> measures a picture; rank them;</item>
@@ -265,7 +266,9 @@ public sealed class TransformerPipeline : IDisposable
         {
             // each half its own stream of draws: the first half's are the unsplit run's
             long seed = unchecked(request.Seed + r * HalfSeedStride);
-            var codes = SampleCodes(conditioning with { Tokens = conditioning.RegionTokens![r] }, grid, s, seed, onProgress, ct);
+            int region = r;
+            var codes = SampleCodes(conditioning with { Tokens = conditioning.RegionTokens![r] }, grid, s, seed,
+                onProgress is null ? null : p => onProgress(p with { Region = region }), ct);
             var clock = Stopwatch.StartNew();
             var halfPrompts = EncodePrompts(PromptParser.Parse(regions.Captions[r]).Phases[0], cutouts, request.Seed, grid);
             try

@@ -113,6 +113,13 @@ public sealed record TransformerProgress
     public int Batch { get; init; }
     public int Batches { get; init; }
 
+    /// <summary>
+    /// Sampled by halves (<see cref="TransformerConditioning.Regions"/>): the half whose caption is being sampled, 0 or 1
+    /// (each half's batches count from 0 again); null when the caption conditions the whole grid. Ranking reports
+    /// come for the joins only.
+    /// </summary>
+    public int? Region { get; init; }
+
     /// <summary>The samples of the current batch (sampling), and which samples those are (their first index).</summary>
     public int BatchSamples { get; init; }
     public int FirstSample { get; init; }

@@ -236,7 +236,14 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
         using var pipeline = new TransformerPipeline(_m.Caption, _m.Clip);
         var stage = (CaptionConditioning)_m.Caption.CondStage;
         var settings = Fast with { Samples = 3, ClassId = null, RegionalPicks = 2 };
-        var result = pipeline.Run(Request("a star above a blue circle", settings, seed: 5));
+        var reports = new List<(TransformerStage Stage, int? Region, int Completed, int Total)>();
+        var result = pipeline.Run(Request("a star above a blue circle", settings, seed: 5), p => reports.Add((p.Stage, p.Region, p.Completed, p.Total)));
+
+        // progress: every token of each half's 3 samples (one batch of 4), then the 4 joins ranked
+        Assert.Equal(64, reports.Count(r => r is { Stage: TransformerStage.Sampling, Region: 0 }));
+        Assert.Equal(64, reports.Count(r => r is { Stage: TransformerStage.Sampling, Region: 1 }));
+        Assert.Equal([1, 2, 3, 4], reports.Where(r => r.Stage == TransformerStage.Ranking).Select(r => r.Completed));
+        Assert.All(reports.Where(r => r.Stage == TransformerStage.Ranking), r => Assert.Equal((null, 4), (r.Region, r.Total)));
 
         var regions = result.Conditioning.Regions;
         Assert.NotNull(regions);
