@@ -34,8 +34,9 @@ internal static class TeachingNotebookExpectations
         ["06-real-weights.ipynb"] = (0, 0),        // without the downloaded files every cell after the first skips
         ["07-train-your-own.ipynb"] = (39, 4),     // 8 scenes, 6+6 reconstructions, 1 probe, 3×6 comparison; 2 training charts + 2 zero-shot bars
         // scene + decoded codes, 2×8 row-by-row live grid, 3×4 temperature/top-k, 3×4 captions, 8 ranked samples,
-        // sliding window live picture + 6 moments, refinement live view + 5 snapshots; codebook usage (2), refinement live chart, loss chart beside the snapshots
-        ["08-transformer-stage.ipynb"] = (72, 4),
+        // sliding window live picture + 6 moments, refinement live view + 5 snapshots, the one call's 9, by halves 4 + 4 + 9 joins;
+        // codebook usage (2), refinement live chart, loss chart beside the snapshots
+        ["08-transformer-stage.ipynb"] = (89, 4),
         // 4×4 class samples, live view, 6 snapshots, live vs average, CLIP's start before and after and upstream's (3),
         // the three generators; live chart, loss chart, class-vector bars at the start and the end, class weights over
         // the steps, latent heat map
