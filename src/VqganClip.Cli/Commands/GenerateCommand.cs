@@ -411,7 +411,11 @@ public static class GenerateCommand
         if (t.TopK is int k) cmd.Append(CultureInfo.InvariantCulture, $" --top-k {k}");
         if (t.TopP is double p) cmd.Append(CultureInfo.InvariantCulture, $" --top-p {p:R}");
         if (!t.Regional) cmd.Append(" --regional false");
-        else if (t.RegionalPicks != TransformerSettings.Default.RegionalPicks) cmd.Append(CultureInfo.InvariantCulture, $" --regional-picks {t.RegionalPicks}");
+        else
+        {
+            if (t.RegionalPicks != TransformerSettings.Default.RegionalPicks) cmd.Append(CultureInfo.InvariantCulture, $" --regional-picks {t.RegionalPicks}");
+            if (t.RegionalShift != TransformerSettings.Default.RegionalShift) cmd.Append(CultureInfo.InvariantCulture, $" --regional-shift {t.RegionalShift}");
+        }
         cmd.Append(CultureInfo.InvariantCulture, $" --refine {t.RefineSteps} --anchor-weight {t.AnchorWeight:R}");
         if (t.ClassId is int id) cmd.Append(CultureInfo.InvariantCulture, $" --class {id}");
         cmd.Append(CultureInfo.InvariantCulture, $" --cutn {o.CutCount} --cut-pow {o.CutPower:R} --cut-method {o.CutMethod.ToString().ToLowerInvariant()}");

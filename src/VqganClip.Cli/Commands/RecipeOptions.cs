@@ -60,6 +60,7 @@ public sealed class RecipeOptions
     public Option<double?> TopP { get; } = new("--top-p") { Description = "Transformer: nucleus sampling, keep the most likely tokens up to this probability, in (0, 1] (default: off)", DefaultValueFactory = _ => T.TopP };
     public Option<bool> Regional { get; } = new("--regional") { Description = "Transformer: a caption of two things in a relation ('a red star above a blue house') is sampled by halves, each under its own thing's caption (false: the whole caption everywhere)", DefaultValueFactory = _ => T.Regional };
     public Option<int> RegionalPicks { get; } = new("--regional-picks") { Description = "Transformer, sampled by halves: the best M samples of each half are joined (M x M joins ranked against the whole prompt)", DefaultValueFactory = _ => T.RegionalPicks };
+    public Option<int> RegionalShift { get; } = new("--regional-shift") { Description = "Transformer, sampled by halves: token lines each half's grid moves away from the seam before the join, so the two objects do not touch", DefaultValueFactory = _ => T.RegionalShift };
     public Option<int> Refine { get; } = new("--refine") { Description = "Transformer: refine the best sample for N steps of the VQGAN+CLIP loop (0: none)", DefaultValueFactory = _ => T.RefineSteps };
     public Option<double> AnchorWeight { get; } = new("--anchor-weight") { Description = "Transformer: weight of the refinement's anchor to the best sample's latent (the loop's init weight)", DefaultValueFactory = _ => T.AnchorWeight };
     public Option<string?> ClassId { get; } = new("--class") { Description = "Class-conditional transformer: the class id (default: chosen by CLIP zero-shot over the class names). biggan: the class every latent starts on, an id, a name or auto (CLIP's zero-shot choice over the class names); none: upstream's start, every class nearly off" + BigGanClassDefault };
@@ -73,7 +74,7 @@ public sealed class RecipeOptions
         if (includeGenerator) yield return Generator;
         foreach (var o in new Option[] { Size, Steps, CutCount, CutPower, CutMethod, Augment, LearningRate, PromptLoss, Optimizer, Schedule,
                      Init, Starts, TrialSteps, InitImage, InitWeight, StyleImage, StyleWeight, FeatureWeight, FeatureImage, TotalVariation, PhaseSteps, Strokes, MaxClasses, EmaDecay,
-                     Latent, L2Lambda, StyleSpace, Free, Transformer, TransformerConfig, ClassNames, Samples, Temperature, GuidanceScale, TopK, TopP, Regional, RegionalPicks, Refine, AnchorWeight, ClassId, Candidates })
+                     Latent, L2Lambda, StyleSpace, Free, Transformer, TransformerConfig, ClassNames, Samples, Temperature, GuidanceScale, TopK, TopP, Regional, RegionalPicks, RegionalShift, Refine, AnchorWeight, ClassId, Candidates })
             yield return o;
     }
 
@@ -180,6 +181,7 @@ public sealed class RecipeOptions
             TopP = parse.GetValue(TopP),
             Regional = parse.GetValue(Regional),
             RegionalPicks = parse.GetValue(RegionalPicks),
+            RegionalShift = parse.GetValue(RegionalShift),
             RefineSteps = parse.GetValue(Refine),
             AnchorWeight = parse.GetValue(AnchorWeight),
         },

@@ -283,14 +283,37 @@ public sealed class TransformerPipeline : IDisposable
         }
         var map = regions.RegionOfTokens(grid.GridHeight, grid.GridWidth);
         int picks = Math.Min(s.RegionalPicks, s.Samples);
+        int lines = regions.Axis == RegionAxis.Rows ? grid.GridHeight : grid.GridWidth;
+        int shift = Math.Min(s.RegionalShift, Math.Max(0, lines / 2 - 1));
         var composites = new List<long[]>(picks * picks);
         for (int a = 0; a < picks; a++)
             for (int b = 0; b < picks; b++)
             {
                 var (first, second) = (halves[0][a].Codes, halves[1][b].Codes);
-                composites.Add(map.Select((region, t) => region == 0 ? first[t] : second[t]).ToArray());
+                composites.Add(Join(first, second, map, regions.Axis, grid.GridWidth, shift));
             }
         return (halves, composites, rankingSeconds);
+    }
+
+    /// <summary>
+    /// Two grids joined (GPT order, <paramref name="width"/> tokens a row): the tokens <paramref name="map"/> gives region 0
+    /// from <paramref name="first"/>, the rest from <paramref name="second"/>, each grid moved <paramref name="shift"/>
+    /// lines away from the seam (up or left for the first, down or right for the second; its lines past the outer edge
+    /// drop out), so that two objects drawn up to the middle do not meet there.
+    /// </summary>
+    internal static long[] Join(IReadOnlyList<long> first, IReadOnlyList<long> second, IReadOnlyList<int> map, RegionAxis axis, int width, int shift)
+    {
+        var joined = new long[map.Count];
+        for (int t = 0; t < joined.Length; t++)
+        {
+            int row = t / width, col = t % width;
+            bool fromFirst = map[t] == 0;
+            int offset = fromFirst ? shift : -shift;
+            joined[t] = axis == RegionAxis.Rows
+                ? (fromFirst ? first : second)[(row + offset) * width + col]
+                : (fromFirst ? first : second)[row * width + col + offset];
+        }
+        return joined;
     }
 
     /// <summary>Seeds of the two halves' draws are this far apart (the golden ratio's 64-bit stride, so no nearby seed repeats them).</summary>

@@ -87,7 +87,7 @@ public sealed class GenerateTransformerTests : IClassFixture<PipelineModels>, ID
     {
         var outPath = Path.Combine(_dir, "halves.png");
         string[] caption = ["--generator", "transformer", "--transformer", _m.CaptionCheckpoint, "--clip", TinyModels.ClipPath, "--samples", "2", "--seed", "3"];
-        var (code, text) = Generate(["a star above a blue circle", .. caption, "--regional-picks", "2", "--out", outPath]);
+        var (code, text) = Generate(["a star above a blue circle", .. caption, "--regional-picks", "2", "--regional-shift", "2", "--out", outPath]);
         Assert.True(code == 0, text);
         const string conditioning = "caption 'a star above a blue circle', by halves (upper: 'a star at the top'; lower: 'a blue circle at the bottom')";
         Assert.Contains($"Conditioning: {conditioning}.", text);
@@ -97,7 +97,7 @@ public sealed class GenerateTransformerTests : IClassFixture<PipelineModels>, ID
         var chunks = ImageIO.ReadPngText(outPath);
         Assert.Equal(conditioning, chunks["conditioning"]);
         Assert.Equal(4, JsonNode.Parse(chunks["candidates"])!.AsArray().Count);
-        Assert.Contains("--regional-picks 2", chunks["command"]);
+        Assert.Contains("--regional-picks 2 --regional-shift 2", chunks["command"]);
         var again = Path.Combine(_dir, "halves-again.png");
         (code, text) = Generate([.. SplitCommand(chunks["command"]).Skip(2), "--clip", TinyModels.ClipPath, "--out", again]);
         Assert.True(code == 0, text);
@@ -193,11 +193,11 @@ public sealed class GenerateTransformerTests : IClassFixture<PipelineModels>, ID
 
         var given = recipe.Read(command.Parse(["--generator", "transformer", "--samples", "4", "--temperature", "0.7", "--top-k", "9", "--top-p", "0.8",
             "--refine", "6", "--anchor-weight", "2", "--class", "3", "--transformer", "t.ckpt", "--transformer-config", "t.yaml", "--class-names", "n.txt",
-            "--regional", "false", "--regional-picks", "2"]));
+            "--regional", "false", "--regional-picks", "2", "--regional-shift", "0"]));
         Assert.True(given.IsTransformer);
         Assert.Equal(TransformerSettings.Default with
         {
-            Samples = 4, Temperature = 0.7, TopK = 9, TopP = 0.8, RefineSteps = 6, AnchorWeight = 2, ClassId = 3, Regional = false, RegionalPicks = 2,
+            Samples = 4, Temperature = 0.7, TopK = 9, TopP = 0.8, RefineSteps = 6, AnchorWeight = 2, ClassId = 3, Regional = false, RegionalPicks = 2, RegionalShift = 0,
             Checkpoint = "t.ckpt", Config = "t.yaml", ClassNamesFile = "n.txt",
         }, given.Transformer);
     }

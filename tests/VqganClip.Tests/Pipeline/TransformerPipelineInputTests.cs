@@ -30,6 +30,7 @@ public sealed class TransformerPipelineInputTests : IClassFixture<PipelineModels
     [InlineData("RefineSteps", "RefineSteps must be 0 or more; got -1.")]
     [InlineData("RegionalPicks", "RegionalPicks must be between 1 and 32; got 0.")]
     [InlineData("RegionalPicksLarge", "RegionalPicks must be between 1 and 32; got 33.")]
+    [InlineData("RegionalShift", "RegionalShift must be between 0 and 8 token lines; got -1.")]
     [InlineData("AnchorWeight", "AnchorWeight must be 0 or a positive number; got -0.5.")]
     [InlineData("ClassIdNegative", "ClassId must be a class id, 0 or more; got -1.")]
     [InlineData("Template", "ClassPromptTemplate must contain {0} where the class name goes; got 'a photo'.")]
@@ -46,6 +47,7 @@ public sealed class TransformerPipelineInputTests : IClassFixture<PipelineModels
             "RefineSteps" => Fast with { RefineSteps = -1 },
             "RegionalPicks" => Fast with { RegionalPicks = 0 },
             "RegionalPicksLarge" => Fast with { RegionalPicks = 33 },
+            "RegionalShift" => Fast with { RegionalShift = -1 },
             "AnchorWeight" => Fast with { AnchorWeight = -0.5 },
             "ClassIdNegative" => Fast with { ClassId = -1 },
             _ => Fast with { ClassPromptTemplate = "a photo" },

@@ -269,15 +269,28 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
             Assert.Equal(half[0].Loss, again, 6);
         }
 
-        // the candidates: composite a·2 + b is the upper four rows of the first half's rank-a sample over the lower four of the second's rank-b sample
+        // the candidates: composite a·2 + b is the upper four rows of the first half's rank-a sample over the lower four of
+        // the second's rank-b sample, each moved one row away from the seam (RegionalShift 1): rows 1-4 of the upper
+        // grid, then rows 3-6 of the lower
         Assert.Equal(4, result.Candidates.Count);
         Assert.Equal(result.Candidates.Select(c => c.Loss).Order(), result.Candidates.Select(c => c.Loss));
         foreach (var c in result.Candidates)
         {
             var (upper, lower) = (result.RegionCandidates[0][c.Sample / 2].Codes, result.RegionCandidates[1][c.Sample % 2].Codes);
-            var expected = Enumerable.Range(0, 64).Select(t => t < 32 ? upper[t] : lower[t]);
+            var expected = Enumerable.Range(0, 64).Select(t => t < 32 ? upper[t + 8] : lower[t - 8]);
             Assert.Equal(expected, c.Codes);
         }
+        // without the shift the halves join where they are
+        var unshifted = pipeline.Run(Request("a star above a blue circle", settings with { RegionalShift = 0 }, seed: 5));
+        Assert.Equal(result.RegionCandidates.Select(h => h.Select(c => c.Codes.ToArray())), unshifted.RegionCandidates.Select(h => h.Select(c => c.Codes.ToArray())));
+        foreach (var c in unshifted.Candidates)
+        {
+            var (upper, lower) = (unshifted.RegionCandidates[0][c.Sample / 2].Codes, unshifted.RegionCandidates[1][c.Sample % 2].Codes);
+            Assert.Equal(Enumerable.Range(0, 64).Select(t => t < 32 ? upper[t] : lower[t]), c.Codes);
+        }
+        // left and right: columns move (the join of two 2x4 grids, shifted by one column)
+        var columns = new RegionalCaptions("a", "b", RegionAxis.Columns).RegionOfTokens(2, 4);
+        Assert.Equal([1L, 2, 11, 12, 5, 6, 15, 16], TransformerPipeline.Join([0L, 1, 2, 3, 4, 5, 6, 7], [10L, 11, 12, 13, 14, 15, 16, 17], columns, RegionAxis.Columns, 4, 1));
         Assert.Equal(result.Best.Loss, result.Loss);
 
         // off: the whole caption conditions every token, as before
