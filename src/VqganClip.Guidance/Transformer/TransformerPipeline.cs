@@ -437,7 +437,8 @@ public sealed class TransformerPipeline : IDisposable
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        return Model.DecodeToImage(codes, gridHeight, gridWidth).add(1).div(2).clamp(0, 1).MoveToOuterDisposeScope();
+        // held scalars: an implicit one can be finalized during the call (HeldScalars)
+        return Model.DecodeToImage(codes, gridHeight, gridWidth).add(HeldScalars.One).div(HeldScalars.Two).clamp(HeldScalars.Zero, HeldScalars.One).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using VqganClip.Models.Runtime;
 
 namespace VqganClip.Models.Vqgan;
 
@@ -17,8 +18,12 @@ public sealed class AttnBlock : nn.Module<Tensor, Tensor>
     private readonly Conv2d v;
     private readonly Conv2d proj_out;
 
+    /// <summary>c^-0.5, held for the block's life (an implicit Scalar can be finalized during the call: HeldScalars).</summary>
+    private readonly Scalar _scale;
+
     public AttnBlock(long channels) : base(nameof(AttnBlock))
     {
+        _scale = Math.Pow(channels, -0.5).ToScalar();
         norm = VqganLayers.Normalize(channels);
         q = VqganLayers.Conv1x1(channels, channels);
         k = VqganLayers.Conv1x1(channels, channels);
@@ -42,12 +47,12 @@ public sealed class AttnBlock : nn.Module<Tensor, Tensor>
         long b = query.shape[0], c = query.shape[1], hh = query.shape[2], ww = query.shape[3];
         var qFlat = query.reshape(b, c, hh * ww).permute(0, 2, 1);      // b, hw, c
         var kFlat = key.reshape(b, c, hh * ww);                          // b, c, hw
-        var weights = torch.bmm(qFlat, kFlat) * Math.Pow(c, -0.5);       // b, hw(q), hw(k)
+        var weights = torch.bmm(qFlat, kFlat).mul(_scale);                  // b, hw(q), hw(k); c^-0.5
         weights = nn.functional.softmax(weights, dim: 2);
 
         var vFlat = value.reshape(b, c, hh * ww);                        // b, c, hw(k)
         var attended = torch.bmm(vFlat, weights.permute(0, 2, 1));       // b, c, hw(q)
-        var output = x + proj_out.forward(attended.reshape(b, c, hh, ww));
+        var output = x.add(proj_out.forward(attended.reshape(b, c, hh, ww)), HeldScalars.One);
         return output.MoveToOuterDisposeScope();
     }
 }

@@ -70,9 +70,10 @@ public sealed class ResnetBlock : nn.Module<Tensor, Tensor>
         using (h)
         {
             var shortcut = nin_shortcut ?? conv_shortcut;
-            if (shortcut is null) return x + h;
+            // held alphas: an implicit one can be finalized during the call (HeldScalars)
+            if (shortcut is null) return x.add(h, HeldScalars.One);
             using var skip = NarrowConvolution.Forward(shortcut, x);
-            return skip + h;
+            return skip.add(h, HeldScalars.One);
         }
     }
 }
