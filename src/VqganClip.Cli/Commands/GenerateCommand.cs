@@ -321,7 +321,7 @@ public static class GenerateCommand
                 console.WriteLine(FormattableString.Invariant(
                     $"Half {r + 1}, '{result.Conditioning.Regions!.Captions[r]}': ranked {result.RegionCandidates[r].Count} samples, best {result.RegionCandidates[r][0].Loss:F4}."));
             console.WriteLine(FormattableString.Invariant(
-                $"Ranked {result.Candidates.Count} {(result.RegionCandidates.Count > 0 ? "joins of the halves' best" : "samples")} ({result.TokensPerSecond:F0} tokens/s): {result.DescribeRanking()}."));
+                $"Ranked {result.Candidates.Count} {(result.ByHalves ? "joins of the halves' best" : "samples")} ({result.TokensPerSecond:F0} tokens/s): {result.DescribeRanking()}."));
             if (result.RefineSteps > 0)
                 console.WriteLine(FormattableString.Invariant(
                     $"Refined sample {result.Best.Sample} for {result.RefineSteps} steps: loss {result.Best.Loss:F4} -> {result.Loss:F4} on the ranking's cutouts."));

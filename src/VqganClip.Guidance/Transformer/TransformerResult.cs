@@ -182,6 +182,9 @@ public sealed record TransformerResult
     /// <summary>Sampled by halves: each half caption's samples, whole grids ranked against that caption, best first (empty otherwise).</summary>
     public IReadOnlyList<IReadOnlyList<TransformerCandidate>> RegionCandidates { get; init; } = [];
 
+    /// <summary>Whether the caption was sampled by halves (the candidates are joins of <see cref="RegionCandidates"/>).</summary>
+    public bool ByHalves => RegionCandidates.Count > 0;
+
     /// <summary>The sample CLIP rates best.</summary>
     public TransformerCandidate Best => Candidates[0];
 
@@ -228,10 +231,10 @@ public sealed record TransformerResult
 
     /// <summary>Image tokens sampled per second (all samples together; by halves, both halves' samples).</summary>
     public double TokensPerSecond => SamplingSeconds > 0
-        ? (double)(RegionCandidates.Count > 0 ? RegionCandidates.Sum(r => r.Count) : Candidates.Count) * GridHeight * GridWidth / SamplingSeconds
+        ? (double)(ByHalves ? RegionCandidates.Sum(r => r.Count) : Candidates.Count) * GridHeight * GridWidth / SamplingSeconds
         : 0;
 
     /// <summary>"sample 3 0.7123, sample 0 0.7345, ..." best first ("join 5 ..." when sampled by halves).</summary>
     public string DescribeRanking() =>
-        string.Join(", ", Candidates.Select(c => string.Create(CultureInfo.InvariantCulture, $"{(RegionCandidates.Count > 0 ? "join" : "sample")} {c.Sample} {c.Loss:F4}")));
+        string.Join(", ", Candidates.Select(c => string.Create(CultureInfo.InvariantCulture, $"{(ByHalves ? "join" : "sample")} {c.Sample} {c.Loss:F4}")));
 }
