@@ -414,8 +414,10 @@ public static class GenerateCommand
         else
         {
             if (t.RegionalPicks != TransformerSettings.Default.RegionalPicks) cmd.Append(CultureInfo.InvariantCulture, $" --regional-picks {t.RegionalPicks}");
+            if (t.RegionalJoin != TransformerSettings.Default.RegionalJoin) cmd.Append(" --regional-join ").Append(t.RegionalJoin.ToString().ToLowerInvariant());
             if (t.RegionalShift != TransformerSettings.Default.RegionalShift) cmd.Append(CultureInfo.InvariantCulture, $" --regional-shift {t.RegionalShift}");
         }
+        if (t.SmallScale != TransformerSettings.Default.SmallScale) cmd.Append(CultureInfo.InvariantCulture, $" --small-scale {t.SmallScale:R}");
         cmd.Append(CultureInfo.InvariantCulture, $" --refine {t.RefineSteps} --anchor-weight {t.AnchorWeight:R}");
         if (t.ClassId is int id) cmd.Append(CultureInfo.InvariantCulture, $" --class {id}");
         cmd.Append(CultureInfo.InvariantCulture, $" --cutn {o.CutCount} --cut-pow {o.CutPower:R} --cut-method {o.CutMethod.ToString().ToLowerInvariant()}");

@@ -61,6 +61,8 @@ public sealed class RecipeOptions
     public Option<bool> Regional { get; } = new("--regional") { Description = "Transformer: a caption of two things in a relation ('a red star above a blue house') is sampled by halves, each under its own thing's caption (false: the whole caption everywhere)", DefaultValueFactory = _ => T.Regional };
     public Option<int> RegionalPicks { get; } = new("--regional-picks") { Description = "Transformer, sampled by halves: the best M samples of each half are joined (M x M joins ranked against the whole prompt)", DefaultValueFactory = _ => T.RegionalPicks };
     public Option<int> RegionalShift { get; } = new("--regional-shift") { Description = "Transformer, sampled by halves: token lines each half's grid moves away from the seam before the join, so the two objects do not touch", DefaultValueFactory = _ => T.RegionalShift };
+    public Option<string> RegionalJoin { get; } = new("--regional-join") { Description = "Transformer, sampled by halves: pictures (each half's pick decoded, the two joined at the middle and encoded back to codes) | tokens (the grids joined in token space, --regional-shift lines apart)", DefaultValueFactory = _ => T.RegionalJoin.ToString().ToLowerInvariant() };
+    public Option<double> SmallScale { get; } = new("--small-scale") { Description = "Transformer, caption model: a thing named small ('small', 'little', 'tiny') is drawn at the model's size and shrunk by this about its place, in (0, 1] (1: as drawn)", DefaultValueFactory = _ => T.SmallScale };
     public Option<int> Refine { get; } = new("--refine") { Description = "Transformer: refine the best sample for N steps of the VQGAN+CLIP loop (0: none)", DefaultValueFactory = _ => T.RefineSteps };
     public Option<double> AnchorWeight { get; } = new("--anchor-weight") { Description = "Transformer: weight of the refinement's anchor to the best sample's latent (the loop's init weight)", DefaultValueFactory = _ => T.AnchorWeight };
     public Option<string?> ClassId { get; } = new("--class") { Description = "Class-conditional transformer: the class id (default: chosen by CLIP zero-shot over the class names). biggan: the class every latent starts on, an id, a name or auto (CLIP's zero-shot choice over the class names); none: upstream's start, every class nearly off" + BigGanClassDefault };
@@ -74,7 +76,7 @@ public sealed class RecipeOptions
         if (includeGenerator) yield return Generator;
         foreach (var o in new Option[] { Size, Steps, CutCount, CutPower, CutMethod, Augment, LearningRate, PromptLoss, Optimizer, Schedule,
                      Init, Starts, TrialSteps, InitImage, InitWeight, StyleImage, StyleWeight, FeatureWeight, FeatureImage, TotalVariation, PhaseSteps, Strokes, MaxClasses, EmaDecay,
-                     Latent, L2Lambda, StyleSpace, Free, Transformer, TransformerConfig, ClassNames, Samples, Temperature, GuidanceScale, TopK, TopP, Regional, RegionalPicks, RegionalShift, Refine, AnchorWeight, ClassId, Candidates })
+                     Latent, L2Lambda, StyleSpace, Free, Transformer, TransformerConfig, ClassNames, Samples, Temperature, GuidanceScale, TopK, TopP, Regional, RegionalPicks, RegionalJoin, RegionalShift, SmallScale, Refine, AnchorWeight, ClassId, Candidates })
             yield return o;
     }
 
@@ -182,8 +184,19 @@ public sealed class RecipeOptions
             Regional = parse.GetValue(Regional),
             RegionalPicks = parse.GetValue(RegionalPicks),
             RegionalShift = parse.GetValue(RegionalShift),
+            RegionalJoin = ParseRegionalJoin(parse.GetValue(RegionalJoin)!),
+            SmallScale = parse.GetValue(SmallScale),
             RefineSteps = parse.GetValue(Refine),
             AnchorWeight = parse.GetValue(AnchorWeight),
         },
+    };
+
+    /// <summary>--regional-join's value: pictures or tokens, any case.</summary>
+    /// <exception cref="ArgumentException">Any other word, named.</exception>
+    internal static RegionalJoin ParseRegionalJoin(string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "pictures" => Guidance.RegionalJoin.Pictures,
+        "tokens" => Guidance.RegionalJoin.Tokens,
+        _ => throw new ArgumentException($"--regional-join must be pictures or tokens; got '{value}'."),
     };
 }

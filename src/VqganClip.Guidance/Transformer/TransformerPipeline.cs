@@ -217,7 +217,12 @@ public sealed class TransformerPipeline : IDisposable
             {
                 (halves, codes, halvesRankingSeconds) = SampleByHalves(conditioning, regions, grid, s, request, cutouts, onProgress, ct);
             }
-            else codes = SampleCodes(conditioning, grid, s, request.Seed, onProgress, ct);
+            else
+            {
+                codes = SampleCodes(conditioning, grid, s, request.Seed, onProgress, ct);
+                if (conditioning is { Kind: TransformerConditioningKind.Caption, Caption: { } caption } && s.SmallScale < 1 && CaptionLayout.SizeOf(caption) == ThingSize.Small)
+                    codes = ShrinkAll(codes, grid, s.SmallScale, CaptionLayout.PlaceOf(caption));
+            }
             double samplingSeconds = clock.Elapsed.TotalSeconds - halvesRankingSeconds;
 
             clock.Restart();
@@ -253,7 +258,7 @@ public sealed class TransformerPipeline : IDisposable
 
     /// <summary>
     /// Sampling by halves (<see cref="TransformerSettings.Regional"/>): each half caption's samples, ranked against it;
-    /// the composites of their best <see cref="TransformerSettings.RegionalPicks"/> in token space, still to be ranked;
+    /// the composites of their best <see cref="TransformerSettings.RegionalPicks"/> (<see cref="TransformerSettings.RegionalJoin"/>), still to be ranked;
     /// and the seconds the halves' ranking took (counted as ranking, not sampling).
     /// </summary>
     private (IReadOnlyList<IReadOnlyList<TransformerCandidate>> Halves, List<long[]> Composites, double RankingSeconds) SampleByHalves(
@@ -264,8 +269,9 @@ public sealed class TransformerPipeline : IDisposable
         double rankingSeconds = 0;
         for (int r = 0; r < 2; r++)
         {
-            // each half its own stream of draws: the first half's are the unsplit run's
-            long seed = unchecked(request.Seed + r * HalfSeedStride);
+            // both halves draw from the run's seed: the backdrop, drawn in the first rows before either thing, then
+            // comes out the same more often, and the join shows one backdrop (the first half's draws are the unsplit run's)
+            long seed = request.Seed;
             int region = r;
             var codes = SampleCodes(conditioning with { Tokens = conditioning.RegionTokens![r] }, grid, s, seed,
                 onProgress is null ? null : p => onProgress(p with { Region = region }), ct);
@@ -281,8 +287,10 @@ public sealed class TransformerPipeline : IDisposable
             }
             rankingSeconds += clock.Elapsed.TotalSeconds;
         }
-        var map = regions.RegionOfTokens(grid.GridHeight, grid.GridWidth);
         int picks = Math.Min(s.RegionalPicks, s.Samples);
+        if (s.RegionalJoin == RegionalJoin.Pictures)
+            return (halves, JoinPictures(halves, regions, picks, grid, s), rankingSeconds);
+        var map = regions.RegionOfTokens(grid.GridHeight, grid.GridWidth);
         int lines = regions.Axis == RegionAxis.Rows ? grid.GridHeight : grid.GridWidth;
         int shift = Math.Min(s.RegionalShift, Math.Max(0, lines / 2 - 1));
         var composites = new List<long[]>(picks * picks);
@@ -293,6 +301,55 @@ public sealed class TransformerPipeline : IDisposable
                 composites.Add(Join(first, second, map, regions.Axis, grid.GridWidth, shift));
             }
         return (halves, composites, rankingSeconds);
+    }
+
+    /// <summary>
+    /// The halves' best <paramref name="picks"/> joined as pictures (<see cref="RegionalJoin.Pictures"/>): each decoded
+    /// (a thing named small shrunk about its half caption's place, <see cref="HalfScale"/>), the upper or left half of one
+    /// beside the rest of the other, encoded back to codes; in the order of the token join (first half's pick, then second's).
+    /// </summary>
+    private List<long[]> JoinPictures(IReadOnlyList<IReadOnlyList<TransformerCandidate>> halves, RegionalCaptions regions, int picks,
+        TransformerGrid grid, TransformerSettings s)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var shrunk = new Tensor[2];
+        for (int r = 0; r < 2; r++)
+        {
+            var grids = halves[r].Take(picks).SelectMany(c => c.Codes).ToArray();
+            var decoded = Decode(tensor(grids, new long[] { picks, grid.Tokens }), grid.GridHeight, grid.GridWidth);
+            string caption = regions.Captions[r];
+            shrunk[r] = PictureLayout.Shrink(decoded, HalfScale(caption, s), CaptionLayout.PlaceOf(caption));
+        }
+        var joined = new List<Tensor>(picks * picks);
+        for (int a = 0; a < picks; a++)
+            for (int b = 0; b < picks; b++)
+                joined.Add(PictureLayout.JoinHalves(shrunk[0][a..(a + 1)], shrunk[1][b..(b + 1)], regions.Axis));
+        return EncodeCodes(cat(joined, 0));
+    }
+
+    /// <summary>A half's scale when joined in pictures: <see cref="TransformerSettings.SmallScale"/> for a thing named small, else 1 (as drawn).</summary>
+    internal static double HalfScale(string halfCaption, TransformerSettings s) =>
+        CaptionLayout.SizeOf(halfCaption) == ThingSize.Small ? s.SmallScale : 1.0;
+
+    /// <summary>Every grid decoded, shrunk by <paramref name="scale"/> about <paramref name="centre"/> and encoded back (a thing named small).</summary>
+    private List<long[]> ShrinkAll(IReadOnlyList<long[]> codes, TransformerGrid grid, double scale, (double X, double Y) centre)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var decoded = Decode(tensor(codes.SelectMany(c => c).ToArray(), new long[] { codes.Count, grid.Tokens }), grid.GridHeight, grid.GridWidth);
+        return EncodeCodes(PictureLayout.Shrink(decoded, scale, centre));
+    }
+
+    /// <summary>Pictures [B, 3, H, W] in [0, 1] to their first-stage codes, GPT order (upstream's <c>encode_to_z</c> on [-1, 1]).</summary>
+    private List<long[]> EncodeCodes(Tensor image01)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var (_, indices) = Model.EncodeToZ(image01.mul(HeldScalars.Two).sub(HeldScalars.One));
+        long n = indices.shape[0], tokens = indices.shape[1];
+        var flat = indices.to(ScalarType.Int64).cpu().data<long>().ToArray();
+        return Enumerable.Range(0, (int)n).Select(i => flat[(int)(i * tokens)..(int)((i + 1) * tokens)]).ToList();
     }
 
     /// <summary>
@@ -315,9 +372,6 @@ public sealed class TransformerPipeline : IDisposable
         }
         return joined;
     }
-
-    /// <summary>Seeds of the two halves' draws are this far apart (the golden ratio's 64-bit stride, so no nearby seed repeats them).</summary>
-    private const long HalfSeedStride = unchecked((long)0x9E3779B97F4A7C15UL);
 
     /// <summary>Decodes and measures every grid against <paramref name="prompts"/>, in order; <paramref name="onProgress"/> hears each.</summary>
     private List<TransformerCandidate> MeasureAll(IReadOnlyList<long[]> codes, TransformerGrid grid, IReadOnlyList<Prompt> prompts, ICutouts cutouts,

@@ -31,6 +31,9 @@ public sealed class TransformerPipelineInputTests : IClassFixture<PipelineModels
     [InlineData("RegionalPicks", "RegionalPicks must be between 1 and 32; got 0.")]
     [InlineData("RegionalPicksLarge", "RegionalPicks must be between 1 and 32; got 33.")]
     [InlineData("RegionalShift", "RegionalShift must be between 0 and 8 token lines; got -1.")]
+    [InlineData("RegionalJoin", "RegionalJoin must be Pictures or Tokens; got 7.")]
+    [InlineData("SmallScale", "SmallScale must lie in (0, 1] (1: leave small things as drawn); got 0.")]
+    [InlineData("SmallScaleLarge", "SmallScale must lie in (0, 1] (1: leave small things as drawn); got 1.5.")]
     [InlineData("AnchorWeight", "AnchorWeight must be 0 or a positive number; got -0.5.")]
     [InlineData("ClassIdNegative", "ClassId must be a class id, 0 or more; got -1.")]
     [InlineData("Template", "ClassPromptTemplate must contain {0} where the class name goes; got 'a photo'.")]
@@ -48,6 +51,9 @@ public sealed class TransformerPipelineInputTests : IClassFixture<PipelineModels
             "RegionalPicks" => Fast with { RegionalPicks = 0 },
             "RegionalPicksLarge" => Fast with { RegionalPicks = 33 },
             "RegionalShift" => Fast with { RegionalShift = -1 },
+            "RegionalJoin" => Fast with { RegionalJoin = (RegionalJoin)7 },
+            "SmallScale" => Fast with { SmallScale = 0 },
+            "SmallScaleLarge" => Fast with { SmallScale = 1.5 },
             "AnchorWeight" => Fast with { AnchorWeight = -0.5 },
             "ClassIdNegative" => Fast with { ClassId = -1 },
             _ => Fast with { ClassPromptTemplate = "a photo" },

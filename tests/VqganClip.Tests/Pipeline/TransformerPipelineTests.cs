@@ -235,7 +235,7 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
     {
         using var pipeline = new TransformerPipeline(_m.Caption, _m.Clip);
         var stage = (CaptionConditioning)_m.Caption.CondStage;
-        var settings = Fast with { Samples = 3, ClassId = null, RegionalPicks = 2 };
+        var settings = Fast with { Samples = 3, ClassId = null, RegionalPicks = 2, RegionalJoin = RegionalJoin.Tokens };
         var reports = new List<(TransformerStage Stage, int? Region, int Completed, int Total)>();
         var result = pipeline.Run(Request("a star above a blue circle", settings, seed: 5), p => reports.Add((p.Stage, p.Region, p.Completed, p.Total)));
 
@@ -253,15 +253,14 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
         Assert.Equal([stage.EncodeIds("a star at the top"), stage.EncodeIds("a blue circle at the bottom")], result.Conditioning.RegionTokens!.Select(t => t.ToArray()));
         Assert.Contains("by halves (upper: 'a star at the top'; lower: 'a blue circle at the bottom')", result.Conditioning.Describe());
 
-        // each half: the sampler's own draws for its caption (the second half from its own seed), ranked against that caption
+        // each half: the sampler's own draws for its caption from the run's seed, ranked against that caption
         Assert.Equal(2, result.RegionCandidates.Count);
-        long[] stride = [0, unchecked((long)0x9E3779B97F4A7C15UL)];
         for (int r = 0; r < 2; r++)
         {
             var half = result.RegionCandidates[r];
             Assert.Equal(Enumerable.Range(0, 3), half.Select(c => c.Rank));
             Assert.Equal(half.Select(c => c.Loss).Order(), half.Select(c => c.Loss));
-            using var generator = new Generator((ulong)unchecked(5 + stride[r]));
+            using var generator = new Generator(5);
             using var prefix = tensor(stage.EncodeIds(regions.Captions[r])).unsqueeze(0).expand(3, -1).contiguous();
             using var direct = _m.Caption.Sample(prefix, 64, new SamplingOptions { TopK = 100, Generator = generator });
             Assert.Equal(Enumerable.Range(0, 3).Select(i => direct[i].data<long>().ToArray()), half.OrderBy(c => c.Sample).Select(c => c.Codes.ToArray()));
@@ -312,6 +311,68 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
         Assert.Null(windowed.Conditioning.Regions);
         Assert.Empty(windowed.RegionCandidates);
         Assert.Contains("The 40x48 picture is sampled with the sliding window, which reads one caption: 'a star above a blue circle' conditions the whole grid instead of its halves ('a star at the top', 'a blue circle at the bottom').", windowed.Warnings);
+    }
+
+    [Fact]
+    public void By_default_the_halves_are_joined_as_pictures_and_encoded_back_to_codes()
+    {
+        using var pipeline = new TransformerPipeline(_m.Caption, _m.Clip);
+        var settings = Fast with { Samples = 3, ClassId = null, RegionalPicks = 2 };
+        Assert.Equal(RegionalJoin.Pictures, settings.RegionalJoin);
+        var result = pipeline.Run(Request("a star left of a circle", settings, seed: 5));
+        var regions = result.Conditioning.Regions!;
+        Assert.Equal(("a star on the left", "a circle on the right", RegionAxis.Columns), (regions.First, regions.Second, regions.Axis));
+        // the halves are the token join's: the same draws, ranked the same way
+        var tokens = pipeline.Run(Request("a star left of a circle", settings with { RegionalJoin = RegionalJoin.Tokens }, seed: 5));
+        Assert.Equal(tokens.RegionCandidates.Select(h => h.Select(c => c.Codes.ToArray())), result.RegionCandidates.Select(h => h.Select(c => c.Codes.ToArray())));
+
+        // join a·2 + b: the left half of the first half's rank-a picture beside the right half of the second's rank-b
+        // picture, through the first stage's encoder; nothing is shrunk when no thing is named small
+        Tensor Pictures(int r) => pipeline.Decode(tensor(result.RegionCandidates[r].Take(2).SelectMany(c => c.Codes).ToArray(), new long[] { 2, 64 }), 8, 8);
+        using var left = Pictures(0);
+        using var right = Pictures(1);
+        var joins = new List<Tensor>();
+        for (int a = 0; a < 2; a++)
+            for (int b = 0; b < 2; b++)
+                joins.Add(PictureLayout.JoinHalves(left[a..(a + 1)], right[b..(b + 1)], RegionAxis.Columns));
+        using var batch = cat(joins, 0);
+        var (quant, indices) = _m.Caption.EncodeToZ(batch.mul(2).sub(1));
+        using (quant)
+        using (indices)
+        {
+            Assert.Equal(4, result.Candidates.Count);
+            foreach (var c in result.Candidates)
+                Assert.Equal(indices[c.Sample].data<long>().ToArray(), c.Codes);
+        }
+        foreach (var j in joins) j.Dispose();
+        Assert.Equal(result.Candidates.Select(c => c.Loss).Order(), result.Candidates.Select(c => c.Loss));
+        Assert.Equal(1.0, TransformerPipeline.HalfScale("a circle on the right", settings));
+        Assert.Equal(settings.SmallScale, TransformerPipeline.HalfScale("a small star on the left", settings));
+    }
+
+    [Fact]
+    public void A_thing_named_small_is_drawn_as_the_model_draws_it_then_shrunk_about_its_place()
+    {
+        using var pipeline = new TransformerPipeline(_m.Caption, _m.Clip);
+        var stage = (CaptionConditioning)_m.Caption.CondStage;
+        var settings = Fast with { Samples = 3, ClassId = null };
+        var result = pipeline.Run(Request("a small star on the left", settings, seed: 4));
+        Assert.Null(result.Conditioning.Regions);
+
+        // the sampler's own draws for the whole caption, decoded, shrunk by SmallScale about the left's centre, encoded back
+        using var generator = new Generator(4);
+        using var prefix = tensor(stage.EncodeIds("a small star on the left")).unsqueeze(0).expand(3, -1).contiguous();
+        using var drawn = _m.Caption.Sample(prefix, 64, new SamplingOptions { TopK = 100, Generator = generator });
+        using var pictures = pipeline.Decode(drawn, 8, 8);
+        using var shrunk = PictureLayout.Shrink(pictures, settings.SmallScale, (0.25, 0.5));
+        var (quant, indices) = _m.Caption.EncodeToZ(shrunk.mul(2).sub(1));
+        using (quant)
+        using (indices)
+            Assert.Equal(Enumerable.Range(0, 3).Select(i => indices[i].data<long>().ToArray()), result.Candidates.OrderBy(c => c.Sample).Select(c => c.Codes.ToArray()));
+
+        // SmallScale 1: the draws as they are
+        var asDrawn = pipeline.Run(Request("a small star on the left", settings with { SmallScale = 1 }, seed: 4));
+        Assert.Equal(Enumerable.Range(0, 3).Select(i => drawn[i].data<long>().ToArray()), asDrawn.Candidates.OrderBy(c => c.Sample).Select(c => c.Codes.ToArray()));
     }
 
     [Fact]

@@ -36,7 +36,7 @@ internal static class TeachingNotebookExpectations
         // scene + decoded codes, 2×8 row-by-row live grid, 3×4 temperature/top-k, 3×4 captions, 8 ranked samples,
         // sliding window live picture + 6 moments, refinement live view + 5 snapshots, the one call's 9, by halves 4 + 4 + 9 joins;
         // codebook usage (2), refinement live chart, loss chart beside the snapshots
-        ["08-transformer-stage.ipynb"] = (89, 4),
+        ["08-transformer-stage.ipynb"] = (97, 4),
         // 4×4 class samples, live view, 6 snapshots, live vs average, CLIP's start before and after and upstream's (3),
         // the three generators; live chart, loss chart, class-vector bars at the start and the end, class weights over
         // the steps, latent heat map
