@@ -221,7 +221,11 @@ public sealed class TransformerPipeline : IDisposable
             {
                 codes = SampleCodes(conditioning, grid, s, request.Seed, onProgress, ct);
                 if (conditioning is { Kind: TransformerConditioningKind.Caption, Caption: { } caption } && s.SmallScale < 1 && CaptionLayout.SizeOf(caption) == ThingSize.Small)
-                    codes = ShrinkAll(codes, grid, s.SmallScale, CaptionLayout.PlaceOf(caption));
+                {
+                    var place = CaptionLayout.PlaceOf(caption);
+                    codes = ShrinkAll(codes, grid, s.SmallScale, place);
+                    conditioning = conditioning with { SmallShrink = (s.SmallScale, place.X, place.Y) };
+                }
             }
             double samplingSeconds = clock.Elapsed.TotalSeconds - halvesRankingSeconds;
 

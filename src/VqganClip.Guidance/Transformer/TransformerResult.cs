@@ -52,6 +52,12 @@ public sealed record TransformerConditioning
     /// <summary>The conditioning tokens of each region's caption, in the order of <see cref="Regions"/>' captions.</summary>
     public IReadOnlyList<IReadOnlyList<long>>? RegionTokens { get; init; }
 
+    /// <summary>
+    /// A caption that names its thing small (<see cref="TransformerSettings.SmallScale"/>): the scale each sample was
+    /// shrunk by and the point it was shrunk about (fractions of width and height); null when nothing was shrunk.
+    /// </summary>
+    public (double Scale, double X, double Y)? SmallShrink { get; init; }
+
     /// <summary>Words of the caption the conditioning stage does not know.</summary>
     public IReadOnlyList<string> UnknownWords { get; init; } = [];
 
@@ -61,7 +67,9 @@ public sealed record TransformerConditioning
         TransformerConditioningKind.Class => $"class {ClassId}{(ClassName is null ? "" : $" '{ClassName}'")} ({(ClassChosenByClip ? "chosen by CLIP zero-shot" : "given")})",
         TransformerConditioningKind.Caption => Regions is { } r
             ? $"caption '{Caption}', by halves ({(r.Axis == RegionAxis.Rows ? "upper" : "left")}: '{r.First}'; {(r.Axis == RegionAxis.Rows ? "lower" : "right")}: '{r.Second}')"
-            : $"caption '{Caption}'",
+            : SmallShrink is { } k
+                ? string.Create(CultureInfo.InvariantCulture, $"caption '{Caption}', a small thing: each sample shrunk by {k.Scale} about ({k.X}, {k.Y})")
+                : $"caption '{Caption}'",
         _ => $"unconditional (SOS token {Tokens[0]})",
     };
 }

@@ -358,6 +358,8 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
         var settings = Fast with { Samples = 3, ClassId = null };
         var result = pipeline.Run(Request("a small star on the left", settings, seed: 4));
         Assert.Null(result.Conditioning.Regions);
+        Assert.Equal((settings.SmallScale, 0.25, 0.5), result.Conditioning.SmallShrink);
+        Assert.Equal("caption 'a small star on the left', a small thing: each sample shrunk by 0.57 about (0.25, 0.5)", result.Conditioning.Describe());
 
         // the sampler's own draws for the whole caption, decoded, shrunk by SmallScale about the left's centre, encoded back
         using var generator = new Generator(4);
@@ -372,6 +374,8 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
 
         // SmallScale 1: the draws as they are
         var asDrawn = pipeline.Run(Request("a small star on the left", settings with { SmallScale = 1 }, seed: 4));
+        Assert.Null(asDrawn.Conditioning.SmallShrink);
+        Assert.Equal("caption 'a small star on the left'", asDrawn.Conditioning.Describe());
         Assert.Equal(Enumerable.Range(0, 3).Select(i => drawn[i].data<long>().ToArray()), asDrawn.Candidates.OrderBy(c => c.Sample).Select(c => c.Codes.ToArray()));
     }
 
