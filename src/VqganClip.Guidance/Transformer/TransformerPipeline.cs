@@ -320,8 +320,7 @@ public sealed class TransformerPipeline : IDisposable
         var shrunk = new Tensor[2];
         for (int r = 0; r < 2; r++)
         {
-            var grids = halves[r].Take(picks).SelectMany(c => c.Codes).ToArray();
-            var decoded = Decode(tensor(grids, new long[] { picks, grid.Tokens }), grid.GridHeight, grid.GridWidth);
+            var decoded = DecodeAll(halves[r].Take(picks).Select(c => c.Codes).ToList(), grid);
             string caption = regions.Captions[r];
             shrunk[r] = PictureLayout.Shrink(decoded, HalfScale(caption, s), CaptionLayout.PlaceOf(caption));
         }
@@ -341,9 +340,12 @@ public sealed class TransformerPipeline : IDisposable
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var decoded = Decode(tensor(codes.SelectMany(c => c).ToArray(), new long[] { codes.Count, grid.Tokens }), grid.GridHeight, grid.GridWidth);
-        return EncodeCodes(PictureLayout.Shrink(decoded, scale, centre));
+        return EncodeCodes(PictureLayout.Shrink(DecodeAll(codes, grid), scale, centre));
     }
+
+    /// <summary>Grids of <paramref name="grid"/>'s tokens (GPT order) decoded as one batch [N, 3, H, W] in [0, 1], in the caller's dispose scope.</summary>
+    private Tensor DecodeAll(IReadOnlyList<IReadOnlyList<long>> codes, TransformerGrid grid) =>
+        Decode(tensor(codes.SelectMany(c => c).ToArray(), new long[] { codes.Count, grid.Tokens }), grid.GridHeight, grid.GridWidth);
 
     /// <summary>Pictures [B, 3, H, W] in [0, 1] to their first-stage codes, GPT order (upstream's <c>encode_to_z</c> on [-1, 1]).</summary>
     private List<long[]> EncodeCodes(Tensor image01)
