@@ -39,9 +39,12 @@ public static class ClipartBatches
     /// <paramref name="count"/>) are one-object scenes whose object is big (the world's sampler without pairs, redrawn
     /// until the object is big; captioned as the world captions them), the rest the world's own scenes, pairs included.
     /// Share 0 is exactly <see cref="Scenes"/>; the one-object stream is seeded by the step's seed and the world's
-    /// remainder by the bit-complemented run seed's, so the two never repeat each other's draws.
+    /// remainder by the bit-complemented run seed's, so the two never repeat each other's draws. With
+    /// <paramref name="oneObjectPlace"/> the one-object scenes are also redrawn until their object is at that place
+    /// (the same stream: the big scenes that were already there keep their draws).
     /// </summary>
-    public static (SceneSpec[] Specs, string[] Captions) ScenesWithOneObjectBigShare(long runSeed, long step, int count, double oneObjectBigShare)
+    public static (SceneSpec[] Specs, string[] Captions) ScenesWithOneObjectBigShare(long runSeed, long step, int count, double oneObjectBigShare,
+        ScenePosition? oneObjectPlace = null)
     {
         if (oneObjectBigShare is < 0 or > 1 || double.IsNaN(oneObjectBigShare))
             throw new ArgumentOutOfRangeException(nameof(oneObjectBigShare), oneObjectBigShare, "The one-object big share must be in [0, 1].");
@@ -53,7 +56,8 @@ public static class ClipartBatches
         var captions = new string[count];
         var oneObject = new SceneSampler(StepSeed(runSeed, step), pairFraction: 0);
         for (int i = 0; i < big; i++)
-            do (specs[i], captions[i]) = oneObject.NextCaptioned(); while (specs[i].Objects[0].Size != ObjectSize.Big);
+            do (specs[i], captions[i]) = oneObject.NextCaptioned();
+            while (specs[i].Objects[0].Size != ObjectSize.Big || (oneObjectPlace is { } place && specs[i].Objects[0].Position != place));
         if (big < count)
         {
             var (worldSpecs, worldCaptions) = Draw(new SceneSampler(StepSeed(~runSeed, step)), count - big);

@@ -67,7 +67,8 @@ public sealed class TransformerTrainer : ITrainer
             {
                 Gpt = gptConfig,
                 FirstStage = firstStage.Config,
-                Conditioning = ConditioningConfig.Caption(_captions.Offset, _captions.ContextLength),
+                Conditioning = ConditioningConfig.Caption(_captions.Offset, _captions.ContextLength,
+                    options.OneObjectPlace == ScenePosition.Middle ? CaptionPlacement.Middle : CaptionPlacement.AsCaptioned),
                 FirstStageKey = "image",
                 CondStageKey = "caption",
                 Source = "clipart transformer trainer",
@@ -120,7 +121,7 @@ public sealed class TransformerTrainer : ITrainer
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
 
         using var scope = NewDisposeScope();
-        var (specs, captions) = ClipartBatches.ScenesWithOneObjectBigShare(Options.Seed, Step, Options.BatchSize, Options.OneObjectBigShare);
+        var (specs, captions) = ClipartBatches.ScenesWithOneObjectBigShare(Options.Seed, Step, Options.BatchSize, Options.OneObjectBigShare, Options.OneObjectPlace);
         if (Options.CaptionDropout > 0)
         {
             var drop = new Random(ClipartBatches.StepSeed(Options.Seed ^ 0xCA97, Step));

@@ -24,6 +24,20 @@ public enum ConditioningKind
     Caption,
 }
 
+/// <summary>
+/// Where a caption-conditioned GPT draws the thing a one-object caption names (ours, not taming's: the YAML's
+/// <c>cond_stage_config.params.drawn_at</c>).
+/// </summary>
+public enum CaptionPlacement
+{
+    /// <summary>Where the caption says (no <c>drawn_at</c> in the YAML): the GPT was trained on scenes in every place.</summary>
+    AsCaptioned,
+
+    /// <summary><c>drawn_at: middle</c>: the GPT was trained on one-object scenes drawn in the middle only, so it is asked
+    /// for the middle and the generate pipeline moves the picture to the caption's place.</summary>
+    Middle,
+}
+
 /// <summary>A Net2NetTransformer's <c>cond_stage_config</c>.</summary>
 public sealed record ConditioningConfig
 {
@@ -48,6 +62,9 @@ public sealed record ConditioningConfig
     /// <summary><see cref="ConditioningKind.Caption"/>: caption tokens in the prefix.</summary>
     public int CaptionContextLength { get; init; }
 
+    /// <summary><see cref="ConditioningKind.Caption"/>: where the GPT draws a one-object caption's thing.</summary>
+    public CaptionPlacement CaptionPlacement { get; init; } = CaptionPlacement.AsCaptioned;
+
     /// <summary>The YAML's target or marker (for <see cref="ConditioningKind.Vqgan"/>: VQModel or VQSegmentationModel).</summary>
     public string? Target { get; init; }
 
@@ -69,8 +86,11 @@ public sealed record ConditioningConfig
         new() { Kind = ConditioningKind.Coord, CoordNEmbed = nEmbed, CoordDownFactor = downFactor, Target = CoordStage.UpstreamTarget };
 
     /// <summary>A caption prefix of <paramref name="contextLength"/> tokens whose ids start at <paramref name="offset"/>.</summary>
-    public static ConditioningConfig Caption(int offset, int contextLength) =>
-        new() { Kind = ConditioningKind.Caption, CaptionOffset = offset, CaptionContextLength = contextLength, Target = CaptionConditioning.Target };
+    public static ConditioningConfig Caption(int offset, int contextLength, CaptionPlacement placement = CaptionPlacement.AsCaptioned) =>
+        new() { Kind = ConditioningKind.Caption, CaptionOffset = offset, CaptionContextLength = contextLength, CaptionPlacement = placement, Target = CaptionConditioning.Target };
+
+    /// <summary>The YAML spelling of a <see cref="CaptionPlacement"/> other than the default.</summary>
+    public const string DrawnAtMiddle = "middle";
 
     /// <summary>A one-line description.</summary>
     public string Describe() => Kind switch
@@ -80,7 +100,8 @@ public sealed record ConditioningConfig
         ConditioningKind.ClassLabel => $"class label, {NClasses} classes (Labelator)",
         ConditioningKind.Vqgan => $"a separate VQGAN ({Target}; n_embed {Vqgan?.NEmbed}, in_channels {Vqgan?.DdConfig.InChannels})",
         ConditioningKind.Coord => $"coordinates (CoordStage, n_embed {CoordNEmbed}, down_factor {CoordDownFactor})",
-        ConditioningKind.Caption => $"a caption ({CaptionConditioning.Target}, {CaptionContextLength} tokens from id {CaptionOffset})",
+        ConditioningKind.Caption => $"a caption ({CaptionConditioning.Target}, {CaptionContextLength} tokens from id {CaptionOffset}" +
+            (CaptionPlacement == CaptionPlacement.Middle ? ", one-object scenes drawn in the middle)" : ")"),
         _ => Kind.ToString(),
     };
 }

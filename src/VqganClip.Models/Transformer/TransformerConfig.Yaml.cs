@@ -153,7 +153,13 @@ public sealed partial record TransformerConfig
                 return ConditioningConfig.Coord(fields.RequiredInt(p, "n_embed", pAt), fields.RequiredInt(p, "down_factor", pAt));
             case CaptionConditioning.Target:
                 p = p ?? throw fields.Missing(pAt);
-                return ConditioningConfig.Caption(fields.RequiredInt(p, "offset", pAt), fields.RequiredInt(p, "context_length", pAt));
+                return ConditioningConfig.Caption(fields.RequiredInt(p, "offset", pAt), fields.RequiredInt(p, "context_length", pAt),
+                    Scalar(p, "drawn_at") switch
+                    {
+                        null => CaptionPlacement.AsCaptioned,
+                        ConditioningConfig.DrawnAtMiddle => CaptionPlacement.Middle,
+                        var other => throw fields.Invalid($"'{pAt}.drawn_at' should be '{ConditioningConfig.DrawnAtMiddle}' or absent (drawn where the caption says), got '{other}'."),
+                    });
             case VqganConfig.VQModelTarget:
             case VqganConfig.GumbelVQTarget:
             case VQSegmentationModelTarget:

@@ -71,6 +71,7 @@ public sealed partial record TransformerConfig
                 sb.Append("      params:\n");
                 sb.Append($"        context_length: {Conditioning.CaptionContextLength}\n");
                 sb.Append($"        offset: {Conditioning.CaptionOffset}\n");
+                if (Conditioning.CaptionPlacement == CaptionPlacement.Middle) sb.Append($"        drawn_at: {ConditioningConfig.DrawnAtMiddle}\n");
                 break;
             case ConditioningKind.Vqgan:
                 sb.Append("    cond_stage_config:\n");

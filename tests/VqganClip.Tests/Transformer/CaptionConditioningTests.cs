@@ -47,7 +47,7 @@ public sealed class CaptionConditioningTests
         Assert.Contains("is 6 tokens long; this transformer reads at most 3", e.Message);
     }
 
-    private static Net2NetTransformer CaptionModel(int context = 6)
+    private static Net2NetTransformer CaptionModel(int context = 6, CaptionPlacement placement = CaptionPlacement.AsCaptioned)
     {
         using var sd = Checkpoint.Load(Fixture("taming-transformer-cin-tiny", "last.safetensors"));
         var firstStage = VqganModel.FromStateDictUnder(sd, Net2NetTransformer.FirstStagePrefix);
@@ -57,7 +57,7 @@ public sealed class CaptionConditioningTests
         {
             Gpt = gptConfig,
             FirstStage = firstStage.Config,
-            Conditioning = ConditioningConfig.Caption(stage.Offset, context),
+            Conditioning = ConditioningConfig.Caption(stage.Offset, context, placement),
             CondStageKey = "caption",
         };
         using var init = new Generator(5);
@@ -94,6 +94,28 @@ public sealed class CaptionConditioningTests
             using var logits = loaded.ForwardTokens(z, c).Logits;
             AssertIdentical(reference, logits, $"logits of {Path.GetFileName(file)}");
         }
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public void A_model_drawn_in_the_middle_says_so_in_its_yaml_and_reloads_so()
+    {
+        using var model = CaptionModel(placement: CaptionPlacement.Middle);
+        var dir = TempDir();
+        var path = Path.Combine(dir, "middle.safetensors");
+        model.Save(path);
+        var yaml = File.ReadAllText(Path.ChangeExtension(path, ".yaml"));
+        Assert.Contains("        offset: 48\n        drawn_at: middle\n", yaml);
+        using (var loaded = Net2NetTransformer.Load(path)) Assert.Equal(CaptionPlacement.Middle, loaded.Config.Conditioning.CaptionPlacement);
+        Assert.Contains("one-object scenes drawn in the middle", model.Config.Conditioning.Describe());
+
+        // a model drawn where its captions say writes no drawn_at, and reads as such
+        using var asCaptioned = CaptionModel();
+        Assert.DoesNotContain("drawn_at", asCaptioned.Config.ToYaml());
+        Assert.Equal(CaptionPlacement.AsCaptioned, TransformerConfig.FromYaml(asCaptioned.Config.ToYaml()).Conditioning.CaptionPlacement);
+
+        var e = Assert.Throws<InvalidDataException>(() => TransformerConfig.FromYaml(yaml.Replace("drawn_at: middle", "drawn_at: left")));
+        Assert.Contains("'model.params.cond_stage_config.params.drawn_at' should be 'middle' or absent (drawn where the caption says), got 'left'.", e.Message);
         Directory.Delete(dir, true);
     }
 

@@ -30,6 +30,7 @@ public static class TrainTransformerCommand
         var width = new Option<int>("--width") { Description = "Embedding width (n_embd)", DefaultValueFactory = _ => defaults.Width };
         var captionLength = new Option<int>("--caption-length") { Description = "Caption tokens in the prefix", DefaultValueFactory = _ => defaults.CaptionLength };
         var oneObjectBig = new Option<double>("--one-object-big-share") { Description = "Share of each step's scenes drawn as one-object scenes with a big object (0-1; the rest are the world's scenes, pairs included)", DefaultValueFactory = _ => defaults.OneObjectBigShare };
+        var oneObjectPlace = new Option<string>("--one-object-place") { Description = "Where those one-object scenes put their object: any (the world's places) or middle (the YAML then says drawn_at: middle, and generate moves each picture to the caption's place)", DefaultValueFactory = _ => "any" };
         var output = new Option<string>("--out") { Description = "Exported model (.safetensors; the project .yaml goes beside it)", DefaultValueFactory = _ => DefaultOutput };
         var run = new Option<string?>("--run") { Description = "Run folder for log.jsonl, checkpoint/ and best/ (default runs/transformer-<time>)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder (its checkpoint/ or the checkpoint folder itself)" };
@@ -41,7 +42,7 @@ public static class TrainTransformerCommand
 
         var command = new Command("transformer", "Train the clipart transformer (taming's GPT over a VQGAN's codes, conditioned on the caption) and export it as safetensors + project YAML")
         {
-            firstStage, words, steps, batch, lr, seed, layers, heads, width, captionLength, oneObjectBig, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
+            firstStage, words, steps, batch, lr, seed, layers, heads, width, captionLength, oneObjectBig, oneObjectPlace, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
         };
         command.SetAction(parse =>
         {
@@ -74,6 +75,7 @@ public static class TrainTransformerCommand
                     Width = parse.GetValue(width),
                     CaptionLength = parse.GetValue(captionLength),
                     OneObjectBigShare = parse.GetValue(oneObjectBig),
+                    OneObjectPlace = TransformerTrainingOptions.ParsePlace(parse.GetValue(oneObjectPlace)!),
                 };
                 trainer = new TransformerTrainer(options, captionWords, renderThreads, judge);
                 runDirectory = parse.GetValue(run) ?? TrainingConsole.RepoPath(Path.Combine("runs", $"transformer-{DateTime.Now:yyyyMMdd-HHmmss}"));
