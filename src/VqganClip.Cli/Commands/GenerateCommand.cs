@@ -418,6 +418,7 @@ public static class GenerateCommand
             if (t.RegionalShift != TransformerSettings.Default.RegionalShift) cmd.Append(CultureInfo.InvariantCulture, $" --regional-shift {t.RegionalShift}");
         }
         if (t.SmallScale != TransformerSettings.Default.SmallScale) cmd.Append(CultureInfo.InvariantCulture, $" --small-scale {t.SmallScale:R}");
+        if (t.Placement != TransformerSettings.Default.Placement) cmd.Append(" --placement ").Append(t.Placement.ToString().ToLowerInvariant());
         cmd.Append(CultureInfo.InvariantCulture, $" --refine {t.RefineSteps} --anchor-weight {t.AnchorWeight:R}");
         if (t.ClassId is int id) cmd.Append(CultureInfo.InvariantCulture, $" --class {id}");
         cmd.Append(CultureInfo.InvariantCulture, $" --cutn {o.CutCount} --cut-pow {o.CutPower:R} --cut-method {o.CutMethod.ToString().ToLowerInvariant()}");

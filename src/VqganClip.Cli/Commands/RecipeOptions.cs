@@ -62,6 +62,7 @@ public sealed class RecipeOptions
     public Option<int> RegionalPicks { get; } = new("--regional-picks") { Description = "Transformer, sampled by halves: the best M samples of each half are joined (M x M joins ranked against the whole prompt)", DefaultValueFactory = _ => T.RegionalPicks };
     public Option<int> RegionalShift { get; } = new("--regional-shift") { Description = "Transformer, sampled by halves: token lines each half's grid moves away from the seam before the join, so the two objects do not touch", DefaultValueFactory = _ => T.RegionalShift };
     public Option<string> RegionalJoin { get; } = new("--regional-join") { Description = "Transformer, sampled by halves: pictures (each half's pick decoded, the two joined at the middle and encoded back to codes) | tokens (the grids joined in token space, --regional-shift lines apart)", DefaultValueFactory = _ => T.RegionalJoin.ToString().ToLowerInvariant() };
+    public Option<string> Placement { get; } = new("--placement") { Description = "Transformer, caption model: where the samples get the caption's place: model (as the model's YAML says: drawn_at: middle moves them) | move (asked for the middle, each sample moved to the place) | caption (asked for the place as written)", DefaultValueFactory = _ => T.Placement.ToString().ToLowerInvariant() };
     public Option<double> SmallScale { get; } = new("--small-scale") { Description = "Transformer, caption model: a thing named small ('small', 'little', 'tiny') is drawn at the model's size and shrunk by this about its place, in (0, 1] (1: as drawn)", DefaultValueFactory = _ => T.SmallScale };
     public Option<int> Refine { get; } = new("--refine") { Description = "Transformer: refine the best sample for N steps of the VQGAN+CLIP loop (0: none)", DefaultValueFactory = _ => T.RefineSteps };
     public Option<double> AnchorWeight { get; } = new("--anchor-weight") { Description = "Transformer: weight of the refinement's anchor to the best sample's latent (the loop's init weight)", DefaultValueFactory = _ => T.AnchorWeight };
@@ -76,7 +77,7 @@ public sealed class RecipeOptions
         if (includeGenerator) yield return Generator;
         foreach (var o in new Option[] { Size, Steps, CutCount, CutPower, CutMethod, Augment, LearningRate, PromptLoss, Optimizer, Schedule,
                      Init, Starts, TrialSteps, InitImage, InitWeight, StyleImage, StyleWeight, FeatureWeight, FeatureImage, TotalVariation, PhaseSteps, Strokes, MaxClasses, EmaDecay,
-                     Latent, L2Lambda, StyleSpace, Free, Transformer, TransformerConfig, ClassNames, Samples, Temperature, GuidanceScale, TopK, TopP, Regional, RegionalPicks, RegionalJoin, RegionalShift, SmallScale, Refine, AnchorWeight, ClassId, Candidates })
+                     Latent, L2Lambda, StyleSpace, Free, Transformer, TransformerConfig, ClassNames, Samples, Temperature, GuidanceScale, TopK, TopP, Regional, RegionalPicks, RegionalJoin, RegionalShift, SmallScale, Placement, Refine, AnchorWeight, ClassId, Candidates })
             yield return o;
     }
 
@@ -186,6 +187,7 @@ public sealed class RecipeOptions
             RegionalShift = parse.GetValue(RegionalShift),
             RegionalJoin = ParseRegionalJoin(parse.GetValue(RegionalJoin)!),
             SmallScale = parse.GetValue(SmallScale),
+            Placement = ParsePlacement(parse.GetValue(Placement)!),
             RefineSteps = parse.GetValue(Refine),
             AnchorWeight = parse.GetValue(AnchorWeight),
         },
@@ -198,5 +200,15 @@ public sealed class RecipeOptions
         "pictures" => Guidance.RegionalJoin.Pictures,
         "tokens" => Guidance.RegionalJoin.Tokens,
         _ => throw new ArgumentException($"--regional-join must be pictures or tokens; got '{value}'."),
+    };
+
+    /// <summary>--placement's value: model, move or caption, any case.</summary>
+    /// <exception cref="ArgumentException">Any other word, named.</exception>
+    internal static SamplePlacement ParsePlacement(string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "model" => SamplePlacement.Model,
+        "move" => SamplePlacement.Move,
+        "caption" => SamplePlacement.Caption,
+        _ => throw new ArgumentException($"--placement must be model, move or caption; got '{value}'."),
     };
 }

@@ -36,6 +36,18 @@ public static partial class CaptionLayout
         return (0.5, 0.5);
     }
 
+    /// <summary>
+    /// The caption with its place phrase (the one <see cref="PlaceOf"/> reads) said as "in the middle": what a GPT that
+    /// draws in the middle (<see cref="SamplePlacement.Move"/>) is asked. A caption without one comes back unchanged.
+    /// </summary>
+    public static string InTheMiddle(string caption)
+    {
+        ArgumentNullException.ThrowIfNull(caption);
+        foreach (var place in new[] { Left(), Right(), Top(), Bottom() })
+            if (place.IsMatch(caption)) return place.Replace(caption, "in the middle", 1);
+        return caption;
+    }
+
     /// <summary>The size word of the caption (the first one), or <see cref="ThingSize.Unsaid"/>.</summary>
     public static ThingSize SizeOf(string caption)
     {

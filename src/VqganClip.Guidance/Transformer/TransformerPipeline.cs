@@ -220,10 +220,18 @@ public sealed class TransformerPipeline : IDisposable
             else
             {
                 codes = SampleCodes(conditioning, grid, s, request.Seed, onProgress, ct);
-                if (conditioning is { Kind: TransformerConditioningKind.Caption, Caption: { } caption } && s.SmallScale < 1 && CaptionLayout.SizeOf(caption) == ThingSize.Small)
+                if (conditioning is { Kind: TransformerConditioningKind.Caption, Caption: { } moved, DrawnInMiddle: true } && CaptionLayout.PlaceOf(moved) != Middle)
+                {
+                    // drawn in the middle (the place phrase read as "in the middle"): each sample moved to the caption's place
+                    var place = CaptionLayout.PlaceOf(moved);
+                    double scale = CaptionLayout.SizeOf(moved) == ThingSize.Small ? s.SmallScale : 1.0;
+                    codes = MoveAll(codes, grid, scale, Middle, place);
+                    conditioning = conditioning with { MovedTo = (scale, place.X, place.Y) };
+                }
+                else if (conditioning is { Kind: TransformerConditioningKind.Caption, Caption: { } caption } && s.SmallScale < 1 && CaptionLayout.SizeOf(caption) == ThingSize.Small)
                 {
                     var place = CaptionLayout.PlaceOf(caption);
-                    codes = ShrinkAll(codes, grid, s.SmallScale, place);
+                    codes = MoveAll(codes, grid, s.SmallScale, place, place);
                     conditioning = conditioning with { SmallShrink = (s.SmallScale, place.X, place.Y) };
                 }
             }
@@ -293,7 +301,7 @@ public sealed class TransformerPipeline : IDisposable
         }
         int picks = Math.Min(s.RegionalPicks, s.Samples);
         if (s.RegionalJoin == RegionalJoin.Pictures)
-            return (halves, JoinPictures(halves, regions, picks, grid, s), rankingSeconds);
+            return (halves, JoinPictures(halves, regions, picks, grid, s, conditioning.DrawnInMiddle), rankingSeconds);
         var map = regions.RegionOfTokens(grid.GridHeight, grid.GridWidth);
         int lines = regions.Axis == RegionAxis.Rows ? grid.GridHeight : grid.GridWidth;
         int shift = Math.Min(s.RegionalShift, Math.Max(0, lines / 2 - 1));
@@ -313,7 +321,7 @@ public sealed class TransformerPipeline : IDisposable
     /// beside the rest of the other, encoded back to codes; in the order of the token join (first half's pick, then second's).
     /// </summary>
     private List<long[]> JoinPictures(IReadOnlyList<IReadOnlyList<TransformerCandidate>> halves, RegionalCaptions regions, int picks,
-        TransformerGrid grid, TransformerSettings s)
+        TransformerGrid grid, TransformerSettings s, bool inMiddle)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
@@ -322,7 +330,8 @@ public sealed class TransformerPipeline : IDisposable
         {
             var decoded = DecodeAll(halves[r].Take(picks).Select(c => c.Codes).ToList(), grid);
             string caption = regions.Captions[r];
-            shrunk[r] = PictureLayout.Shrink(decoded, HalfScale(caption, s), CaptionLayout.PlaceOf(caption));
+            // a half drawn in the middle is moved to its place; one drawn there only shrinks about it (when named small)
+            shrunk[r] = PictureLayout.Move(decoded, HalfScale(caption, s), inMiddle ? Middle : CaptionLayout.PlaceOf(caption), CaptionLayout.PlaceOf(caption));
         }
         var joined = new List<Tensor>(picks * picks);
         for (int a = 0; a < picks; a++)
@@ -335,12 +344,15 @@ public sealed class TransformerPipeline : IDisposable
     internal static double HalfScale(string halfCaption, TransformerSettings s) =>
         CaptionLayout.SizeOf(halfCaption) == ThingSize.Small ? s.SmallScale : 1.0;
 
-    /// <summary>Every grid decoded, shrunk by <paramref name="scale"/> about <paramref name="centre"/> and encoded back (a thing named small).</summary>
-    private List<long[]> ShrinkAll(IReadOnlyList<long[]> codes, TransformerGrid grid, double scale, (double X, double Y) centre)
+    /// <summary>The middle of a picture (fractions of width and height): where a middle-drawn GPT puts its thing.</summary>
+    private static readonly (double X, double Y) Middle = (0.5, 0.5);
+
+    /// <summary>Every grid decoded, scaled by <paramref name="scale"/>, moved from <paramref name="from"/> to <paramref name="to"/> and encoded back.</summary>
+    private List<long[]> MoveAll(IReadOnlyList<long[]> codes, TransformerGrid grid, double scale, (double X, double Y) from, (double X, double Y) to)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        return EncodeCodes(PictureLayout.Shrink(DecodeAll(codes, grid), scale, centre));
+        return EncodeCodes(PictureLayout.Move(DecodeAll(codes, grid), scale, from, to));
     }
 
     /// <summary>Grids of <paramref name="grid"/>'s tokens (GPT order) decoded as one batch [N, 3, H, W] in [0, 1], in the caller's dispose scope.</summary>
@@ -569,11 +581,12 @@ public sealed class TransformerPipeline : IDisposable
     }
 
     private TransformerConditioning ChooseConditioning(PromptScript script, IReadOnlyList<Prompt> prompts, TransformerSettings settings) =>
-        ForStage(Model.CondStage, script, settings, ClassNames, () => ZeroShot(prompts, settings.ClassPromptTemplate));
+        ForStage(Model.CondStage, script, settings, ClassNames, () => ZeroShot(prompts, settings.ClassPromptTemplate), Model.Config.Conditioning.CaptionPlacement);
 
     /// <summary>The conditioning for a stage (the seam for caption stages: anything implementing <see cref="ITextConditioning"/>).</summary>
+    /// <param name="modelPlacement">Where the model draws a one-object caption's thing (its YAML's <c>drawn_at</c>), for <see cref="SamplePlacement.Model"/>.</param>
     internal static TransformerConditioning ForStage(IConditioningStage stage, PromptScript script, TransformerSettings settings, ClassNames? names,
-        Func<IReadOnlyList<ClassScore>> zeroShot)
+        Func<IReadOnlyList<ClassScore>> zeroShot, CaptionPlacement modelPlacement = CaptionPlacement.AsCaptioned)
     {
         if (settings.GuidanceScale != 1.0 && stage is not ITextConditioning)
             throw new ArgumentException($"GuidanceScale ({settings.GuidanceScale.ToString(CultureInfo.InvariantCulture)}) applies to caption-conditioned transformers, whose empty caption is the unconditional model; this one is {stage.Description}. Leave it at 1.");
@@ -586,15 +599,27 @@ public sealed class TransformerPipeline : IDisposable
                 var caption = FirstPositiveText(script)
                     ?? throw new ArgumentException("A caption-conditioned transformer draws what a text prompt says: give a text prompt with a positive weight (the prompts have none).");
                 var regions = settings.Regional ? RegionalCaptions.Split(caption) : null;
+                bool inMiddle = settings.Placement switch
+                {
+                    SamplePlacement.Move => true,
+                    SamplePlacement.Caption => false,
+                    _ => modelPlacement == CaptionPlacement.Middle,
+                };
+                // a caption sampled whole is asked for the middle; one split in halves keeps its words (its halves are
+                // asked), and halves joined in token space cannot be moved, so they are asked as written
+                if (regions is not null && settings.RegionalJoin != RegionalJoin.Pictures) inMiddle = false;
+                string asked = inMiddle && regions is null ? CaptionLayout.InTheMiddle(caption) : caption;
                 return new TransformerConditioning
                 {
                     Kind = TransformerConditioningKind.Caption,
-                    Tokens = Encode(text, caption, stage.Description),
+                    Tokens = Encode(text, asked, stage.Description),
                     UnconditionalTokens = Empty(text),
                     Caption = caption,
+                    DrawnInMiddle = inMiddle,
+                    AskedCaption = asked == caption ? null : asked,
                     UnknownWords = text.UnknownWords(caption),
                     Regions = regions,
-                    RegionTokens = regions?.Captions.Select(c => (IReadOnlyList<long>)Encode(text, c, stage.Description)).ToList(),
+                    RegionTokens = regions?.Captions.Select(c => (IReadOnlyList<long>)Encode(text, inMiddle ? CaptionLayout.InTheMiddle(c) : c, stage.Description)).ToList(),
                 };
             }
             case Labelator labels:

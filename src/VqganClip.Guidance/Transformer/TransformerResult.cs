@@ -58,6 +58,22 @@ public sealed record TransformerConditioning
     /// </summary>
     public (double Scale, double X, double Y)? SmallShrink { get; init; }
 
+    /// <summary>
+    /// True when the GPT was asked to draw in the middle (<see cref="TransformerSettings.Placement"/>): a caption's place
+    /// phrase read as "in the middle" (<see cref="AskedCaption"/>), each half caption's too, and the samples moved to the place.
+    /// </summary>
+    public bool DrawnInMiddle { get; init; }
+
+    /// <summary>The caption the GPT read, when it is not <see cref="Caption"/> (its place said as "in the middle").</summary>
+    public string? AskedCaption { get; init; }
+
+    /// <summary>
+    /// A caption drawn in the middle and moved to its place: the scale each sample was shrunk by (1, or
+    /// <see cref="TransformerSettings.SmallScale"/> for a thing named small) and the place its middle was moved to
+    /// (fractions of width and height); null when nothing was moved.
+    /// </summary>
+    public (double Scale, double X, double Y)? MovedTo { get; init; }
+
     /// <summary>Words of the caption the conditioning stage does not know.</summary>
     public IReadOnlyList<string> UnknownWords { get; init; } = [];
 
@@ -66,7 +82,10 @@ public sealed record TransformerConditioning
     {
         TransformerConditioningKind.Class => $"class {ClassId}{(ClassName is null ? "" : $" '{ClassName}'")} ({(ClassChosenByClip ? "chosen by CLIP zero-shot" : "given")})",
         TransformerConditioningKind.Caption => Regions is { } r
-            ? $"caption '{Caption}', by halves ({(r.Axis == RegionAxis.Rows ? "upper" : "left")}: '{r.First}'; {(r.Axis == RegionAxis.Rows ? "lower" : "right")}: '{r.Second}')"
+            ? $"caption '{Caption}', by halves ({(r.Axis == RegionAxis.Rows ? "upper" : "left")}: '{r.First}'; {(r.Axis == RegionAxis.Rows ? "lower" : "right")}: '{r.Second}')" +
+              (DrawnInMiddle ? ", each half drawn in the middle and moved to its place" : "")
+            : MovedTo is { } m
+                ? string.Create(CultureInfo.InvariantCulture, $"caption '{Caption}', drawn as '{AskedCaption ?? Caption}' and moved to ({m.X}, {m.Y}){(m.Scale != 1 ? $", shrunk by {m.Scale}" : "")}")
             : SmallShrink is { } k
                 ? string.Create(CultureInfo.InvariantCulture, $"caption '{Caption}', a small thing: each sample shrunk by {k.Scale} about ({k.X}, {k.Y})")
                 : $"caption '{Caption}'",

@@ -29,4 +29,17 @@ public sealed class CaptionLayoutTests
     [InlineData("a red circle on the left", ThingSize.Unsaid)]
     [InlineData("a smallish bigger house", ThingSize.Unsaid)]
     public void The_size_word_is_read(string caption, ThingSize size) => Assert.Equal(size, CaptionLayout.SizeOf(caption));
+
+    [Theory]
+    [InlineData("a red circle on the left", "a red circle in the middle")]
+    [InlineData("a small red heart to the right on grass", "a small red heart in the middle on grass")]
+    [InlineData("A yellow star At The Top in the sky", "A yellow star in the middle in the sky")]
+    [InlineData("a green triangle at the bottom", "a green triangle in the middle")]
+    [InlineData("a brown house on grass", "a brown house on grass")]
+    [InlineData("a purple heart in the middle", "a purple heart in the middle")]
+    public void The_place_phrase_is_said_as_the_middle(string caption, string asked)
+    {
+        Assert.Equal(asked, CaptionLayout.InTheMiddle(caption));
+        Assert.Equal((0.5, 0.5), CaptionLayout.PlaceOf(CaptionLayout.InTheMiddle(caption)));
+    }
 }

@@ -103,6 +103,18 @@ public sealed class GenerateTransformerTests : IClassFixture<PipelineModels>, ID
         Assert.True(code == 0, text);
         Assert.Equal(ImageIO.Load(outPath).data<float>().ToArray(), ImageIO.Load(again).data<float>().ToArray());
 
+        // moved from the middle: the PNG says so, and its command (--placement move) draws the same picture again
+        var moved = Path.Combine(_dir, "moved.png");
+        (code, text) = Generate(["a star on the left", .. caption, "--placement", "move", "--out", moved]);
+        Assert.True(code == 0, text);
+        chunks = ImageIO.ReadPngText(moved);
+        Assert.Equal("caption 'a star on the left', drawn as 'a star in the middle' and moved to (0.25, 0.5)", chunks["conditioning"]);
+        Assert.Contains(" --placement move ", chunks["command"]);
+        var movedAgain = Path.Combine(_dir, "moved-again.png");
+        (code, text) = Generate([.. SplitCommand(chunks["command"]).Skip(2), "--clip", TinyModels.ClipPath, "--out", movedAgain]);
+        Assert.True(code == 0, text);
+        Assert.Equal(ImageIO.Load(moved).data<float>().ToArray(), ImageIO.Load(movedAgain).data<float>().ToArray());
+
         var whole = Path.Combine(_dir, "whole.png");
         (code, text) = Generate(["a star above a blue circle", .. caption, "--regional", "false", "--out", whole]);
         Assert.True(code == 0, text);
@@ -156,6 +168,7 @@ public sealed class GenerateTransformerTests : IClassFixture<PipelineModels>, ID
     [InlineData("init-weight", "error: InitWeight (0.5) does not apply to the transformer generator")]
     [InlineData("regional-join", "error: --regional-join must be pictures or tokens; got 'seams'.")]
     [InlineData("small-scale", "error: SmallScale must lie in (0, 1] (1: leave small things as drawn); got 2.")]
+    [InlineData("placement", "error: --placement must be model, move or caption; got 'left'.")]
     public void Bad_input_is_one_error_line(string what, string expected)
     {
         var outPath = Path.Combine(_dir, what + ".png");
@@ -174,6 +187,7 @@ public sealed class GenerateTransformerTests : IClassFixture<PipelineModels>, ID
             "run-dir" => Cin("--class", "1", "--run-dir", Path.Combine(_dir, "x.run")),
             "regional-join" => Cin("--class", "1", "--regional-join", "seams"),
             "small-scale" => Cin("--class", "1", "--small-scale", "2"),
+            "placement" => Cin("--class", "1", "--placement", "left"),
             _ => Cin("--class", "1", "--init-weight", "0.5"),
         };
         var (code, text) = Generate(new[] { "a photo of a cat." }.Concat(args).Concat(new[] { "--samples", "1", "--out", outPath }).ToArray());
@@ -197,12 +211,12 @@ public sealed class GenerateTransformerTests : IClassFixture<PipelineModels>, ID
 
         var given = recipe.Read(command.Parse(["--generator", "transformer", "--samples", "4", "--temperature", "0.7", "--top-k", "9", "--top-p", "0.8",
             "--refine", "6", "--anchor-weight", "2", "--class", "3", "--transformer", "t.ckpt", "--transformer-config", "t.yaml", "--class-names", "n.txt",
-            "--regional", "false", "--regional-picks", "2", "--regional-shift", "0", "--regional-join", "Tokens", "--small-scale", "0.5"]));
+            "--regional", "false", "--regional-picks", "2", "--regional-shift", "0", "--regional-join", "Tokens", "--small-scale", "0.5", "--placement", "Move"]));
         Assert.True(given.IsTransformer);
         Assert.Equal(TransformerSettings.Default with
         {
             Samples = 4, Temperature = 0.7, TopK = 9, TopP = 0.8, RefineSteps = 6, AnchorWeight = 2, ClassId = 3, Regional = false, RegionalPicks = 2, RegionalShift = 0,
-            RegionalJoin = RegionalJoin.Tokens, SmallScale = 0.5,
+            RegionalJoin = RegionalJoin.Tokens, SmallScale = 0.5, Placement = SamplePlacement.Move,
             Checkpoint = "t.ckpt", Config = "t.yaml", ClassNamesFile = "n.txt",
         }, given.Transformer);
     }

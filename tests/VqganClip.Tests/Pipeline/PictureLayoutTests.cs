@@ -41,6 +41,37 @@ public sealed class PictureLayoutTests
     }
 
     [Fact]
+    public void Moving_puts_the_from_point_on_the_to_point()
+    {
+        // the red square centred at (8, 8) moved from the middle to (4/16, 12/16): 4 pixels left and 4 down, same size,
+        // the white backdrop repeated into the strip it leaves
+        using var image = Square(6, 6);
+        using var moved = PictureLayout.Move(image, 1, (0.5, 0.5), (0.25, 0.75));
+        for (int y = 0; y < 16; y++)
+            for (int x = 0; x < 16; x++)
+            {
+                bool inside = x is >= 2 and < 6 && y is >= 10 and < 14;
+                Assert.Equal(inside ? 0f : 1f, At(moved, 1, y, x), 1e-5f);
+            }
+
+        // moved and halved: the square lands at (4, 12) covering 2x2 pixels
+        using var small = PictureLayout.Move(image, 0.5, (0.5, 0.5), (0.25, 0.75));
+        for (int y = 0; y < 16; y++)
+            for (int x = 0; x < 16; x++)
+            {
+                bool inside = x is 3 or 4 && y is 11 or 12;
+                Assert.Equal(inside ? 0f : 1f, At(small, 1, y, x), 1e-5f);
+            }
+
+        // shrinking about a point is moving that point onto itself
+        using var shrunk = PictureLayout.Shrink(image, 0.5, (0.3, 0.6));
+        using var same = PictureLayout.Move(image, 0.5, (0.3, 0.6), (0.3, 0.6));
+        Assert.True(shrunk.eq(same).all().item<bool>());
+        var e = Assert.Throws<ArgumentException>(() => PictureLayout.Move(image, 2, (0.5, 0.5), (0.25, 0.5)));
+        Assert.Contains("scale in (0, 1]; got 2", e.Message);
+    }
+
+    [Fact]
     public void A_shrunk_picture_repeats_its_border_where_nothing_was_drawn()
     {
         // a dark backdrop: the margins the shrink leaves are the border's colour, not black or white

@@ -175,6 +175,31 @@ public sealed class TransformerPipelineInputTests : IClassFixture<PipelineModels
     }
 
     [Fact]
+    public void A_model_drawn_in_the_middle_is_asked_for_the_middle_unless_the_settings_say_otherwise()
+    {
+        var stage = new FakeCaptionStage();
+        var script = PromptParser.Parse("a red circle on the left");
+        var c = TransformerPipeline.ForStage(stage, script, TransformerSettings.Default, null, () => [], CaptionPlacement.Middle);
+        Assert.True(c.DrawnInMiddle);
+        Assert.Equal("a red circle in the middle", c.AskedCaption);
+        Assert.Equal("a red circle on the left", c.Caption);
+        Assert.Equal(["a red circle in the middle", ""], stage.Seen);
+
+        stage.Seen.Clear();
+        c = TransformerPipeline.ForStage(stage, script, TransformerSettings.Default with { Placement = SamplePlacement.Caption }, null, () => [], CaptionPlacement.Middle);
+        Assert.False(c.DrawnInMiddle);
+        Assert.Null(c.AskedCaption);
+        Assert.Equal(["a red circle on the left", ""], stage.Seen);
+
+        // a model drawn where its captions say is asked as written by default, and moved when Placement says Move
+        Assert.False(TransformerPipeline.ForStage(stage, script, TransformerSettings.Default, null, () => []).DrawnInMiddle);
+        Assert.True(TransformerPipeline.ForStage(stage, script, TransformerSettings.Default with { Placement = SamplePlacement.Move }, null, () => []).DrawnInMiddle);
+
+        var e = Assert.Throws<ArgumentException>(() => (TransformerSettings.Default with { Placement = (SamplePlacement)7 }).Validate());
+        Assert.Equal("Placement must be Model, Move or Caption; got 7.", e.Message);
+    }
+
+    [Fact]
     public void Class_names_files_name_one_class_a_line_and_ImageNets_are_shipped()
     {
         var imagenet = ClassNames.ImageNet;

@@ -380,6 +380,92 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
     }
 
     [Fact]
+    public void A_caption_drawn_in_the_middle_is_moved_to_its_place()
+    {
+        using var pipeline = new TransformerPipeline(_m.Caption, _m.Clip);
+        var stage = (CaptionConditioning)_m.Caption.CondStage;
+        var settings = Fast with { Samples = 3, ClassId = null, Placement = SamplePlacement.Move };
+        var result = pipeline.Run(Request("a small star on the left", settings, seed: 4));
+        Assert.True(result.Conditioning.DrawnInMiddle);
+        Assert.Equal("a small star in the middle", result.Conditioning.AskedCaption);
+        Assert.Equal((settings.SmallScale, 0.25, 0.5), result.Conditioning.MovedTo);
+        Assert.Null(result.Conditioning.SmallShrink);
+        Assert.Equal("caption 'a small star on the left', drawn as 'a small star in the middle' and moved to (0.25, 0.5), shrunk by 0.57", result.Conditioning.Describe());
+        Assert.Equal(stage.EncodeIds("a small star in the middle"), result.Conditioning.Tokens);
+
+        // the sampler's own draws for the caption said in the middle, decoded, shrunk and moved from the middle to the
+        // left's centre, encoded back; the ranking is against the caption as written
+        using var generator = new Generator(4);
+        using var prefix = tensor(stage.EncodeIds("a small star in the middle")).unsqueeze(0).expand(3, -1).contiguous();
+        using var drawn = _m.Caption.Sample(prefix, 64, new SamplingOptions { TopK = 100, Generator = generator });
+        using var pictures = pipeline.Decode(drawn, 8, 8);
+        using var moved = PictureLayout.Move(pictures, settings.SmallScale, (0.5, 0.5), (0.25, 0.5));
+        var (quant, indices) = _m.Caption.EncodeToZ(moved.mul(2).sub(1));
+        using (quant)
+        using (indices)
+            Assert.Equal(Enumerable.Range(0, 3).Select(i => indices[i].data<long>().ToArray()), result.Candidates.OrderBy(c => c.Sample).Select(c => c.Codes.ToArray()));
+        Assert.Equal("a small star on the left", result.PromptLosses.Single().Label);
+
+        // a thing of unsaid size keeps its size; a caption in the middle (or without a place) is drawn as it is
+        var big = pipeline.Run(Request("a star on the right", settings, seed: 4));
+        Assert.Equal((1.0, 0.75, 0.5), big.Conditioning.MovedTo);
+        Assert.Equal("caption 'a star on the right', drawn as 'a star in the middle' and moved to (0.75, 0.5)", big.Conditioning.Describe());
+        var middle = pipeline.Run(Request("a star in the middle", settings, seed: 4));
+        Assert.Null(middle.Conditioning.MovedTo);
+        Assert.Null(middle.Conditioning.AskedCaption);
+        Assert.Equal("caption 'a star in the middle'", middle.Conditioning.Describe());
+
+        // Placement.Caption (or Model, for a model drawn where its captions say): the draws of the caption as written
+        var asWritten = pipeline.Run(Request("a star on the right", settings with { Placement = SamplePlacement.Model }, seed: 4));
+        Assert.False(asWritten.Conditioning.DrawnInMiddle);
+        Assert.Null(asWritten.Conditioning.MovedTo);
+        using var g2 = new Generator(4);
+        using var p2 = tensor(stage.EncodeIds("a star on the right")).unsqueeze(0).expand(3, -1).contiguous();
+        using var plain = _m.Caption.Sample(p2, 64, new SamplingOptions { TopK = 100, Generator = g2 });
+        Assert.Equal(Enumerable.Range(0, 3).Select(i => plain[i].data<long>().ToArray()), asWritten.Candidates.OrderBy(c => c.Sample).Select(c => c.Codes.ToArray()));
+    }
+
+    [Fact]
+    public void Halves_drawn_in_the_middle_are_each_moved_to_their_place_before_the_join()
+    {
+        using var pipeline = new TransformerPipeline(_m.Caption, _m.Clip);
+        var stage = (CaptionConditioning)_m.Caption.CondStage;
+        var settings = Fast with { Samples = 3, ClassId = null, RegionalPicks = 2, Placement = SamplePlacement.Move };
+        var result = pipeline.Run(Request("a star left of a circle", settings, seed: 5));
+        Assert.True(result.Conditioning.DrawnInMiddle);
+        Assert.Null(result.Conditioning.AskedCaption);
+        Assert.EndsWith(", each half drawn in the middle and moved to its place", result.Conditioning.Describe());
+        Assert.Equal(stage.EncodeIds("a star in the middle"), result.Conditioning.RegionTokens![0]);
+        Assert.Equal(stage.EncodeIds("a circle in the middle"), result.Conditioning.RegionTokens![1]);
+
+        // join a·2 + b: the rank-a left pick moved from the middle to (0.25, 0.5), its left half beside the right half
+        // of the rank-b right pick moved to (0.75, 0.5), through the encoder
+        Tensor Moved(int r, (double, double) to)
+        {
+            using var decoded = pipeline.Decode(tensor(result.RegionCandidates[r].Take(2).SelectMany(c => c.Codes).ToArray(), new long[] { 2, 64 }), 8, 8);
+            return PictureLayout.Move(decoded, 1, (0.5, 0.5), to);
+        }
+        using var left = Moved(0, (0.25, 0.5));
+        using var right = Moved(1, (0.75, 0.5));
+        var joins = new List<Tensor>();
+        for (int a = 0; a < 2; a++)
+            for (int b = 0; b < 2; b++)
+                joins.Add(PictureLayout.JoinHalves(left[a..(a + 1)], right[b..(b + 1)], RegionAxis.Columns));
+        using var batch = cat(joins, 0);
+        var (quant, indices) = _m.Caption.EncodeToZ(batch.mul(2).sub(1));
+        using (quant)
+        using (indices)
+            foreach (var c in result.Candidates)
+                Assert.Equal(indices[c.Sample].data<long>().ToArray(), c.Codes);
+        foreach (var j in joins) j.Dispose();
+
+        // joined in token space, halves cannot be moved: they are asked as written
+        var tokens = pipeline.Run(Request("a star left of a circle", settings with { RegionalJoin = RegionalJoin.Tokens }, seed: 5));
+        Assert.False(tokens.Conditioning.DrawnInMiddle);
+        Assert.Equal(stage.EncodeIds("a star on the left"), tokens.Conditioning.RegionTokens![0]);
+    }
+
+    [Fact]
     public void A_grid_larger_than_the_block_is_sampled_with_the_sliding_window()
     {
         using var pipeline = _m.CinPipeline();
