@@ -220,9 +220,7 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
         Assert.Empty(result.Warnings);
         Assert.All(result.Candidates, c => Assert.All(c.Codes, code => Assert.InRange(code, 0, 47)));   // the vocabulary also holds caption tokens
 
-        using var generator = new Generator(4);
-        using var prefix = tensor(stage.EncodeIds("a red star on the left")).unsqueeze(0).expand(3, -1).contiguous();
-        using var direct = _m.Caption.Sample(prefix, 64, new SamplingOptions { TopK = 100, Generator = generator });
+        using var direct = CaptionDraws("a red star on the left", 3, seed: 4);
         Assert.Equal(Enumerable.Range(0, 3).Select(i => direct[i].data<long>().ToArray()), result.Candidates.OrderBy(c => c.Sample).Select(c => c.Codes.ToArray()));
 
         var unknown = pipeline.Run(Request("a red cat", Fast with { Samples = 1, ClassId = null }));
@@ -297,9 +295,7 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
         Assert.Null(whole.Conditioning.Regions);
         Assert.Empty(whole.RegionCandidates);
         Assert.Equal(3, whole.Candidates.Count);
-        using var g = new Generator(5);
-        using var p = tensor(stage.EncodeIds("a star above a blue circle")).unsqueeze(0).expand(3, -1).contiguous();
-        using var plain = _m.Caption.Sample(p, 64, new SamplingOptions { TopK = 100, Generator = g });
+        using var plain = CaptionDraws("a star above a blue circle", 3, seed: 5);
         Assert.Equal(Enumerable.Range(0, 3).Select(i => plain[i].data<long>().ToArray()), whole.Candidates.OrderBy(c => c.Sample).Select(c => c.Codes.ToArray()));
 
         // a caption without a relation is not split
@@ -354,7 +350,6 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
     public void A_thing_named_small_is_drawn_as_the_model_draws_it_then_shrunk_about_its_place()
     {
         using var pipeline = new TransformerPipeline(_m.Caption, _m.Clip);
-        var stage = (CaptionConditioning)_m.Caption.CondStage;
         var settings = Fast with { Samples = 3, ClassId = null };
         var result = pipeline.Run(Request("a small star on the left", settings, seed: 4));
         Assert.Null(result.Conditioning.Regions);
@@ -362,9 +357,7 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
         Assert.Equal("caption 'a small star on the left', a small thing: each sample shrunk by 0.57 about (0.25, 0.5)", result.Conditioning.Describe());
 
         // the sampler's own draws for the whole caption, decoded, shrunk by SmallScale about the left's centre, encoded back
-        using var generator = new Generator(4);
-        using var prefix = tensor(stage.EncodeIds("a small star on the left")).unsqueeze(0).expand(3, -1).contiguous();
-        using var drawn = _m.Caption.Sample(prefix, 64, new SamplingOptions { TopK = 100, Generator = generator });
+        using var drawn = CaptionDraws("a small star on the left", 3, seed: 4);
         using var pictures = pipeline.Decode(drawn, 8, 8);
         using var shrunk = PictureLayout.Shrink(pictures, settings.SmallScale, (0.25, 0.5));
         var (quant, indices) = _m.Caption.EncodeToZ(shrunk.mul(2).sub(1));
@@ -377,6 +370,14 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
         Assert.Null(asDrawn.Conditioning.SmallShrink);
         Assert.Equal("caption 'a small star on the left'", asDrawn.Conditioning.Describe());
         Assert.Equal(Enumerable.Range(0, 3).Select(i => drawn[i].data<long>().ToArray()), asDrawn.Candidates.OrderBy(c => c.Sample).Select(c => c.Codes.ToArray()));
+    }
+
+    /// <summary>The caption model's own draws for <paramref name="caption"/> (top-k 100, one generator seeded with <paramref name="seed"/>): what the pipeline's sampler draws.</summary>
+    private Tensor CaptionDraws(string caption, int count, ulong seed)
+    {
+        using var generator = new Generator(seed);
+        using var prefix = tensor(((CaptionConditioning)_m.Caption.CondStage).EncodeIds(caption)).unsqueeze(0).expand(count, -1).contiguous();
+        return _m.Caption.Sample(prefix, 64, new SamplingOptions { TopK = 100, Generator = generator });
     }
 
     [Fact]
@@ -395,9 +396,7 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
 
         // the sampler's own draws for the caption said in the middle, decoded, shrunk and moved from the middle to the
         // left's centre, encoded back; the ranking is against the caption as written
-        using var generator = new Generator(4);
-        using var prefix = tensor(stage.EncodeIds("a small star in the middle")).unsqueeze(0).expand(3, -1).contiguous();
-        using var drawn = _m.Caption.Sample(prefix, 64, new SamplingOptions { TopK = 100, Generator = generator });
+        using var drawn = CaptionDraws("a small star in the middle", 3, seed: 4);
         using var pictures = pipeline.Decode(drawn, 8, 8);
         using var moved = PictureLayout.Move(pictures, settings.SmallScale, (0.5, 0.5), (0.25, 0.5));
         var (quant, indices) = _m.Caption.EncodeToZ(moved.mul(2).sub(1));
@@ -419,9 +418,7 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
         var asWritten = pipeline.Run(Request("a star on the right", settings with { Placement = SamplePlacement.Model }, seed: 4));
         Assert.False(asWritten.Conditioning.DrawnInMiddle);
         Assert.Null(asWritten.Conditioning.MovedTo);
-        using var g2 = new Generator(4);
-        using var p2 = tensor(stage.EncodeIds("a star on the right")).unsqueeze(0).expand(3, -1).contiguous();
-        using var plain = _m.Caption.Sample(p2, 64, new SamplingOptions { TopK = 100, Generator = g2 });
+        using var plain = CaptionDraws("a star on the right", 3, seed: 4);
         Assert.Equal(Enumerable.Range(0, 3).Select(i => plain[i].data<long>().ToArray()), asWritten.Candidates.OrderBy(c => c.Sample).Select(c => c.Codes.ToArray()));
     }
 
