@@ -102,6 +102,7 @@ public static class EvalCommand
                         else console.MarkupLineInterpolated($"[red]FAIL[/] {item.Prompt}  — {item.Verdict.Summary}");
                     });
                 console.WriteLine(FormattableString.Invariant($"Satisfied {report.SatisfiedCount}/{report.Count} ({report.SatisfiedFraction:P1}) with the {kind} generator{(seedCount > 1 ? $", seed {runSeed}" : "")}; {report.Items.Average(i => i.GenerateTime.TotalSeconds):F1} s per picture"));
+                console.WriteLine($"  {report.Breakdown()}");
                 foreach (var (check, count) in report.FailuresByCheck)
                     console.WriteLine($"  {check}: failed {count} time(s)");
                 reports.Add((runSeed, report));

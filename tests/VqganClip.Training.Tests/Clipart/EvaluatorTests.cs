@@ -41,6 +41,26 @@ public class EvaluatorTests
         Assert.All(report.Items, i => Assert.True(i.Satisfied, $"{i.Prompt}: {i.Verdict.Summary}"));
         Assert.Equal(1.0, report.SatisfiedFraction);
         Assert.Contains($"Satisfied: {report.Count}/{report.Count}", report.ToMarkdown());
+        Assert.Equal([(1, 32, 32), (2, 16, 16)], report.ByObjectCount);
+        Assert.Equal(48, report.SatisfiedButKindCount);
+        Assert.Contains("one object 32/32, two objects 16/16; every check but the kind 48/48", report.ToMarkdown());
+    }
+
+    [Fact]
+    public void The_breakdown_counts_one_and_two_object_prompts_and_the_pictures_wrong_only_in_the_kind()
+    {
+        // a square drawn for a circle fails the kind alone; a blank picture fails its colour too
+        string[] prompts = ["a red circle on the left", "a blue square on the right", "a red star above a blue house"];
+        var report = Evaluator.Run(p => p switch
+        {
+            "a red circle on the left" => Evaluator.RenderReference("a red square on the left"),
+            "a blue square on the right" => Evaluator.RenderReference(p),
+            _ => ones(3, 64, 64),
+        }, prompts, ClipartTestData.Judge);
+        Assert.Equal([false, true, false], report.Items.Select(i => i.Satisfied));
+        Assert.Equal([(1, 1, 2), (2, 0, 1)], report.ByObjectCount);
+        Assert.Equal(2, report.SatisfiedButKindCount);
+        Assert.Equal("one object 1/2, two objects 0/1; every check but the kind 2/3", report.Breakdown());
     }
 
     [Fact]
