@@ -327,20 +327,10 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
         Tensor Pictures(int r) => pipeline.Decode(tensor(result.RegionCandidates[r].Take(2).SelectMany(c => c.Codes).ToArray(), new long[] { 2, 64 }), 8, 8);
         using var left = Pictures(0);
         using var right = Pictures(1);
-        var joins = new List<Tensor>();
-        for (int a = 0; a < 2; a++)
-            for (int b = 0; b < 2; b++)
-                joins.Add(PictureLayout.JoinHalves(left[a..(a + 1)], right[b..(b + 1)], RegionAxis.Columns));
-        using var batch = cat(joins, 0);
-        var (quant, indices) = _m.Caption.EncodeToZ(batch.mul(2).sub(1));
-        using (quant)
-        using (indices)
-        {
-            Assert.Equal(4, result.Candidates.Count);
-            foreach (var c in result.Candidates)
-                Assert.Equal(indices[c.Sample].data<long>().ToArray(), c.Codes);
-        }
-        foreach (var j in joins) j.Dispose();
+        var joined = EncodedColumnJoins(left, right);
+        Assert.Equal(4, result.Candidates.Count);
+        foreach (var c in result.Candidates)
+            Assert.Equal(joined[c.Sample], c.Codes);
         Assert.Equal(result.Candidates.Select(c => c.Loss).Order(), result.Candidates.Select(c => c.Loss));
         Assert.Equal(1.0, TransformerPipeline.HalfScale("a circle on the right", settings));
         Assert.Equal(settings.SmallScale, TransformerPipeline.HalfScale("a small star on the left", settings));
@@ -370,6 +360,21 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
         Assert.Null(asDrawn.Conditioning.SmallShrink);
         Assert.Equal("caption 'a small star on the left'", asDrawn.Conditioning.Describe());
         Assert.Equal(Enumerable.Range(0, 3).Select(i => drawn[i].data<long>().ToArray()), asDrawn.Candidates.OrderBy(c => c.Sample).Select(c => c.Codes.ToArray()));
+    }
+
+    /// <summary>
+    /// The first stage's codes of the column joins of two pictures each [2, 3, H, W], in the pipeline's order a·2 + b:
+    /// the left half of <paramref name="left"/>[a] beside the right half of <paramref name="right"/>[b].
+    /// </summary>
+    private List<long[]> EncodedColumnJoins(Tensor left, Tensor right)
+    {
+        using var scope = NewDisposeScope();
+        var joins = new List<Tensor>();
+        for (int a = 0; a < 2; a++)
+            for (int b = 0; b < 2; b++)
+                joins.Add(PictureLayout.JoinHalves(left[a..(a + 1)], right[b..(b + 1)], RegionAxis.Columns));
+        var (_, indices) = _m.Caption.EncodeToZ(cat(joins, 0).mul(2).sub(1));
+        return Enumerable.Range(0, 4).Select(i => indices[i].data<long>().ToArray()).ToList();
     }
 
     /// <summary>The caption model's own draws for <paramref name="caption"/> (top-k 100, one generator seeded with <paramref name="seed"/>): what the pipeline's sampler draws.</summary>
@@ -444,17 +449,9 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
         }
         using var left = Moved(0, (0.25, 0.5));
         using var right = Moved(1, (0.75, 0.5));
-        var joins = new List<Tensor>();
-        for (int a = 0; a < 2; a++)
-            for (int b = 0; b < 2; b++)
-                joins.Add(PictureLayout.JoinHalves(left[a..(a + 1)], right[b..(b + 1)], RegionAxis.Columns));
-        using var batch = cat(joins, 0);
-        var (quant, indices) = _m.Caption.EncodeToZ(batch.mul(2).sub(1));
-        using (quant)
-        using (indices)
-            foreach (var c in result.Candidates)
-                Assert.Equal(indices[c.Sample].data<long>().ToArray(), c.Codes);
-        foreach (var j in joins) j.Dispose();
+        var joined = EncodedColumnJoins(left, right);
+        foreach (var c in result.Candidates)
+            Assert.Equal(joined[c.Sample], c.Codes);
 
         // joined in token space, halves cannot be moved: they are asked as written
         var tokens = pipeline.Run(Request("a star left of a circle", settings with { RegionalJoin = RegionalJoin.Tokens }, seed: 5));
