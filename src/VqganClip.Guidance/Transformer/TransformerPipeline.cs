@@ -207,7 +207,8 @@ public sealed class TransformerPipeline : IDisposable
             if (conditioning.Regions is { } split && grid.Window is not null)
             {
                 warnings.Add($"The {grid.Width}x{grid.Height} picture is sampled with the sliding window, which reads one caption: '{conditioning.Caption}' conditions the whole grid instead of its halves ('{split.First}', '{split.Second}').");
-                conditioning = conditioning with { Regions = null, RegionTokens = null };
+                // the whole caption is read as written, so nothing is drawn in the middle to be moved
+                conditioning = conditioning with { Regions = null, RegionTokens = null, DrawnInMiddle = false };
             }
             var clock = Stopwatch.StartNew();
             IReadOnlyList<IReadOnlyList<TransformerCandidate>> halves = [];
@@ -220,7 +221,7 @@ public sealed class TransformerPipeline : IDisposable
             else
             {
                 codes = SampleCodes(conditioning, grid, s, request.Seed, onProgress, ct);
-                if (conditioning is { Kind: TransformerConditioningKind.Caption, Caption: { } moved, DrawnInMiddle: true } && CaptionLayout.PlaceOf(moved) != Middle)
+                if (conditioning is { Kind: TransformerConditioningKind.Caption, Caption: { } moved, AskedCaption: not null })
                 {
                     // drawn in the middle (the place phrase read as "in the middle"): each sample moved to the caption's place
                     var place = CaptionLayout.PlaceOf(moved);
@@ -317,7 +318,7 @@ public sealed class TransformerPipeline : IDisposable
 
     /// <summary>
     /// The halves' best <paramref name="picks"/> joined as pictures (<see cref="RegionalJoin.Pictures"/>): each decoded
-    /// (a thing named small shrunk about its half caption's place, <see cref="HalfScale"/>), the upper or left half of one
+    /// (drawn in the middle: moved to its half caption's place; a thing named small shrunk there, <see cref="HalfScale"/>), the upper or left half of one
     /// beside the rest of the other, encoded back to codes; in the order of the token join (first half's pick, then second's).
     /// </summary>
     private List<long[]> JoinPictures(IReadOnlyList<IReadOnlyList<TransformerCandidate>> halves, RegionalCaptions regions, int picks,

@@ -453,6 +453,13 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
         foreach (var c in result.Candidates)
             Assert.Equal(joined[c.Sample], c.Codes);
 
+        // the sliding window reads the whole caption as written: nothing is drawn in the middle, so nothing is moved
+        var windowed = pipeline.Run(Request("a star left of a circle", settings with { Samples = 1 }, seed: 5, width: 40, height: 48));
+        Assert.NotNull(windowed.Window);
+        Assert.False(windowed.Conditioning.DrawnInMiddle);
+        Assert.Null(windowed.Conditioning.MovedTo);
+        Assert.Equal("caption 'a star left of a circle'", windowed.Conditioning.Describe());
+
         // joined in token space, halves cannot be moved: they are asked as written
         var tokens = pipeline.Run(Request("a star left of a circle", settings with { RegionalJoin = RegionalJoin.Tokens }, seed: 5));
         Assert.False(tokens.Conditioning.DrawnInMiddle);
