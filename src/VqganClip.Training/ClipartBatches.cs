@@ -41,10 +41,12 @@ public static class ClipartBatches
     /// Share 0 is exactly <see cref="Scenes"/>; the one-object stream is seeded by the step's seed and the world's
     /// remainder by the bit-complemented run seed's, so the two never repeat each other's draws. With
     /// <paramref name="oneObjectPlace"/> the one-object scenes are also redrawn until their object is at that place
-    /// (the same stream: the big scenes that were already there keep their draws).
+    /// (the same stream: the big scenes that were already there keep their draws). With <paramref name="canonical"/>
+    /// each one-object scene's object is then put at its place's canonical spot and size, upright
+    /// (<see cref="SceneObject.Canonical"/>; the same draws and captions, only the sampler's jitter dropped).
     /// </summary>
     public static (SceneSpec[] Specs, string[] Captions) ScenesWithOneObjectBigShare(long runSeed, long step, int count, double oneObjectBigShare,
-        ScenePosition? oneObjectPlace = null)
+        ScenePosition? oneObjectPlace = null, bool canonical = false)
     {
         if (oneObjectBigShare is < 0 or > 1 || double.IsNaN(oneObjectBigShare))
             throw new ArgumentOutOfRangeException(nameof(oneObjectBigShare), oneObjectBigShare, "The one-object big share must be in [0, 1].");
@@ -58,6 +60,12 @@ public static class ClipartBatches
         for (int i = 0; i < big; i++)
             do (specs[i], captions[i]) = oneObject.NextCaptioned();
             while (specs[i].Objects[0].Size != ObjectSize.Big || (oneObjectPlace is { } place && specs[i].Objects[0].Position != place));
+        if (canonical)
+            for (int i = 0; i < big; i++)
+            {
+                var o = specs[i].Objects[0];
+                specs[i] = new SceneSpec([SceneObject.Canonical(o.Kind, o.Color, o.Size, o.Position)], null, specs[i].Background);
+            }
         if (big < count)
         {
             var (worldSpecs, worldCaptions) = Draw(new SceneSampler(StepSeed(~runSeed, step)), count - big);

@@ -121,7 +121,8 @@ public sealed class TransformerTrainer : ITrainer
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
 
         using var scope = NewDisposeScope();
-        var (specs, captions) = ClipartBatches.ScenesWithOneObjectBigShare(Options.Seed, Step, Options.BatchSize, Options.OneObjectBigShare, Options.OneObjectPlace);
+        var (specs, captions) = ClipartBatches.ScenesWithOneObjectBigShare(Options.Seed, Step, Options.BatchSize, Options.OneObjectBigShare, Options.OneObjectPlace,
+            Options.OneObjectCanonical);
         if (Options.CaptionDropout > 0)
         {
             var drop = new Random(ClipartBatches.StepSeed(Options.Seed ^ 0xCA97, Step));

@@ -57,6 +57,13 @@ public sealed record TransformerTrainingOptions
     /// pipeline asks it for the middle and moves the picture to the caption's place.</summary>
     public ScenePosition? OneObjectPlace { get; init; }
 
+    /// <summary>The one-object scenes of <see cref="OneObjectBigShare"/> drawn without the sampler's jitter: the object
+    /// at its place's canonical spot and size, upright. The f4 VQGAN gives a shape another pattern of codes for every
+    /// sub-token shift, size and turn, so a jittered (kind, colour, backdrop) is a continuum of code patterns; canonical,
+    /// each is one, and the GPT sees each many times over within the budget
+    /// (docs/research/clipart-transformer-log.md, "Session 38").</summary>
+    public bool OneObjectCanonical { get; init; }
+
     public void Validate()
     {
         if (Steps <= 0) throw new ArgumentException($"Steps must be positive (got {Steps}).");
@@ -75,6 +82,8 @@ public sealed record TransformerTrainingOptions
             throw new ArgumentException($"The one-object place (--one-object-place) must be 'any' or 'middle' (got {place.ToString().ToLowerInvariant()}): only a middle-drawn GPT can be moved to every place.");
         if (OneObjectPlace is not null && OneObjectBigShare != 1)
             throw new ArgumentException($"The one-object place (--one-object-place) needs --one-object-big-share 1 (got {OneObjectBigShare}): the world's own scenes put objects everywhere, so the GPT would not learn to draw only in the middle.");
+        if (OneObjectCanonical && OneObjectBigShare == 0)
+            throw new ArgumentException("Canonical one-object scenes (--one-object-canonical) need a one-object big share above 0 (--one-object-big-share): they are the scenes it draws without jitter.");
     }
 
     public JsonObject ToJson() => new()
@@ -95,6 +104,7 @@ public sealed record TransformerTrainingOptions
         ["caption_dropout"] = CaptionDropout,
         ["one_object_big_share"] = OneObjectBigShare,
         ["one_object_place"] = OneObjectPlace is { } place ? place.ToString().ToLowerInvariant() : null,
+        ["one_object_canonical"] = OneObjectCanonical,
     };
 
     public static TransformerTrainingOptions FromJson(JsonObject json)
@@ -120,6 +130,8 @@ public sealed record TransformerTrainingOptions
             OneObjectBigShare = json["one_object_big_share"]?.GetValue<double>() ?? 0.0,
             // absent (or null) before the option: the world's places
             OneObjectPlace = json["one_object_place"]?.GetValue<string>() is { } place ? ParsePlace(place) : null,
+            // absent before the option: jittered
+            OneObjectCanonical = json["one_object_canonical"]?.GetValue<bool>() ?? false,
         };
     }
 

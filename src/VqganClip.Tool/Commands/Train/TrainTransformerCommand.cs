@@ -31,6 +31,7 @@ public static class TrainTransformerCommand
         var captionLength = new Option<int>("--caption-length") { Description = "Caption tokens in the prefix", DefaultValueFactory = _ => defaults.CaptionLength };
         var oneObjectBig = new Option<double>("--one-object-big-share") { Description = "Share of each step's scenes drawn as one-object scenes with a big object (0-1; the rest are the world's scenes, pairs included)", DefaultValueFactory = _ => defaults.OneObjectBigShare };
         var oneObjectPlace = new Option<string>("--one-object-place") { Description = "Where those one-object scenes put their object: any (the world's places) or middle (the YAML then says drawn_at: middle, and generate moves each picture to the caption's place)", DefaultValueFactory = _ => "any" };
+        var oneObjectCanonical = new Option<bool>("--one-object-canonical") { Description = "Draw those one-object scenes without the world's jitter: the object at its place's canonical spot and size, upright (one pattern of codes per kind, colour and backdrop)" };
         var output = new Option<string>("--out") { Description = "Exported model (.safetensors; the project .yaml goes beside it)", DefaultValueFactory = _ => DefaultOutput };
         var run = new Option<string?>("--run") { Description = "Run folder for log.jsonl, checkpoint/ and best/ (default runs/transformer-<time>)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder (its checkpoint/ or the checkpoint folder itself)" };
@@ -42,7 +43,7 @@ public static class TrainTransformerCommand
 
         var command = new Command("transformer", "Train the clipart transformer (taming's GPT over a VQGAN's codes, conditioned on the caption) and export it as safetensors + project YAML")
         {
-            firstStage, words, steps, batch, lr, seed, layers, heads, width, captionLength, oneObjectBig, oneObjectPlace, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
+            firstStage, words, steps, batch, lr, seed, layers, heads, width, captionLength, oneObjectBig, oneObjectPlace, oneObjectCanonical, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery,
         };
         command.SetAction(parse =>
         {
@@ -76,6 +77,7 @@ public static class TrainTransformerCommand
                     CaptionLength = parse.GetValue(captionLength),
                     OneObjectBigShare = parse.GetValue(oneObjectBig),
                     OneObjectPlace = TransformerTrainingOptions.ParsePlace(parse.GetValue(oneObjectPlace)!),
+                    OneObjectCanonical = parse.GetValue(oneObjectCanonical),
                 };
                 trainer = new TransformerTrainer(options, captionWords, renderThreads, judge);
                 runDirectory = parse.GetValue(run) ?? TrainingConsole.RepoPath(Path.Combine("runs", $"transformer-{DateTime.Now:yyyyMMdd-HHmmss}"));
