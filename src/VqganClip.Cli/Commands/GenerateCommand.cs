@@ -416,6 +416,8 @@ public static class GenerateCommand
             if (t.RegionalPicks != TransformerSettings.Default.RegionalPicks) cmd.Append(CultureInfo.InvariantCulture, $" --regional-picks {t.RegionalPicks}");
             if (t.RegionalJoin != TransformerSettings.Default.RegionalJoin) cmd.Append(" --regional-join ").Append(t.RegionalJoin.ToString().ToLowerInvariant());
             if (t.RegionalShift != TransformerSettings.Default.RegionalShift) cmd.Append(CultureInfo.InvariantCulture, $" --regional-shift {t.RegionalShift}");
+            if (t.RegionalBackdrop != TransformerSettings.Default.RegionalBackdrop)
+                cmd.Append(" --regional-backdrop ").Append(t.RegionalBackdrop is { } b ? b.ToString("R", CultureInfo.InvariantCulture) : "off");
         }
         if (t.SmallScale != TransformerSettings.Default.SmallScale) cmd.Append(CultureInfo.InvariantCulture, $" --small-scale {t.SmallScale:R}");
         if (t.Placement != TransformerSettings.Default.Placement) cmd.Append(" --placement ").Append(t.Placement.ToString().ToLowerInvariant());

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using VqganClip.Guidance;
 using VqganClip.Guidance.Optimization;
 
@@ -61,6 +62,7 @@ public sealed class RecipeOptions
     public Option<bool> Regional { get; } = new("--regional") { Description = "Transformer: a caption of two things in a relation ('a red star above a blue house') is sampled by halves, each under its own thing's caption (false: the whole caption everywhere)", DefaultValueFactory = _ => T.Regional };
     public Option<int> RegionalPicks { get; } = new("--regional-picks") { Description = "Transformer, sampled by halves: the best M samples of each half are joined (M x M joins ranked against the whole prompt)", DefaultValueFactory = _ => T.RegionalPicks };
     public Option<int> RegionalShift { get; } = new("--regional-shift") { Description = "Transformer, sampled by halves: token lines each half's grid moves away from the seam before the join, so the two objects do not touch", DefaultValueFactory = _ => T.RegionalShift };
+    public Option<string> RegionalBackdrop { get; } = new("--regional-backdrop") { Description = "Transformer, sampled by halves and drawn in the middle: join only samples whose backdrops agree (mean pixel difference outside the middle half at most this, 0-1) | off (each half's best picks whatever their backdrops)", DefaultValueFactory = _ => T.RegionalBackdrop is { } b ? b.ToString(CultureInfo.InvariantCulture) : "off" };
     public Option<string> RegionalJoin { get; } = new("--regional-join") { Description = "Transformer, sampled by halves: pictures (each half's pick decoded, the two joined at the middle and encoded back to codes) | tokens (the grids joined in token space, --regional-shift lines apart)", DefaultValueFactory = _ => T.RegionalJoin.ToString().ToLowerInvariant() };
     public Option<string> Placement { get; } = new("--placement") { Description = "Transformer, caption model: where the samples get the caption's place: model (as the model's YAML says: drawn_at: middle moves them) | move (asked for the middle, each sample moved to the place) | caption (asked for the place as written)", DefaultValueFactory = _ => T.Placement.ToString().ToLowerInvariant() };
     public Option<double> SmallScale { get; } = new("--small-scale") { Description = "Transformer, caption model: a thing named small ('small', 'little', 'tiny') is drawn at the model's size and shrunk by this about its place, in (0, 1] (1: as drawn)", DefaultValueFactory = _ => T.SmallScale };
@@ -77,7 +79,7 @@ public sealed class RecipeOptions
         if (includeGenerator) yield return Generator;
         foreach (var o in new Option[] { Size, Steps, CutCount, CutPower, CutMethod, Augment, LearningRate, PromptLoss, Optimizer, Schedule,
                      Init, Starts, TrialSteps, InitImage, InitWeight, StyleImage, StyleWeight, FeatureWeight, FeatureImage, TotalVariation, PhaseSteps, Strokes, MaxClasses, EmaDecay,
-                     Latent, L2Lambda, StyleSpace, Free, Transformer, TransformerConfig, ClassNames, Samples, Temperature, GuidanceScale, TopK, TopP, Regional, RegionalPicks, RegionalJoin, RegionalShift, SmallScale, Placement, Refine, AnchorWeight, ClassId, Candidates })
+                     Latent, L2Lambda, StyleSpace, Free, Transformer, TransformerConfig, ClassNames, Samples, Temperature, GuidanceScale, TopK, TopP, Regional, RegionalPicks, RegionalJoin, RegionalShift, RegionalBackdrop, SmallScale, Placement, Refine, AnchorWeight, ClassId, Candidates })
             yield return o;
     }
 
@@ -186,12 +188,23 @@ public sealed class RecipeOptions
             RegionalPicks = parse.GetValue(RegionalPicks),
             RegionalShift = parse.GetValue(RegionalShift),
             RegionalJoin = ParseRegionalJoin(parse.GetValue(RegionalJoin)!),
+            RegionalBackdrop = ParseRegionalBackdrop(parse.GetValue(RegionalBackdrop)!),
             SmallScale = parse.GetValue(SmallScale),
             Placement = ParsePlacement(parse.GetValue(Placement)!),
             RefineSteps = parse.GetValue(Refine),
             AnchorWeight = parse.GetValue(AnchorWeight),
         },
     };
+
+    /// <summary>--regional-backdrop's value: a number in [0, 1], or off (null).</summary>
+    /// <exception cref="ArgumentException">Anything else, named.</exception>
+    internal static double? ParseRegionalBackdrop(string value)
+    {
+        var text = value.Trim();
+        if (text.Equals("off", StringComparison.OrdinalIgnoreCase)) return null;
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var tolerance) && tolerance is >= 0 and <= 1) return tolerance;
+        throw new ArgumentException($"--regional-backdrop must be a mean pixel difference between 0 and 1, or off; got '{value}'.");
+    }
 
     /// <summary>--regional-join's value: pictures or tokens, any case.</summary>
     /// <exception cref="ArgumentException">Any other word, named.</exception>

@@ -326,19 +326,54 @@ public sealed class TransformerPipeline : IDisposable
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
+        var order = new List<(int A, int B)>();
+        int take = picks;
+        if (inMiddle && s.RegionalBackdrop is { } tolerance)
+        {
+            take = Math.Min(halves[0].Count, halves[1].Count);
+            order = PairByBackdrop(DecodeAll(halves[0].Take(take).Select(c => c.Codes).ToList(), grid),
+                DecodeAll(halves[1].Take(take).Select(c => c.Codes).ToList(), grid), tolerance, picks * picks);
+        }
+        else
+        {
+            for (int a = 0; a < picks; a++)
+                for (int b = 0; b < picks; b++)
+                    order.Add((a, b));
+        }
         var shrunk = new Tensor[2];
         for (int r = 0; r < 2; r++)
         {
-            var decoded = DecodeAll(halves[r].Take(picks).Select(c => c.Codes).ToList(), grid);
+            var decoded = DecodeAll(halves[r].Take(take).Select(c => c.Codes).ToList(), grid);
             string caption = regions.Captions[r];
             // a half drawn in the middle is moved to its place; one drawn there only shrinks about it (when named small)
             shrunk[r] = PictureLayout.Move(decoded, HalfScale(caption, s), inMiddle ? Middle : CaptionLayout.PlaceOf(caption), CaptionLayout.PlaceOf(caption));
         }
-        var joined = new List<Tensor>(picks * picks);
-        for (int a = 0; a < picks; a++)
-            for (int b = 0; b < picks; b++)
-                joined.Add(PictureLayout.JoinHalves(shrunk[0][a..(a + 1)], shrunk[1][b..(b + 1)], regions.Axis));
+        var joined = new List<Tensor>(order.Count);
+        foreach (var (a, b) in order)
+            joined.Add(PictureLayout.JoinHalves(shrunk[0][a..(a + 1)], shrunk[1][b..(b + 1)], regions.Axis));
         return EncodeCodes(cat(joined, 0));
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> pairs (first half's sample, second half's), both in rank order, of middle drawings
+    /// [N, 3, H, W] whose backdrops agree (<see cref="TransformerSettings.RegionalBackdrop"/>): the mean absolute
+    /// difference of the two pictures outside their middle half at most <paramref name="tolerance"/>, best rank sum
+    /// first (ties: the first half's better rank); then, if fewer agree, the nearest backdrops.
+    /// </summary>
+    internal static List<(int A, int B)> PairByBackdrop(Tensor first, Tensor second, double tolerance, int count)
+    {
+        using var scope = NewDisposeScope();
+        int h = (int)first.shape[2], w = (int)first.shape[3];
+        // 1 on the outer quarter of every side: a thing drawn in the middle (at most half the side) never reaches it
+        var outer = ones(h, w);
+        outer[(h / 4)..(3 * h / 4), (w / 4)..(3 * w / 4)] = zeros(h / 2, w / 2);
+        var distance = (first.unsqueeze(1) - second.unsqueeze(0)).abs().mean([2]).mul(outer).sum([2, 3]).div(outer.sum());
+        var d = distance.flatten().data<float>().ToArray();
+        int n = (int)second.shape[0];
+        var pairs = Enumerable.Range(0, (int)first.shape[0]).SelectMany(a => Enumerable.Range(0, n).Select(b => (A: a, B: b, D: d[a * n + b]))).ToList();
+        var order = pairs.Where(p => p.D <= tolerance).OrderBy(p => p.A + p.B).ThenBy(p => p.A).Take(count).ToList();
+        order.AddRange(pairs.Where(p => p.D > tolerance).OrderBy(p => p.D).ThenBy(p => p.A + p.B).Take(count - order.Count));
+        return order.Select(p => (p.A, p.B)).ToList();
     }
 
     /// <summary>A half's scale when joined in pictures: <see cref="TransformerSettings.SmallScale"/> for a thing named small, else 1 (as drawn).</summary>

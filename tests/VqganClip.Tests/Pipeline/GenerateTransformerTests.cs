@@ -87,7 +87,7 @@ public sealed class GenerateTransformerTests : IClassFixture<PipelineModels>, ID
     {
         var outPath = Path.Combine(_dir, "halves.png");
         string[] caption = ["--generator", "transformer", "--transformer", _m.CaptionCheckpoint, "--clip", TinyModels.ClipPath, "--samples", "2", "--seed", "3"];
-        var (code, text) = Generate(["a star above a blue circle", .. caption, "--regional-picks", "2", "--regional-join", "tokens", "--regional-shift", "2", "--out", outPath]);
+        var (code, text) = Generate(["a star above a blue circle", .. caption, "--regional-picks", "2", "--regional-join", "tokens", "--regional-shift", "2", "--regional-backdrop", "0.2", "--out", outPath]);
         Assert.True(code == 0, text);
         const string conditioning = "caption 'a star above a blue circle', by halves (upper: 'a star at the top'; lower: 'a blue circle at the bottom')";
         Assert.Contains($"Conditioning: {conditioning}.", text);
@@ -97,7 +97,7 @@ public sealed class GenerateTransformerTests : IClassFixture<PipelineModels>, ID
         var chunks = ImageIO.ReadPngText(outPath);
         Assert.Equal(conditioning, chunks["conditioning"]);
         Assert.Equal(4, JsonNode.Parse(chunks["candidates"])!.AsArray().Count);
-        Assert.Contains("--regional-picks 2 --regional-join tokens --regional-shift 2", chunks["command"]);
+        Assert.Contains("--regional-picks 2 --regional-join tokens --regional-shift 2 --regional-backdrop 0.2", chunks["command"]);
         var again = Path.Combine(_dir, "halves-again.png");
         (code, text) = Generate([.. SplitCommand(chunks["command"]).Skip(2), "--clip", TinyModels.ClipPath, "--out", again]);
         Assert.True(code == 0, text);
@@ -167,6 +167,7 @@ public sealed class GenerateTransformerTests : IClassFixture<PipelineModels>, ID
     [InlineData("run-dir", "error: --run-dir and --save-every belong to the guided loop")]
     [InlineData("init-weight", "error: InitWeight (0.5) does not apply to the transformer generator")]
     [InlineData("regional-join", "error: --regional-join must be pictures or tokens; got 'seams'.")]
+    [InlineData("regional-backdrop", "error: --regional-backdrop must be a mean pixel difference between 0 and 1, or off; got '1.5'.")]
     [InlineData("small-scale", "error: SmallScale must lie in (0, 1] (1: leave small things as drawn); got 2.")]
     [InlineData("placement", "error: --placement must be model, move or caption; got 'left'.")]
     public void Bad_input_is_one_error_line(string what, string expected)
@@ -186,6 +187,7 @@ public sealed class GenerateTransformerTests : IClassFixture<PipelineModels>, ID
             "no-names" => Cin(),
             "run-dir" => Cin("--class", "1", "--run-dir", Path.Combine(_dir, "x.run")),
             "regional-join" => Cin("--class", "1", "--regional-join", "seams"),
+            "regional-backdrop" => Cin("--class", "1", "--regional-backdrop", "1.5"),
             "small-scale" => Cin("--class", "1", "--small-scale", "2"),
             "placement" => Cin("--class", "1", "--placement", "left"),
             _ => Cin("--class", "1", "--init-weight", "0.5"),
@@ -211,12 +213,12 @@ public sealed class GenerateTransformerTests : IClassFixture<PipelineModels>, ID
 
         var given = recipe.Read(command.Parse(["--generator", "transformer", "--samples", "4", "--temperature", "0.7", "--top-k", "9", "--top-p", "0.8",
             "--refine", "6", "--anchor-weight", "2", "--class", "3", "--transformer", "t.ckpt", "--transformer-config", "t.yaml", "--class-names", "n.txt",
-            "--regional", "false", "--regional-picks", "2", "--regional-shift", "0", "--regional-join", "Tokens", "--small-scale", "0.5", "--placement", "Move"]));
+            "--regional", "false", "--regional-picks", "2", "--regional-shift", "0", "--regional-join", "Tokens", "--regional-backdrop", "OFF", "--small-scale", "0.5", "--placement", "Move"]));
         Assert.True(given.IsTransformer);
         Assert.Equal(TransformerSettings.Default with
         {
             Samples = 4, Temperature = 0.7, TopK = 9, TopP = 0.8, RefineSteps = 6, AnchorWeight = 2, ClassId = 3, Regional = false, RegionalPicks = 2, RegionalShift = 0,
-            RegionalJoin = RegionalJoin.Tokens, SmallScale = 0.5, Placement = SamplePlacement.Move,
+            RegionalJoin = RegionalJoin.Tokens, RegionalBackdrop = null, SmallScale = 0.5, Placement = SamplePlacement.Move,
             Checkpoint = "t.ckpt", Config = "t.yaml", ClassNamesFile = "n.txt",
         }, given.Transformer);
     }

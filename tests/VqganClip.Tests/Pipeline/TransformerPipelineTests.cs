@@ -201,7 +201,7 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
         Assert.Equal(new long[] { 5 }, result.Conditioning.Tokens);
         using var generator = new Generator(3);
         using var sos = full(new long[] { 2, 1 }, 5L, ScalarType.Int64);
-        using var direct = _m.Unconditional.Sample(sos, 64, new SamplingOptions { TopK = 100, Generator = generator });
+        using var direct = _m.Unconditional.Sample(sos, 64, new SamplingOptions { TopK = 100, Temperature = Fast.Temperature, Generator = generator });
         Assert.Equal(Enumerable.Range(0, 2).Select(i => direct[i].data<long>().ToArray()), result.Candidates.OrderBy(c => c.Sample).Select(c => c.Codes.ToArray()));
     }
 
@@ -260,7 +260,7 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
             Assert.Equal(half.Select(c => c.Loss).Order(), half.Select(c => c.Loss));
             using var generator = new Generator(5);
             using var prefix = tensor(stage.EncodeIds(regions.Captions[r])).unsqueeze(0).expand(3, -1).contiguous();
-            using var direct = _m.Caption.Sample(prefix, 64, new SamplingOptions { TopK = 100, Generator = generator });
+            using var direct = _m.Caption.Sample(prefix, 64, new SamplingOptions { TopK = 100, Temperature = Fast.Temperature, Generator = generator });
             Assert.Equal(Enumerable.Range(0, 3).Select(i => direct[i].data<long>().ToArray()), half.OrderBy(c => c.Sample).Select(c => c.Codes.ToArray()));
             var (again, _) = pipeline.Measure(half[0].Image.ToTensor(), PromptParser.Parse(regions.Captions[r]), settings: settings, guidance: FastLoop);
             Assert.Equal(half[0].Loss, again, 6);
@@ -377,12 +377,12 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
         return Enumerable.Range(0, 4).Select(i => indices[i].data<long>().ToArray()).ToList();
     }
 
-    /// <summary>The caption model's own draws for <paramref name="caption"/> (top-k 100, one generator seeded with <paramref name="seed"/>): what the pipeline's sampler draws.</summary>
+    /// <summary>The caption model's own draws for <paramref name="caption"/> (top-k 100, the default temperature, one generator seeded with <paramref name="seed"/>): what the pipeline's sampler draws.</summary>
     private Tensor CaptionDraws(string caption, int count, ulong seed)
     {
         using var generator = new Generator(seed);
         using var prefix = tensor(((CaptionConditioning)_m.Caption.CondStage).EncodeIds(caption)).unsqueeze(0).expand(count, -1).contiguous();
-        return _m.Caption.Sample(prefix, 64, new SamplingOptions { TopK = 100, Generator = generator });
+        return _m.Caption.Sample(prefix, 64, new SamplingOptions { TopK = 100, Temperature = Fast.Temperature, Generator = generator });
     }
 
     [Fact]
@@ -432,7 +432,8 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
     {
         using var pipeline = new TransformerPipeline(_m.Caption, _m.Clip);
         var stage = (CaptionConditioning)_m.Caption.CondStage;
-        var settings = Fast with { Samples = 3, ClassId = null, RegionalPicks = 2, Placement = SamplePlacement.Move };
+        // each half's best 2 picks whatever their backdrops (the pairing by backdrop: the next test)
+        var settings = Fast with { Samples = 3, ClassId = null, RegionalPicks = 2, Placement = SamplePlacement.Move, RegionalBackdrop = null };
         var result = pipeline.Run(Request("a star left of a circle", settings, seed: 5));
         Assert.True(result.Conditioning.DrawnInMiddle);
         Assert.Null(result.Conditioning.AskedCaption);
@@ -467,6 +468,52 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
     }
 
     [Fact]
+    public void Halves_drawn_in_the_middle_are_paired_by_their_backdrops()
+    {
+        using var pipeline = new TransformerPipeline(_m.Caption, _m.Clip);
+        var settings = Fast with { Samples = 3, ClassId = null, RegionalPicks = 2, Placement = SamplePlacement.Move };
+        Assert.Equal(0.08, settings.RegionalBackdrop);
+        var result = pipeline.Run(Request("a star left of a circle", settings, seed: 5));
+
+        // every sample of each half decoded in the middle, paired by PairByBackdrop (4 pairs), each pair moved and joined
+        Tensor Drawn(int r) => pipeline.Decode(tensor(result.RegionCandidates[r].SelectMany(c => c.Codes).ToArray(), new long[] { 3, 64 }), 8, 8);
+        using var first = Drawn(0);
+        using var second = Drawn(1);
+        var pairs = TransformerPipeline.PairByBackdrop(first, second, 0.08, 4);
+        using var left = PictureLayout.Move(first, 1, (0.5, 0.5), (0.25, 0.5));
+        using var right = PictureLayout.Move(second, 1, (0.5, 0.5), (0.75, 0.5));
+        var joins = cat(pairs.Select(p => PictureLayout.JoinHalves(left[p.A..(p.A + 1)], right[p.B..(p.B + 1)], RegionAxis.Columns)).ToArray(), 0);
+        var (quant, indices) = _m.Caption.EncodeToZ(joins.mul(2).sub(1));
+        using (quant)
+        using (indices)
+            Assert.Equal(Enumerable.Range(0, 4).Select(i => indices[i].data<long>().ToArray()), result.Candidates.OrderBy(c => c.Sample).Select(c => c.Codes.ToArray()));
+    }
+
+    [Fact]
+    public void Pairs_whose_backdrops_agree_come_first_by_their_ranks_then_the_nearest()
+    {
+        // 16x16 pictures: a backdrop colour with a thing in the middle half (which the comparison leaves out)
+        Tensor Pictures(params (float Backdrop, float Thing)[] looks)
+        {
+            var p = zeros(looks.Length, 3, 16, 16);
+            for (int i = 0; i < looks.Length; i++)
+            {
+                p[i] = full(3, 16, 16, looks[i].Backdrop);
+                p[i, .., 5..11, 5..11] = full(3, 6, 6, looks[i].Thing);
+            }
+            return p;
+        }
+        using var first = Pictures((1f, 0f), (0.6f, 0.2f), (1f, 0.5f));     // white, sky, white
+        using var second = Pictures((0.6f, 0.9f), (0.98f, 0.1f), (0.1f, 0.3f)); // sky, nearly white, night
+        // agreeing (|difference| 0 or 0.02): (0,1) and (1,0) by rank sum 1, the first half's better rank first, then (2,1);
+        // then the nearest of the rest: (1,1) at 0.38, (0,0) at 0.4 (before (2,0), also 0.4, by rank sum)
+        Assert.Equal([(0, 1), (1, 0), (2, 1), (1, 1), (0, 0)], TransformerPipeline.PairByBackdrop(first, second, 0.08, 5));
+        Assert.Equal([(0, 1), (1, 0)], TransformerPipeline.PairByBackdrop(first, second, 0.08, 2));
+        // tolerance 0: only identical backdrops agree
+        Assert.Equal((1, 0), TransformerPipeline.PairByBackdrop(first, second, 0, 1).Single());
+    }
+
+    [Fact]
     public void A_grid_larger_than_the_block_is_sampled_with_the_sliding_window()
     {
         using var pipeline = _m.CinPipeline();
@@ -485,7 +532,7 @@ public sealed class TransformerPipelineTests : IClassFixture<PipelineModels>
         using var generator = new Generator(9);
         using var start = zeros(new long[] { 2, 12, 10 }, ScalarType.Int64);
         using var c = full(new long[] { 2, 1 }, 1L, ScalarType.Int64);
-        using var direct = _m.Cin.SampleSlidingWindow(start, c, new SamplingOptions { TopK = 100, Generator = generator }, window: 8);
+        using var direct = _m.Cin.SampleSlidingWindow(start, c, new SamplingOptions { TopK = 100, Temperature = Fast.Temperature, Generator = generator }, window: 8);
         Assert.Equal(Enumerable.Range(0, 2).Select(i => direct[i].reshape(-1).data<long>().ToArray()),
             result.Candidates.OrderBy(x => x.Sample).Select(x => x.Codes.ToArray()));
     }

@@ -46,7 +46,7 @@ public sealed class EvalTransformerTests : IDisposable
             "--prompts", prompts, "--images", images, "--threads", "1"], console);
         var text = System.Text.RegularExpressions.Regex.Replace(output.ToString(), @"\s+", " ");
         Assert.True(code == 0, text);
-        Assert.Contains("Generator transformer: last.safetensors (class label (10 classes)), 2 samples, temperature 1, top-k 10, top-p off, refine 1 (anchor 1), class 3, augmented ranking cutouts, seed 0, 32x32", text);
+        Assert.Contains("Generator transformer: last.safetensors (class label (10 classes)), 2 samples, temperature 0.5, top-k 10, top-p off, refine 1 (anchor 1), class 3, augmented ranking cutouts, seed 0, 32x32", text);
         Assert.Matches(@"(ok  |FAIL) a big red circle on the left", text);
         Assert.Matches(@"Satisfied [0-2]/2 \([^)]*\) with the transformer generator", text);
         Assert.Equal(2, Directory.GetFiles(images, "*.png").Length);
