@@ -146,8 +146,8 @@ public sealed record TransformerSettings
 
     /// <summary>
     /// Steps of the VQGAN+CLIP loop started from the best sample's codes (0: no refinement). 0, measured on the
-    /// shipped models' eval (48 prompts, data/README.md): the shipped transformer's samples satisfy 21/48 at seed 0
-    /// as they are and 8/48 after 50 steps, which repaint the shapes the GPT drew into the blobs CLIP's gradient
+    /// shipped models' eval (48 prompts, data/README.md): the shipped transformer's samples satisfy 42/48 at seed 0
+    /// as they are and 10/48 after 50 steps (its previous files: 21 and 8), which repaint the shapes the GPT drew into the blobs CLIP's gradient
     /// favours. (For the transformer shipped before 6 December, whose samples rarely had the asked shape, 50 steps were
     /// better: 10.25/48 over four seeds against 8.5.) A real taming model with a larger CLIP may still gain from it.
     /// </summary>

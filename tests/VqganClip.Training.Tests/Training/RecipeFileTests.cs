@@ -54,7 +54,7 @@ public class RecipeFileTests
         var files = Directory.GetFiles(RecipeDirectory, "*.rsp").Select(Path.GetFileName).Order(StringComparer.Ordinal);
         Assert.Equal(
             ["audioclip-1-clipart.rsp", "biggan-1-clipart.rsp", "clip-1-contrastive.rsp", "clip-2-guided.rsp", "clip-3-guided.rsp", "judge.rsp",
-             "pix2pix-1-clipart.rsp", "stylegan-1-clipart.rsp", "transformer-1-gpt.rsp", "transformer-2-gpt-longer.rsp", "vqgan-1.rsp", "vqgan-2.rsp"],
+             "pix2pix-1-clipart.rsp", "stylegan-1-clipart.rsp", "transformer-1-gpt.rsp", "vqgan-1.rsp", "vqgan-2.rsp"],
             files);
     }
 
@@ -175,13 +175,12 @@ public class RecipeFileTests
         Assert.Equal(Parse("clip-2-guided.rsp").GetValue<string>("--out"), Parse("clip-3-guided.rsp").GetValue<string>("--init"));
 
         // The transformer: its GPT reads the shipped VQGAN's codes (the recipe starts from the file in data/, which the
-        // export leaves as it is); stage 2 continues stage 1's run with a longer plan.
+        // export leaves as it is), one stage, on canonical one-object scenes in the middle.
         var gpt = Parse("transformer-1-gpt.rsp");
-        var gptLonger = Parse("transformer-2-gpt-longer.rsp");
         Assert.Equal(Parse("vqgan-2.rsp").GetValue<string>("--out"), gpt.GetValue<string>("--first-stage"));
-        Assert.Equal(gpt.GetValue<string>("--run"), gptLonger.GetValue<string>("--resume"));
-        Assert.True(gptLonger.GetValue<long?>("--steps") > gpt.GetValue<long?>("--steps"));
         Assert.Equal(1.0, gpt.GetValue<double>("--one-object-big-share"));   // every scene one big object: what made the kinds learnable
+        Assert.Equal("middle", gpt.GetValue<string>("--one-object-place"));
+        Assert.True(gpt.GetValue<bool>("--one-object-canonical"));
     }
 
     [Fact]
