@@ -64,7 +64,7 @@ public static class ClipartBatches
             for (int i = 0; i < big; i++)
             {
                 var o = specs[i].Objects[0];
-                specs[i] = new SceneSpec([SceneObject.Canonical(o.Kind, o.Color, o.Size, o.Position)], null, specs[i].Background);
+                specs[i] = SceneSpec.Single(o.Kind, o.Color, o.Size, o.Position, specs[i].Background);
             }
         if (big < count)
         {

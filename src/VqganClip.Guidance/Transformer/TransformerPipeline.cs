@@ -326,27 +326,21 @@ public sealed class TransformerPipeline : IDisposable
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var order = new List<(int A, int B)>();
-        int take = picks;
-        if (inMiddle && s.RegionalBackdrop is { } tolerance)
-        {
-            take = Math.Min(halves[0].Count, halves[1].Count);
-            order = PairByBackdrop(DecodeAll(halves[0].Take(take).Select(c => c.Codes).ToList(), grid),
-                DecodeAll(halves[1].Take(take).Select(c => c.Codes).ToList(), grid), tolerance, picks * picks);
-        }
-        else
-        {
-            for (int a = 0; a < picks; a++)
-                for (int b = 0; b < picks; b++)
-                    order.Add((a, b));
-        }
+        // paired by backdrop: every sample of each half is a candidate; otherwise each half's best picks, every pair
+        bool byBackdrop = inMiddle && s.RegionalBackdrop is not null;
+        int take = byBackdrop ? Math.Min(halves[0].Count, halves[1].Count) : picks;
+        var decoded = new Tensor[2];
+        for (int r = 0; r < 2; r++)
+            decoded[r] = DecodeAll(halves[r].Take(take).Select(c => c.Codes).ToList(), grid);
+        var order = byBackdrop
+            ? PairByBackdrop(decoded[0], decoded[1], s.RegionalBackdrop!.Value, picks * picks)
+            : Enumerable.Range(0, picks).SelectMany(a => Enumerable.Range(0, picks).Select(b => (A: a, B: b))).ToList();
         var shrunk = new Tensor[2];
         for (int r = 0; r < 2; r++)
         {
-            var decoded = DecodeAll(halves[r].Take(take).Select(c => c.Codes).ToList(), grid);
             string caption = regions.Captions[r];
             // a half drawn in the middle is moved to its place; one drawn there only shrinks about it (when named small)
-            shrunk[r] = PictureLayout.Move(decoded, HalfScale(caption, s), inMiddle ? Middle : CaptionLayout.PlaceOf(caption), CaptionLayout.PlaceOf(caption));
+            shrunk[r] = PictureLayout.Move(decoded[r], HalfScale(caption, s), inMiddle ? Middle : CaptionLayout.PlaceOf(caption), CaptionLayout.PlaceOf(caption));
         }
         var joined = new List<Tensor>(order.Count);
         foreach (var (a, b) in order)

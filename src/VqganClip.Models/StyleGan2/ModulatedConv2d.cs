@@ -97,8 +97,9 @@ public sealed class ModulatedConv2d : nn.Module
         else
         {
             var wc = w.reshape(batch * outPerGroup, InChannel, KernelSize, KernelSize);
+            // one groups-1 convolution per sample on CPU float32: libtorch's grouped one gave a wrong gradient there (environment.md)
             output = x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32 && batch > 1
-                ? PerSample(input, wc, batch, outPerGroup)
+                ? NarrowConvolution.ForwardPerGroup(input, wc, [1, 1], [Padding, Padding], [1, 1], groups: batch)
                 : NarrowConvolution.Forward(input, wc, null, [1, 1], [Padding, Padding], [1, 1], groups: batch);
         }
         output = output.view(batch, outPerGroup, output.shape[2], output.shape[3]);
@@ -106,16 +107,6 @@ public sealed class ModulatedConv2d : nn.Module
         if (blur is not null) output = blur.forward(output);
         return output.contiguous().MoveToOuterDisposeScope();
     }
-
-    /// <summary>
-    /// The grouped convolution (groups = batch) as one groups-1 convolution per sample, each through
-    /// <see cref="NarrowConvolution"/>, concatenated: the same function. On an AVX2 CPU (AMD EPYC without AVX-512,
-    /// 7 December 2026) libtorch's float32 grouped convolution gave stylegan2-tiny's gradient with respect to W+ 1.5% off
-    /// upstream's (float64 and these per-sample convolutions match it to 1e-4), though the same shapes alone were right.
-    /// </summary>
-    private Tensor PerSample(Tensor input, Tensor weight, long batch, long outPerGroup) =>
-        cat(Enumerable.Range(0, (int)batch).Select(b => NarrowConvolution.Forward(input.narrow(1, b * InChannel, InChannel),
-            weight.narrow(0, b * outPerGroup, outPerGroup), null, [1, 1], [Padding, Padding], [1, 1], groups: 1)).ToArray(), 1);
 
     private static int FloorDiv(int a, int b) => (int)Math.Floor(a / (double)b);
 }
