@@ -218,7 +218,7 @@ public sealed class BigGanTrainer : ITrainer
         for (int k = 0; k < Options.DSteps; k++)
         {
             using var inner = NewDisposeScope();
-            var (specs, ids) = ClipartClasses.Scenes(Options.Seed, Step * Options.DSteps + k, batch);
+            var (specs, ids) = ClipartClasses.Scenes(Options.Seed, Step * Options.DSteps + k, batch, Options.CanonicalScenes);
             var real = ClipartBatches.Render(specs, _renderThreads) * 2 - 1;
             var realY = tensor(ids.Select(i => (long)i).ToArray());
             var (z, fakeY) = Noise(batch, noise);
@@ -275,7 +275,7 @@ public sealed class BigGanTrainer : ITrainer
             bool redrawOn = Options.RedrawTieWeight > 0 && Step >= Options.RedrawTieStart;
             bool placeOn = Options.PlaceTieWeight > 0 && Step >= Options.PlaceTieStart;
             // the scenes the noise names: the scene tie's and the place tie's targets and the redraw tie's fallback, read once
-            var named = Options.SceneTieWeight > 0 || redrawOn || placeOn ? NoiseScenes.Specs(z, y) : null;
+            var named = Options.SceneTieWeight > 0 || redrawOn || placeOn ? NoiseScenes.Specs(z, y, Options.CanonicalScenes) : null;
             // the world's drawings of them in [0, 1], rendered once for both ties that compare with them
             var namedPictures = Options.SceneTieWeight > 0 || placeOn ? ClipartBatches.Render(named!, _renderThreads) : null;
             if (Options.SceneTieWeight > 0)

@@ -102,6 +102,15 @@ public sealed record BigGanTrainingOptions
     public double SceneTieWeight { get; init; }
 
     /// <summary>
+    /// Canonical one-object scenes: the real scenes D sees and the scenes the noise names (<see cref="NoiseScenes"/>)
+    /// have their object at its place's canonical spot and size, upright, without the sampler's jitter of place, size
+    /// and rotation (the classes, backgrounds, places and sizes are drawn as before). Each (class, background, place,
+    /// size) is then one picture, where the jittered world gives G a continuum of outlines to learn for every class
+    /// (docs/research/clipart-biggan-log.md, session 39; the clipart transformer ships with the same choice).
+    /// </summary>
+    public bool CanonicalScenes { get; init; }
+
+    /// <summary>
     /// Weight of the redraw tie (0: none): from <see cref="RedrawTieStart"/>, G's loss adds this weight times the mean
     /// L1 between G's sample and the world's drawing of the class's kind where the sample's class-colour region is
     /// (<see cref="RedrawnScenes"/>), over that region and the drawn silhouette. It teaches G the kind's outline where
@@ -233,6 +242,7 @@ public sealed record BigGanTrainingOptions
         ["kind_pretrain_steps"] = KindPretrainSteps,
         ["mode_seeking_weight"] = ModeSeekingWeight,
         ["scene_tie_weight"] = SceneTieWeight,
+        ["canonical_scenes"] = CanonicalScenes,
         ["redraw_tie_weight"] = RedrawTieWeight,
         ["redraw_tie_start"] = RedrawTieStart,
         ["place_tie_weight"] = PlaceTieWeight,
@@ -264,6 +274,7 @@ public sealed record BigGanTrainingOptions
             KindPretrainSteps = GetOr("kind_pretrain_steps", defaults.KindPretrainSteps),
             ModeSeekingWeight = GetOr("mode_seeking_weight", defaults.ModeSeekingWeight),
             SceneTieWeight = GetOr("scene_tie_weight", defaults.SceneTieWeight),
+            CanonicalScenes = GetOr("canonical_scenes", defaults.CanonicalScenes),
             RedrawTieWeight = GetOr("redraw_tie_weight", defaults.RedrawTieWeight),
             RedrawTieStart = GetOr("redraw_tie_start", defaults.RedrawTieStart),
             PlaceTieWeight = GetOr("place_tie_weight", defaults.PlaceTieWeight),

@@ -53,9 +53,11 @@ public static class ClipartClasses
     /// <summary>
     /// Training data of one step: <paramref name="count"/> one-object scenes of uniformly drawn classes, everything else
     /// (size, position, jitter, rotation, background) as <see cref="SceneSampler"/> draws it; a scene whose background
-    /// would swallow the class's colour (<see cref="Palette.Clashes"/>) is redrawn. A pure function of (seed, step).
+    /// would swallow the class's colour (<see cref="Palette.Clashes"/>) is redrawn. With <paramref name="canonical"/> the
+    /// object is then put at its place's canonical spot and size, upright (the same draws, without the jitter). A pure
+    /// function of (seed, step).
     /// </summary>
-    public static (SceneSpec[] Specs, int[] ClassIds) Scenes(long runSeed, long step, int count)
+    public static (SceneSpec[] Specs, int[] ClassIds) Scenes(long runSeed, long step, int count, bool canonical = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(step);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
@@ -66,8 +68,16 @@ public static class ClipartClasses
         {
             ids[i] = sampler.Random.Next(Count);
             specs[i] = SceneOf(ids[i], sampler);
+            if (canonical) specs[i] = Canonical(specs[i]);
         }
         return (specs, ids);
+    }
+
+    /// <summary>The one-object scene <paramref name="spec"/> with its object at its place's canonical spot and size, upright.</summary>
+    public static SceneSpec Canonical(SceneSpec spec)
+    {
+        var o = spec.Objects[0];
+        return SceneSpec.Single(o.Kind, o.Color, o.Size, o.Position, spec.Background);
     }
 
     /// <summary>One random one-object scene of class <paramref name="classId"/>.</summary>

@@ -1,0 +1,71 @@
+using VqganClip.Clipart;
+using VqganClip.Training.BigGan;
+using static TorchSharp.torch;
+using static VqganClip.Training.Tests.Training.TrainingTestSupport;
+
+namespace VqganClip.Training.Tests.Training;
+
+/// <summary>
+/// The clipart BigGAN trainer's canonical scenes (<see cref="BigGanTrainingOptions.CanonicalScenes"/>): the real
+/// scenes and the scenes the noise names keep their draws and lose only the jitter.
+/// </summary>
+public class BigGanCanonicalScenesTests
+{
+    [Fact]
+    public void Canonical_training_scenes_are_the_same_draws_with_the_object_at_its_canonical_spot()
+    {
+        var (jittered, ids) = ClipartClasses.Scenes(3, 7, 64);
+        var (canonical, canonicalIds) = ClipartClasses.Scenes(3, 7, 64, canonical: true);
+        Assert.Equal(ids, canonicalIds);
+        int moved = 0;
+        for (int i = 0; i < ids.Length; i++)
+        {
+            var (j, c) = (jittered[i].Objects[0], Assert.Single(canonical[i].Objects));
+            Assert.Equal(jittered[i].Background, canonical[i].Background);
+            Assert.Equal(SceneObject.Canonical(j.Kind, j.Color, j.Size, j.Position), c);
+            if (j != c) moved++;
+        }
+        // the sampler jitters almost every object: the canonical draw changes them
+        Assert.InRange(moved, 60, 64);
+    }
+
+    [Fact]
+    public void Canonical_noise_scenes_ignore_the_jitter_entries()
+    {
+        var rows = new float[2, 16];
+        rows[0, 1] = 2; rows[0, 5 + 2] = 1; rows[0, 10 + 1] = 1;
+        rows[1, 1] = 2; rows[1, 5 + 2] = 1; rows[1, 10 + 1] = 1;
+        rows[1, 12] = 10; rows[1, 13] = -10; rows[1, 14] = 10; rows[1, 15] = -10;   // the jitters at their ends
+        var colour = Vocabulary.Colors.First(c => !Palette.Clashes(c, Vocabulary.Backgrounds[1]));
+        int id = ClipartClasses.Id(ObjectKind.Star, colour);
+        using var z = tensor(rows);
+        using var classIds = tensor(new long[] { id, id });
+        var jittered = NoiseScenes.Specs(z, classIds);
+        var canonical = NoiseScenes.Specs(z, classIds, canonical: true);
+        var expected = SceneSpec.Single(ObjectKind.Star, colour, Vocabulary.Sizes[1], Vocabulary.Positions[2], Vocabulary.Backgrounds[1]);
+        Assert.Equal(expected, canonical[0]);
+        Assert.Equal(expected, canonical[1]);
+        Assert.Equal(expected, jittered[0]);                // no jitter named: the same scene
+        Assert.NotEqual(expected, jittered[1]);
+    }
+
+    [Fact]
+    public void The_option_is_saved_with_the_run_and_changes_both_the_real_scenes_and_the_tie() => SingleThreaded(() =>
+    {
+        var plainOptions = TinyStyleGan2D(steps: 2) with { ZDim = 16, SceneTieWeight = 5 };
+        var options = plainOptions with { CanonicalScenes = true };
+        Assert.Equal(options, BigGanTrainingOptions.FromJson(options.ToJson()));
+        var old = options.ToJson();
+        old.Remove("canonical_scenes");                     // a run saved before the option: jittered
+        Assert.False(BigGanTrainingOptions.FromJson(old).CanonicalScenes);
+
+        using var plain = new BigGanTrainer(plainOptions, renderThreads: 1);
+        using var canonical = new BigGanTrainer(options, renderThreads: 1);
+        var mp = plain.TrainStep();
+        var mc = canonical.TrainStep();
+        // the same untrained D and fake batch: its loss on the real batch differs only because the real scenes do
+        Assert.Equal(mp["d_loss_fake"], mc["d_loss_fake"]);
+        Assert.NotEqual(mp["d_loss_real"], mc["d_loss_real"]);
+        Assert.NotEqual(mp["g_scene_tie"], mc["g_scene_tie"]);
+    });
+}
