@@ -111,6 +111,13 @@ public sealed record BigGanTrainingOptions
     public bool CanonicalScenes { get; init; }
 
     /// <summary>
+    /// A curriculum for canonical scenes: for the first this many steps every scene, D's real ones and those the noise
+    /// names, has its object in the middle (the background and size drawn as before), so that G learns the kinds'
+    /// outlines at one place before it has to draw them at five (0: none).
+    /// </summary>
+    public long MiddleOnlySteps { get; init; }
+
+    /// <summary>
     /// Weight of the redraw tie (0: none): from <see cref="RedrawTieStart"/>, G's loss adds this weight times the mean
     /// L1 between G's sample and the world's drawing of the class's kind where the sample's class-colour region is
     /// (<see cref="RedrawnScenes"/>), over that region and the drawn silhouette. It teaches G the kind's outline where
@@ -192,6 +199,8 @@ public sealed record BigGanTrainingOptions
         if ((KindStart > 0 || KindPretrainSteps > 0) && !(KindClassifierWeight > 0)) throw new ArgumentException($"KindStart ({KindStart}) and KindPretrainSteps ({KindPretrainSteps}) need a kind classifier (KindClassifierWeight > 0).");
         if (KindClassifierWeight > 0 && KindStart >= Steps) throw new ArgumentException($"KindStart ({KindStart}) must come before the run's end ({Steps} steps).");
         if (!(SceneTieWeight >= 0) || double.IsInfinity(SceneTieWeight)) throw new ArgumentException($"SceneTieWeight must be 0 or a positive number (got {SceneTieWeight}).");
+        if (MiddleOnlySteps < 0 || MiddleOnlySteps >= Steps && MiddleOnlySteps > 0) throw new ArgumentException($"MiddleOnlySteps must be 0 or a step of the run, 1 to {Steps - 1} (got {MiddleOnlySteps}).");
+        if (MiddleOnlySteps > 0 && !CanonicalScenes) throw new ArgumentException("MiddleOnlySteps puts canonical scenes in the middle: it needs CanonicalScenes.");
         if (!(RedrawTieWeight >= 0) || double.IsInfinity(RedrawTieWeight)) throw new ArgumentException($"RedrawTieWeight must be 0 or a positive number (got {RedrawTieWeight}).");
         if (RedrawTieWeight > 0 && (RedrawTieStart < 0 || RedrawTieStart >= Steps)) throw new ArgumentException($"RedrawTieStart must be a step of the run, 0 to {Steps - 1} (got {RedrawTieStart}).");
         if (!(PlaceTieWeight >= 0) || double.IsInfinity(PlaceTieWeight)) throw new ArgumentException($"PlaceTieWeight must be 0 or a positive number (got {PlaceTieWeight}).");
@@ -243,6 +252,7 @@ public sealed record BigGanTrainingOptions
         ["mode_seeking_weight"] = ModeSeekingWeight,
         ["scene_tie_weight"] = SceneTieWeight,
         ["canonical_scenes"] = CanonicalScenes,
+        ["middle_only_steps"] = MiddleOnlySteps,
         ["redraw_tie_weight"] = RedrawTieWeight,
         ["redraw_tie_start"] = RedrawTieStart,
         ["place_tie_weight"] = PlaceTieWeight,
@@ -275,6 +285,7 @@ public sealed record BigGanTrainingOptions
             ModeSeekingWeight = GetOr("mode_seeking_weight", defaults.ModeSeekingWeight),
             SceneTieWeight = GetOr("scene_tie_weight", defaults.SceneTieWeight),
             CanonicalScenes = GetOr("canonical_scenes", defaults.CanonicalScenes),
+            MiddleOnlySteps = GetOr("middle_only_steps", defaults.MiddleOnlySteps),
             RedrawTieWeight = GetOr("redraw_tie_weight", defaults.RedrawTieWeight),
             RedrawTieStart = GetOr("redraw_tie_start", defaults.RedrawTieStart),
             PlaceTieWeight = GetOr("place_tie_weight", defaults.PlaceTieWeight),

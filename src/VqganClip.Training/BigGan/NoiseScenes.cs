@@ -15,7 +15,8 @@ namespace VqganClip.Training.BigGan;
 /// <see cref="Vocabulary.Positions"/>), size = argmax z[10..11], and the jitter of x, y, extent and rotation =
 /// (2Φ(z[12..15]) − 1) × <see cref="SceneSampler"/>'s amplitudes. z[16..] are free. Needs z_dim ≥ 16. A canonical
 /// scene (<see cref="BigGanTrainingOptions.CanonicalScenes"/>) has no jitter: the object at its place's canonical spot
-/// and size, upright, so that z[12..15] are free as well.
+/// and size, upright, so that z[12..15] are free as well; a canonical scene may also be put at one given place
+/// (<see cref="BigGanTrainingOptions.MiddleOnlySteps"/>), and then z[5..9] are free too.
 /// </para>
 /// </summary>
 public static class NoiseScenes
@@ -27,8 +28,9 @@ public static class NoiseScenes
     public static readonly int Dimensions = Nb + Np + Ns + 4;
 
     /// <summary>One scene per row of <paramref name="z"/> [N, z_dim] for the classes <paramref name="classIds"/> [N].</summary>
-    public static SceneSpec[] Specs(Tensor z, Tensor classIds, bool canonical = false)
+    public static SceneSpec[] Specs(Tensor z, Tensor classIds, bool canonical = false, ScenePosition? place = null)
     {
+        if (place is not null && !canonical) throw new ArgumentException("A place for every object is given to canonical scenes only.", nameof(place));
         ArgumentNullException.ThrowIfNull(z);
         ArgumentNullException.ThrowIfNull(classIds);
         if (z.dim() != 2 || z.shape[1] < Dimensions)
@@ -55,7 +57,7 @@ public static class NoiseScenes
             y += U(1) * ay;
             float extent = SceneLayout.ExtentOf(size) * (1f + U(2) * SceneSampler.ExtentJitter);
             specs[i] = canonical
-                ? SceneSpec.Single(kind, color, size, position, background)
+                ? SceneSpec.Single(kind, color, size, place ?? position, background)
                 : new SceneSpec([new SceneObject(kind, color, size, position, x, y, extent, U(3) * SceneSampler.RotationJitter)], null, background);
         }
         return specs;

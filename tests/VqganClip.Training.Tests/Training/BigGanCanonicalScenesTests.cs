@@ -68,4 +68,51 @@ public class BigGanCanonicalScenesTests
         Assert.NotEqual(mp["d_loss_real"], mc["d_loss_real"]);
         Assert.NotEqual(mp["g_scene_tie"], mc["g_scene_tie"]);
     });
+
+    [Fact]
+    public void The_middle_curriculum_puts_every_canonical_scene_in_the_middle_and_is_refused_without_canonical_scenes()
+    {
+        var (canonical, ids) = ClipartClasses.Scenes(3, 7, 64, canonical: true);
+        var (middle, middleIds) = ClipartClasses.Scenes(3, 7, 64, canonical: true, place: ScenePosition.Middle);
+        Assert.Equal(ids, middleIds);
+        for (int i = 0; i < ids.Length; i++)
+        {
+            var o = canonical[i].Objects[0];
+            Assert.Equal(SceneSpec.Single(o.Kind, o.Color, o.Size, ScenePosition.Middle, canonical[i].Background), middle[i]);
+        }
+        Assert.Contains(canonical, s => s.Objects[0].Position != ScenePosition.Middle);
+        var e = Assert.Throws<ArgumentException>(() => ClipartClasses.Scenes(3, 7, 4, place: ScenePosition.Middle));
+        Assert.Contains("canonical scenes only", e.Message);
+
+        using var generator = new Generator(5);
+        using var z = randn(32, 16, generator: generator);
+        using var classIds = randint(0, ClipartClasses.Count, [32], generator: generator);
+        var named = NoiseScenes.Specs(z, classIds, canonical: true);
+        var named0 = NoiseScenes.Specs(z, classIds, canonical: true, place: ScenePosition.Middle);
+        for (int i = 0; i < 32; i++)
+            Assert.Equal(ClipartClasses.Canonical(named[i], ScenePosition.Middle), named0[i]);
+        Assert.Throws<ArgumentException>(() => NoiseScenes.Specs(z, classIds, place: ScenePosition.Middle));
+
+        var options = TinyStyleGan2D(steps: 4) with { ZDim = 16, SceneTieWeight = 1, CanonicalScenes = true, MiddleOnlySteps = 2 };
+        Assert.Equal(options, BigGanTrainingOptions.FromJson(options.ToJson()));
+        options.Validate();
+        e = Assert.Throws<ArgumentException>(() => (options with { CanonicalScenes = false }).Validate());
+        Assert.Contains("needs CanonicalScenes", e.Message);
+        e = Assert.Throws<ArgumentException>(() => (options with { MiddleOnlySteps = 4 }).Validate());
+        Assert.Contains("MiddleOnlySteps must be 0 or a step of the run, 1 to 3 (got 4)", e.Message);
+    }
+
+    [Fact]
+    public void The_trainer_draws_its_first_steps_in_the_middle() => SingleThreaded(() =>
+    {
+        var everywhere = TinyStyleGan2D(steps: 2) with { ZDim = 16, SceneTieWeight = 5, CanonicalScenes = true };
+        using var plain = new BigGanTrainer(everywhere, renderThreads: 1);
+        using var curriculum = new BigGanTrainer(everywhere with { MiddleOnlySteps = 1 }, renderThreads: 1);
+        var mp = plain.TrainStep();
+        var mc = curriculum.TrainStep();
+        // the same untrained D and fake batch; the real scenes and the tie's targets moved to the middle
+        Assert.Equal(mp["d_loss_fake"], mc["d_loss_fake"]);
+        Assert.NotEqual(mp["d_loss_real"], mc["d_loss_real"]);
+        Assert.NotEqual(mp["g_scene_tie"], mc["g_scene_tie"]);
+    });
 }
