@@ -89,6 +89,8 @@ public sealed class BigGanTrainer : ITrainer
                 foreach (var layer in bigGanD.SpectralNormLayers()) nn.init.orthogonal_(layer.WeightOrig);
         }
         if (options.FactorisedClasses) FactoriseClassEmbedding(_g);
+        if (options.ClassEmbeddingScale != 1)
+            using (no_grad()) _g.Embeddings.weight!.mul_(options.ClassEmbeddingScale);
         _gEma = new BigGanModel(Config);
         if (options.KindClassifierWeight > 0)
         {

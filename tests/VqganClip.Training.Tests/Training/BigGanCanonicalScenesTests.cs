@@ -115,4 +115,25 @@ public class BigGanCanonicalScenesTests
         Assert.NotEqual(mp["d_loss_real"], mc["d_loss_real"]);
         Assert.NotEqual(mp["g_scene_tie"], mc["g_scene_tie"]);
     });
+
+    [Fact]
+    public void The_class_embedding_scale_multiplies_G_initial_embedding_and_is_saved() => SingleThreaded(() =>
+    {
+        var options = TinyStyleGan2D(steps: 2) with { FactorisedClasses = true };
+        var scaled = options with { ClassEmbeddingScale = 16 };
+        Assert.Equal(scaled, BigGanTrainingOptions.FromJson(scaled.ToJson()));
+        var old = scaled.ToJson();
+        old.Remove("class_embedding_scale");
+        Assert.Equal(1, BigGanTrainingOptions.FromJson(old).ClassEmbeddingScale);
+        using var plain = new BigGanTrainer(options, renderThreads: 1);
+        using var big = new BigGanTrainer(scaled, renderThreads: 1);
+        var w = plain.Generator.Embeddings.weight!;
+        var w16 = big.Generator.Embeddings.weight!;
+        Assert.True(w16.allclose(w * 16, rtol: 1e-5, atol: 1e-6));
+        Assert.True(w.abs().max().item<float>() > 0.01f);     // a real initialisation, scaled
+        // the EMA copy starts from the scaled G
+        Assert.True(big.GeneratorEma.Embeddings.weight!.allclose(w16));
+        var e = Assert.Throws<ArgumentException>(() => (options with { ClassEmbeddingScale = 0 }).Validate());
+        Assert.Contains("ClassEmbeddingScale must be a positive number (got 0)", e.Message);
+    });
 }
