@@ -89,8 +89,6 @@ public sealed class BigGanTrainer : ITrainer
                 foreach (var layer in bigGanD.SpectralNormLayers()) nn.init.orthogonal_(layer.WeightOrig);
         }
         if (options.FactorisedClasses) FactoriseClassEmbedding(_g);
-        if (options.ClassEmbeddingScale != 1)
-            using (no_grad()) _g.Embeddings.weight!.mul_(options.ClassEmbeddingScale);
         _gEma = new BigGanModel(Config);
         if (options.KindClassifierWeight > 0)
         {
@@ -213,8 +211,6 @@ public sealed class BigGanTrainer : ITrainer
         double clipDReal = double.NaN, clipDFake = double.NaN, gClipD = double.NaN, gSceneTie = double.NaN, gRedrawTie = double.NaN,
             gPlaceTie = double.NaN;
         int batch = Options.BatchSize;
-        // the curriculum's first steps: every scene, real or named by the noise, in the middle
-        ScenePosition? onePlace = Step < Options.MiddleOnlySteps ? ScenePosition.Middle : null;
         using var noise = new torch.Generator((ulong)ClipartBatches.StepSeed(Options.Seed ^ 0x6A3D, Step));
         double lossReal = 0, lossFake = 0, dReal = 0, dFake = 0, r1 = double.NaN, dKind = double.NaN, dKindAccuracy = double.NaN, gKind = double.NaN,
             gModeSeeking = double.NaN;
@@ -222,7 +218,7 @@ public sealed class BigGanTrainer : ITrainer
         for (int k = 0; k < Options.DSteps; k++)
         {
             using var inner = NewDisposeScope();
-            var (specs, ids) = ClipartClasses.Scenes(Options.Seed, Step * Options.DSteps + k, batch, Options.CanonicalScenes, onePlace);
+            var (specs, ids) = ClipartClasses.Scenes(Options.Seed, Step * Options.DSteps + k, batch);
             var real = ClipartBatches.Render(specs, _renderThreads) * 2 - 1;
             var realY = tensor(ids.Select(i => (long)i).ToArray());
             var (z, fakeY) = Noise(batch, noise);
@@ -279,7 +275,7 @@ public sealed class BigGanTrainer : ITrainer
             bool redrawOn = Options.RedrawTieWeight > 0 && Step >= Options.RedrawTieStart;
             bool placeOn = Options.PlaceTieWeight > 0 && Step >= Options.PlaceTieStart;
             // the scenes the noise names: the scene tie's and the place tie's targets and the redraw tie's fallback, read once
-            var named = Options.SceneTieWeight > 0 || redrawOn || placeOn ? NoiseScenes.Specs(z, y, Options.CanonicalScenes, onePlace) : null;
+            var named = Options.SceneTieWeight > 0 || redrawOn || placeOn ? NoiseScenes.Specs(z, y) : null;
             // the world's drawings of them in [0, 1], rendered once for both ties that compare with them
             var namedPictures = Options.SceneTieWeight > 0 || placeOn ? ClipartBatches.Render(named!, _renderThreads) : null;
             if (Options.SceneTieWeight > 0)

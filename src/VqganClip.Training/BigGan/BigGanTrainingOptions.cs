@@ -64,16 +64,6 @@ public sealed record BigGanTrainingOptions
     public bool FactorisedClasses { get; init; }
 
     /// <summary>
-    /// G's class embedding is multiplied by this after its initialisation (1: BigGAN's orthogonal init as it is). The
-    /// embedding is concatenated with z (norm about √z_dim) into the condition of gen_z and of every batch norm; an
-    /// orthogonal [z_dim, 120] matrix gives each class a column of norm √(z_dim/120), and factorised its kind part
-    /// about 0.16, some 35 times smaller than the noise. In the clipart runs it stayed there while the colours' grew
-    /// (their gradient is strong), and G drew one outline for every kind (docs/research/clipart-biggan-log.md,
-    /// session 39). The exported file is unchanged in form: the embedding is an ordinary Linear over the classes.
-    /// </summary>
-    public double ClassEmbeddingScale { get; init; } = 1;
-
-    /// <summary>
     /// Weight of an auxiliary kind classifier (AC-GAN, Odena et al. 2017; 0: none): a
     /// <see cref="SilhouetteKindClassifier"/> learns the 12-way kind of real scenes from the silhouette in the class's
     /// colour, and G's loss adds this weight times the cross-entropy of its samples against the kind it was asked for.
@@ -110,22 +100,6 @@ public sealed record BigGanTrainingOptions
     /// backgrounds and one side of the picture (docs/research/clipart-biggan-log.md, session 27). Needs z_dim ≥ 16.
     /// </summary>
     public double SceneTieWeight { get; init; }
-
-    /// <summary>
-    /// Canonical one-object scenes: the real scenes D sees and the scenes the noise names (<see cref="NoiseScenes"/>)
-    /// have their object at its place's canonical spot and size, upright, without the sampler's jitter of place, size
-    /// and rotation (the classes, backgrounds, places and sizes are drawn as before). Each (class, background, place,
-    /// size) is then one picture, where the jittered world gives G a continuum of outlines to learn for every class
-    /// (docs/research/clipart-biggan-log.md, session 39; the clipart transformer ships with the same choice).
-    /// </summary>
-    public bool CanonicalScenes { get; init; }
-
-    /// <summary>
-    /// A curriculum for canonical scenes: for the first this many steps every scene, D's real ones and those the noise
-    /// names, has its object in the middle (the background and size drawn as before), so that G learns the kinds'
-    /// outlines at one place before it has to draw them at five (0: none).
-    /// </summary>
-    public long MiddleOnlySteps { get; init; }
 
     /// <summary>
     /// Weight of the redraw tie (0: none): from <see cref="RedrawTieStart"/>, G's loss adds this weight times the mean
@@ -201,7 +175,6 @@ public sealed record BigGanTrainingOptions
         if (!BigGanDiscriminatorKind.All.Contains(Discriminator)) throw new ArgumentException($"Discriminator must be one of {string.Join(", ", BigGanDiscriminatorKind.All)} (got '{Discriminator}').");
         if (!BigGanLoss.All.Contains(Loss)) throw new ArgumentException($"Loss must be one of {string.Join(", ", BigGanLoss.All)} (got '{Loss}').");
         if (!(R1Gamma >= 0)) throw new ArgumentException($"R1Gamma must be 0 or positive (got {R1Gamma}).");
-        if (!(ClassEmbeddingScale > 0) || double.IsInfinity(ClassEmbeddingScale)) throw new ArgumentException($"ClassEmbeddingScale must be a positive number (got {ClassEmbeddingScale}).");
         if (FactorisedClasses && Discriminator != BigGanDiscriminatorKind.StyleGan2) throw new ArgumentException("FactorisedClasses needs the stylegan2 discriminator (its class embedding is the one that can be factorised).");
         if (!(KindClassifierWeight >= 0) || double.IsInfinity(KindClassifierWeight)) throw new ArgumentException($"KindClassifierWeight must be 0 or a positive number (got {KindClassifierWeight}).");
         if (KindStart < 0 || KindPretrainSteps < 0 || KindPretrainSteps > KindStart) throw new ArgumentException($"KindStart ({KindStart}) and KindPretrainSteps ({KindPretrainSteps}) must be 0 or positive, the pretraining no longer than the steps before the start.");
@@ -210,8 +183,6 @@ public sealed record BigGanTrainingOptions
         if ((KindStart > 0 || KindPretrainSteps > 0) && !(KindClassifierWeight > 0)) throw new ArgumentException($"KindStart ({KindStart}) and KindPretrainSteps ({KindPretrainSteps}) need a kind classifier (KindClassifierWeight > 0).");
         if (KindClassifierWeight > 0 && KindStart >= Steps) throw new ArgumentException($"KindStart ({KindStart}) must come before the run's end ({Steps} steps).");
         if (!(SceneTieWeight >= 0) || double.IsInfinity(SceneTieWeight)) throw new ArgumentException($"SceneTieWeight must be 0 or a positive number (got {SceneTieWeight}).");
-        if (MiddleOnlySteps < 0 || MiddleOnlySteps >= Steps && MiddleOnlySteps > 0) throw new ArgumentException($"MiddleOnlySteps must be 0 or a step of the run, 1 to {Steps - 1} (got {MiddleOnlySteps}).");
-        if (MiddleOnlySteps > 0 && !CanonicalScenes) throw new ArgumentException("MiddleOnlySteps puts canonical scenes in the middle: it needs CanonicalScenes.");
         if (!(RedrawTieWeight >= 0) || double.IsInfinity(RedrawTieWeight)) throw new ArgumentException($"RedrawTieWeight must be 0 or a positive number (got {RedrawTieWeight}).");
         if (RedrawTieWeight > 0 && (RedrawTieStart < 0 || RedrawTieStart >= Steps)) throw new ArgumentException($"RedrawTieStart must be a step of the run, 0 to {Steps - 1} (got {RedrawTieStart}).");
         if (!(PlaceTieWeight >= 0) || double.IsInfinity(PlaceTieWeight)) throw new ArgumentException($"PlaceTieWeight must be 0 or a positive number (got {PlaceTieWeight}).");
@@ -257,14 +228,11 @@ public sealed record BigGanTrainingOptions
         ["r1_gamma"] = R1Gamma,
         ["d_reg_every"] = DRegEvery,
         ["factorised_classes"] = FactorisedClasses,
-        ["class_embedding_scale"] = ClassEmbeddingScale,
         ["kind_classifier_weight"] = KindClassifierWeight,
         ["kind_start"] = KindStart,
         ["kind_pretrain_steps"] = KindPretrainSteps,
         ["mode_seeking_weight"] = ModeSeekingWeight,
         ["scene_tie_weight"] = SceneTieWeight,
-        ["canonical_scenes"] = CanonicalScenes,
-        ["middle_only_steps"] = MiddleOnlySteps,
         ["redraw_tie_weight"] = RedrawTieWeight,
         ["redraw_tie_start"] = RedrawTieStart,
         ["place_tie_weight"] = PlaceTieWeight,
@@ -291,14 +259,11 @@ public sealed record BigGanTrainingOptions
             R1Gamma = GetOr("r1_gamma", defaults.R1Gamma),
             DRegEvery = GetOr("d_reg_every", defaults.DRegEvery),
             FactorisedClasses = GetOr("factorised_classes", defaults.FactorisedClasses),
-            ClassEmbeddingScale = GetOr("class_embedding_scale", defaults.ClassEmbeddingScale),
             KindClassifierWeight = GetOr("kind_classifier_weight", defaults.KindClassifierWeight),
             KindStart = GetOr("kind_start", defaults.KindStart),
             KindPretrainSteps = GetOr("kind_pretrain_steps", defaults.KindPretrainSteps),
             ModeSeekingWeight = GetOr("mode_seeking_weight", defaults.ModeSeekingWeight),
             SceneTieWeight = GetOr("scene_tie_weight", defaults.SceneTieWeight),
-            CanonicalScenes = GetOr("canonical_scenes", defaults.CanonicalScenes),
-            MiddleOnlySteps = GetOr("middle_only_steps", defaults.MiddleOnlySteps),
             RedrawTieWeight = GetOr("redraw_tie_weight", defaults.RedrawTieWeight),
             RedrawTieStart = GetOr("redraw_tie_start", defaults.RedrawTieStart),
             PlaceTieWeight = GetOr("place_tie_weight", defaults.PlaceTieWeight),

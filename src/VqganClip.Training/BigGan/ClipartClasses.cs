@@ -53,16 +53,12 @@ public static class ClipartClasses
     /// <summary>
     /// Training data of one step: <paramref name="count"/> one-object scenes of uniformly drawn classes, everything else
     /// (size, position, jitter, rotation, background) as <see cref="SceneSampler"/> draws it; a scene whose background
-    /// would swallow the class's colour (<see cref="Palette.Clashes"/>) is redrawn. With <paramref name="canonical"/> the
-    /// object is then put at its place's canonical spot and size, upright (the same draws, without the jitter), and with
-    /// <paramref name="place"/> as well at that place's spot instead. A pure function of (seed, step).
+    /// would swallow the class's colour (<see cref="Palette.Clashes"/>) is redrawn. A pure function of (seed, step).
     /// </summary>
-    public static (SceneSpec[] Specs, int[] ClassIds) Scenes(long runSeed, long step, int count, bool canonical = false,
-        ScenePosition? place = null)
+    public static (SceneSpec[] Specs, int[] ClassIds) Scenes(long runSeed, long step, int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(step);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        if (place is not null && !canonical) throw new ArgumentException("A place for every object is given to canonical scenes only.", nameof(place));
         var sampler = new SceneSampler(ClipartBatches.StepSeed(runSeed, step), pairFraction: 0);
         var specs = new SceneSpec[count];
         var ids = new int[count];
@@ -70,19 +66,8 @@ public static class ClipartClasses
         {
             ids[i] = sampler.Random.Next(Count);
             specs[i] = SceneOf(ids[i], sampler);
-            if (canonical) specs[i] = Canonical(specs[i], place);
         }
         return (specs, ids);
-    }
-
-    /// <summary>
-    /// The one-object scene <paramref name="spec"/> with its object at its place's canonical spot and size, upright (at
-    /// <paramref name="place"/>'s spot if given).
-    /// </summary>
-    public static SceneSpec Canonical(SceneSpec spec, ScenePosition? place = null)
-    {
-        var o = spec.Objects[0];
-        return SceneSpec.Single(o.Kind, o.Color, o.Size, place ?? o.Position, spec.Background);
     }
 
     /// <summary>One random one-object scene of class <paramref name="classId"/>.</summary>

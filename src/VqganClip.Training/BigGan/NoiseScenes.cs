@@ -13,10 +13,7 @@ namespace VqganClip.Training.BigGan;
 /// truncation (z scaled by t) does not change the background, place or size a z names (only its jitter shrinks): background = the highest of z[0..4] that does
 /// not swallow the class's colour (the world never draws those pairs), position = argmax z[5..9] (the order of
 /// <see cref="Vocabulary.Positions"/>), size = argmax z[10..11], and the jitter of x, y, extent and rotation =
-/// (2Φ(z[12..15]) − 1) × <see cref="SceneSampler"/>'s amplitudes. z[16..] are free. Needs z_dim ≥ 16. A canonical
-/// scene (<see cref="BigGanTrainingOptions.CanonicalScenes"/>) has no jitter: the object at its place's canonical spot
-/// and size, upright, so that z[12..15] are free as well; a canonical scene may also be put at one given place
-/// (<see cref="BigGanTrainingOptions.MiddleOnlySteps"/>), and then z[5..9] are free too.
+/// (2Φ(z[12..15]) − 1) × <see cref="SceneSampler"/>'s amplitudes. z[16..] are free. Needs z_dim ≥ 16.
 /// </para>
 /// </summary>
 public static class NoiseScenes
@@ -28,9 +25,8 @@ public static class NoiseScenes
     public static readonly int Dimensions = Nb + Np + Ns + 4;
 
     /// <summary>One scene per row of <paramref name="z"/> [N, z_dim] for the classes <paramref name="classIds"/> [N].</summary>
-    public static SceneSpec[] Specs(Tensor z, Tensor classIds, bool canonical = false, ScenePosition? place = null)
+    public static SceneSpec[] Specs(Tensor z, Tensor classIds)
     {
-        if (place is not null && !canonical) throw new ArgumentException("A place for every object is given to canonical scenes only.", nameof(place));
         ArgumentNullException.ThrowIfNull(z);
         ArgumentNullException.ThrowIfNull(classIds);
         if (z.dim() != 2 || z.shape[1] < Dimensions)
@@ -56,9 +52,7 @@ public static class NoiseScenes
             x += U(0) * ax;
             y += U(1) * ay;
             float extent = SceneLayout.ExtentOf(size) * (1f + U(2) * SceneSampler.ExtentJitter);
-            specs[i] = canonical
-                ? SceneSpec.Single(kind, color, size, place ?? position, background)
-                : new SceneSpec([new SceneObject(kind, color, size, position, x, y, extent, U(3) * SceneSampler.RotationJitter)], null, background);
+            specs[i] = new SceneSpec([new SceneObject(kind, color, size, position, x, y, extent, U(3) * SceneSampler.RotationJitter)], null, background);
         }
         return specs;
     }

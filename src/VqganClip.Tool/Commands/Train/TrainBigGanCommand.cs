@@ -37,9 +37,6 @@ public static class TrainBigGanCommand
         loss.AcceptOnlyFromAmong([.. BigGanLoss.All]);
         var r1 = new Option<double>("--r1") { Description = "R1 penalty γ on real images (0 = none), applied lazily every --d-reg-every steps", DefaultValueFactory = _ => d.R1Gamma };
         var dRegEvery = new Option<int>("--d-reg-every") { Description = "Steps between lazy R1 steps", DefaultValueFactory = _ => d.DRegEvery };
-        var canonical = new Option<bool>("--canonical-scenes") { Description = "Draw the one-object scenes (D's real ones and those the noise names) with the object at its place's canonical spot and size, upright, without the jitter" };
-        var middleOnly = new Option<long>("--middle-only-steps") { Description = "With --canonical-scenes: for the first this many steps every scene has its object in the middle (a curriculum: the kinds at one place first)", DefaultValueFactory = _ => d.MiddleOnlySteps };
-        var embeddingScale = new Option<double>("--class-embedding-scale") { Description = "Multiply G's class embedding by this after its orthogonal initialisation (1 = as BigGAN), so that the class weighs in G's condition beside the noise", DefaultValueFactory = _ => d.ClassEmbeddingScale };
         var factorised = new Option<bool>("--factorised-classes") { Description = "Tie the class embeddings of G and the stylegan2 D across (kind, colour): each class's embedding is a kind's plus a colour's" };
         var kindClassifier = new Option<double>("--kind-classifier") { Description = "Weight of an AC-GAN kind classifier (0 = none): a small CNN learns the kind of real scenes from the silhouette in the class colour (and G's samples seen through other classes' colours as a 13th class, no object); G is asked to draw samples it classifies as their kind. With --resume: give a run whose classifier has not begun this schedule", DefaultValueFactory = _ => d.KindClassifierWeight };
         var kindStart = new Option<long>("--kind-start") { Description = "Step from which G's loss has the kind term (needs --kind-classifier)", DefaultValueFactory = _ => d.KindStart };
@@ -67,7 +64,7 @@ public static class TrainBigGanCommand
 
         var command = new Command("biggan", "Train a small class-conditional BigGAN-deep on one-object clipart scenes ((kind, colour) classes) and export G_ema")
         {
-            steps, batch, gLr, dLr, dSteps, emaDecay, emaStart, seed, gCh, zDim, gDepth, dCh, dDepth, discriminator, loss, r1, dRegEvery, factorised, embeddingScale, kindClassifier, kindStart, kindPretrain, modeSeeking, sceneTie, canonical, middleOnly, redrawTie, redrawTieStart, placeTie, placeTieStart, clipD, clipDWeight, clipDStart, clipDLr, truncation,
+            steps, batch, gLr, dLr, dSteps, emaDecay, emaStart, seed, gCh, zDim, gDepth, dCh, dDepth, discriminator, loss, r1, dRegEvery, factorised, kindClassifier, kindStart, kindPretrain, modeSeeking, sceneTie, redrawTie, redrawTieStart, placeTie, placeTieStart, clipD, clipDWeight, clipDStart, clipDLr, truncation,
             output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, finalSamples, printEvery,
         };
         command.SetAction(parse =>
@@ -91,7 +88,7 @@ public static class TrainBigGanCommand
                     parse.GetResult(option) is { Implicit: false } && !EqualityComparer<T>.Default.Equals(parse.GetValue(option), planned)
                         ? FormattableString.Invariant($"{option.Name} {parse.GetValue(option)}: the run in {checkpointDir} was planned with {planned}, and a resumed run keeps its settings.")
                         : null;
-                var clash = Clash(modeSeeking, o.ModeSeekingWeight) ?? Clash(sceneTie, o.SceneTieWeight) ?? Clash(canonical, o.CanonicalScenes) ?? Clash(embeddingScale, o.ClassEmbeddingScale) ?? Clash(middleOnly, o.MiddleOnlySteps)
+                var clash = Clash(modeSeeking, o.ModeSeekingWeight) ?? Clash(sceneTie, o.SceneTieWeight)
                     ?? Clash(redrawTie, o.RedrawTieWeight) ?? Clash(redrawTieStart, o.RedrawTieStart)
                     ?? Clash(placeTie, o.PlaceTieWeight) ?? Clash(placeTieStart, o.PlaceTieStart)
                     ?? Clash(clipDWeight, o.ClipDiscriminatorWeight) ?? Clash(clipDStart, o.ClipDiscriminatorStart) ?? Clash(clipDLr, o.ClipDiscriminatorLearningRate);
@@ -126,14 +123,11 @@ public static class TrainBigGanCommand
                     R1Gamma = parse.GetValue(r1),
                     DRegEvery = parse.GetValue(dRegEvery),
                     FactorisedClasses = parse.GetValue(factorised),
-                    ClassEmbeddingScale = parse.GetValue(embeddingScale),
                     KindClassifierWeight = parse.GetValue(kindClassifier),
                     KindStart = parse.GetValue(kindStart),
                     KindPretrainSteps = parse.GetValue(kindPretrain),
                     ModeSeekingWeight = parse.GetValue(modeSeeking),
                     SceneTieWeight = parse.GetValue(sceneTie),
-                    CanonicalScenes = parse.GetValue(canonical),
-                    MiddleOnlySteps = parse.GetValue(middleOnly),
                     RedrawTieWeight = parse.GetValue(redrawTie),
                     RedrawTieStart = parse.GetValue(redrawTieStart),
                     PlaceTieWeight = parse.GetValue(placeTie),
