@@ -51,6 +51,10 @@ public sealed record SceneSpec
         SceneBackground background = SceneBackground.White) =>
         new([SceneObject.Canonical(kind, color, size, position)], null, background);
 
+    /// <summary>This scene with each object at its place's canonical spot and size, upright (the sampler's jitter dropped).</summary>
+    public SceneSpec Canonical() =>
+        new(Objects.Select(o => SceneObject.Canonical(o.Kind, o.Color, o.Size, o.Position)).ToArray(), Relation, Background);
+
     /// <summary>Two objects at the canonical spots their relation implies (A above B: A at the top, B at the bottom).</summary>
     public static SceneSpec Pair(
         (ObjectKind Kind, ClipartColor Color, ObjectSize Size) first,

@@ -62,10 +62,7 @@ public static class ClipartBatches
             while (specs[i].Objects[0].Size != ObjectSize.Big || (oneObjectPlace is { } place && specs[i].Objects[0].Position != place));
         if (canonical)
             for (int i = 0; i < big; i++)
-            {
-                var o = specs[i].Objects[0];
-                specs[i] = SceneSpec.Single(o.Kind, o.Color, o.Size, o.Position, specs[i].Background);
-            }
+                specs[i] = specs[i].Canonical();
         if (big < count)
         {
             var (worldSpecs, worldCaptions) = Draw(new SceneSampler(StepSeed(~runSeed, step)), count - big);

@@ -177,7 +177,7 @@ public sealed class ShippedModelTests : IDisposable
             .Where(i => specs[i].Objects is [{ Size: ObjectSize.Big, Position: ScenePosition.Middle }]).Take(32).ToArray();
         Assert.Equal(32, middle.Length);
         var jittered = middle.Select(i => specs[i]).ToList();
-        var canonical = jittered.Select(s => SceneSpec.Single(s.Objects[0].Kind, s.Objects[0].Color, s.Objects[0].Size, s.Objects[0].Position, s.Background)).ToList();
+        var canonical = jittered.Select(s => s.Canonical()).ToList();
         var middleCaptions = middle.Select(i => captions[i]).ToList();
 
         double CrossEntropy(Net2NetTransformer model, List<SceneSpec> scenes)
