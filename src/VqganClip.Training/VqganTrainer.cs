@@ -43,7 +43,8 @@ public sealed class VqganTrainer : ITrainer
         _model = new VqganModel(options.Model);
         ResetNormalizationLayers(_model);
         _model.train();
-        _parameters = _model.parameters().ToArray();
+        _parameters = TrainedParameters(_model, options.DecoderOnly);
+        foreach (var p in _model.parameters()) p.requires_grad = false;
         foreach (var p in _parameters) p.requires_grad = true;
         _optimizer = optim.Adam(_parameters, lr: options.LearningRate, beta1: 0.9, beta2: 0.99);
         _schedule = Schedules.WarmupCosine(checked((int)options.WarmupSteps), checked((int)options.Steps));
@@ -85,6 +86,8 @@ public sealed class VqganTrainer : ITrainer
 
     public IReadOnlyDictionary<string, double> TrainStep()
     {
+        if (Step == 0 && Options.DecoderOnly && !_codebookReady)
+            throw new InvalidOperationException("A decoder-only run trains the decoder of a trained model: start it from one (--init-from FILE).");
         if (Step == 0 && Options.KMeansIterations > 0 && !_codebookReady) InitializeCodebook();
         _codebookReady = true;
         double lr = _schedule.LearningRate(checked((int)Step), Options.LearningRate);
@@ -96,13 +99,21 @@ public sealed class VqganTrainer : ITrainer
         if (Options.CropSize > 0 && Options.CropSize < x.shape[2] && Step < (1 - Options.FullImageFraction) * Options.Steps)
             x = RandomCrops(x, Options.CropSize);
 
-        var h = _model.Encode(x);
-        var q = _model.Quantizer.Forward(h, computeLoss: true);
+        Tensor h;
+        QuantizerOutput q;
+        // Decoder only: the codes are fixed, so nothing before post_quant_conv needs a graph (and the VQ loss,
+        // logged, has no trainable part).
+        using (Options.DecoderOnly ? no_grad() : null)
+        {
+            h = _model.Encode(x);
+            q = _model.Quantizer.Forward(h, computeLoss: true);
+        }
         var reconstruction = _model.Decode(q.ZQ);
         var diff = reconstruction - x;
         var l1 = diff.abs().mean();
         var l2 = diff.pow(2).mean();
-        var loss = Options.L1Weight * l1 + Options.L2Weight * l2 + q.Loss!;
+        var loss = Options.L1Weight * l1 + Options.L2Weight * l2;
+        if (!Options.DecoderOnly) loss = loss + q.Loss!;
 
         _optimizer.zero_grad();
         loss.backward();
@@ -138,6 +149,13 @@ public sealed class VqganTrainer : ITrainer
         }
         return result;
     }
+
+    /// <summary>What a run trains: every parameter, or with <paramref name="decoderOnly"/> taming's decode path
+    /// (<c>post_quant_conv</c>, <c>decoder</c>), leaving the codes every picture maps to unchanged.</summary>
+    public static Parameter[] TrainedParameters(VqganModel model, bool decoderOnly) =>
+        [.. model.named_parameters()
+            .Where(p => !decoderOnly || p.name.StartsWith("decoder.", StringComparison.Ordinal) || p.name.StartsWith("post_quant_conv.", StringComparison.Ordinal))
+            .Select(p => p.parameter)];
 
     /// <summary>
     /// Starts from the weights of an exported model (same architecture) instead of random ones; the codebook is

@@ -39,6 +39,12 @@ public sealed record VqganTrainingOptions
     /// after 960 crop steps and the batch PSNR rose past 27 dB within 70 whole-scene steps.</summary>
     public double FullImageFraction { get; init; } = 0.5;
 
+    /// <summary>Train only the decoder side (<c>post_quant_conv</c> and <c>decoder</c>): the encoder, <c>quant_conv</c>
+    /// and the codebook stay as the run starts them (from <c>--init-from</c>), so every picture keeps its codes and a
+    /// second stage trained on those codes (the clipart transformer) still fits; only how codes are drawn improves.
+    /// No codebook restarts or k-means, no VQ loss (it has no trainable part then).</summary>
+    public bool DecoderOnly { get; init; }
+
     /// <summary>Global gradient-norm clip (0 = none).</summary>
     public double GradClip { get; init; } = 1.0;
 
@@ -53,6 +59,7 @@ public sealed record VqganTrainingOptions
         if (FullImageFraction is < 0 or > 1 || double.IsNaN(FullImageFraction)) throw new ArgumentException($"FullImageFraction must be between 0 and 1 (got {FullImageFraction}).");
         if (CropSize is < 0 or > 64 || CropSize % 4 != 0) throw new ArgumentException($"CropSize must be 0 or a multiple of 4 up to 64 (got {CropSize}).");
         if (RestartEvery < 0) throw new ArgumentException($"restart interval must not be negative (got {RestartEvery}).");
+        if (DecoderOnly && RestartEvery != 0) throw new ArgumentException($"A decoder-only run keeps its codebook: RestartEvery must be 0 (got {RestartEvery}).");
         if (Model.Kind != VqganKind.VQModel) throw new ArgumentException("The trainer builds taming VQModels only.");
         Model.Validate();
     }
@@ -72,6 +79,7 @@ public sealed record VqganTrainingOptions
         ["grad_clip"] = GradClip,
         ["crop_size"] = CropSize,
         ["full_image_fraction"] = FullImageFraction,
+        ["decoder_only"] = DecoderOnly,
         ["model_yaml"] = Model.ToYaml(),
         // Not part of taming's YAML (VQModel always builds the legacy quantizer); only the training loss differs.
         ["legacy_vq_loss"] = Model.LegacyLoss,
@@ -95,6 +103,8 @@ public sealed record VqganTrainingOptions
             GradClip = Get<double>("grad_clip"),
             CropSize = Get<int>("crop_size"),
             FullImageFraction = Get<double>("full_image_fraction"),
+            // Checkpoints written before the option trained everything.
+            DecoderOnly = json["decoder_only"]?.GetValue<bool>() ?? false,
             Model = VqganConfig.FromYaml(Get<string>("model_yaml")) with
             {
                 Source = "training checkpoint",

@@ -151,6 +151,59 @@ public class VqganTrainerTests
     });
 
     [Fact]
+    public void A_decoder_only_run_keeps_every_code_and_trains_the_decoder() => SingleThreaded(() =>
+    {
+        var dir = TempDirectory();
+        try
+        {
+            var path = Path.Combine(dir, "start.safetensors");
+            using (var first = new VqganTrainer(TinyVqgan(steps: 2), renderThreads: 1))
+            {
+                first.TrainStep();
+                first.Export(path);
+            }
+            var options = TinyVqgan(steps: 8) with { DecoderOnly = true, RestartEvery = 0, CropSize = 0 };
+            using var trainer = new VqganTrainer(options, renderThreads: 1);
+            trainer.InitializeFrom(path);
+            var start = trainer.Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+            double before = ReconstructionEval.Run(trainer.Model, 8, threads: 1).MeanPsnr;
+            while (trainer.Step < trainer.TotalSteps) trainer.TrainStep();
+            double after = ReconstructionEval.Run(trainer.Model, 8, threads: 1).MeanPsnr;
+            Assert.True(after > before + 0.5, $"the decoder should draw its codes better: held-out PSNR {before:0.00} -> {after:0.00} dB");
+
+            foreach (var (name, tensor) in trainer.Model.state_dict())
+            {
+                bool decodePath = name.StartsWith("decoder.", StringComparison.Ordinal) || name.StartsWith("post_quant_conv.", StringComparison.Ordinal);
+                if (decodePath && name.EndsWith(".weight", StringComparison.Ordinal) && !name.Contains("norm"))
+                    Assert.False(Same(tensor, start[name]), $"'{name}' is on the decode path and should train");
+                if (!decodePath)
+                    Assert.True(Same(tensor, start[name]), $"'{name}' (encoder, quant_conv or codebook) changed in a decoder-only run");
+            }
+            Assert.All(trainer.Model.named_parameters(), p => Assert.Equal(p.name.StartsWith("decoder.") || p.name.StartsWith("post_quant_conv."), p.parameter.requires_grad));
+
+            // The option survives a checkpoint, and a resumed run trains the same part.
+            trainer.SaveCheckpoint(Path.Combine(dir, "checkpoint"));
+            using var resumed = VqganTrainer.Resume(Path.Combine(dir, "checkpoint"), steps: 10, renderThreads: 1);
+            Assert.True(resumed.Options.DecoderOnly);
+            Assert.False(resumed.Model.state_dict()["quantize.embedding.weight"].requires_grad);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    });
+
+    [Fact]
+    public void A_decoder_only_run_refuses_random_weights_and_codebook_restarts()
+    {
+        var e1 = Assert.Throws<ArgumentException>(() => new VqganTrainer(TinyVqgan() with { DecoderOnly = true, RestartEvery = 2 }, renderThreads: 1));
+        Assert.Contains("RestartEvery", e1.Message);
+        using var trainer = new VqganTrainer(TinyVqgan() with { DecoderOnly = true, RestartEvery = 0 }, renderThreads: 1);
+        var e2 = Assert.Throws<InvalidOperationException>(() => trainer.TrainStep());
+        Assert.Contains("--init-from", e2.Message);
+    }
+
+    [Fact]
     public void Resume_names_the_problem_with_a_bad_folder()
     {
         var missing = Path.Combine(Path.GetTempPath(), "no-such-run-" + Guid.NewGuid().ToString("N"));

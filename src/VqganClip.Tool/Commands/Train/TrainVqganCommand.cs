@@ -31,6 +31,7 @@ public static class TrainVqganCommand
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between resumable checkpoints", DefaultValueFactory = _ => 100 };
         var evalScenes = new Option<int>("--eval-scenes") { Description = "Held-out scenes of the periodic evaluations (the final one uses 1000)", DefaultValueFactory = _ => 200 };
         var initFrom = new Option<string?>("--init-from") { Description = "Start from an exported model's weights (same architecture) instead of random ones" };
+        var decoderOnly = new Option<bool>("--decoder-only") { Description = "Train only post_quant_conv and the decoder of the --init-from model: its encoder and codebook stay, so every picture keeps its codes (and a transformer trained on them still fits); no codebook restarts" };
         var standardVq = new Option<bool>("--standard-vq-loss") { Description = "VQ-VAE's loss (beta on the commitment term) instead of taming's legacy one (beta on the codebook term); the exported model is the same either way" };
         var architecture = new Option<string>("--architecture") { Description = "f4 (the shipped 16x16-latent VQGAN) or f8 (8x8 latent, the clipart transformer's first stage); a resumed run keeps its own", DefaultValueFactory = _ => "f4" };
         architecture.AcceptOnlyFromAmong([.. ClipartVqganArchitecture.Names]);
@@ -38,7 +39,7 @@ public static class TrainVqganCommand
 
         var command = new Command("vqgan", "Train the clipart VQGAN (taming VQModel) and export it as safetensors + taming YAML")
         {
-            steps, batch, lr, seed, crop, wholeFraction, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery, initFrom, standardVq, architecture,
+            steps, batch, lr, seed, crop, wholeFraction, output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, printEvery, initFrom, decoderOnly, standardVq, architecture,
         };
         command.SetAction(parse =>
         {
@@ -62,8 +63,12 @@ public static class TrainVqganCommand
                     Seed = parse.GetValue(seed),
                     CropSize = parse.GetValue(crop) ?? defaults.CropSize,
                     FullImageFraction = parse.GetValue(wholeFraction) ?? defaults.FullImageFraction,
+                    DecoderOnly = parse.GetValue(decoderOnly),
+                    RestartEvery = parse.GetValue(decoderOnly) ? 0 : defaults.RestartEvery,
                     Model = ClipartVqganArchitecture.Named(parse.GetValue(architecture)!) with { LegacyLoss = !parse.GetValue(standardVq) },
                 };
+                if (options.DecoderOnly && parse.GetValue(initFrom) is null)
+                    throw new ArgumentException("--decoder-only trains the decoder of a trained model: give it with --init-from FILE.");
                 trainer = new VqganTrainer(options, renderThreads);
                 if (parse.GetValue(initFrom) is { } init) trainer.InitializeFrom(init);
                 runDirectory = parse.GetValue(run) ?? TrainingConsole.RepoPath(Path.Combine("runs", $"vqgan-{DateTime.Now:yyyyMMdd-HHmmss}"));
