@@ -254,8 +254,8 @@ public sealed class ShippedModelTests : IDisposable
     {
         using var vqgan = VqganModel.Load(DataFile(ShippedModels.VqganFileName), DataFile(ShippedModels.VqganConfigFileName));
         var r = ReconstructionEval.Run(vqgan, count: 100);
-        // model card: 28.96 dB mean (28.02 pooled) on 1,000 scenes
-        Assert.True(r.MeanPsnr >= 27.5, $"mean PSNR {r.MeanPsnr:F2} dB on 100 held-out scenes");
+        // model card: 31.33 dB mean (29.99 pooled) on 1,000 scenes; stage 2's decoder, before recipes/vqgan-3-decoder.rsp, gave 28.96
+        Assert.True(r.MeanPsnr >= 30.3, $"mean PSNR {r.MeanPsnr:F2} dB on 100 held-out scenes");
         Assert.True(r.CodesUsed >= r.CodebookSize / 2, $"{r.CodesUsed}/{r.CodebookSize} codes used");
     }
 

@@ -54,7 +54,7 @@ public class RecipeFileTests
         var files = Directory.GetFiles(RecipeDirectory, "*.rsp").Select(Path.GetFileName).Order(StringComparer.Ordinal);
         Assert.Equal(
             ["audioclip-1-clipart.rsp", "biggan-1-clipart.rsp", "clip-1-contrastive.rsp", "clip-2-guided.rsp", "clip-3-guided.rsp", "judge.rsp",
-             "pix2pix-1-clipart.rsp", "stylegan-1-clipart.rsp", "transformer-1-gpt.rsp", "vqgan-1.rsp", "vqgan-2.rsp"],
+             "pix2pix-1-clipart.rsp", "stylegan-1-clipart.rsp", "transformer-1-gpt.rsp", "vqgan-1.rsp", "vqgan-2.rsp", "vqgan-3-decoder.rsp"],
             files);
     }
 
@@ -96,7 +96,15 @@ public class RecipeFileTests
         Assert.Equal(1200L, vqgan2.GetValue<long?>("--steps"));
         Assert.Equal(2, vqgan2.GetValue<int>("--seed"));
         Assert.Equal(7e-4, vqgan2.GetValue<double>("--lr"));
-        Assert.Equal("data/clipart-vqgan.safetensors", vqgan2.GetValue<string>("--out"));   // the default, left out so --out FILE can follow
+        Assert.Equal("runs/vqgan-b/clipart-vqgan.safetensors", vqgan2.GetValue<string>("--out"));   // stage 3 and the CLIP recipes read it
+
+        var vqgan3 = Parse("vqgan-3-decoder.rsp");
+        Assert.True(vqgan3.GetValue<bool>("--decoder-only"));   // the codes stay stage 2's
+        Assert.Equal(2000L, vqgan3.GetValue<long?>("--steps"));
+        Assert.Equal(3, vqgan3.GetValue<int>("--seed"));
+        Assert.Equal(5e-4, vqgan3.GetValue<double>("--lr"));
+        Assert.Equal(0, vqgan3.GetValue<int?>("--crop"));   // whole scenes throughout
+        Assert.Equal("data/clipart-vqgan.safetensors", vqgan3.GetValue<string>("--out"));   // the default, left out so --out FILE can follow
 
         var biggan = Parse("biggan-1-clipart.rsp");
         Assert.Equal(7500L, biggan.GetValue<long?>("--steps"));
@@ -171,13 +179,18 @@ public class RecipeFileTests
         var vqgan1 = Parse("vqgan-1.rsp");
         var vqgan1Best = Path.Combine(vqgan1.GetValue<string>("--run")!, "best", Path.GetFileName(vqgan1.GetValue<string>("--out")!));
         Assert.Equal(vqgan1Best.Replace('\\', '/'), Parse("vqgan-2.rsp").GetValue<string>("--init-from"));
+        var vqgan2Out = Parse("vqgan-2.rsp").GetValue<string>("--out");
+        Assert.Equal(vqgan2Out, Parse("vqgan-3-decoder.rsp").GetValue<string>("--init-from"));
+        // The CLIP's guided negatives are drawn by stage 2's VQGAN, as they were when the shipped CLIP was trained.
+        Assert.Equal(vqgan2Out, Parse("clip-2-guided.rsp").GetValue<string>("--guided-vqgan"));
+        Assert.Equal(vqgan2Out, Parse("clip-3-guided.rsp").GetValue<string>("--guided-vqgan"));
         Assert.Equal(Parse("clip-1-contrastive.rsp").GetValue<string>("--out"), Parse("clip-2-guided.rsp").GetValue<string>("--init"));
         Assert.Equal(Parse("clip-2-guided.rsp").GetValue<string>("--out"), Parse("clip-3-guided.rsp").GetValue<string>("--init"));
 
         // The transformer: its GPT reads the shipped VQGAN's codes (the recipe starts from the file in data/, which the
-        // export leaves as it is), one stage, on canonical one-object scenes in the middle.
+        // export leaves as it is; stage 3 kept stage 2's codes), one stage, on canonical one-object scenes in the middle.
         var gpt = Parse("transformer-1-gpt.rsp");
-        Assert.Equal(Parse("vqgan-2.rsp").GetValue<string>("--out"), gpt.GetValue<string>("--first-stage"));
+        Assert.Equal(Parse("vqgan-3-decoder.rsp").GetValue<string>("--out"), gpt.GetValue<string>("--first-stage"));
         Assert.Equal(1.0, gpt.GetValue<double>("--one-object-big-share"));   // every scene one big object: what made the kinds learnable
         Assert.Equal("middle", gpt.GetValue<string>("--one-object-place"));
         Assert.True(gpt.GetValue<bool>("--one-object-canonical"));
