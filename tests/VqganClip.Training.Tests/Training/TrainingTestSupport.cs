@@ -40,6 +40,14 @@ internal static class TrainingTestSupport
         },
     };
 
+    /// <summary>A tiny VQGAN after <paramref name="steps"/> training steps, exported to <paramref name="path"/> (+ its YAML).</summary>
+    public static void ExportTinyVqgan(string path, int steps = 1)
+    {
+        using var vqgan = new VqganTrainer(TinyVqgan(steps: steps), renderThreads: 1);
+        for (int i = 0; i < steps; i++) vqgan.TrainStep();
+        vqgan.Export(path);
+    }
+
     /// <summary>A one-layer ViT/text CLIP with a 32-token context (vocabulary kept at CLIP's 49408: the real tokenizer's ids).</summary>
     public static ClipTrainingOptions TinyClip(long steps = 6) => new()
     {

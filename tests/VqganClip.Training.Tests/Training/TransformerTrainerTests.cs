@@ -118,14 +118,6 @@ public sealed class TransformerTrainerTests
         }
     });
 
-    /// <summary>A tiny VQGAN after <paramref name="steps"/> training steps, exported to <paramref name="path"/> (+ its YAML).</summary>
-    private static void ExportTinyVqgan(string path, int steps = 1)
-    {
-        using var vqgan = new VqganTrainer(TinyVqgan(steps: steps), renderThreads: 1);
-        for (int i = 0; i < steps; i++) vqgan.TrainStep();
-        vqgan.Export(path);
-    }
-
     /// <summary>A one-layer GPT trainer over <paramref name="firstStage"/>, one step taken.</summary>
     private static TransformerTrainer TinyTransformerAfterOneStep(string firstStage)
     {

@@ -129,11 +129,7 @@ public class VqganTrainerTests
         try
         {
             var path = Path.Combine(dir, "start.safetensors");
-            using (var first = new VqganTrainer(TinyVqgan(steps: 2), renderThreads: 1))
-            {
-                first.TrainStep();
-                first.Export(path);
-            }
+            ExportTinyVqgan(path);
             using var second = new VqganTrainer(TinyVqgan(steps: 2) with { Seed = 99 }, renderThreads: 1);
             second.InitializeFrom(path);
             using var reference = VqganModel.Load(path);
@@ -157,11 +153,7 @@ public class VqganTrainerTests
         try
         {
             var path = Path.Combine(dir, "start.safetensors");
-            using (var first = new VqganTrainer(TinyVqgan(steps: 2), renderThreads: 1))
-            {
-                first.TrainStep();
-                first.Export(path);
-            }
+            ExportTinyVqgan(path);
             var options = TinyVqgan(steps: 8) with { DecoderOnly = true, RestartEvery = 0, CropSize = 0 };
             using var trainer = new VqganTrainer(options, renderThreads: 1);
             trainer.InitializeFrom(path);
