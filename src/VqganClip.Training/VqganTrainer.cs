@@ -152,7 +152,7 @@ public sealed class VqganTrainer : ITrainer
 
     /// <summary>What a run trains: every parameter, or with <paramref name="decoderOnly"/> taming's decode path
     /// (<c>post_quant_conv</c>, <c>decoder</c>), leaving the codes every picture maps to unchanged.</summary>
-    public static Parameter[] TrainedParameters(VqganModel model, bool decoderOnly) =>
+    private static Parameter[] TrainedParameters(VqganModel model, bool decoderOnly) =>
         [.. model.named_parameters()
             .Where(p => !decoderOnly || p.name.StartsWith("decoder.", StringComparison.Ordinal) || p.name.StartsWith("post_quant_conv.", StringComparison.Ordinal))
             .Select(p => p.parameter)];
