@@ -30,18 +30,18 @@ public sealed record BigGanTrainingOptions
     /// <summary>Seeds the weights, the training scenes and the noise.</summary>
     public int Seed { get; init; } = 1;
 
-    /// <summary>G: channel_width, z_dim (= class_embed_dim), GenBlocks per resolution (BigGAN-deep: 2), attention at 32x32.</summary>
+    /// <summary>G: channel_width, z_dim (= class_embed_dim), GenBlocks per resolution (BigGAN-deep: 2), attention before the last stage.</summary>
     public int GChannels { get; init; } = 32;
-
-    /// <summary>
-    /// The side of G's pictures and of D's input: 64 (the world's scenes as drawn) or 32 (the world's scenes
-    /// area-averaged to 32 px for D and the ties; G has one stage fewer, and the judge reads its pictures upsampled to
-    /// 64, as it reads any picture). Widths per stage are the 64-px config's first stages.
-    /// </summary>
-    public int Resolution { get; init; } = 64;
     public int ZDim { get; init; } = 32;
     public int GDepth { get; init; } = 1;
     public bool GAttention { get; init; } = true;
+
+    /// <summary>
+    /// The side of G's pictures and of D's input: 64 (the world's scenes as drawn) or 32 (the world's scenes
+    /// area-averaged to 32 px for D and the ties; G has one up-sampling stage fewer, and the judge reads its pictures
+    /// upsampled to 64, as it reads any picture). See <see cref="GeneratorConfig"/> for the 32-px G's widths.
+    /// </summary>
+    public int Resolution { get; init; } = 64;
 
     /// <summary>D: ch and DBlocks per resolution (BigGAN-deep: 2).</summary>
     public int DChannels { get; init; } = 16;
