@@ -86,7 +86,7 @@ public sealed class ImageGridView
         }
         sb.Append("</div>");
         if (Images.Count > 0)
-            sb.Append($"<div class=\"vqc-caption\">{Images.Count} images, {Images[0].SizeNote(Images[0].Scale(CellWidth))}{RangeNote()}</div>");
+            sb.Append($"<div class=\"vqc-caption\">{Images.Count} images{SizeNotes()}{RangeNote()}</div>");
         return sb.ToString();
     }
 
@@ -102,6 +102,16 @@ public sealed class ImageGridView
             sb.AppendLine($"  {where}: {Images[i]}");
         }
         return sb.ToString().TrimEnd();
+    }
+
+    /// <summary>
+    /// ", 64×64 px, shown 3×" when every cell shows the same size; otherwise each size with its count
+    /// (": 64×64 px, shown 3× (2); 32×32 px, shown 6× (1)"), so no enlarged picture goes without its true size.
+    /// </summary>
+    private string SizeNotes()
+    {
+        var sizes = Images.GroupBy(i => i.SizeNote(i.Scale(CellWidth))).ToList();
+        return sizes.Count == 1 ? $", {sizes[0].Key}" : ": " + string.Join("; ", sizes.Select(g => $"{g.Key} ({g.Count()})"));
     }
 
     private string RangeNote()

@@ -126,6 +126,19 @@ public class ImageFormatterTests
     }
 
     [Fact]
+    public void A_grid_of_pictures_of_two_sizes_states_each_true_size_and_its_enlargement()
+    {
+        // A 64-px and a 32-px picture side by side (the clipart VQGAN beside a 32-px generator): in a 192-px cell the
+        // first is shown 3× and the second 6×, and the caption says both.
+        var large = NotebookImage.FromPixels(Gradient(3, 64, 64), 3, 64, 64, "vqgan");
+        var small = NotebookImage.FromPixels(Gradient(3, 32, 32), 3, 32, 32, "biggan");
+        var html = new ImageGridView([large, large, small], columns: 3).ToHtml();
+        Assert.Equal([3, 3, 6], HtmlProbe.Images(html).Select(i => i.Scale));
+        Assert.Contains("3 images: 64×64 px, shown 3× (2); 32×32 px, shown 6× (1)", html);
+        Assert.Contains("2 images, 64×64 px, shown 3×", new ImageGridView([large, large]).ToHtml());
+    }
+
+    [Fact]
     public void Sweep_grid_has_row_and_column_headers()
     {
         var tile = NotebookImage.FromPixels(Gradient(3, 4, 4), 3, 4, 4);
