@@ -219,7 +219,7 @@ public sealed class BigGanTrainer : ITrainer
         {
             using var inner = NewDisposeScope();
             var (specs, ids) = ClipartClasses.Scenes(Options.Seed, Step * Options.DSteps + k, batch);
-            var real = ClipartBatches.Render(specs, _renderThreads) * 2 - 1;
+            var real = RenderScenes(specs) * 2 - 1;
             var realY = tensor(ids.Select(i => (long)i).ToArray());
             var (z, fakeY) = Noise(batch, noise);
             Tensor fake;
@@ -277,7 +277,7 @@ public sealed class BigGanTrainer : ITrainer
             // the scenes the noise names: the scene tie's and the place tie's targets and the redraw tie's fallback, read once
             var named = Options.SceneTieWeight > 0 || redrawOn || placeOn ? NoiseScenes.Specs(z, y) : null;
             // the world's drawings of them in [0, 1], rendered once for both ties that compare with them
-            var namedPictures = Options.SceneTieWeight > 0 || placeOn ? ClipartBatches.Render(named!, _renderThreads) : null;
+            var namedPictures = Options.SceneTieWeight > 0 || placeOn ? RenderScenes(named!) : null;
             if (Options.SceneTieWeight > 0)
             {
                 var tie = (fake - (namedPictures! * 2 - 1)).abs().mean();
@@ -292,7 +292,7 @@ public sealed class BigGanTrainer : ITrainer
             }
             if (redrawOn)
             {
-                var (target, mask) = RedrawnScenes.Targets(fake, y, named!, _renderThreads);
+                var (target, mask) = RedrawnTargets(fake, y, named!);
                 var redraw = ((fake - target).abs() * mask).sum() / (mask.sum() * 3 + 1);
                 loss = loss + Options.RedrawTieWeight * redraw;
                 gRedrawTie = redraw.item<float>();
@@ -431,6 +431,28 @@ public sealed class BigGanTrainer : ITrainer
         var w = weight.view(weight.shape[0], -1, colours);
         var additive = w.mean([2L], keepdim: true) + w.mean([1L], keepdim: true) - w.mean([1L, 2L], keepdim: true);
         weight.copy_(additive.reshape(weight.shape));
+    }
+
+    /// <summary>The world's drawings of <paramref name="specs"/> in [0, 1] at <see cref="BigGanTrainingOptions.Resolution"/>: drawn at 64 px, area-averaged below it.</summary>
+    internal Tensor RenderScenes(IReadOnlyList<SceneSpec> specs)
+    {
+        var pictures = ClipartBatches.Render(specs, _renderThreads);
+        return Options.Resolution == SceneLayout.Size ? pictures : F.avg_pool2d(pictures, SceneLayout.Size / Options.Resolution);
+    }
+
+    /// <summary>
+    /// The redraw tie's targets and masks at G's side: below 64 px the samples are read upsampled (as the judge reads
+    /// them), the world's redrawing area-averaged back down and its mask max-pooled (a pixel counts if any of its 64-px
+    /// pixels does).
+    /// </summary>
+    internal (Tensor Target, Tensor Mask) RedrawnTargets(Tensor fake, Tensor y, IReadOnlyList<SceneSpec> named)
+    {
+        if (Options.Resolution == SceneLayout.Size) return RedrawnScenes.Targets(fake, y, named, _renderThreads);
+        int factor = SceneLayout.Size / Options.Resolution;
+        using var scope = NewDisposeScope();
+        var read = F.interpolate(fake.detach(), [SceneLayout.Size, SceneLayout.Size], mode: InterpolationMode.Bilinear, align_corners: false);
+        var (target, mask) = RedrawnScenes.Targets(read, y, named, _renderThreads);
+        return (F.avg_pool2d(target, factor).MoveToOuterDisposeScope(), F.max_pool2d(mask, factor).MoveToOuterDisposeScope());
     }
 
     private (Tensor Z, Tensor Y) Noise(int batch, torch.Generator noise) =>

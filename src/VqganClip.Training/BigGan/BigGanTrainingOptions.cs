@@ -30,11 +30,18 @@ public sealed record BigGanTrainingOptions
     /// <summary>Seeds the weights, the training scenes and the noise.</summary>
     public int Seed { get; init; } = 1;
 
-    /// <summary>G: channel_width, z_dim (= class_embed_dim), GenBlocks per resolution (BigGAN-deep: 2), attention at 32x32.</summary>
+    /// <summary>G: channel_width, z_dim (= class_embed_dim), GenBlocks per resolution (BigGAN-deep: 2), attention before the last stage.</summary>
     public int GChannels { get; init; } = 32;
     public int ZDim { get; init; } = 32;
     public int GDepth { get; init; } = 1;
     public bool GAttention { get; init; } = true;
+
+    /// <summary>
+    /// The side of G's pictures and of D's input: 64 (the world's scenes as drawn) or 32 (the world's scenes
+    /// area-averaged to 32 px for D and the ties; G has one up-sampling stage fewer, and the judge reads its pictures
+    /// upsampled to 64, as it reads any picture). See <see cref="GeneratorConfig"/> for the 32-px G's widths.
+    /// </summary>
+    public int Resolution { get; init; } = 64;
 
     /// <summary>D: ch and DBlocks per resolution (BigGAN-deep: 2).</summary>
     public int DChannels { get; init; } = 16;
@@ -141,23 +148,31 @@ public sealed record BigGanTrainingOptions
     /// <summary>Truncation of the class-accuracy samples (noise truncated normal · t, standing statistics of t).</summary>
     public double EvalTruncation { get; init; } = 0.5;
 
-    /// <summary>The stylegan2 discriminator's widths at 4, 8, 16, 32, 64 px.</summary>
-    public int[] StyleGan2DChannels() => [4 * DChannels, 4 * DChannels, 4 * DChannels, 2 * DChannels, DChannels];
+    /// <summary>The stylegan2 discriminator's widths at 4, 8, 16, 32 (and 64) px.</summary>
+    public int[] StyleGan2DChannels() => [.. new[] { 4 * DChannels, 4 * DChannels, 4 * DChannels, 2 * DChannels, DChannels }.Take(Stages + 1)];
+
+    /// <summary>Up-sampling stages of G from 4x4 (and down-sampling stages of D): log2(Resolution / 4).</summary>
+    public int Stages => (int)Math.Round(Math.Log2(Resolution / 4.0));
 
     public BigGanConfig GeneratorConfig()
     {
         var layers = new List<BigGanLayer>();
+        // channel multipliers at 4, 8, 16, 32, 64 px. gen_z makes 16·channel_width channels and generator.bn takes
+        // channel_width, and a GenBlock that changes its channels halves them: a 32-px G halves once at 4x4 without
+        // up-sampling (a cheap block) and then has the 64-px config's last three stages.
         int[] mul = [16, 8, 4, 2, 1];
-        for (int stage = 0; stage < 4; stage++)
+        int first = 4 - Stages;
+        for (int stage = 0; stage < first; stage++) layers.Add(new BigGanLayer(false, mul[stage], mul[stage + 1]));
+        for (int stage = first; stage < 4; stage++)
         {
             for (int d = 0; d < GDepth - 1; d++) layers.Add(new BigGanLayer(false, mul[stage], mul[stage]));
             layers.Add(new BigGanLayer(true, mul[stage], mul[stage + 1]));
         }
-        // attention at 32x32: before the first GenBlock of the last stage (its input is 32x32).
+        // attention before the first GenBlock of the last stage (its input is 32x32 at 64 px, 16x16 at 32 px).
         int attention = GAttention ? layers.Count - GDepth : layers.Count;
         return new BigGanConfig
         {
-            OutputDim = 64, ZDim = ZDim, ClassEmbedDim = ZDim, ChannelWidth = GChannels, NumClasses = ClipartClasses.Count,
+            OutputDim = Resolution, ZDim = ZDim, ClassEmbedDim = ZDim, ChannelWidth = GChannels, NumClasses = ClipartClasses.Count,
             Layers = layers, AttentionLayerPosition = attention, Eps = 1e-4, NStats = 51, Source = "clipart BigGAN trainer",
         };
     }
@@ -170,6 +185,8 @@ public sealed record BigGanTrainingOptions
         if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) throw new ArgumentException($"Adam betas must be in [0, 1) (got {Beta1}, {Beta2}).");
         if (DSteps <= 0) throw new ArgumentException($"DSteps must be positive (got {DSteps}).");
         if (EmaDecay is < 0 or >= 1 || double.IsNaN(EmaDecay)) throw new ArgumentException($"EmaDecay must be in [0, 1) (got {EmaDecay}).");
+        if (Resolution is not (32 or 64)) throw new ArgumentException($"Resolution must be 32 or 64 (got {Resolution}).");
+        if (Resolution != 64 && Discriminator != BigGanDiscriminatorKind.StyleGan2) throw new ArgumentException($"Resolution {Resolution} needs the stylegan2 discriminator (BigGAN-deep's D is built for 64 px).");
         if (GDepth <= 0 || DDepth <= 0) throw new ArgumentException($"G and D depths must be positive (got {GDepth}, {DDepth}).");
         if (DChannels <= 0 || DChannels % 4 != 0) throw new ArgumentException($"DChannels must be a positive multiple of 4 (got {DChannels}).");
         if (!BigGanDiscriminatorKind.All.Contains(Discriminator)) throw new ArgumentException($"Discriminator must be one of {string.Join(", ", BigGanDiscriminatorKind.All)} (got '{Discriminator}').");
@@ -218,6 +235,7 @@ public sealed record BigGanTrainingOptions
         ["ema_start"] = EmaStart,
         ["seed"] = Seed,
         ["g_channels"] = GChannels,
+        ["resolution"] = Resolution,
         ["z_dim"] = ZDim,
         ["g_depth"] = GDepth,
         ["g_attention"] = GAttention,
@@ -254,6 +272,7 @@ public sealed record BigGanTrainingOptions
         var defaults = new BigGanTrainingOptions();
         return new BigGanTrainingOptions
         {
+            Resolution = GetOr("resolution", defaults.Resolution),
             Discriminator = GetOr("discriminator", defaults.Discriminator),
             Loss = GetOr("loss", defaults.Loss),
             R1Gamma = GetOr("r1_gamma", defaults.R1Gamma),

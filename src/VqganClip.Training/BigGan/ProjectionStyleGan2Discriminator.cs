@@ -23,7 +23,7 @@ public sealed class ProjectionStyleGan2Discriminator : nn.Module, IConditionalDi
 #pragma warning restore IDE1006
     private readonly int _colours;
 
-    /// <param name="channels">Widths at 4, 8, ..., 64 px (index log2(res) − 2).</param>
+    /// <param name="channels">Widths at 4, 8, ... px (index log2(res) − 2); their count sets the input side (5: 64 px).</param>
     /// <param name="colours">
     /// 0: one embedding row per class. Otherwise class id = kind · colours + colour, and the class's embedding is
     /// <c>embed</c>[kind] + <c>embed_colour</c>[colour], each scaled by 1/√2 so the sum starts at the scale of one row.
@@ -33,7 +33,7 @@ public sealed class ProjectionStyleGan2Discriminator : nn.Module, IConditionalDi
         if (numClasses <= 0) throw new ArgumentException($"The discriminator needs at least one class (got {numClasses}).");
         if (colours < 0 || (colours > 0 && numClasses % colours != 0)) throw new ArgumentException($"{numClasses} classes do not factor into kinds × {colours} colours.");
         _colours = colours;
-        discriminator = new StyleGan2Discriminator(64, channels);
+        discriminator = new StyleGan2Discriminator(4 << (channels.Count - 1), channels);
         embed = new Parameter(randn(colours > 0 ? numClasses / colours : numClasses, discriminator.FeatureDim));
         register_module("discriminator", discriminator);
         register_parameter("embed", embed);
@@ -52,7 +52,7 @@ public sealed class ProjectionStyleGan2Discriminator : nn.Module, IConditionalDi
         return (embed.index_select(0, kinds) + embed_colour.index_select(0, colours)) / Math.Sqrt(2);
     }
 
-    /// <summary>Images [B, 3, 64, 64] in [−1, 1] (B a multiple of 4: the minibatch standard deviation), class ids [B] → logits [B].</summary>
+    /// <summary>Images [B, 3, S, S] in [−1, 1] (S the discriminator's side; B a multiple of 4: the minibatch standard deviation), class ids [B] → logits [B].</summary>
     public Tensor Forward(Tensor images, Tensor classIds)
     {
         using var scope = NewDisposeScope();

@@ -28,6 +28,8 @@ public static class TrainBigGanCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the weights, scenes and noise", DefaultValueFactory = _ => d.Seed };
         var gCh = new Option<int>("--g-channels") { Description = "G's channel_width", DefaultValueFactory = _ => d.GChannels };
         var zDim = new Option<int>("--z-dim") { Description = "z_dim (= class_embed_dim)", DefaultValueFactory = _ => d.ZDim };
+        var resolution = new Option<int>("--resolution") { Description = "Side of G's pictures and D's input: 64, or 32 (the world's scenes area-averaged; the judge reads the samples upsampled)", DefaultValueFactory = _ => d.Resolution };
+        resolution.AcceptOnlyFromAmong("32", "64");
         var gDepth = new Option<int>("--g-depth") { Description = "GenBlocks per resolution (BigGAN-deep: 2)", DefaultValueFactory = _ => d.GDepth };
         var dCh = new Option<int>("--d-channels") { Description = "D's ch", DefaultValueFactory = _ => d.DChannels };
         var dDepth = new Option<int>("--d-depth") { Description = "DBlocks per resolution (BigGAN-deep: 2)", DefaultValueFactory = _ => d.DDepth };
@@ -64,7 +66,7 @@ public static class TrainBigGanCommand
 
         var command = new Command("biggan", "Train a small class-conditional BigGAN-deep on one-object clipart scenes ((kind, colour) classes) and export G_ema")
         {
-            steps, batch, gLr, dLr, dSteps, emaDecay, emaStart, seed, gCh, zDim, gDepth, dCh, dDepth, discriminator, loss, r1, dRegEvery, factorised, kindClassifier, kindStart, kindPretrain, modeSeeking, sceneTie, redrawTie, redrawTieStart, placeTie, placeTieStart, clipD, clipDWeight, clipDStart, clipDLr, truncation,
+            steps, batch, gLr, dLr, dSteps, emaDecay, emaStart, seed, gCh, zDim, gDepth, resolution, dCh, dDepth, discriminator, loss, r1, dRegEvery, factorised, kindClassifier, kindStart, kindPretrain, modeSeeking, sceneTie, redrawTie, redrawTieStart, placeTie, placeTieStart, clipD, clipDWeight, clipDStart, clipDLr, truncation,
             output, run, resume, threads, evalEvery, checkpointEvery, evalScenes, finalSamples, printEvery,
         };
         command.SetAction(parse =>
@@ -116,6 +118,7 @@ public static class TrainBigGanCommand
                     GChannels = parse.GetValue(gCh),
                     ZDim = parse.GetValue(zDim),
                     GDepth = parse.GetValue(gDepth),
+                    Resolution = parse.GetValue(resolution),
                     DChannels = parse.GetValue(dCh),
                     DDepth = parse.GetValue(dDepth),
                     Discriminator = parse.GetValue(discriminator)!,
