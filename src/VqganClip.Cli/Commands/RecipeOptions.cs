@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using VqganClip.Guidance;
+using VqganClip.Guidance.BigSleep;
 using VqganClip.Guidance.Optimization;
 
 namespace VqganClip.Cli.Commands;
@@ -23,11 +24,11 @@ public sealed class RecipeOptions
         "Default: transformer on the shipped models; biggan when --biggan is given; stylegan when --stylegan is given; vqgan (the loop) when --clip, --vqgan, --resume, --init-image or a loop-only option (--steps, --init, --starts, --trial-steps, --init-weight, --style-image, --feature-weight, --feature-image, --phase-steps, --strokes) is given";
     public Option<string?> Size { get; } = new("--size") { Description = "Picture size WxH (or N for square); default: the CLIP's input size for small CLIPs (64x64 with the shipped models), else 256x256" };
     public Option<int> Steps { get; } = new("--steps") { Description = "Total optimisation steps", DefaultValueFactory = _ => D.Steps };
-    public Option<int> CutCount { get; } = new("--cutn") { Description = $"Cutouts per step (biggan: {B.CutCount}, Big Sleep's)", DefaultValueFactory = _ => D.CutCount };
+    public Option<int> CutCount { get; } = new("--cutn") { Description = $"Cutouts per step (biggan: {B.CutCount}, the toolkit's; Big Sleep's {BigSleepDefaults.CutoutCount})", DefaultValueFactory = _ => D.CutCount };
     public Option<double> CutPower { get; } = new("--cut-pow") { Description = "Cutout size power (>1: smaller crops)", DefaultValueFactory = _ => D.CutPower };
-    public Option<string> CutMethod { get; } = new("--cut-method") { Description = "augmented (generate.py's affine, perspective, colour jitter, noise) | original (the first notebook's plain crops) | bigsleep (Big Sleep's: sizes around 0.8 of the picture, nearest resize; biggan's default) | styleclip (StyleCLIP's whole picture pooled to CLIP's side, not normalised; stylegan's default)", DefaultValueFactory = _ => D.CutMethod };
+    public Option<string> CutMethod { get; } = new("--cut-method") { Description = "augmented (generate.py's affine, perspective, colour jitter, noise) | original (the first notebook's plain crops) | bigsleep (Big Sleep's: sizes around 0.8 of the picture, nearest resize; biggan's default is augmented, chosen on the eval) | styleclip (StyleCLIP's whole picture pooled to CLIP's side, not normalised; stylegan's default)", DefaultValueFactory = _ => D.CutMethod };
     public Option<string?> Augment { get; } = new("--augment") { Description = "With --cut-method augmented: KEY=VALUE,... (flip, affine, degrees, translate, shear, perspective, distortion, color, hue, saturation, noise)" };
-    public Option<double> LearningRate { get; } = new("--lr") { Description = $"Learning rate (biggan: {B.LearningRate}, Big Sleep's)", DefaultValueFactory = _ => D.LearningRate };
+    public Option<double> LearningRate { get; } = new("--lr") { Description = $"Learning rate (biggan: {B.LearningRate}, chosen on the eval; Big Sleep's {BigSleepDefaults.LearningRate})", DefaultValueFactory = _ => D.LearningRate };
     public Option<string> PromptLoss { get; } = new("--prompt-loss") { Description = "spherical (the VQGAN+CLIP notebooks' squared spherical distance) | cosine (Big Sleep's -100 cos; biggan's default) | styleclip (StyleCLIP's 1 - logits/100; stylegan's default)", DefaultValueFactory = _ => D.PromptLoss };
     public Option<string> Optimizer { get; } = new("--optimizer") { Description = string.Join(" | ", OptimizerFactory.Names), DefaultValueFactory = _ => D.Optimizer };
     public Option<string> Schedule { get; } = new("--schedule") { Description = "constant | cosine:STEPS[:MIN] | warmup:STEPS | styleclip (StyleCLIP's ramp-up and cosine ramp-down over --steps; stylegan's default)", DefaultValueFactory = _ => D.Schedule };

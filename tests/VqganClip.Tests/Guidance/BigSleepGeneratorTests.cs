@@ -130,8 +130,8 @@ public sealed class BigSleepGeneratorTests : IClassFixture<TinyModels>
         Assert.Equal("cosine", recipe.PromptLoss);
         Assert.Null(recipe.BigGanClass);   // upstream's start: every class nearly off
         Assert.Equal(1, recipe.BigGanCandidates);
-        // the default keeps Big Sleep's optimiser and loss, and starts on CLIP's class from 32 latents with 32 augmented cutouts
-        Assert.Equal(RunRecipe.BigSleepOriginal with { BigGanClass = "auto", BigGanCandidates = 32, CutMethod = "augmented", CutCount = 32 },
+        // the default keeps Big Sleep's optimiser (at 0.01) and loss, and starts on CLIP's class from 128 latents with 32 augmented cutouts
+        Assert.Equal(RunRecipe.BigSleepOriginal with { LearningRate = 0.01, BigGanClass = "auto", BigGanCandidates = 128, CutMethod = "augmented", CutCount = 32 },
             RunRecipe.DefaultsFor("biggan"));
         Assert.Same(RunRecipe.Default, RunRecipe.DefaultsFor("vqgan"));
 

@@ -70,7 +70,8 @@ public class DefaultsTests : IClassFixture<TinyModels>
         upstream.Validate();
         var plain = Read("--generator biggan");
         Assert.Equal("auto", plain.BigGanClass);      // the toolkit's start (RunRecipe.BigSleepChosen): CLIP's class
-        Assert.Equal(32, plain.BigGanCandidates);
+        Assert.Equal(128, plain.BigGanCandidates);
         Assert.Equal(("augmented", 32), (plain.CutMethod, plain.CutCount));
+        Assert.Equal(0.01, plain.LearningRate);       // Big Sleep's Adam at 0.01, not upstream's 0.07 (chosen on the eval)
     }
 }

@@ -78,7 +78,7 @@ public class GenerateCommandTests : IDisposable
         Assert.Equal("biggan", chunks["generator"]);   // --biggan alone chooses the generator
         Assert.Equal("32x32", chunks["size"]);
         Assert.Equal("pytorch_model.bin", chunks["biggan"]);
-        Assert.Contains("\"LearningRate\":0.07", chunks["options"]);   // Big Sleep's where none is given
+        Assert.Contains("\"LearningRate\":0.01", chunks["options"]);   // Big Sleep's Adam at the toolkit's 0.01 (RunRecipe.BigSleepChosen)
         Assert.Contains("\"CutMethod\":\"Augmented\"", chunks["options"]);   // the toolkit's (RunRecipe.BigSleepChosen)
         // without names, the default start (CLIP's class) says what to give instead
         (code, text) = Generate(new[] { "a red rose", "--clip", TinyModels.ClipPath, "--biggan", biggan, "--steps", "1", "--out", Path.Combine(_dir, "auto.png") });
@@ -137,10 +137,10 @@ public class GenerateCommandTests : IDisposable
         Assert.Equal(ImageIO.Load(straight).data<float>().ToArray(), ImageIO.Load(resumed).data<float>().ToArray());
         Assert.Contains("--class \"auto\" --candidates 3", ImageIO.ReadPngText(resumed)["command"]);
 
-        // CLIP's class from 32 latents unless asked (RunRecipe.BigSleepChosen), upstream's start with --class none;
+        // CLIP's class from 128 latents unless asked (RunRecipe.BigSleepChosen), upstream's start with --class none;
         // a class the model does not have is named
         Assert.Equal(0, Generate(Args(Path.Combine(_dir, "plain.png"), "--steps", "1")).Code);
-        Assert.Contains("--class \"auto\" --candidates 32", ImageIO.ReadPngText(Path.Combine(_dir, "plain.png"))["command"]);
+        Assert.Contains("--class \"auto\" --candidates 128", ImageIO.ReadPngText(Path.Combine(_dir, "plain.png"))["command"]);
         Assert.Equal(0, Generate(Args(Path.Combine(_dir, "upstream.png"), "--steps", "1", "--class", "none")).Code);
         Assert.Contains("--class \"none\"", ImageIO.ReadPngText(Path.Combine(_dir, "upstream.png"))["command"]);
         (code, text) = Generate(Args(Path.Combine(_dir, "x.png"), "--steps", "1", "--class", "tulips"));

@@ -107,7 +107,8 @@ public class RecipeFileTests
         Assert.Equal("data/clipart-vqgan.safetensors", vqgan3.GetValue<string>("--out"));   // the default, left out so --out FILE can follow
 
         var biggan = Parse("biggan-1-clipart.rsp");
-        Assert.Equal(7500L, biggan.GetValue<long?>("--steps"));
+        Assert.Equal(17000L, biggan.GetValue<long?>("--steps"));
+        Assert.Equal(2, biggan.GetValue<int>("--threads"));   // a run repeats bit for bit with one thread count only
         Assert.Equal(0.3, biggan.GetValue<double>("--kind-classifier"));
         Assert.Equal(4100L, biggan.GetValue<long>("--kind-start"));
         Assert.Equal(100L, biggan.GetValue<long>("--kind-pretrain"));
@@ -122,6 +123,7 @@ public class RecipeFileTests
         Assert.Equal(2900L, biggan.GetValue<long>("--clip-discriminator-start"));
         Assert.Equal(16, biggan.GetValue<int>("--batch"));
         Assert.Equal(16, biggan.GetValue<int>("--g-channels"));
+        Assert.Equal(32, biggan.GetValue<int>("--resolution"));   // G at 32x32, D on the scenes area-averaged
         Assert.Equal("stylegan2", biggan.GetValue<string>("--discriminator"));
         Assert.Equal("logistic", biggan.GetValue<string>("--loss"));
         Assert.Equal(0.05, biggan.GetValue<double>("--r1"));
