@@ -83,16 +83,35 @@ public class StyleGan2FixtureParityTests(ITestOutputHelper output)
         AssertClose(w2, latent.select(1, 3), "mixed row 3 is w(z2)");
     }
 
+    /// <summary>
+    /// The fixture's sample 0 sits on a kink (by the layers it moves, leaky ReLU's at a pre-activation of convs.3, 16 px):
+    /// styles that differ in their last bit (2e-7, the batch of two against that sample alone) move the W+ gradient's
+    /// rows 0-4 by up to 0.2, all of them exact float32 evaluations, and which side a CPU lands on depends on its
+    /// kernels' summation order (environment.md). So the gradient is taken both ways, as the batch and sample by sample,
+    /// and one of the two must match upstream's to the manifest's tolerance; a wrong backward matches neither.
+    /// </summary>
     [Fact]
     public void Gradient_wrt_w_plus_matches_upstream()
     {
         using var model = LoadTiny();
         using var io = Io();
         using var scope = NewDisposeScope();
-        var wplus = io["inputs.wplus"].clone().requires_grad_(true);
-        var loss = (model.Synthesize(wplus, StyleGan2Noise.Fixed) * io["inputs.readout"]).sum();
-        loss.backward();
-        AssertClose(io["outputs.grad_wplus"], wplus.grad!, "grad_wplus", output);
+        var readout = io["inputs.readout"];
+        Tensor Gradient(Tensor wplusIn, Tensor readoutIn)
+        {
+            var wplus = wplusIn.clone().requires_grad_(true);
+            (model.Synthesize(wplus, StyleGan2Noise.Fixed) * readoutIn).sum().backward();
+            return wplus.grad!;
+        }
+        var batch = Gradient(io["inputs.wplus"], readout);
+        var alone = cat(Enumerable.Range(0, (int)readout.shape[0])
+            .Select(i => Gradient(io["inputs.wplus"].narrow(0, i, 1), readout.narrow(0, i, 1))).ToArray(), 0);
+        var expected = io["outputs.grad_wplus"];
+        var (abs, rel) = Tolerance;
+        bool Close(Tensor t) => (t - expected).abs().le(abs + rel * expected.abs()).all().item<bool>();
+        if (!Close(batch) && !Close(alone))
+            AssertClose(expected, batch, "grad_wplus (the batch; sample by sample was no closer)", output);
+        output.WriteLine($"batch {(Close(batch) ? "matches" : "does not match")}; sample by sample {(Close(alone) ? "matches" : "does not match")}");
     }
 
     [Fact]
