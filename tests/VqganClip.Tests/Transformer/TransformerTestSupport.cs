@@ -85,12 +85,24 @@ internal static class TransformerTestSupport
             e = e.masked_fill(eInf, 0.0);
             a = a.masked_fill(aInf, 0.0);
         }
-        var excess = (a - e).abs() - (tolerance.Abs + tolerance.Rel * e.abs());
+        var excess = Excess(e, a, tolerance);
         var worst = excess.argmax().item<long>();
         Assert.True(excess.flatten()[worst].item<double>() <= 0,
             $"{what}: element {worst} is {a.flatten()[worst].item<double>()} but the reference is {e.flatten()[worst].item<double>()} " +
             $"(max |diff| {(a - e).abs().max().item<double>():G4}, tolerance abs {tolerance.Abs} + rel {tolerance.Rel})");
     }
+
+    /// <summary>True when every entry of finite tensors meets <see cref="AssertClose"/>'s rule (for tests that accept one of several evaluations).</summary>
+    public static bool IsClose(Tensor expected, Tensor actual, (double Abs, double Rel) tolerance)
+    {
+        using var scope = NewDisposeScope();
+        return expected.shape.SequenceEqual(actual.shape)
+            && Excess(expected.detach().to(ScalarType.Float64).cpu(), actual.detach().to(ScalarType.Float64).cpu(), tolerance).le(0).all().item<bool>();
+    }
+
+    // |actual - expected| - (abs + rel*|expected|): at most 0 everywhere when within the manifest's tolerance
+    private static Tensor Excess(Tensor e, Tensor a, (double Abs, double Rel) tolerance) =>
+        (a - e).abs() - (tolerance.Abs + tolerance.Rel * e.abs());
 
     /// <summary>Integer tensors must be exactly equal; names the first differing element.</summary>
     public static void AssertIdentical(Tensor expected, Tensor actual, string what)
